@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages unload needs to build, test and benchmark.
+#
+# Boost must be Debian's default 1.74 (libboost-dev): libboost1.81-dev conflicts with it and blocks
+# python3-scipy/matplotlib (see /work/shared/reference/libraries.md, finding 1).
+# When every package is already installed the apt step is skipped, so repeated runs are fast.
+set -euo pipefail
+
+packages=(
+  build-essential
+  cmake
+  ninja-build
+  g++
+  libsundials-dev
+  libboost-dev
+  libeigen3-dev
+  libcli11-dev
+  libtomlplusplus-dev
+  nlohmann-json3-dev
+  libfmt-dev
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+  clang-format
+)
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: this script expects Debian 12 (dpkg/apt-get not found)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  is_installed "$p" || missing+=("$p")
+done
+
+# Any libboost1.81-* package conflicts with the 1.74 set we use.
+boost181="$(dpkg-query -W -f='${Package} ${Status}\n' 'libboost1.81*' 2>/dev/null |
+  awk '$NF == "installed" {print $1}' || true)"
+if [[ -n "$boost181" ]]; then
+  echo "install-deps: Boost 1.81 packages are installed; unload needs Debian's Boost 1.74" \
+    "(libboost-dev). Remove them first:" >&2
+  echo "  apt-get remove $(echo "$boost181" | tr '\n' ' ')" >&2
+  exit 1
+fi
+
+check_boost_174() {
+  local version
+  version="$(dpkg-query -W -f='${Version}' libboost-dev)"
+  if [[ "$version" != 1.74.* ]]; then
+    echo "install-deps: libboost-dev is $version; unload expects Debian 12's 1.74.x" >&2
+    exit 1
+  fi
+}
+
+if ((${#missing[@]} == 0)); then
+  check_boost_174
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: not root and sudo not found; install as root: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+  "${missing[@]}"
+check_boost_174

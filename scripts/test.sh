@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Second command of the README, and what CI runs (.ci/run): installs the dependencies, builds with
+# warnings as errors (ci preset), runs every test, and checks that the C++ sources are
+# clang-format clean.
+#   bash scripts/test.sh
+# UNLOAD_JOBS sets the number of parallel build and test jobs (default: number of cores).
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+jobs="${UNLOAD_JOBS:-$(nproc)}"
+
+bash scripts/install-deps.sh
+
+cmake --preset ci
+cmake --build --preset ci --parallel "$jobs"
+ctest --preset ci --parallel "$jobs"
+
+echo "test: checking formatting of src/ apps/ tests/ bench/ ($(clang-format --version))"
+mapfile -t sources < <(find src apps tests bench -type f \
+  \( -name '*.hpp' -o -name '*.cpp' -o -name '*.h' -o -name '*.cc' \) 2>/dev/null | sort)
+unformatted=()
+for f in "${sources[@]}"; do
+  clang-format --dry-run --Werror "$f" || unformatted+=("$f")
+done
+if ((${#unformatted[@]} > 0)); then
+  echo "test: ${#unformatted[@]} file(s) are not clang-format clean; fix with:" >&2
+  echo "  clang-format -i ${unformatted[*]}" >&2
+  exit 1
+fi
+echo "test: all checks passed"

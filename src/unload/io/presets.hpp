@@ -1,0 +1,34 @@
+// Patient presets: data/patients/NAME.toml, where every parameter is written as
+//   key = { value = ..., unit = "...", source = "..." }
+// A preset may name a base preset ([preset] base = "normal") and give only what differs.
+// Every error names the file, the line, the key and what was expected (InputError).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "unload/physio/parameters.hpp"
+
+namespace unload::io {
+
+// The directory that holds patients/ (and later devices/): $UNLOAD_DATA_DIR if set, else the
+// data/ directory of the source tree this binary was built from.
+std::filesystem::path data_directory();
+
+// Names of the presets in data_directory()/patients, sorted.
+std::vector<std::string> preset_names();
+
+// A preset by name ("normal") or by path to a .toml file.
+physio::PatientParameters load_preset(std::string_view name_or_path);
+
+// Sets one parameter by its dotted key, checking the key, range and consistency. `origin` says
+// where the value came from in error messages (e.g. "scenario.toml:12").
+void apply_override(physio::PatientParameters& patient, std::string_view key, double value,
+                    std::string_view origin);
+
+// Where each parameter value came from, for reports: key -> source text.
+std::vector<std::pair<std::string, std::string>> preset_sources(std::string_view name_or_path);
+
+}  // namespace unload::io

@@ -1,0 +1,57 @@
+#include "unload/physio/baroreflex.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace unload::physio {
+
+EfferentActivity efferent_activity(const Baroreflex& b, double filtered_pressure_mmHg) {
+  const double x = std::exp((filtered_pressure_mmHg - b.set_point_mmHg) / b.slope_mmHg);
+  const double f_as = (b.afferent_min_hz + b.afferent_max_hz * x) / (1.0 + x);
+  const double f_es =
+      b.sympathetic_infinity_hz +
+      (b.sympathetic_zero_hz - b.sympathetic_infinity_hz) * std::exp(-b.sympathetic_slope_s * f_as);
+  const double y = std::exp((f_as - b.vagal_midpoint_hz) / b.vagal_slope_hz);
+  const double f_ev = (b.vagal_zero_hz + b.vagal_infinity_hz * y) / (1.0 + y);
+  EfferentActivity a;
+  a.sympathetic = f_es > b.sympathetic_min_hz ? std::log(f_es - b.sympathetic_min_hz + 1.0) : 0.0;
+  a.vagal = f_ev;
+  return a;
+}
+
+void EfferentHistory::reset(double sample_interval_s, double longest_delay_s,
+                            EfferentActivity rest) {
+  interval_s_ = sample_interval_s;
+  const auto n = static_cast<std::size_t>(std::ceil(longest_delay_s / sample_interval_s)) + 4;
+  ring_.assign(n, rest);
+  rest_ = rest;
+  newest_ = 0;
+  count_ = 0;
+  newest_t_s_ = 0;
+}
+
+void EfferentHistory::push(double t_s, EfferentActivity a) {
+  newest_ = newest_ + 1 == ring_.size() ? 0 : newest_ + 1;
+  ring_[newest_] = a;
+  newest_t_s_ = t_s;
+  count_ = std::min(count_ + 1, ring_.size());
+}
+
+EfferentActivity EfferentHistory::at(double t_s) const {
+  if (count_ == 0) return rest_;
+  if (t_s >= newest_t_s_) return ring_[newest_];
+  const double back = (newest_t_s_ - t_s) / interval_s_;  // samples back from the newest
+  const auto i = static_cast<std::size_t>(back);
+  if (i + 1 >= count_) {
+    return rest_;  // older than anything recorded: the run started at rest
+  }
+  const double w = back - static_cast<double>(i);
+  const std::size_t n = ring_.size();
+  const std::size_t ia = newest_ >= i ? newest_ - i : newest_ + n - i;  // newest_ - i, wrapped
+  const std::size_t ib = ia == 0 ? n - 1 : ia - 1;
+  const EfferentActivity& a = ring_[ia];
+  const EfferentActivity& b = ring_[ib];
+  return {a.sympathetic + w * (b.sympathetic - a.sympathetic), a.vagal + w * (b.vagal - a.vagal)};
+}
+
+}  // namespace unload::physio

@@ -1,0 +1,473 @@
+#include "unload/physio/circulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "unload/core/error.hpp"
+#include "unload/core/units.hpp"
+
+namespace unload::physio {
+
+namespace {
+
+// Blood density (g/cm^3), a physical constant of the valve law.
+constexpr double kBloodDensity = 1.06;
+// A closed valve without regurgitation keeps this fraction of its open area, so that the valve law
+// stays finite (numerical floor, about 1 mL/min at 80 mmHg for the aortic valve).
+constexpr double kClosedAreaFloorFraction = 1e-5;
+
+// Activation e(t) of a chamber and its rate de/dt, t since its onset (s), with times scaled by
+// `scale`.
+struct ActivationValue {
+  double e;
+  double rate;
+};
+ActivationValue activation(const Activation& a, double t, double scale) {
+  if (t < 0) return {0.0, 0.0};
+  const double tp = a.time_to_peak_s * scale;
+  if (t <= 1.5 * tp) {
+    const double phase = std::numbers::pi * t / tp - 0.5 * std::numbers::pi;
+    return {0.5 * (std::sin(phase) + 1.0), 0.5 * std::numbers::pi / tp * std::cos(phase)};
+  }
+  const double tau = a.relaxation_time_constant_s * scale;
+  const double e = 0.5 * std::exp(-(t - 1.5 * tp) / tau);
+  return {e, -e / tau};
+}
+
+// Pressure of a wall at volume v and activation e, with dP/dV and dP/de.
+struct WallPressure {
+  double p;
+  double dp_dv;
+  double dp_de;
+};
+inline WallPressure wall_pressure(const Wall& w, double elastance, double v, double e) {
+  const double ex = std::exp(w.passive_stiffness_per_mL * (v - w.passive_zero_volume_mL));
+  const double passive = w.passive_pressure_mmHg * (ex - 1.0);
+  const double active = elastance * (v - w.dead_volume_mL);
+  return {e * active + (1.0 - e) * passive,
+          e * elastance + (1.0 - e) * w.passive_pressure_mmHg * w.passive_stiffness_per_mL * ex,
+          active - passive};
+}
+
+// Valve law (see Valve): dQ/dt (mL/s^2) and dz/dt (1/s) for pressure drop dp (mmHg, upstream
+// minus downstream), flow q (mL/s) and opening z. In CGS units,
+//   dQ/dt = A dP / (rho l) - Q|Q| / (2 A l).
+struct ValveRates {
+  double dq;
+  double dz;
+};
+inline ValveRates valve_law(const Valve& valve, double dp, double q, double z) {
+  const double open = valve.open_area_cm2 * (1.0 - valve.stenosis_fraction);
+  const double closed = std::max(valve.regurgitant_area_cm2, kClosedAreaFloorFraction * open);
+  const double zc = std::clamp(z, 0.0, 1.0);
+  const double area = closed + (open - closed) * zc;
+  const double l = valve.effective_length_cm * zc + valve.closed_effective_length_cm * (1.0 - zc);
+  const double dq =
+      (area * dp * units::dyn_per_cm2_per_mmHg / kBloodDensity - 0.5 * q * std::abs(q) / area) / l;
+  double dz;
+  if (dp > 0) {
+    const double k = valve.opening_rate_per_mmHg_s * dp;
+    dz = (1.0 - z) * k / (1.0 + k / valve.max_rate_per_s);
+  } else {
+    const double k = -valve.closing_rate_per_mmHg_s * dp;
+    dz = -z * k / (1.0 + k / valve.max_rate_per_s);
+  }
+  return {dq, dz};
+}
+
+inline double vessel_pressure(const Vessel& v, double volume, double external = 0.0) {
+  return (volume - v.unstressed_volume_mL) / v.compliance_mL_per_mmHg + external;
+}
+
+// Volume of a wall at pressure p when relaxed (inverse of the EDPVR).
+double relaxed_volume(const Wall& w, double p) {
+  return w.passive_zero_volume_mL +
+         std::log1p(std::max(p, 0.0) / w.passive_pressure_mmHg) / w.passive_stiffness_per_mL;
+}
+
+}  // namespace
+
+Circulation::Circulation(const PatientParameters& patient)
+    : p_(patient),
+      reference_period_s_(60.0 / patient.timing.reference_heart_rate_bpm),
+      rest_activity_(efferent_activity(patient.baroreflex, patient.baroreflex.set_point_mmHg)) {
+  // A territory's contractility weighs in by its share of the wall it perfuses.
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    lv_contractility_weight_[k] = p_.coronary[k].lv_wall_share;
+    rv_contractility_weight_[k] = p_.coronary[k].rv_wall_share;
+  }
+}
+
+double Circulation::blood_volume_mL(std::span<const double> y) {
+  double sum = 0;
+  for (std::size_t i = 0; i < kVolumeCount; ++i) sum += y[i];
+  return sum;
+}
+
+void Circulation::initial_state(std::span<double> y) const {
+  std::fill(y.begin(), y.end(), 0.0);
+  const double pth = p_.body.intrathoracic_pressure_mmHg;
+  const auto& s = p_.systemic;
+  const auto& pc = p_.pulmonary_circulation;
+  // Volumes at a uniform transmural pressure p (relaxed chambers).
+  auto fill = [&](double p) {
+    y[kLeftAtriumVolume] = relaxed_volume(p_.left_atrium, p);
+    y[kRightAtriumVolume] = relaxed_volume(p_.right_atrium, p);
+    y[kLeftVentricleVolume] = relaxed_volume(p_.left_ventricle, p);
+    y[kRightVentricleVolume] = relaxed_volume(p_.right_ventricle, p);
+    auto vessel = [p](const Vessel& v) {
+      return v.unstressed_volume_mL + v.compliance_mL_per_mmHg * p;
+    };
+    y[kAorticRootVolume] = vessel(s.aortic_root);
+    y[kDescendingAortaVolume] = vessel(s.descending_aorta);
+    y[kSystemicArteriesVolume] = vessel(s.arteries);
+    y[kSystemicVeinsVolume] = vessel(s.veins);
+    y[kVenaCavaVolume] = vessel(s.vena_cava);
+    y[kPulmonaryArteriesVolume] = vessel(pc.arteries);
+    y[kPulmonaryVeinsVolume] = vessel(pc.veins);
+    for (std::size_t k = 0; k < territory_count; ++k) {
+      y[kCoronaryVolume0 + k] =
+          p_.coronary[k].unstressed_volume_mL + p_.coronary[k].compliance_mL_per_mmHg * p;
+    }
+    return blood_volume_mL(y);
+  };
+  const double target = p_.body.total_blood_volume_mL;
+  (void)pth;
+  if (fill(0.0) > target) {
+    throw InputError("body.total_blood_volume (" + std::to_string(target) +
+                     " mL) is smaller than the unstressed volume of the circulation (" +
+                     std::to_string(fill(0.0)) + " mL)");
+  }
+  double lo = 0.0, hi = 1.0;
+  while (fill(hi) < target) hi *= 2.0;
+  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (fill(mid) < target ? lo : hi) = mid;
+  }
+  fill(lo);
+  // Put the last rounding residue into the veins, so that the sum is the blood volume exactly.
+  y[kSystemicVeinsVolume] += target - blood_volume_mL(y);
+  y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg;
+}
+
+CardiacCycle Circulation::start_beat(double start_s, const double* y,
+                                     const CardiacCycle* previous) const {
+  CardiacCycle c;
+  c.beat_start_s = start_s;
+  c.period_s =
+      y ? heart_period_s(std::span<const double>(y, kStateCount)) : 60.0 / p_.timing.heart_rate_bpm;
+  c.ventricular_scale = std::sqrt(c.period_s / reference_period_s_);
+  c.atrial_scale = c.ventricular_scale;
+  c.next_atrial_onset_s =
+      start_s + c.period_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale;
+  if (previous) {
+    c.atrial_onset_s = previous->next_atrial_onset_s;
+    c.previous_atrial_scale = previous->atrial_scale;
+  } else {
+    c.atrial_onset_s = start_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale;
+    c.previous_atrial_scale = c.atrial_scale;
+  }
+  return c;
+}
+
+double Circulation::heart_period_s(std::span<const double> y) const {
+  double t = 60.0 / p_.timing.heart_rate_bpm;
+  if (p_.baroreflex.enabled) {
+    t += y[kBaroreflexPeriodSympathetic] + y[kBaroreflexPeriodVagal];
+  }
+  // The reflex cannot stop the heart or drive it past a physiological maximum rate.
+  return std::clamp(t, 60.0 / 220.0, 60.0 / 20.0);
+}
+
+EfferentActivity Circulation::efferent_activity_now(std::span<const double> y) const {
+  return efferent_activity(p_.baroreflex, y[kBaroreflexAfferentPressure]);
+}
+
+EfferentActivity Circulation::efferent_activity_at_rest() const { return rest_activity_; }
+
+double Circulation::longest_reflex_delay_s() const {
+  const auto& b = p_.baroreflex;
+  return std::max({b.lv_contractility.delay_s, b.rv_contractility.delay_s,
+                   b.systemic_resistance.delay_s, b.venous_unstressed_volume.delay_s,
+                   b.heart_period_sympathetic.delay_s, b.heart_period_vagal.delay_s});
+}
+
+void Circulation::evaluate(double t, std::span<const double> y, std::span<double> dydt,
+                           const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const {
+  const auto& b = p_.baroreflex;
+  const auto& s = p_.systemic;
+  const auto& pc = p_.pulmonary_circulation;
+  const double pth = p_.body.intrathoracic_pressure_mmHg;
+  const CardiacCycle& c = in.cycle;
+
+  // Activation.
+  const ActivationValue ventricular =
+      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale);
+  const double ev = ventricular.e;
+  const double ea =
+      t >= c.next_atrial_onset_s
+          ? activation(p_.timing.atria, t - c.next_atrial_onset_s, c.atrial_scale).e
+          : activation(p_.timing.atria, t - c.atrial_onset_s, c.previous_atrial_scale).e;
+
+  // Contractility: regional (coronary territories) times baroreflex.
+  double lv_regional = 0, rv_regional = 0;
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    lv_regional += lv_contractility_weight_[k] * in.regional_contractility[k];
+    rv_regional += rv_contractility_weight_[k] * in.regional_contractility[k];
+  }
+  const bool reflex = b.enabled;
+  const double lv_reflex = reflex ? 1.0 + y[kBaroreflexLvContractility] : 1.0;
+  const double rv_reflex = reflex ? 1.0 + y[kBaroreflexRvContractility] : 1.0;
+  const double e_lvf =
+      p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
+  const double e_spt = p_.septum.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
+  const double e_rvf =
+      p_.right_ventricle.end_systolic_elastance_mmHg_per_mL * rv_regional * rv_reflex;
+
+  // Ventricular interaction: solve for the septal volume.
+  const double v_lv = y[kLeftVentricleVolume];
+  const double v_rv = y[kRightVentricleVolume];
+  // Warm start from the last solution, unless a rejected trial step left it unusable.
+  double x = std::isfinite(ws.septum_mL) && std::abs(ws.septum_mL) < 1e3 ? ws.septum_mL : 0.0;
+  WallPressure lvf{}, rvf{}, spt{};
+  for (int it = 0; it < 50; ++it) {
+    lvf = wall_pressure(p_.left_ventricle, e_lvf, v_lv - x, ev);
+    rvf = wall_pressure(p_.right_ventricle, e_rvf, v_rv + x, ev);
+    spt = wall_pressure(p_.septum, e_spt, x, ev);
+    const double g = spt.p - lvf.p + rvf.p;
+    const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
+    const double step = std::clamp(g / dg, -20.0, 20.0);
+    x -= step;
+    // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
+    lvf.p += lvf.dp_dv * step;
+    rvf.p -= rvf.dp_dv * step;
+    if (std::abs(step) < 1e-9 * (1.0 + std::abs(x))) break;
+  }
+  ws.septum_mL = x;
+  const auto& pe = p_.pericardium;
+  const double peri_exp = std::exp(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
+  const double p_peri = pe.pressure_scale_mmHg * (peri_exp - 1.0) + pth;
+  const double p_lv = lvf.p + p_peri;
+  const double p_rv = rvf.p + p_peri;
+  const double p_la =
+      wall_pressure(p_.left_atrium, p_.left_atrium.end_systolic_elastance_mmHg_per_mL,
+                    y[kLeftAtriumVolume], ea)
+          .p +
+      pth;
+  const double p_ra =
+      wall_pressure(p_.right_atrium, p_.right_atrium.end_systolic_elastance_mmHg_per_mL,
+                    y[kRightAtriumVolume], ea)
+          .p +
+      pth;
+
+  // Vessels.
+  const double venous_vu_shift = reflex ? y[kBaroreflexVenousVolume] : 0.0;
+  const double p_root = vessel_pressure(s.aortic_root, y[kAorticRootVolume], pth);
+  const double p_desc = vessel_pressure(s.descending_aorta, y[kDescendingAortaVolume]);
+  const double p_art = vessel_pressure(s.arteries, y[kSystemicArteriesVolume]);
+  const double p_ven = (y[kSystemicVeinsVolume] - s.veins.unstressed_volume_mL - venous_vu_shift) /
+                       s.veins.compliance_mL_per_mmHg;
+  const double p_vc = vessel_pressure(s.vena_cava, y[kVenaCavaVolume], pth);
+  const double p_pa = vessel_pressure(pc.arteries, y[kPulmonaryArteriesVolume], pth);
+  const double p_pv = vessel_pressure(pc.veins, y[kPulmonaryVeinsVolume], pth);
+
+  // Flows (mL/s).
+  const double r_micro =
+      s.microvascular_resistance_mmHg_s_per_mL * (reflex ? 1.0 + y[kBaroreflexResistance] : 1.0);
+  const double q_upper = (p_root - p_art) / s.upper_body_resistance_mmHg_s_per_mL;
+  const double q_lower = (p_desc - p_art) / s.lower_body_resistance_mmHg_s_per_mL;
+  const double q_micro = (p_art - p_ven) / r_micro;
+  const double q_venous = (p_ven - p_vc) / s.venous_resistance_mmHg_s_per_mL;
+  const double q_caval = (p_vc - p_ra) / s.caval_resistance_mmHg_s_per_mL;
+  const double q_pvasc = (p_pa - p_pv) / pc.vascular_resistance_mmHg_s_per_mL;
+  const double q_pven = (p_pv - p_la) / pc.venous_resistance_mmHg_s_per_mL;
+  const double q_arch = y[kArchFlow];
+  const double q_mv = y[kMitralFlow];
+  const double q_av = y[kAorticFlow];
+  const double q_tv = y[kTricuspidFlow];
+  const double q_pv = y[kPulmonaryFlow];
+
+  double cor_in_total = 0, cor_out_total = 0;
+  std::array<double, territory_count> cor_p{}, cor_in{}, cor_out{};
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const auto& ct = p_.coronary[k];
+    // Intramyocardial pressure: a fraction of the pressure of the ventricles this territory's
+    // wall belongs to, weighted by its shares.
+    const double w = ct.lv_wall_share + ct.rv_wall_share;
+    const double p_vent = w > 0 ? (ct.lv_wall_share * p_lv + ct.rv_wall_share * p_rv) / w : 0.0;
+    cor_p[k] = (y[kCoronaryVolume0 + k] - ct.unstressed_volume_mL) / ct.compliance_mL_per_mmHg +
+               ct.compression_fraction * p_vent;
+    cor_in[k] = (p_root - cor_p[k]) / ct.inflow_resistance_mmHg_s_per_mL;
+    cor_out[k] = (cor_p[k] - p_ra) / ct.outflow_resistance_mmHg_s_per_mL;
+    cor_in_total += cor_in[k];
+    cor_out_total += cor_out[k];
+    dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];
+  }
+
+  // Volumes.
+  dydt[kLeftAtriumVolume] = q_pven - q_mv;
+  dydt[kLeftVentricleVolume] = q_mv - q_av;
+  dydt[kRightAtriumVolume] = q_caval + cor_out_total - q_tv;
+  dydt[kRightVentricleVolume] = q_tv - q_pv;
+  dydt[kAorticRootVolume] = q_av - q_arch - q_upper - cor_in_total;
+  dydt[kDescendingAortaVolume] = q_arch - q_lower;
+  dydt[kSystemicArteriesVolume] = q_upper + q_lower - q_micro;
+  dydt[kSystemicVeinsVolume] = q_micro - q_venous;
+  dydt[kVenaCavaVolume] = q_venous - q_caval;
+  dydt[kPulmonaryArteriesVolume] = q_pv - q_pvasc;
+  dydt[kPulmonaryVeinsVolume] = q_pvasc - q_pven;
+
+  // Valves and arch.
+  const ValveRates mv = valve_law(p_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
+  const ValveRates av = valve_law(p_.aortic, p_lv - p_root, q_av, y[kAorticOpening]);
+  const ValveRates tv = valve_law(p_.tricuspid, p_ra - p_rv, q_tv, y[kTricuspidOpening]);
+  const ValveRates pv = valve_law(p_.pulmonary, p_rv - p_pa, q_pv, y[kPulmonaryOpening]);
+  dydt[kMitralFlow] = mv.dq;
+  dydt[kMitralOpening] = mv.dz;
+  dydt[kAorticFlow] = av.dq;
+  dydt[kAorticOpening] = av.dz;
+  dydt[kTricuspidFlow] = tv.dq;
+  dydt[kTricuspidOpening] = tv.dz;
+  dydt[kPulmonaryFlow] = pv.dq;
+  dydt[kPulmonaryOpening] = pv.dz;
+  dydt[kArchFlow] = (p_root - p_desc - s.arch_resistance_mmHg_s_per_mL * q_arch) /
+                    s.arch_inertance_mmHg_s2_per_mL;
+
+  // Baroreflex.
+  if (reflex) {
+    const double dp_root = dydt[kAorticRootVolume] / s.aortic_root.compliance_mL_per_mmHg;
+    dydt[kBaroreflexAfferentPressure] =
+        (p_root + b.zero_time_constant_s * dp_root - y[kBaroreflexAfferentPressure]) /
+        b.pole_time_constant_s;
+    const EfferentActivity& rest = rest_activity_;
+    auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
+      const EfferentActivity a = in.efferent_history->at(t - e.delay_s);
+      const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
+      dydt[i] = (e.gain * drive - y[i]) / e.time_constant_s;
+    };
+    effector(b.lv_contractility, kBaroreflexLvContractility, false);
+    effector(b.rv_contractility, kBaroreflexRvContractility, false);
+    effector(b.systemic_resistance, kBaroreflexResistance, false);
+    effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
+    effector(b.heart_period_sympathetic, kBaroreflexPeriodSympathetic, false);
+    effector(b.heart_period_vagal, kBaroreflexPeriodVagal, true);
+  } else {
+    for (std::size_t i = kBaroreflexAfferentPressure; i <= kBaroreflexPeriodVagal; ++i) dydt[i] = 0;
+  }
+
+  if (obs) {
+    Observables& o = *obs;
+    o.t_s = t;
+    o.left_atrium_mmHg = p_la;
+    o.left_ventricle_mmHg = p_lv;
+    {
+      // dP_lv/dt along the trajectory: the septal volume moves as the implicit function
+      // g(x, V_lv, V_rv, t) = 0 dictates (implicit differentiation).
+      const double dv_lv = dydt[kLeftVentricleVolume];
+      const double dv_rv = dydt[kRightVentricleVolume];
+      const double de = ventricular.rate;
+      const double dg_dt = (spt.dp_de - lvf.dp_de + rvf.dp_de) * de;
+      const double dg_dx = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
+      const double dx = (lvf.dp_dv * dv_lv - rvf.dp_dv * dv_rv - dg_dt) / dg_dx;
+      const double dperi = pe.pressure_scale_mmHg * pe.stiffness_per_mL * peri_exp;
+      o.left_ventricle_dpdt_mmHg_s =
+          lvf.dp_de * de + lvf.dp_dv * (dv_lv - dx) + dperi * (dv_lv + dv_rv);
+    }
+    o.right_atrium_mmHg = p_ra;
+    o.right_ventricle_mmHg = p_rv;
+    o.aortic_root_mmHg = p_root;
+    o.descending_aorta_mmHg = p_desc;
+    o.systemic_arteries_mmHg = p_art;
+    o.systemic_veins_mmHg = p_ven;
+    o.vena_cava_mmHg = p_vc;
+    o.pulmonary_arteries_mmHg = p_pa;
+    o.pulmonary_veins_mmHg = p_pv;
+    o.pericardium_mmHg = p_peri;
+    o.coronary_mmHg = cor_p;
+    o.left_atrium_mL = y[kLeftAtriumVolume];
+    o.left_ventricle_mL = v_lv;
+    o.right_atrium_mL = y[kRightAtriumVolume];
+    o.right_ventricle_mL = v_rv;
+    o.septum_mL = x;
+    o.mitral_mL_s = q_mv;
+    o.aortic_valve_mL_s = q_av;
+    o.tricuspid_mL_s = q_tv;
+    o.pulmonary_valve_mL_s = q_pv;
+    o.arch_mL_s = q_arch;
+    o.upper_body_mL_s = q_upper;
+    o.lower_body_mL_s = q_lower;
+    o.microvascular_mL_s = q_micro;
+    o.venous_return_mL_s = q_venous;
+    o.caval_mL_s = q_caval;
+    o.pulmonary_vascular_mL_s = q_pvasc;
+    o.pulmonary_venous_mL_s = q_pven;
+    o.coronary_inflow_mL_s = cor_in;
+    o.coronary_outflow_mL_s = cor_out;
+    o.ventricular_activation = ev;
+    o.atrial_activation = ea;
+    o.lv_elastance_mmHg_per_mL = e_lvf;
+    o.systemic_resistance_mmHg_s_per_mL = r_micro;
+    o.blood_volume_mL = blood_volume_mL(y);
+  }
+}
+
+namespace {
+#define UNLOAD_COLUMN(name, member)                     \
+  ObservableColumn {                                    \
+    name, [](const Observables& o) { return o.member; } \
+  }
+#define UNLOAD_COLUMN_K(name, member, k)                   \
+  ObservableColumn {                                       \
+    name, [](const Observables& o) { return o.member[k]; } \
+  }
+constexpr ObservableColumn kColumns[] = {
+    UNLOAD_COLUMN("p_left_atrium_mmHg", left_atrium_mmHg),
+    UNLOAD_COLUMN("p_left_ventricle_mmHg", left_ventricle_mmHg),
+    UNLOAD_COLUMN("p_right_atrium_mmHg", right_atrium_mmHg),
+    UNLOAD_COLUMN("p_right_ventricle_mmHg", right_ventricle_mmHg),
+    UNLOAD_COLUMN("p_aortic_root_mmHg", aortic_root_mmHg),
+    UNLOAD_COLUMN("p_descending_aorta_mmHg", descending_aorta_mmHg),
+    UNLOAD_COLUMN("p_systemic_arteries_mmHg", systemic_arteries_mmHg),
+    UNLOAD_COLUMN("p_systemic_veins_mmHg", systemic_veins_mmHg),
+    UNLOAD_COLUMN("p_vena_cava_mmHg", vena_cava_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_arteries_mmHg", pulmonary_arteries_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_veins_mmHg", pulmonary_veins_mmHg),
+    UNLOAD_COLUMN("p_pericardium_mmHg", pericardium_mmHg),
+    UNLOAD_COLUMN("dpdt_left_ventricle_mmHg_s", left_ventricle_dpdt_mmHg_s),
+    UNLOAD_COLUMN_K("p_coronary_lad_mmHg", coronary_mmHg, 0),
+    UNLOAD_COLUMN_K("p_coronary_lcx_mmHg", coronary_mmHg, 1),
+    UNLOAD_COLUMN_K("p_coronary_rca_mmHg", coronary_mmHg, 2),
+    UNLOAD_COLUMN("v_left_atrium_mL", left_atrium_mL),
+    UNLOAD_COLUMN("v_left_ventricle_mL", left_ventricle_mL),
+    UNLOAD_COLUMN("v_right_atrium_mL", right_atrium_mL),
+    UNLOAD_COLUMN("v_right_ventricle_mL", right_ventricle_mL),
+    UNLOAD_COLUMN("v_septum_mL", septum_mL),
+    UNLOAD_COLUMN("q_mitral_mL_s", mitral_mL_s),
+    UNLOAD_COLUMN("q_aortic_valve_mL_s", aortic_valve_mL_s),
+    UNLOAD_COLUMN("q_tricuspid_mL_s", tricuspid_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_valve_mL_s", pulmonary_valve_mL_s),
+    UNLOAD_COLUMN("q_arch_mL_s", arch_mL_s),
+    UNLOAD_COLUMN("q_upper_body_mL_s", upper_body_mL_s),
+    UNLOAD_COLUMN("q_lower_body_mL_s", lower_body_mL_s),
+    UNLOAD_COLUMN("q_microvascular_mL_s", microvascular_mL_s),
+    UNLOAD_COLUMN("q_venous_return_mL_s", venous_return_mL_s),
+    UNLOAD_COLUMN("q_caval_mL_s", caval_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_vascular_mL_s", pulmonary_vascular_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_venous_mL_s", pulmonary_venous_mL_s),
+    UNLOAD_COLUMN_K("q_coronary_lad_mL_s", coronary_inflow_mL_s, 0),
+    UNLOAD_COLUMN_K("q_coronary_lcx_mL_s", coronary_inflow_mL_s, 1),
+    UNLOAD_COLUMN_K("q_coronary_rca_mL_s", coronary_inflow_mL_s, 2),
+    UNLOAD_COLUMN("e_ventricular_activation", ventricular_activation),
+    UNLOAD_COLUMN("e_atrial_activation", atrial_activation),
+    UNLOAD_COLUMN("lv_elastance_mmHg_mL", lv_elastance_mmHg_per_mL),
+    UNLOAD_COLUMN("r_microvascular_mmHg_s_mL", systemic_resistance_mmHg_s_per_mL),
+    UNLOAD_COLUMN("blood_volume_mL", blood_volume_mL),
+};
+#undef UNLOAD_COLUMN
+#undef UNLOAD_COLUMN_K
+}  // namespace
+
+std::span<const ObservableColumn> observable_columns() { return kColumns; }
+
+}  // namespace unload::physio

@@ -1,0 +1,163 @@
+// The closed-loop circulation: four chambers with ventricular interaction, four valves, systemic
+// and pulmonary vessels, three coronary territories and the baroreflex.
+//
+//   pulmonary veins -> [LA] -mitral-> [LV] -aortic-> aortic root -arch (R, L)-> descending aorta
+//   aortic root -upper body R-> arteries <-lower body R- descending aorta
+//   arteries -microvascular R-> veins -R-> vena cava -R-> [RA] -tricuspid-> [RV] -pulmonary->
+//   pulmonary arteries -R-> pulmonary veins -R-> LA
+//   aortic root -R_in-> coronary territory k (squeezed by ventricular pressure) -R_out-> RA
+//
+// Chambers: time-varying elastance (Wall) with activation e(t) (Activation). The ventricles share
+// the septum and the pericardium as in Smith et al. 2004: the septal volume V_spt solves
+//   P_spt(V_spt) = P_lvf(V_lv - V_spt) - P_rvf(V_rv + V_spt)
+// by Newton's method, and P_lv = P_lvf + P_peri + P_th, P_rv = P_rvf + P_peri + P_th with
+//   P_peri = P0 (exp(lambda (V_lv + V_rv - V0)) - 1).
+// Valves: see Valve in parameters.hpp. Vessels: P = (V - Vu)/C (+ P_th inside the chest).
+// Units: mmHg, mL, mL/s, s. State: volumes first (their sum is the blood volume, conserved by
+// construction because every flow leaves one compartment and enters another), then valve flows
+// and opening states, arch flow, baroreflex states.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "unload/physio/baroreflex.hpp"
+#include "unload/physio/parameters.hpp"
+
+namespace unload::physio {
+
+enum StateIndex : std::size_t {
+  // Volumes (mL).
+  kLeftAtriumVolume,
+  kLeftVentricleVolume,
+  kRightAtriumVolume,
+  kRightVentricleVolume,
+  kAorticRootVolume,
+  kDescendingAortaVolume,
+  kSystemicArteriesVolume,
+  kSystemicVeinsVolume,
+  kVenaCavaVolume,
+  kPulmonaryArteriesVolume,
+  kPulmonaryVeinsVolume,
+  kCoronaryVolume0,  // one per territory
+  kVolumeCount = kCoronaryVolume0 + territory_count,
+  // Valve flows (mL/s) and opening states (0..1).
+  kMitralFlow = kVolumeCount,
+  kMitralOpening,
+  kAorticFlow,
+  kAorticOpening,
+  kTricuspidFlow,
+  kTricuspidOpening,
+  kPulmonaryFlow,
+  kPulmonaryOpening,
+  kArchFlow,  // aortic root -> descending aorta (mL/s)
+  // Baroreflex.
+  kBaroreflexAfferentPressure,   // filtered pressure (mmHg)
+  kBaroreflexLvContractility,    // relative change
+  kBaroreflexRvContractility,    // relative change
+  kBaroreflexResistance,         // relative change of microvascular resistance
+  kBaroreflexVenousVolume,       // change of venous unstressed volume (mL)
+  kBaroreflexPeriodSympathetic,  // change of heart period (s)
+  kBaroreflexPeriodVagal,        // change of heart period (s)
+  kStateCount
+};
+
+// Timing of the current beat. A beat runs from one onset of ventricular activation (the R wave) to
+// the next; its period is fixed when it starts.
+struct CardiacCycle {
+  double beat_start_s = 0;
+  double period_s = 1;
+  double ventricular_scale = 1;      // sqrt(period / reference period)
+  double atrial_onset_s = 0;         // onset of the atrial contraction before this beat
+  double previous_atrial_scale = 1;  // scale of that atrial contraction
+  double next_atrial_onset_s = 0;    // onset of the atrial contraction before the next beat
+  double atrial_scale = 1;           // its scale
+};
+
+// What the plant reads besides its state: beat timing, the baroreflex's past, and the regional
+// contractility of each coronary territory's wall (1 = normal; ischaemia lowers it).
+struct PlantInputs {
+  CardiacCycle cycle;
+  const EfferentHistory* efferent_history = nullptr;  // required when the baroreflex is on
+  std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
+};
+
+// Everything a sensor or a recorder could read at one instant: pressures (mmHg), flows (mL/s),
+// volumes (mL). Filled by Circulation::evaluate.
+struct Observables {
+  double t_s = 0;
+  // Pressures.
+  double left_atrium_mmHg = 0, left_ventricle_mmHg = 0, right_atrium_mmHg = 0,
+         right_ventricle_mmHg = 0, aortic_root_mmHg = 0, descending_aorta_mmHg = 0,
+         systemic_arteries_mmHg = 0, systemic_veins_mmHg = 0, vena_cava_mmHg = 0,
+         pulmonary_arteries_mmHg = 0, pulmonary_veins_mmHg = 0, pericardium_mmHg = 0;
+  std::array<double, territory_count> coronary_mmHg{};
+  double left_ventricle_dpdt_mmHg_s = 0;  // dP/dt of the LV
+  // Volumes.
+  double left_atrium_mL = 0, left_ventricle_mL = 0, right_atrium_mL = 0, right_ventricle_mL = 0,
+         septum_mL = 0;
+  // Flows.
+  double mitral_mL_s = 0, aortic_valve_mL_s = 0, tricuspid_mL_s = 0, pulmonary_valve_mL_s = 0,
+         arch_mL_s = 0, upper_body_mL_s = 0, lower_body_mL_s = 0, microvascular_mL_s = 0,
+         venous_return_mL_s = 0, caval_mL_s = 0, pulmonary_vascular_mL_s = 0,
+         pulmonary_venous_mL_s = 0;
+  std::array<double, territory_count> coronary_inflow_mL_s{}, coronary_outflow_mL_s{};
+  // Heart and reflex.
+  double ventricular_activation = 0, atrial_activation = 0;
+  double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
+  double systemic_resistance_mmHg_s_per_mL = 0;  // microvascular resistance now in force
+  double blood_volume_mL = 0;
+};
+
+// One column of the waveform output: name (with unit) and where it is in Observables.
+struct ObservableColumn {
+  std::string_view name;
+  double (*get)(const Observables&);
+};
+std::span<const ObservableColumn> observable_columns();
+
+// Scratch space of one run: warm start of the septal Newton iteration. Not shared between runs.
+struct PlantWorkspace {
+  double septum_mL = 0;
+};
+
+class Circulation {
+ public:
+  explicit Circulation(const PatientParameters& patient);
+
+  const PatientParameters& patient() const { return p_; }
+  static constexpr std::size_t state_size() { return kStateCount; }
+
+  // A state at rest: every compartment at one uniform filling pressure, chosen so that the total
+  // equals the blood volume exactly; valves closed and still; baroreflex at its set point.
+  void initial_state(std::span<double> y) const;
+
+  // dy/dt at time t. Fills obs when it is not null. Allocates nothing.
+  void evaluate(double t, std::span<const double> y, std::span<double> dydt, const PlantInputs& in,
+                PlantWorkspace& ws, Observables* obs) const;
+
+  // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
+  CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;
+
+  // Heart period the next beat should have, from the preset rate and the baroreflex state.
+  double heart_period_s(std::span<const double> y) const;
+
+  // Activity of the baroreflex efferents for the current state (what EfferentHistory records).
+  EfferentActivity efferent_activity_now(std::span<const double> y) const;
+  EfferentActivity efferent_activity_at_rest() const;
+  double longest_reflex_delay_s() const;
+
+  // Sum of all blood volumes in the state (mL).
+  static double blood_volume_mL(std::span<const double> y);
+
+ private:
+  PatientParameters p_;
+  double reference_period_s_;
+  EfferentActivity rest_activity_;
+  double lv_contractility_weight_[territory_count];
+  double rv_contractility_weight_[territory_count];
+};
+
+}  // namespace unload::physio

@@ -1,0 +1,224 @@
+#include "unload/physio/parameters.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace unload::physio {
+
+double body_surface_area_m2(const Body& body) {
+  return std::sqrt(body.height_cm * body.weight_kg / 3600.0);
+}
+
+namespace {
+
+void add(std::vector<ParameterSpec>& specs, std::string key, std::string unit, double min,
+         double max, std::function<double&(PatientParameters&)> field) {
+  specs.push_back({std::move(key), std::move(unit), min, max, std::move(field)});
+}
+
+void add_wall(std::vector<ParameterSpec>& s, const std::string& name, Wall PatientParameters::*w) {
+  add(s, name + ".end_systolic_elastance", "mmHg/mL", 0.001, 200.0,
+      [w](PatientParameters& p) -> double& { return (p.*w).end_systolic_elastance_mmHg_per_mL; });
+  add(s, name + ".dead_volume", "mL", -100.0, 300.0,
+      [w](PatientParameters& p) -> double& { return (p.*w).dead_volume_mL; });
+  add(s, name + ".passive_pressure", "mmHg", 0.0, 20.0,
+      [w](PatientParameters& p) -> double& { return (p.*w).passive_pressure_mmHg; });
+  add(s, name + ".passive_stiffness", "1/mL", 0.0001, 2.0,
+      [w](PatientParameters& p) -> double& { return (p.*w).passive_stiffness_per_mL; });
+  add(s, name + ".passive_zero_volume", "mL", -100.0, 300.0,
+      [w](PatientParameters& p) -> double& { return (p.*w).passive_zero_volume_mL; });
+}
+
+void add_valve(std::vector<ParameterSpec>& s, const std::string& name,
+               Valve PatientParameters::*v) {
+  add(s, name + ".open_area", "cm2", 0.05, 15.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).open_area_cm2; });
+  add(s, name + ".effective_length", "cm", 0.1, 10.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).effective_length_cm; });
+  add(s, name + ".closed_effective_length", "cm", 0.1, 50.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).closed_effective_length_cm; });
+  add(s, name + ".stenosis_fraction", "1", 0.0, 0.95,
+      [v](PatientParameters& p) -> double& { return (p.*v).stenosis_fraction; });
+  add(s, name + ".regurgitant_area", "cm2", 0.0, 2.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).regurgitant_area_cm2; });
+  add(s, name + ".opening_rate", "1/(mmHg*s)", 0.1, 1000.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).opening_rate_per_mmHg_s; });
+  add(s, name + ".closing_rate", "1/(mmHg*s)", 0.1, 1000.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).closing_rate_per_mmHg_s; });
+  add(s, name + ".max_rate", "1/s", 1.0, 2000.0,
+      [v](PatientParameters& p) -> double& { return (p.*v).max_rate_per_s; });
+}
+
+template <class Group>
+void add_vessel(std::vector<ParameterSpec>& s, const std::string& name, Group PatientParameters::*g,
+                Vessel Group::*v) {
+  add(s, name + ".compliance", "mL/mmHg", 0.001, 1000.0,
+      [g, v](PatientParameters& p) -> double& { return ((p.*g).*v).compliance_mL_per_mmHg; });
+  add(s, name + ".unstressed_volume", "mL", 0.0, 5000.0,
+      [g, v](PatientParameters& p) -> double& { return ((p.*g).*v).unstressed_volume_mL; });
+}
+
+void add_effector(std::vector<ParameterSpec>& s, const std::string& name, const std::string& unit,
+                  double gmin, double gmax, Effector Baroreflex::*e) {
+  add(s, "baroreflex." + name + ".gain", unit, gmin, gmax,
+      [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).gain; });
+  add(s, "baroreflex." + name + ".delay", "s", 0.0, 10.0,
+      [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).delay_s; });
+  add(s, "baroreflex." + name + ".time_constant", "s", 0.1, 100.0,
+      [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).time_constant_s; });
+}
+
+std::vector<ParameterSpec> build_specs() {
+  std::vector<ParameterSpec> s;
+  using P = PatientParameters;
+  add(s, "body.height", "cm", 100.0, 230.0, [](P& p) -> double& { return p.body.height_cm; });
+  add(s, "body.weight", "kg", 30.0, 250.0, [](P& p) -> double& { return p.body.weight_kg; });
+  add(s, "body.total_blood_volume", "mL", 2000.0, 9000.0,
+      [](P& p) -> double& { return p.body.total_blood_volume_mL; });
+  add(s, "body.intrathoracic_pressure", "mmHg", -15.0, 15.0,
+      [](P& p) -> double& { return p.body.intrathoracic_pressure_mmHg; });
+
+  add(s, "timing.heart_rate", "1/min", 20.0, 220.0,
+      [](P& p) -> double& { return p.timing.heart_rate_bpm; });
+  add(s, "timing.reference_heart_rate", "1/min", 20.0, 220.0,
+      [](P& p) -> double& { return p.timing.reference_heart_rate_bpm; });
+  add(s, "timing.atrioventricular_delay", "s", 0.02, 0.4,
+      [](P& p) -> double& { return p.timing.atrioventricular_delay_s; });
+  add(s, "timing.ventricular_time_to_peak", "s", 0.05, 0.6,
+      [](P& p) -> double& { return p.timing.ventricles.time_to_peak_s; });
+  add(s, "timing.ventricular_relaxation_time_constant", "s", 0.005, 0.2,
+      [](P& p) -> double& { return p.timing.ventricles.relaxation_time_constant_s; });
+  add(s, "timing.atrial_time_to_peak", "s", 0.02, 0.4,
+      [](P& p) -> double& { return p.timing.atria.time_to_peak_s; });
+  add(s, "timing.atrial_relaxation_time_constant", "s", 0.005, 0.2,
+      [](P& p) -> double& { return p.timing.atria.relaxation_time_constant_s; });
+
+  add_wall(s, "left_ventricle", &P::left_ventricle);
+  add_wall(s, "right_ventricle", &P::right_ventricle);
+  add_wall(s, "septum", &P::septum);
+  add_wall(s, "left_atrium", &P::left_atrium);
+  add_wall(s, "right_atrium", &P::right_atrium);
+
+  add(s, "pericardium.pressure_scale", "mmHg", 0.0, 20.0,
+      [](P& p) -> double& { return p.pericardium.pressure_scale_mmHg; });
+  add(s, "pericardium.stiffness", "1/mL", 0.0001, 1.0,
+      [](P& p) -> double& { return p.pericardium.stiffness_per_mL; });
+  add(s, "pericardium.zero_volume", "mL", 0.0, 1000.0,
+      [](P& p) -> double& { return p.pericardium.zero_volume_mL; });
+
+  add_valve(s, "mitral_valve", &P::mitral);
+  add_valve(s, "aortic_valve", &P::aortic);
+  add_valve(s, "tricuspid_valve", &P::tricuspid);
+  add_valve(s, "pulmonary_valve", &P::pulmonary);
+
+  add_vessel(s, "systemic.aortic_root", &P::systemic, &Systemic::aortic_root);
+  add_vessel(s, "systemic.descending_aorta", &P::systemic, &Systemic::descending_aorta);
+  add_vessel(s, "systemic.arteries", &P::systemic, &Systemic::arteries);
+  add_vessel(s, "systemic.veins", &P::systemic, &Systemic::veins);
+  add_vessel(s, "systemic.vena_cava", &P::systemic, &Systemic::vena_cava);
+  add(s, "systemic.arch_resistance", "mmHg*s/mL", 1e-5, 10.0,
+      [](P& p) -> double& { return p.systemic.arch_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.arch_inertance", "mmHg*s2/mL", 1e-6, 1.0,
+      [](P& p) -> double& { return p.systemic.arch_inertance_mmHg_s2_per_mL; });
+  add(s, "systemic.upper_body_resistance", "mmHg*s/mL", 0.01, 100.0,
+      [](P& p) -> double& { return p.systemic.upper_body_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.lower_body_resistance", "mmHg*s/mL", 0.001, 100.0,
+      [](P& p) -> double& { return p.systemic.lower_body_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.microvascular_resistance", "mmHg*s/mL", 0.01, 100.0,
+      [](P& p) -> double& { return p.systemic.microvascular_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.venous_resistance", "mmHg*s/mL", 1e-4, 10.0,
+      [](P& p) -> double& { return p.systemic.venous_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.caval_resistance", "mmHg*s/mL", 1e-4, 10.0,
+      [](P& p) -> double& { return p.systemic.caval_resistance_mmHg_s_per_mL; });
+
+  add_vessel(s, "pulmonary.arteries", &P::pulmonary_circulation, &Pulmonary::arteries);
+  add_vessel(s, "pulmonary.veins", &P::pulmonary_circulation, &Pulmonary::veins);
+  add(s, "pulmonary.vascular_resistance", "mmHg*s/mL", 0.001, 10.0,
+      [](P& p) -> double& { return p.pulmonary_circulation.vascular_resistance_mmHg_s_per_mL; });
+  add(s, "pulmonary.venous_resistance", "mmHg*s/mL", 1e-4, 10.0,
+      [](P& p) -> double& { return p.pulmonary_circulation.venous_resistance_mmHg_s_per_mL; });
+
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const std::string base = "coronary." + std::string(territory_names[k]);
+    add(s, base + ".inflow_resistance", "mmHg*s/mL", 0.1, 10000.0,
+        [k](P& p) -> double& { return p.coronary[k].inflow_resistance_mmHg_s_per_mL; });
+    add(s, base + ".outflow_resistance", "mmHg*s/mL", 0.1, 10000.0,
+        [k](P& p) -> double& { return p.coronary[k].outflow_resistance_mmHg_s_per_mL; });
+    add(s, base + ".compliance", "mL/mmHg", 1e-4, 10.0,
+        [k](P& p) -> double& { return p.coronary[k].compliance_mL_per_mmHg; });
+    add(s, base + ".unstressed_volume", "mL", 0.0, 100.0,
+        [k](P& p) -> double& { return p.coronary[k].unstressed_volume_mL; });
+    add(s, base + ".compression_fraction", "1", 0.0, 1.0,
+        [k](P& p) -> double& { return p.coronary[k].compression_fraction; });
+    add(s, base + ".lv_wall_share", "1", 0.0, 1.0,
+        [k](P& p) -> double& { return p.coronary[k].lv_wall_share; });
+    add(s, base + ".rv_wall_share", "1", 0.0, 1.0,
+        [k](P& p) -> double& { return p.coronary[k].rv_wall_share; });
+  }
+
+  using B = Baroreflex;
+  auto br = [&s](std::string key, std::string unit, double lo, double hi, double B::*f) {
+    add(s, "baroreflex." + key, std::move(unit), lo, hi,
+        [f](P& p) -> double& { return p.baroreflex.*f; });
+  };
+  br("set_point", "mmHg", 40.0, 150.0, &B::set_point_mmHg);
+  br("slope", "mmHg", 1.0, 50.0, &B::slope_mmHg);
+  br("afferent_min", "1/s", 0.0, 20.0, &B::afferent_min_hz);
+  br("afferent_max", "1/s", 10.0, 200.0, &B::afferent_max_hz);
+  br("pole_time_constant", "s", 0.1, 20.0, &B::pole_time_constant_s);
+  br("zero_time_constant", "s", 0.0, 30.0, &B::zero_time_constant_s);
+  br("sympathetic_infinity", "1/s", 0.0, 50.0, &B::sympathetic_infinity_hz);
+  br("sympathetic_zero", "1/s", 0.0, 100.0, &B::sympathetic_zero_hz);
+  br("sympathetic_slope", "s", 0.001, 1.0, &B::sympathetic_slope_s);
+  br("sympathetic_min", "1/s", 0.0, 20.0, &B::sympathetic_min_hz);
+  br("vagal_zero", "1/s", 0.0, 50.0, &B::vagal_zero_hz);
+  br("vagal_infinity", "1/s", 0.0, 50.0, &B::vagal_infinity_hz);
+  br("vagal_slope", "1/s", 0.1, 50.0, &B::vagal_slope_hz);
+  br("vagal_midpoint", "1/s", 0.0, 100.0, &B::vagal_midpoint_hz);
+  add_effector(s, "lv_contractility", "1", 0.0, 5.0, &B::lv_contractility);
+  add_effector(s, "rv_contractility", "1", 0.0, 5.0, &B::rv_contractility);
+  add_effector(s, "systemic_resistance", "1", 0.0, 5.0, &B::systemic_resistance);
+  add_effector(s, "venous_unstressed_volume", "mL", -2000.0, 0.0, &B::venous_unstressed_volume);
+  add_effector(s, "heart_period_sympathetic", "s", -2.0, 0.0, &B::heart_period_sympathetic);
+  add_effector(s, "heart_period_vagal", "s", 0.0, 2.0, &B::heart_period_vagal);
+  return s;
+}
+
+}  // namespace
+
+const std::vector<ParameterSpec>& parameter_specs() {
+  static const std::vector<ParameterSpec> specs = build_specs();
+  return specs;
+}
+
+const ParameterSpec* find_parameter_spec(std::string_view key) {
+  for (const auto& s : parameter_specs()) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+std::string check_consistency(const PatientParameters& p) {
+  double lv = 0, rv = 0;
+  for (const auto& t : p.coronary) {
+    lv += t.lv_wall_share;
+    rv += t.rv_wall_share;
+  }
+  if (std::abs(lv - 1.0) > 1e-6) {
+    return "coronary.*.lv_wall_share must sum to 1 (they sum to " + std::to_string(lv) + ")";
+  }
+  if (std::abs(rv - 1.0) > 1e-6) {
+    return "coronary.*.rv_wall_share must sum to 1 (they sum to " + std::to_string(rv) + ")";
+  }
+  if (p.timing.reference_heart_rate_bpm <= 0 || p.timing.heart_rate_bpm <= 0) {
+    return "timing.heart_rate and timing.reference_heart_rate must be positive";
+  }
+  for (const Valve* v : {&p.mitral, &p.aortic, &p.tricuspid, &p.pulmonary}) {
+    if (v->regurgitant_area_cm2 >= v->open_area_cm2 * (1.0 - v->stenosis_fraction)) {
+      return "a valve's regurgitant_area must be smaller than its open area after stenosis";
+    }
+  }
+  return {};
+}
+
+}  // namespace unload::physio

@@ -1,0 +1,202 @@
+// The virtual patient's parameters: everything that is constant during a run.
+//
+// A PatientParameters is filled from a preset data file (data/patients/*.toml) where every value
+// carries its unit and its source; code holds no parameter numbers. parameter_specs() lists every
+// parameter with its dotted key (as written in the data files), unit and physical range, so that
+// the file reader can check each one where it enters.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace unload::physio {
+
+// One cardiac wall (free wall, septum or atrium) as a time-varying elastance:
+//   P(V, t) = e(t) * Ees * (V - Vd) + (1 - e(t)) * P0 * (exp(lambda * (V - V0)) - 1)
+// (Smith et al., Med Eng Phys 2004;26:131, with the exponential EDPVR of the same paper).
+struct Wall {
+  double end_systolic_elastance_mmHg_per_mL = 0;  // Ees
+  double dead_volume_mL = 0;                      // Vd, volume intercept of the ESPVR
+  double passive_pressure_mmHg = 0;               // P0, scale of the EDPVR
+  double passive_stiffness_per_mL = 0;            // lambda, exponent of the EDPVR
+  double passive_zero_volume_mL = 0;              // V0, zero-pressure volume of the EDPVR
+};
+
+// Activation e(t) of a chamber (Burkhoff/Harvi shape): half-sine rise to 1 at the time to peak,
+// then exponential relaxation from 1.5 times the time to peak. Times are given at the reference
+// heart rate and scale with sqrt(RR) (Bazett's square-root law for the duration of systole).
+struct Activation {
+  double time_to_peak_s = 0;
+  double relaxation_time_constant_s = 0;
+};
+
+struct Pericardium {
+  double pressure_scale_mmHg = 0;  // P0
+  double stiffness_per_mL = 0;     // lambda
+  double zero_volume_mL = 0;       // V0 (ventricles only, as in Smith 2004)
+};
+
+// A cardiac valve as an orifice with inertance and a smooth opening state (the valve law of
+// Mynard et al., Int J Numer Meth Biomed Eng 2012;28:626):
+//   dP = B Q|Q| + L dQ/dt,   B = rho / (2 A^2),   L = rho l / A,
+//   A(z) = A_closed + (A_open - A_closed) z,  z in [0, 1] the opening state,
+//   l(z) = l_open z + l_closed (1 - z)   (effective length of the accelerated blood column),
+//   dz/dt = (1 - z) k_open(dP) for dP > 0, -z k_close(-dP) for dP < 0, with rate constants
+//   k(dP) = K dP / (1 + K dP / k_max) (saturating so that valve motion has a finite speed).
+// A jet through an orifice of any size settles to its Bernoulli velocity within about l/v; the
+// longer l_closed keeps that time near 10 ms for the closed valve, so the law stays non-stiff.
+// Stenosis removes a fraction of the open area; regurgitation leaves an orifice when closed.
+struct Valve {
+  double open_area_cm2 = 0;
+  double effective_length_cm = 0;         // l_open
+  double closed_effective_length_cm = 0;  // l_closed: how fast a jet through the closed valve
+                                          // follows the pressure (time scale l/v)
+  double stenosis_fraction = 0;           // 0 = normal, 0.75 = open area reduced by 75%
+  double regurgitant_area_cm2 = 0;        // effective regurgitant orifice area when closed
+  double opening_rate_per_mmHg_s = 0;     // K_open
+  double closing_rate_per_mmHg_s = 0;     // K_close
+  double max_rate_per_s = 0;              // k_max
+};
+
+// A compliant vessel compartment: P = (V - V_unstressed) / C + external pressure.
+struct Vessel {
+  double compliance_mL_per_mmHg = 0;
+  double unstressed_volume_mL = 0;
+};
+
+struct Systemic {
+  Vessel aortic_root;       // ascending aorta and arch: micro-axial pump outlet, coronary ostia
+  Vessel descending_aorta;  // balloon pump, ECMO return
+  Vessel arteries;          // peripheral arteries
+  Vessel veins;             // peripheral (splanchnic and extrasplanchnic) veins
+  Vessel vena_cava;         // thoracic great veins
+  double arch_resistance_mmHg_s_per_mL = 0;           // aortic root -> descending aorta
+  double arch_inertance_mmHg_s2_per_mL = 0;           // aortic root -> descending aorta
+  double upper_body_resistance_mmHg_s_per_mL = 0;     // aortic root -> peripheral arteries
+  double lower_body_resistance_mmHg_s_per_mL = 0;     // descending aorta -> peripheral arteries
+  double microvascular_resistance_mmHg_s_per_mL = 0;  // arteries -> veins (baroreflex target)
+  double venous_resistance_mmHg_s_per_mL = 0;         // veins -> vena cava
+  double caval_resistance_mmHg_s_per_mL = 0;          // vena cava -> right atrium
+};
+
+struct Pulmonary {
+  Vessel arteries;
+  Vessel veins;
+  double vascular_resistance_mmHg_s_per_mL = 0;  // arteries -> veins
+  double venous_resistance_mmHg_s_per_mL = 0;    // veins -> left atrium
+};
+
+// One coronary territory: aortic root -> inflow resistance -> intramyocardial compliance (squeezed
+// by a fraction of ventricular pressure) -> outflow resistance -> right atrium.
+struct CoronaryTerritory {
+  double inflow_resistance_mmHg_s_per_mL = 0;
+  double outflow_resistance_mmHg_s_per_mL = 0;
+  double compliance_mL_per_mmHg = 0;
+  double unstressed_volume_mL = 0;
+  double compression_fraction = 0;  // intramyocardial pressure / ventricular pressure
+  double lv_wall_share = 0;         // share of LV free wall and septum this territory perfuses
+  double rv_wall_share = 0;         // share of RV free wall this territory perfuses
+};
+
+inline constexpr std::size_t territory_count = 3;
+inline constexpr std::array<std::string_view, territory_count> territory_names = {"lad", "lcx",
+                                                                                  "rca"};
+
+// One baroreflex effector (Ursino, Am J Physiol 1998;275:H1733): the effector follows
+//   tau dx/dt = -x + G * (sigma(t - D) - sigma_rest)
+// where sigma is the (delayed) efferent activity and sigma_rest its value at the set point, so that
+// the preset's own values hold when arterial pressure is at the set point.
+struct Effector {
+  double gain = 0;
+  double delay_s = 0;
+  double time_constant_s = 0;
+};
+
+struct Baroreflex {
+  bool enabled = true;
+  // Afferent (carotid sinus) pathway.
+  double set_point_mmHg = 0;        // Pn
+  double slope_mmHg = 0;            // ka
+  double afferent_min_hz = 0;       // fmin
+  double afferent_max_hz = 0;       // fmax
+  double pole_time_constant_s = 0;  // tau_p
+  double zero_time_constant_s = 0;  // tau_z
+  // Sympathetic efferent.
+  double sympathetic_infinity_hz = 0;  // fes,inf
+  double sympathetic_zero_hz = 0;      // fes,0
+  double sympathetic_slope_s = 0;      // kes
+  double sympathetic_min_hz = 0;       // fes,min
+  // Vagal efferent.
+  double vagal_zero_hz = 0;      // fev,0
+  double vagal_infinity_hz = 0;  // fev,inf
+  double vagal_slope_hz = 0;     // kev
+  double vagal_midpoint_hz = 0;  // fas,0
+  // Effectors. Contractility and resistance gains are relative (fraction of the preset value per
+  // unit of sympathetic activity), venous tone in mL, heart period in s.
+  Effector lv_contractility;
+  Effector rv_contractility;
+  Effector systemic_resistance;
+  Effector venous_unstressed_volume;
+  Effector heart_period_sympathetic;
+  Effector heart_period_vagal;
+};
+
+struct HeartTiming {
+  double heart_rate_bpm = 0;            // the preset's resting rate (input)
+  double reference_heart_rate_bpm = 0;  // rate at which the activation times below hold
+  double atrioventricular_delay_s = 0;  // onset of atrial to onset of ventricular activation
+  Activation ventricles;
+  Activation atria;
+};
+
+struct Body {
+  double height_cm = 0;
+  double weight_kg = 0;
+  double total_blood_volume_mL = 0;
+  double intrathoracic_pressure_mmHg = 0;
+};
+
+struct PatientParameters {
+  std::string name;
+  std::string description;
+  Body body;
+  HeartTiming timing;
+  Wall left_ventricle;   // LV free wall
+  Wall right_ventricle;  // RV free wall
+  Wall septum;
+  Wall left_atrium;
+  Wall right_atrium;
+  Pericardium pericardium;
+  Valve mitral, aortic, tricuspid, pulmonary;
+  Systemic systemic;
+  Pulmonary pulmonary_circulation;
+  std::array<CoronaryTerritory, territory_count> coronary;
+  Baroreflex baroreflex;
+};
+
+// Body surface area (Mosteller, N Engl J Med 1987;317:1098): sqrt(height_cm * weight_kg / 3600).
+double body_surface_area_m2(const Body& body);
+
+// Description of one numeric parameter: its key in the data files, unit, physical range and where
+// it lives in PatientParameters.
+struct ParameterSpec {
+  std::string key;   // e.g. "left_ventricle.end_systolic_elastance"
+  std::string unit;  // e.g. "mmHg/mL"
+  double min = 0;    // inclusive physical range
+  double max = 0;
+  std::function<double&(PatientParameters&)> field;
+};
+
+// Every numeric parameter of a patient, in a stable order.
+const std::vector<ParameterSpec>& parameter_specs();
+// The spec with this key, or nullptr.
+const ParameterSpec* find_parameter_spec(std::string_view key);
+
+// Checks relations between parameters that single ranges cannot (for example shares that must sum
+// to 1). Returns an empty string when consistent, otherwise what is wrong.
+std::string check_consistency(const PatientParameters& p);
+
+}  // namespace unload::physio

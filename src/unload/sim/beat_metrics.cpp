@@ -1,0 +1,223 @@
+#include "unload/sim/beat_metrics.hpp"
+
+#include <algorithm>
+
+#include "unload/core/units.hpp"
+
+namespace unload::sim {
+
+BeatAccumulator::BeatAccumulator(double body_surface_area_m2, double lv_dead_volume_mL)
+    : bsa_(body_surface_area_m2), v0_(lv_dead_volume_mL) {}
+
+void BeatAccumulator::begin(int beat, double start_s) {
+  m_ = BeatMetrics{};
+  m_.beat = beat;
+  m_.start_s = start_s;
+  first_ = true;
+  int_aop_ = int_la_ = int_ra_ = int_pa_ = int_av_ = int_sys_out_ = 0;
+  int_cor_.fill(0.0);
+  int_left_cor_dia_ = int_left_cor_ = 0;
+  work_ = 0;
+  dpdt_max_ = 0;
+  duration_ = 0;
+}
+
+namespace {
+// Flow that leaves the aortic root and descending aorta into the body (systemic output).
+double systemic_outflow(const physio::Observables& o) {
+  double cor = 0;
+  for (double q : o.coronary_inflow_mL_s) cor += q;
+  return o.upper_body_mL_s + o.lower_body_mL_s + cor;
+}
+double left_coronary(const physio::Observables& o) {
+  return o.coronary_inflow_mL_s[0] + o.coronary_inflow_mL_s[1];
+}
+}  // namespace
+
+void BeatAccumulator::add(const physio::Observables& o) {
+  if (first_) {
+    first_ = false;
+    edv_ = o.left_ventricle_mL;
+    edp_ = o.left_ventricle_mmHg;
+    aop_max_ = aop_min_ = o.aortic_root_mmHg;
+    pa_max_ = pa_min_ = o.pulmonary_arteries_mmHg;
+    lv_max_ = o.left_ventricle_mmHg;
+    v_min_ = o.left_ventricle_mL;
+    p_at_v_min_ = o.left_ventricle_mmHg;
+    int_left_cor_dia_ = 0;
+    prev_ = o;
+    t_prev_ = o.t_s;
+    return;
+  }
+  const double dt = o.t_s - t_prev_;
+  if (dt <= 0) return;
+  auto trap = [dt](double a, double b) { return 0.5 * dt * (a + b); };
+  int_aop_ += trap(prev_.aortic_root_mmHg, o.aortic_root_mmHg);
+  int_la_ += trap(prev_.left_atrium_mmHg, o.left_atrium_mmHg);
+  int_ra_ += trap(prev_.right_atrium_mmHg, o.right_atrium_mmHg);
+  int_pa_ += trap(prev_.pulmonary_arteries_mmHg, o.pulmonary_arteries_mmHg);
+  int_av_ += trap(prev_.aortic_valve_mL_s, o.aortic_valve_mL_s);
+  int_sys_out_ += trap(systemic_outflow(prev_), systemic_outflow(o));
+  for (std::size_t k = 0; k < int_cor_.size(); ++k) {
+    int_cor_[k] += trap(prev_.coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
+  }
+  int_left_cor_ += trap(left_coronary(prev_), left_coronary(o));
+  // Pressure-volume loop area: -closed integral of P dV (positive for a normal loop).
+  work_ -= 0.5 * (prev_.left_ventricle_mmHg + o.left_ventricle_mmHg) *
+           (o.left_ventricle_mL - prev_.left_ventricle_mL);
+  dpdt_max_ = std::max(dpdt_max_, o.left_ventricle_dpdt_mmHg_s);
+  aop_max_ = std::max(aop_max_, o.aortic_root_mmHg);
+  aop_min_ = std::min(aop_min_, o.aortic_root_mmHg);
+  pa_max_ = std::max(pa_max_, o.pulmonary_arteries_mmHg);
+  pa_min_ = std::min(pa_min_, o.pulmonary_arteries_mmHg);
+  lv_max_ = std::max(lv_max_, o.left_ventricle_mmHg);
+  if (o.left_ventricle_mL < v_min_) {
+    v_min_ = o.left_ventricle_mL;
+    p_at_v_min_ = o.left_ventricle_mmHg;
+    int_left_cor_dia_ = int_left_cor_;  // left coronary inflow up to end-systole
+  }
+  duration_ += dt;
+  prev_ = o;
+  t_prev_ = o.t_s;
+}
+
+BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
+  add(end);
+  BeatMetrics& m = m_;
+  const double T = duration_ > 0 ? duration_ : 1.0;
+  m.duration_s = duration_;
+  m.hr_bpm = 60.0 / T;
+  m.aop_sys_mmHg = aop_max_;
+  m.aop_dia_mmHg = aop_min_;
+  m.map_mmHg = int_aop_ / T;
+  m.co_native_L_min = int_av_ / T * units::mL_per_s_to_L_per_min;
+  m.co_L_min = int_sys_out_ / T * units::mL_per_s_to_L_per_min;
+  m.ci_L_min_m2 = m.co_L_min / bsa_;
+  m.sv_mL = int_av_;
+  m.lvedv_mL = edv_;
+  m.lvesv_mL = v_min_;
+  m.ef_pct = edv_ > 0 ? 100.0 * (edv_ - v_min_) / edv_ : 0.0;
+  m.lvedp_mmHg = edp_;
+  m.lvesp_mmHg = p_at_v_min_;
+  m.lv_peak_mmHg = lv_max_;
+  m.dpdt_max_mmHg_s = dpdt_max_;
+  m.pcwp_mmHg = int_la_ / T;
+  m.rap_mmHg = int_ra_ / T;
+  m.pap_sys_mmHg = pa_max_;
+  m.pap_dia_mmHg = pa_min_;
+  m.pap_mean_mmHg = int_pa_ / T;
+  m.svr_wood = m.co_L_min > 0 ? (m.map_mmHg - m.rap_mmHg) / m.co_L_min : 0.0;
+  m.sw_mmHg_mL = work_;
+  const double pe = p_at_v_min_ * (v_min_ - v0_) / 2.0 - edp_ * (edv_ - v0_) / 4.0;
+  m.pva_mmHg_mL = work_ + pe;
+  m.cpo_W = m.map_mmHg * m.co_L_min / units::cardiac_power_divisor;
+  m.coronary_flow_mL_min = 0;
+  for (std::size_t k = 0; k < int_cor_.size(); ++k) {
+    m.coronary_territory_mL_min[k] = int_cor_[k] / T * 60.0;
+    m.coronary_flow_mL_min += m.coronary_territory_mL_min[k];
+  }
+  m.coronary_diastolic_fraction =
+      int_left_cor_ != 0 ? (int_left_cor_ - int_left_cor_dia_) / int_left_cor_ : 0.0;
+  m.cpp_mmHg = aop_min_ - edp_;
+  m.blood_volume_mL = end.blood_volume_mL;
+  return m;
+}
+
+namespace {
+#define UNLOAD_METRIC(field)                             \
+  MetricField {                                          \
+#field, [](const BeatMetrics& m) { return m.field; } \
+  }
+constexpr MetricField kFields[] = {
+    UNLOAD_METRIC(hr_bpm),
+    UNLOAD_METRIC(aop_sys_mmHg),
+    UNLOAD_METRIC(aop_dia_mmHg),
+    UNLOAD_METRIC(map_mmHg),
+    UNLOAD_METRIC(co_L_min),
+    UNLOAD_METRIC(co_native_L_min),
+    UNLOAD_METRIC(ci_L_min_m2),
+    UNLOAD_METRIC(sv_mL),
+    UNLOAD_METRIC(lvedv_mL),
+    UNLOAD_METRIC(lvesv_mL),
+    UNLOAD_METRIC(ef_pct),
+    UNLOAD_METRIC(lvedp_mmHg),
+    UNLOAD_METRIC(lvesp_mmHg),
+    UNLOAD_METRIC(dpdt_max_mmHg_s),
+    UNLOAD_METRIC(pcwp_mmHg),
+    UNLOAD_METRIC(rap_mmHg),
+    UNLOAD_METRIC(pap_sys_mmHg),
+    UNLOAD_METRIC(pap_dia_mmHg),
+    UNLOAD_METRIC(pap_mean_mmHg),
+    UNLOAD_METRIC(svr_wood),
+    UNLOAD_METRIC(sw_mmHg_mL),
+    UNLOAD_METRIC(pva_mmHg_mL),
+    UNLOAD_METRIC(cpo_W),
+    UNLOAD_METRIC(coronary_flow_mL_min),
+    MetricField{"coronary_lad_mL_min",
+                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[0]; }},
+    MetricField{"coronary_lcx_mL_min",
+                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[1]; }},
+    MetricField{"coronary_rca_mL_min",
+                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[2]; }},
+    UNLOAD_METRIC(cpp_mmHg),
+    UNLOAD_METRIC(blood_volume_mL),
+    UNLOAD_METRIC(lv_peak_mmHg),
+    MetricField{"coronary_left_diastolic_pct",
+                [](const BeatMetrics& m) { return 100.0 * m.coronary_diastolic_fraction; }},
+};
+#undef UNLOAD_METRIC
+}  // namespace
+
+std::span<const MetricField> metric_fields() { return kFields; }
+
+BeatMetrics average(std::span<const BeatMetrics> beats) {
+  BeatMetrics a{};
+  if (beats.empty()) return a;
+  const double n = static_cast<double>(beats.size());
+  auto acc = [&](double BeatMetrics::*f) {
+    double s = 0;
+    for (const auto& b : beats) s += b.*f;
+    a.*f = s / n;
+  };
+  for (auto f : {&BeatMetrics::hr_bpm,
+                 &BeatMetrics::aop_sys_mmHg,
+                 &BeatMetrics::aop_dia_mmHg,
+                 &BeatMetrics::map_mmHg,
+                 &BeatMetrics::co_L_min,
+                 &BeatMetrics::co_native_L_min,
+                 &BeatMetrics::ci_L_min_m2,
+                 &BeatMetrics::sv_mL,
+                 &BeatMetrics::lvedv_mL,
+                 &BeatMetrics::lvesv_mL,
+                 &BeatMetrics::ef_pct,
+                 &BeatMetrics::lvedp_mmHg,
+                 &BeatMetrics::lvesp_mmHg,
+                 &BeatMetrics::lv_peak_mmHg,
+                 &BeatMetrics::dpdt_max_mmHg_s,
+                 &BeatMetrics::pcwp_mmHg,
+                 &BeatMetrics::rap_mmHg,
+                 &BeatMetrics::pap_sys_mmHg,
+                 &BeatMetrics::pap_dia_mmHg,
+                 &BeatMetrics::pap_mean_mmHg,
+                 &BeatMetrics::svr_wood,
+                 &BeatMetrics::sw_mmHg_mL,
+                 &BeatMetrics::pva_mmHg_mL,
+                 &BeatMetrics::cpo_W,
+                 &BeatMetrics::coronary_flow_mL_min,
+                 &BeatMetrics::coronary_diastolic_fraction,
+                 &BeatMetrics::cpp_mmHg,
+                 &BeatMetrics::blood_volume_mL,
+                 &BeatMetrics::duration_s}) {
+    acc(f);
+  }
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    double s = 0;
+    for (const auto& b : beats) s += b.coronary_territory_mL_min[k];
+    a.coronary_territory_mL_min[k] = s / n;
+  }
+  a.beat = beats.back().beat;
+  a.start_s = beats.front().start_s;
+  return a;
+}
+
+}  // namespace unload::sim

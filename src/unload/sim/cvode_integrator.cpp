@@ -1,0 +1,137 @@
+// Reference integrator: SUNDIALS CVODE (variable-order BDF, dense direct Newton solver), used to
+// check the production integrator. Each step is one internal CVODE step (CV_ONE_STEP) with a stop
+// time; interpolation uses CVODE's own dense output (CVodeGetDky).
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include <algorithm>
+#include <string>
+
+#include "unload/core/error.hpp"
+#include "unload/sim/integrator.hpp"
+
+namespace unload::sim {
+namespace {
+
+void check(int flag, const char* what) {
+  if (flag < 0) {
+    throw SimulationError(std::string("CVODE: ") + what + " failed (flag " + std::to_string(flag) +
+                          ")");
+  }
+}
+
+class Cvode final : public Integrator {
+ public:
+  Cvode(OdeSystem& system, const IntegratorOptions& o) : system_(system), options_(o) {
+    check(SUNContext_Create(nullptr, &ctx_), "SUNContext_Create");
+    const auto n = static_cast<sunindextype>(system.size());
+    y_ = N_VNew_Serial(n, ctx_);
+    interp_ = N_VNew_Serial(n, ctx_);
+    matrix_ = SUNDenseMatrix(n, n, ctx_);
+    solver_ = SUNLinSol_Dense(y_, matrix_, ctx_);
+    mem_ = CVodeCreate(CV_BDF, ctx_);
+    if (!y_ || !interp_ || !matrix_ || !solver_ || !mem_) {
+      throw SimulationError("CVODE: could not allocate the solver");
+    }
+    N_VConst(0.0, y_);
+    check(CVodeInit(mem_, &Cvode::rhs, 0.0, y_), "CVodeInit");
+    check(CVodeSStolerances(mem_, o.relative_tolerance, o.absolute_tolerance), "CVodeSStolerances");
+    check(CVodeSetLinearSolver(mem_, solver_, matrix_), "CVodeSetLinearSolver");
+    check(CVodeSetUserData(mem_, this), "CVodeSetUserData");
+    check(CVodeSetMaxNumSteps(mem_, 1000000), "CVodeSetMaxNumSteps");
+    check(CVodeSetMaxStep(mem_, o.max_step_s), "CVodeSetMaxStep");
+  }
+  ~Cvode() override {
+    CVodeFree(&mem_);
+    SUNLinSolFree(solver_);
+    SUNMatDestroy(matrix_);
+    N_VDestroy(interp_);
+    N_VDestroy(y_);
+    SUNContext_Free(&ctx_);
+  }
+  Cvode(const Cvode&) = delete;
+  Cvode& operator=(const Cvode&) = delete;
+
+  void restart(double t, std::span<const double> y) override {
+    std::copy(y.begin(), y.end(), N_VGetArrayPointer(y_));
+    check(CVodeReInit(mem_, t, y_), "CVodeReInit");
+    t_ = t_prev_ = t;
+  }
+
+  double step(double t_stop) override {
+    check(CVodeSetStopTime(mem_, t_stop), "CVodeSetStopTime");
+    double t = t_;
+    check(CVode(mem_, t_stop, y_, &t, CV_ONE_STEP), "CVode step");
+    t_prev_ = t_;
+    t_ = t;
+    ++steps_;
+    return t_;
+  }
+
+  void interpolate(double t, std::span<double> y) override {
+    check(CVodeGetDky(mem_, t, 0, interp_), "CVodeGetDky");
+    const double* p = N_VGetArrayPointer(interp_);
+    std::copy(p, p + y.size(), y.begin());
+  }
+
+  double time() const override { return t_; }
+  double previous_time() const override { return t_prev_; }
+  std::span<const double> state() const override {
+    return {N_VGetArrayPointer(y_), system_.size()};
+  }
+  IntegratorStats stats() const override {
+    IntegratorStats s;
+    long v = 0;
+    CVodeGetNumSteps(mem_, &v);
+    s.steps = v;
+    CVodeGetNumRhsEvals(mem_, &v);
+    s.rhs_evaluations = v;
+    CVodeGetNumErrTestFails(mem_, &v);
+    s.rejected_steps = v;
+    return s;
+  }
+
+ private:
+  static int rhs(double t, N_Vector y, N_Vector ydot, void* self) {
+    static_cast<Cvode*>(self)->system_.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot));
+    return 0;
+  }
+
+  OdeSystem& system_;
+  IntegratorOptions options_;
+  SUNContext ctx_ = nullptr;
+  N_Vector y_ = nullptr, interp_ = nullptr;
+  SUNMatrix matrix_ = nullptr;
+  SUNLinearSolver solver_ = nullptr;
+  void* mem_ = nullptr;
+  double t_ = 0, t_prev_ = 0;
+  long steps_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Integrator> make_dormand_prince(OdeSystem& system, const IntegratorOptions& o);
+
+std::unique_ptr<Integrator> make_cvode(OdeSystem& system, const IntegratorOptions& o) {
+  return std::make_unique<Cvode>(system, o);
+}
+
+IntegratorOptions default_options(IntegratorKind kind) {
+  if (kind == IntegratorKind::reference) return {1e-9, 1e-8, 0.01};
+  return {1e-5, 1e-4, 0.05};
+}
+
+std::string_view to_string(IntegratorKind kind) {
+  return kind == IntegratorKind::reference ? "reference (SUNDIALS CVODE BDF)"
+                                           : "production (Dormand-Prince 5(4), Boost.Odeint)";
+}
+
+std::unique_ptr<Integrator> make_integrator(IntegratorKind kind, OdeSystem& system,
+                                            const IntegratorOptions& options) {
+  if (kind == IntegratorKind::reference) return make_cvode(system, options);
+  return make_dormand_prince(system, options);
+}
+
+}  // namespace unload::sim

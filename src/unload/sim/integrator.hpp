@@ -1,0 +1,60 @@
+// Integrators behind one small interface (the SUNDIALS habit: the plant gives the right-hand side,
+// the solver does the rest). Two kinds:
+//   production: Dormand-Prince 5(4) with error control and dense output (Boost.Odeint);
+//   reference:  CVODE variable-order BDF with a dense Newton solver (SUNDIALS), tight tolerances.
+// A run alternates restart() at each discontinuity of the right-hand side (a new beat) with step()
+// calls that never pass the stop time; interpolate() gives the state anywhere in the last step.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace unload::sim {
+
+// y' = f(t, y). Implemented by the simulation on top of the plant.
+class OdeSystem {
+ public:
+  virtual ~OdeSystem() = default;
+  virtual std::size_t size() const = 0;
+  virtual void rhs(double t, const double* y, double* dydt) = 0;
+};
+
+enum class IntegratorKind { production, reference };
+
+struct IntegratorOptions {
+  double relative_tolerance = 0;
+  double absolute_tolerance = 0;
+  double max_step_s = 0;
+};
+
+// Tolerances each kind uses unless told otherwise.
+IntegratorOptions default_options(IntegratorKind kind);
+std::string_view to_string(IntegratorKind kind);
+
+struct IntegratorStats {
+  long steps = 0;
+  long rejected_steps = 0;
+  long rhs_evaluations = 0;
+};
+
+class Integrator {
+ public:
+  virtual ~Integrator() = default;
+  // Begins a smooth segment at (t, y).
+  virtual void restart(double t, std::span<const double> y) = 0;
+  // Advances one accepted step, never beyond t_stop; returns the new time.
+  virtual double step(double t_stop) = 0;
+  // State at time t within the last accepted step [previous_time(), time()].
+  virtual void interpolate(double t, std::span<double> y) = 0;
+  virtual double time() const = 0;
+  virtual double previous_time() const = 0;
+  virtual std::span<const double> state() const = 0;
+  virtual IntegratorStats stats() const = 0;
+};
+
+std::unique_ptr<Integrator> make_integrator(IntegratorKind kind, OdeSystem& system,
+                                            const IntegratorOptions& options);
+
+}  // namespace unload::sim

@@ -1,0 +1,112 @@
+// The simulation loop: owns time, the integrator, the beat clock, the baroreflex's history and the
+// beat recorder. It is the only place where the plant's state is advanced.
+//
+// Time is cut at every beat (R wave), where the activation functions restart, and the integrator
+// restarts there. Between cuts the integrator takes free steps; samples on two uniform grids are
+// interpolated from each accepted step:
+//   - the internal grid (SimulationOptions::sample_interval_s) feeds the beat metrics and the
+//     baroreflex's delay line, so that the trajectory does not depend on the output rate;
+//   - the output grid (advance_to's output_interval_s) feeds the observer (waveform writers).
+// After construction nothing in the loop allocates.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "unload/physio/circulation.hpp"
+#include "unload/sim/beat_metrics.hpp"
+#include "unload/sim/integrator.hpp"
+
+namespace unload::sim {
+
+struct SimulationOptions {
+  IntegratorKind integrator = IntegratorKind::production;
+  std::optional<IntegratorOptions> tolerances;  // default_options(integrator) when empty
+  double sample_interval_s = 0.001;
+};
+
+class SimulationObserver {
+ public:
+  virtual ~SimulationObserver() = default;
+  virtual void on_sample(const physio::Observables& /*sample*/) {}
+  virtual void on_beat(const BeatMetrics& /*beat*/) {}
+};
+
+class Simulation final : private OdeSystem {
+ public:
+  explicit Simulation(const physio::PatientParameters& patient, SimulationOptions options = {});
+  ~Simulation() override;
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Advances to t_end_s. When observer is set, it receives every completed beat and, if
+  // output_interval_s > 0, a sample every output_interval_s.
+  void advance_to(double t_end_s, SimulationObserver* observer = nullptr,
+                  double output_interval_s = 0.0);
+
+  // Advances to the end of the current beat (no extra cut inside the beat).
+  void advance_one_beat(SimulationObserver* observer = nullptr, double output_interval_s = 0.0);
+
+  double time() const { return t_; }
+  std::span<const double> state() const { return y_; }
+  const physio::Circulation& plant() const { return plant_; }
+  // Run-time inputs (regional contractility); changes take effect at once.
+  physio::PlantInputs& inputs() { return inputs_; }
+  int completed_beats() const { return beats_done_; }
+  // The last completed beats, oldest first (at most kRecentBeats).
+  std::span<const BeatMetrics> recent_beats() const;
+  IntegratorStats integrator_stats() const { return integrator_->stats(); }
+  // Observables at the current state.
+  physio::Observables observe();
+
+  static constexpr std::size_t kRecentBeats = 32;
+
+ private:
+  std::size_t size() const override { return physio::Circulation::state_size(); }
+  void rhs(double t, const double* y, double* dydt) override;
+  void sample(double t, SimulationObserver* observer, double output_interval_s);
+  void end_beat(SimulationObserver* observer);
+
+  physio::Circulation plant_;
+  SimulationOptions options_;
+  physio::PlantInputs inputs_;
+  physio::PlantWorkspace integration_ws_, sample_ws_;
+  physio::EfferentHistory history_;
+  std::unique_ptr<Integrator> integrator_;
+  BeatAccumulator beat_;
+  std::vector<double> y_, scratch_y_, scratch_dydt_;
+  double t_ = 0;
+  long next_sample_ = 1;  // index on the internal grid
+  double next_output_t_ = 0;
+  int beats_done_ = 0;
+  std::array<BeatMetrics, kRecentBeats> recent_{};
+  mutable std::array<BeatMetrics, kRecentBeats> ordered_{};
+  physio::Observables obs_{};
+};
+
+// Periodic steady state: the beat-to-beat relative change of the main metrics stays below
+// `tolerance` for `consecutive_beats` beats in a row.
+struct SteadyStateOptions {
+  double tolerance = 1e-4;
+  int consecutive_beats = 5;
+  int max_beats = 3000;
+  int average_beats = 5;
+};
+
+struct SteadyStateResult {
+  bool reached = false;
+  int beats_to_steady = 0;  // beats run when the criterion was first met
+  double last_change = 0;   // largest relative change between the last two beats
+  BeatMetrics average;      // mean of the last average_beats beats
+};
+
+SteadyStateResult run_to_steady_state(Simulation& sim, const SteadyStateOptions& options = {},
+                                      SimulationObserver* observer = nullptr);
+
+// Largest relative change between two beats over the metrics the steady-state test watches.
+double relative_change(const BeatMetrics& a, const BeatMetrics& b);
+
+}  // namespace unload::sim
