@@ -148,7 +148,9 @@ void Circulation::initial_state(std::span<double> y) const {
   fill(lo);
   // Put the last rounding residue into the veins, so that the sum is the blood volume exactly.
   y[kSystemicVeinsVolume] += target - blood_volume_mL(y);
-  y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg;
+  // The afferent filter starts at the set point (the reflex starts at rest).
+  y[kBaroreflexAfferentPressure] = 0.0;
+  y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg - filtered_aortic_pressure_mmHg(y);
 }
 
 CardiacCycle Circulation::start_beat(double start_s, const double* y,
@@ -180,8 +182,15 @@ double Circulation::heart_period_s(std::span<const double> y) const {
   return std::clamp(t, 60.0 / 220.0, 60.0 / 20.0);
 }
 
+double Circulation::filtered_aortic_pressure_mmHg(std::span<const double> y) const {
+  const auto& b = p_.baroreflex;
+  const double p_root = vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
+                                        p_.body.intrathoracic_pressure_mmHg);
+  return b.zero_time_constant_s / b.pole_time_constant_s * p_root + y[kBaroreflexAfferentPressure];
+}
+
 EfferentActivity Circulation::efferent_activity_now(std::span<const double> y) const {
-  return efferent_activity(p_.baroreflex, y[kBaroreflexAfferentPressure]);
+  return efferent_activity(p_.baroreflex, filtered_aortic_pressure_mmHg(y));
 }
 
 EfferentActivity Circulation::efferent_activity_at_rest() const { return rest_activity_; }
@@ -336,10 +345,11 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
 
   // Baroreflex.
   if (reflex) {
-    const double dp_root = dydt[kAorticRootVolume] / s.aortic_root.compliance_mL_per_mmHg;
+    // Afferent filter tau_p dPf/dt = P + tau_z dP/dt - Pf, written without dP/dt: the state is
+    // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
+    const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
     dydt[kBaroreflexAfferentPressure] =
-        (p_root + b.zero_time_constant_s * dp_root - y[kBaroreflexAfferentPressure]) /
-        b.pole_time_constant_s;
+        ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) / b.pole_time_constant_s;
     const EfferentActivity& rest = rest_activity_;
     auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
       const EfferentActivity a = in.efferent_history->at(t - e.delay_s);

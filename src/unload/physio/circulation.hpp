@@ -144,6 +144,8 @@ class Circulation {
   // Heart period the next beat should have, from the preset rate and the baroreflex state.
   double heart_period_s(std::span<const double> y) const;
 
+  // Filtered aortic pressure Pf that the carotid sinus afferents sense (mmHg).
+  double filtered_aortic_pressure_mmHg(std::span<const double> y) const;
   // Activity of the baroreflex efferents for the current state (what EfferentHistory records).
   EfferentActivity efferent_activity_now(std::span<const double> y) const;
   EfferentActivity efferent_activity_at_rest() const;

@@ -25,7 +25,7 @@ namespace unload::sim {
 struct SimulationOptions {
   IntegratorKind integrator = IntegratorKind::production;
   std::optional<IntegratorOptions> tolerances;  // default_options(integrator) when empty
-  double sample_interval_s = 0.001;
+  double sample_interval_s = 0.002;
 };
 
 class SimulationObserver {
