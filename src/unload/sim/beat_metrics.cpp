@@ -19,6 +19,9 @@ void BeatAccumulator::begin(int beat, double start_s) {
   int_left_cor_dia_ = int_left_cor_ = 0;
   work_ = 0;
   dpdt_max_ = 0;
+  q_av_peak_ = 0;
+  ejection_ended_ = false;
+  p_end_ejection_ = 0;
   duration_ = 0;
 }
 
@@ -71,6 +74,15 @@ void BeatAccumulator::add(const physio::Observables& o) {
   pa_max_ = std::max(pa_max_, o.pulmonary_arteries_mmHg);
   pa_min_ = std::min(pa_min_, o.pulmonary_arteries_mmHg);
   lv_max_ = std::max(lv_max_, o.left_ventricle_mmHg);
+  // End of ejection: aortic flow falls through zero after its systolic peak.
+  q_av_peak_ = std::max(q_av_peak_, o.aortic_valve_mL_s);
+  if (!ejection_ended_ && q_av_peak_ > 0 && prev_.aortic_valve_mL_s > 0 &&
+      o.aortic_valve_mL_s <= 0) {
+    const double w = prev_.aortic_valve_mL_s / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
+    p_end_ejection_ =
+        prev_.left_ventricle_mmHg + w * (o.left_ventricle_mmHg - prev_.left_ventricle_mmHg);
+    ejection_ended_ = true;
+  }
   if (o.left_ventricle_mL < v_min_) {
     v_min_ = o.left_ventricle_mL;
     p_at_v_min_ = o.left_ventricle_mmHg;
@@ -98,7 +110,7 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
   m.lvesv_mL = v_min_;
   m.ef_pct = edv_ > 0 ? 100.0 * (edv_ - v_min_) / edv_ : 0.0;
   m.lvedp_mmHg = edp_;
-  m.lvesp_mmHg = p_at_v_min_;
+  m.lvesp_mmHg = ejection_ended_ ? p_end_ejection_ : p_at_v_min_;
   m.lv_peak_mmHg = lv_max_;
   m.dpdt_max_mmHg_s = dpdt_max_;
   m.pcwp_mmHg = int_la_ / T;
@@ -108,7 +120,7 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
   m.pap_mean_mmHg = int_pa_ / T;
   m.svr_wood = m.co_L_min > 0 ? (m.map_mmHg - m.rap_mmHg) / m.co_L_min : 0.0;
   m.sw_mmHg_mL = work_;
-  const double pe = p_at_v_min_ * (v_min_ - v0_) / 2.0 - edp_ * (edv_ - v0_) / 4.0;
+  const double pe = m.lvesp_mmHg * (v_min_ - v0_) / 2.0 - edp_ * (edv_ - v0_) / 4.0;
   m.pva_mmHg_mL = work_ + pe;
   m.cpo_W = m.map_mmHg * m.co_L_min / units::cardiac_power_divisor;
   m.coronary_flow_mL_min = 0;

@@ -1,11 +1,13 @@
 // Haemodynamic metrics of one beat (R wave to R wave), computed from samples on a uniform grid.
 //
 // Definitions: end-diastole is the onset of ventricular activation (the beat's first sample);
-// end-systole is the sample of smallest LV volume; stroke volume is the net volume through the
-// aortic valve; stroke work is the area of the pressure-volume loop (-closed integral of P dV);
-// PVA = SW + PE with PE = Pes (Ves - V0)/2 - Ped (Ved - V0)/4 (Suga's approximation of the
-// potential energy between ESPVR and EDPVR); CPO = MAP x CO / 451 (Fincke 2004);
-// coronary perfusion pressure = aortic diastolic - LV end-diastolic pressure; SVR = (MAP - RAP)/CO.
+// end-systolic volume is the smallest LV volume; end-systolic pressure is LV pressure at the end of
+// ejection (aortic valve flow falling through zero, interpolated between samples); stroke volume is
+// the net volume through the aortic valve; stroke work is the area of the pressure-volume loop
+// (-closed integral of P dV); PVA = SW + PE with PE = Pes (Ves - V0)/2 - Ped (Ved - V0)/4 (Suga's
+// approximation of the potential energy between ESPVR and EDPVR); CPO = MAP x CO / 451 (Fincke
+// 2004); coronary perfusion pressure = aortic diastolic - LV end-diastolic pressure; SVR = (MAP -
+// RAP)/CO.
 #pragma once
 
 #include <array>
@@ -68,7 +70,9 @@ class BeatAccumulator {
   double aop_max_ = 0, aop_min_ = 0, pa_max_ = 0, pa_min_ = 0, lv_max_ = 0, dpdt_max_ = 0;
   double v_min_ = 0, p_at_v_min_ = 0;
   double edv_ = 0, edp_ = 0;
-  bool systole_over_ = false;
+  double q_av_peak_ = 0;
+  bool ejection_ended_ = false;
+  double p_end_ejection_ = 0;
 };
 
 }  // namespace unload::sim

@@ -1,0 +1,50 @@
+// The subcommands of `unload`. Each returns the process's exit code and lets errors travel up to
+// main(), which prints them once: unload::InputError (exit 2), unload::SimulationError (exit 1),
+// Interrupted (exit 130).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "unload/sim/integrator.hpp"
+
+namespace unload::cli {
+
+// The user stopped a run (Ctrl-C); nothing was written.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted; no output was written") {}
+};
+
+struct SteadyOptions {
+  std::string patient;
+  bool json = false;
+  sim::IntegratorKind integrator = sim::IntegratorKind::production;
+  bool baroreflex = true;
+};
+
+struct RunOptions {
+  std::filesystem::path scenario;
+  std::optional<std::filesystem::path> out;  // default: out/<scenario stem>
+  bool force = false;
+};
+
+struct BenchOptions {
+  double seconds = 600;
+  bool json = false;
+  sim::IntegratorKind integrator = sim::IntegratorKind::production;
+};
+
+// Runs a patient to its periodic steady state and reports the mean of the last beats.
+int steady(const SteadyOptions& options);
+// Runs a scenario file and writes its output directory.
+int run(const RunOptions& options);
+// Measures how much faster than real time the reference patient is simulated.
+int bench(const BenchOptions& options);
+
+// The project's version (CMake's PROJECT_VERSION), e.g. "0.1.0".
+inline constexpr const char* kVersion = UNLOAD_VERSION;
+
+}  // namespace unload::cli

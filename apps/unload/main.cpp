@@ -1,0 +1,122 @@
+// The `unload` command: thin wiring of the subcommands (commands.hpp) to the command line, and the
+// one place that turns errors into messages and exit codes:
+//   0 success · 1 the simulation failed (or found no steady state) · 2 bad input (a file, an
+//   argument) · 130 interrupted.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "unload/core/error.hpp"
+#include "unload/io/scenario.hpp"
+
+namespace {
+
+using namespace unload;
+
+constexpr int kExitSimulationFailed = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitInterrupted = 130;
+
+void add_integrator_option(CLI::App& command, sim::IntegratorKind& kind) {
+  const std::vector<std::string> names = {
+      std::string(io::integrator_name(sim::IntegratorKind::production)),
+      std::string(io::integrator_name(sim::IntegratorKind::reference))};
+  command
+      .add_option_function<std::string>(
+          "--integrator",
+          [&kind](const std::string& name) { kind = *io::integrator_from_name(name); },
+          "production (Dormand-Prince, fast) or reference (CVODE BDF, tight tolerances)")
+      ->check(CLI::IsMember(names))
+      ->default_str(names.front());
+}
+
+CLI::App* add_steady(CLI::App& app, cli::SteadyOptions& o) {
+  auto* c = app.add_subcommand("steady",
+                               "Run a patient to its periodic steady state and report "
+                               "the mean haemodynamics of the last beats");
+  c->add_option("--patient", o.patient,
+                "Patient preset name (e.g. normal) or path to a preset .toml")
+      ->required();
+  c->add_flag("--json", o.json, "Print one JSON object instead of the table");
+  add_integrator_option(*c, o.integrator);
+  c->add_flag(
+      "--no-baroreflex", [&o](std::int64_t) { o.baroreflex = false; },
+      "Switch the baroreflex off (open loop)");
+  return c;
+}
+
+CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
+  auto* c = app.add_subcommand("run",
+                               "Run a scenario file and write waveforms.csv, beats.csv and "
+                               "summary.json");
+  c->add_option("scenario", o.scenario, "Scenario file (.toml), e.g. scenarios/default.toml")
+      ->required();
+  c->add_option("--out", o.out, "Output directory (default: out/<scenario name>)");
+  c->add_flag("--force", o.force, "Replace the output directory of a previous run");
+  return c;
+}
+
+CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
+  auto* c = app.add_subcommand("bench",
+                               "Measure simulation speed: the normal patient with the "
+                               "baroreflex on, no output");
+  c->add_option("--seconds", o.seconds, "Simulated seconds")
+      ->check(CLI::Range(1e-3, io::kMaxScenarioDuration_s))
+      ->capture_default_str();
+  c->add_flag("--json", o.json, "Print one JSON line");
+  add_integrator_option(*c, o.integrator);
+  return c;
+}
+
+// --help and --version end parsing with "success"; every real parse error exits 2, whatever code
+// CLI11 gives it, so that scripts can tell bad input from a failed simulation.
+int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+  fmt::print(stderr, "unload: error: {} (see unload --help)\n", e.what());
+  return kExitBadInput;
+}
+
+int fail(int code, const char* message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "unload: error: {}\n", message);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "unload: a simulated patient's circulation for high-risk PCI. For education and "
+      "research; not for clinical decisions.",
+      "unload");
+  app.set_version_flag("--version", fmt::format("unload {}", cli::kVersion));
+  app.require_subcommand(1);
+  cli::SteadyOptions steady;
+  cli::RunOptions run;
+  cli::BenchOptions bench;
+  const auto* steady_command = add_steady(app, steady);
+  const auto* run_command = add_run(app, run);
+  add_bench(app, bench);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_error_exit(app, e);
+  }
+  try {
+    if (steady_command->parsed()) return cli::steady(steady);
+    if (run_command->parsed()) return cli::run(run);
+    return cli::bench(bench);
+  } catch (const InputError& e) {
+    return fail(kExitBadInput, e.what());
+  } catch (const cli::Interrupted& e) {
+    return fail(kExitInterrupted, e.what());
+  } catch (const std::exception& e) {  // SimulationError, and files that cannot be written
+    return fail(kExitSimulationFailed, e.what());
+  }
+}

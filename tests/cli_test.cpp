@@ -1,0 +1,254 @@
+// The `unload` command as scripts use it: exit codes, the JSON contract of `steady --json`, and the
+// output directory of `run`. Runs the built binary (UNLOAD_BINARY) in a temporary directory.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "unload/physio/circulation.hpp"
+#include "unload/sim/beat_metrics.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class UnloadCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() / ("unload-cli-test-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_ / "work");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `unload ARGS` in dir_/work with stdout and stderr captured.
+  Outcome unload(const std::string& args) {
+    const std::string command = "cd '" + (dir_ / "work").string() + "' && '" UNLOAD_BINARY "' " +
+                                args + " >'" + (dir_ / "stdout").string() + "' 2>'" +
+                                (dir_ / "stderr").string() + "'";
+    const int status = std::system(command.c_str());
+    Outcome o;
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = read_text(dir_ / "stdout");
+    o.err = read_text(dir_ / "stderr");
+    return o;
+  }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    const fs::path file = dir_ / "work" / name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+  fs::path work() const { return dir_ / "work"; }
+
+  fs::path dir_;
+};
+
+const char* const kSmallScenario =
+    "[scenario]\npatient = \"normal\"\nduration = 3\noutput_rate = 200\n";
+
+// --- help and version ---
+
+TEST_F(UnloadCommand, VersionPrintsTheProjectVersion) {
+  const Outcome o = unload("--version");
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_EQ(o.out, "unload " UNLOAD_VERSION "\n");
+}
+
+TEST_F(UnloadCommand, HelpOfTheCommandAndEachSubcommandExitsZero) {
+  for (const char* args : {"--help", "steady --help", "run --help", "bench --help"}) {
+    const Outcome o = unload(args);
+    EXPECT_EQ(o.exit_code, 0) << args;
+    EXPECT_THAT(o.out, HasSubstr("Usage")) << args;
+  }
+}
+
+// --- parse errors are bad input: exit 2 ---
+
+TEST_F(UnloadCommand, ParseErrorsExitTwo) {
+  for (const char* args :
+       {"", "frobnicate", "steady", "steady --patient normal --bogus",
+        "steady --patient normal --integrator euler", "run", "bench --seconds -1"}) {
+    const Outcome o = unload(args);
+    EXPECT_EQ(o.exit_code, 2) << "unload " << args;
+    EXPECT_THAT(o.err, StartsWith("unload: error: ")) << "unload " << args;
+  }
+}
+
+// --- steady ---
+
+TEST_F(UnloadCommand, SteadyJsonHasEveryContractKey) {
+  const Outcome o = unload("steady --patient normal --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(count_lines(o.out), 1u) << "exactly one JSON object on one line";
+  const auto json = nlohmann::json::parse(o.out);
+  for (const char* key : {"hr_bpm",
+                          "aop_sys_mmHg",
+                          "aop_dia_mmHg",
+                          "map_mmHg",
+                          "co_L_min",
+                          "co_native_L_min",
+                          "ci_L_min_m2",
+                          "sv_mL",
+                          "lvedv_mL",
+                          "lvesv_mL",
+                          "ef_pct",
+                          "lvedp_mmHg",
+                          "lvesp_mmHg",
+                          "dpdt_max_mmHg_s",
+                          "pcwp_mmHg",
+                          "rap_mmHg",
+                          "pap_sys_mmHg",
+                          "pap_dia_mmHg",
+                          "pap_mean_mmHg",
+                          "svr_wood",
+                          "sw_mmHg_mL",
+                          "pva_mmHg_mL",
+                          "cpo_W",
+                          "coronary_flow_mL_min",
+                          "coronary_lad_mL_min",
+                          "coronary_lcx_mL_min",
+                          "coronary_rca_mL_min",
+                          "cpp_mmHg",
+                          "blood_volume_mL",
+                          "beats_to_steady"}) {
+    ASSERT_TRUE(json.contains(key)) << key;
+    EXPECT_TRUE(json[key].is_number()) << key;
+  }
+  EXPECT_EQ(json["steady_state_reached"], true);
+  EXPECT_EQ(json["patient"], "normal");
+  EXPECT_THAT(json["notice"].get<std::string>(), HasSubstr("education and research"));
+}
+
+TEST_F(UnloadCommand, SteadyTableSaysFirstThatItIsASimulation) {
+  const Outcome o = unload("steady --patient normal");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::string first_line = o.out.substr(0, o.out.find('\n'));
+  EXPECT_THAT(first_line, HasSubstr("education and research"));
+  EXPECT_THAT(o.out, HasSubstr("mean arterial pressure (MAP)"));
+  EXPECT_THAT(o.out, HasSubstr("mmHg"));
+}
+
+TEST_F(UnloadCommand, SteadyOptionsReachTheSimulation) {
+  const Outcome o = unload("steady --patient normal --no-baroreflex --integrator reference --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_EQ(json["baroreflex_enabled"], false);
+  EXPECT_EQ(json["integrator"], "reference");
+}
+
+TEST_F(UnloadCommand, UnknownPresetExitsTwoWithOneLineNamingIt) {
+  const Outcome o = unload("steady --patient nobody");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, StartsWith("unload: error: "));
+  EXPECT_THAT(o.err, HasSubstr("nobody"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+// --- run ---
+
+TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {
+  write("small.toml", kSmallScenario);
+  const Outcome o = unload("run small.toml --out result");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("MAP"));
+
+  std::string header = "t_s";
+  for (const auto& c : unload::physio::observable_columns()) header.append(",").append(c.name);
+  const std::string waveforms = read_text(work() / "result" / "waveforms.csv");
+  EXPECT_THAT(waveforms, StartsWith(header + "\n"));
+  EXPECT_GT(count_lines(waveforms), 500u);  // 3 s at 200 Hz
+
+  std::string beats_header = "beat,start_s";
+  for (const auto& f : unload::sim::metric_fields()) beats_header.append(",").append(f.name);
+  const std::string beats = read_text(work() / "result" / "beats.csv");
+  EXPECT_THAT(beats, StartsWith(beats_header + "\n"));
+  EXPECT_GT(count_lines(beats), 1u);
+
+  const auto summary = nlohmann::json::parse(read_text(work() / "result" / "summary.json"));
+  EXPECT_EQ(summary["patient"], "normal");
+  EXPECT_EQ(summary["unload_version"], UNLOAD_VERSION);
+  EXPECT_GT(summary["beats"].get<int>(), 0);
+  EXPECT_TRUE(summary["metrics"].contains("map_mmHg"));
+  EXPECT_THAT(summary["notice"].get<std::string>(), HasSubstr("not for clinical decisions"));
+
+  // Only the output directory is left behind: no staging directory.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(work())) ++entries;
+  EXPECT_EQ(entries, 2);  // small.toml, result
+}
+
+TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {
+  write("small.toml", kSmallScenario);
+  ASSERT_EQ(unload("run small.toml").exit_code, 0);
+  EXPECT_TRUE(fs::exists(work() / "out" / "small" / "summary.json"));
+}
+
+TEST_F(UnloadCommand, BadScenarioExitsTwoAndCreatesNoOutputDirectory) {
+  write("bad.toml", "[scenario]\npatient = \"normal\"\nduration = -5\n");
+  const Outcome o = unload("run bad.toml");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("bad.toml:3"));
+  EXPECT_THAT(o.err, HasSubstr("scenario.duration"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_FALSE(fs::exists(work() / "out"));
+}
+
+TEST_F(UnloadCommand, ExistingOutputIsReplacedOnlyWithForce) {
+  write("small.toml", kSmallScenario);
+  ASSERT_EQ(unload("run small.toml --out result").exit_code, 0);
+  const Outcome again = unload("run small.toml --out result");
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_THAT(again.err, HasSubstr("--force"));
+  EXPECT_EQ(unload("run small.toml --out result --force").exit_code, 0);
+  EXPECT_TRUE(fs::exists(work() / "result" / "summary.json"));
+}
+
+TEST_F(UnloadCommand, ForceDoesNotReplaceADirectoryThatIsNotARunsOutput) {
+  write("small.toml", kSmallScenario);
+  fs::create_directories(work() / "precious");
+  write("precious/notes.txt", "keep me");
+  EXPECT_EQ(unload("run small.toml --out precious --force").exit_code, 2);
+  EXPECT_TRUE(fs::exists(work() / "precious" / "notes.txt"));
+}
+
+// --- bench ---
+
+TEST_F(UnloadCommand, BenchJsonReportsRealTimeFactor) {
+  const Outcome o = unload("bench --seconds 5 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_DOUBLE_EQ(json["simulated_s"].get<double>(), 5.0);
+  EXPECT_GT(json["real_time_factor"].get<double>(), 0.0);
+  EXPECT_GT(json["wall_s"].get<double>(), 0.0);
+}
+
+}  // namespace

@@ -1,0 +1,53 @@
+// The production integrator (Dormand-Prince, Boost.Odeint) against the reference (SUNDIALS CVODE
+// BDF, tight tolerances): every beat metric agrees within 0.5% on every preset.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "unload/io/presets.hpp"
+#include "unload/sim/simulation.hpp"
+
+namespace unload {
+namespace {
+
+sim::BeatMetrics last_beats(const std::string& preset, sim::IntegratorKind kind) {
+  sim::SimulationOptions o;
+  o.integrator = kind;
+  sim::Simulation s(io::load_preset(preset), o);
+  s.advance_to(40.0);
+  const auto beats = s.recent_beats();
+  return sim::average(beats.subspan(beats.size() - 5));
+}
+
+class IntegratorAgreement : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(IntegratorAgreement, EveryBeatMetricWithinHalfAPercentOfCvode) {
+  const auto fast = last_beats(GetParam(), sim::IntegratorKind::production);
+  const auto reference = last_beats(GetParam(), sim::IntegratorKind::reference);
+  for (const auto& f : sim::metric_fields()) {
+    const double a = f.get(fast), b = f.get(reference);
+    // Relative to the value; metrics that pass near zero (pressures) use 1 unit as the scale.
+    EXPECT_LE(std::abs(a - b), 0.005 * std::max(std::abs(b), 1.0))
+        << GetParam() << " " << f.name << ": production " << a << ", reference " << b;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPreset, IntegratorAgreement,
+                         ::testing::Values("normal", "hfref", "shock", "hrpci"));
+
+TEST(SteadyState, IsDetectedAndReported) {
+  sim::Simulation s(io::load_preset("normal"));
+  sim::SteadyStateOptions o;
+  const auto r = sim::run_to_steady_state(s, o);
+  EXPECT_TRUE(r.reached);
+  EXPECT_GT(r.beats_to_steady, o.consecutive_beats);
+  EXPECT_LT(r.last_change, o.tolerance);
+  // One more beat changes the metrics by less than the tolerance.
+  const auto before = s.recent_beats().back();
+  s.advance_one_beat();
+  EXPECT_LT(sim::relative_change(s.recent_beats().back(), before), o.tolerance);
+}
+
+}  // namespace
+}  // namespace unload

@@ -1,0 +1,92 @@
+// Invariants of the simulation: conserved blood volume, determinism, no allocation in the loop.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "unload/io/presets.hpp"
+#include "unload/sim/simulation.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace unload {
+namespace {
+
+struct VolumeWatch : sim::SimulationObserver {
+  double initial = 0;
+  double worst = 0;
+  int beats = 0;
+  void on_beat(const sim::BeatMetrics& b) override {
+    worst = std::max(worst, std::abs(b.blood_volume_mL - initial) / initial);
+    ++beats;
+  }
+};
+
+TEST(Invariants, BloodVolumeIsConservedOverOneSimulatedHour) {
+  for (const char* preset : {"normal", "shock"}) {
+    const auto p = io::load_preset(preset);
+    sim::Simulation s(p);
+    VolumeWatch w;
+    w.initial = p.body.total_blood_volume_mL;
+    EXPECT_DOUBLE_EQ(physio::Circulation::blood_volume_mL(s.state()), w.initial);
+    s.advance_to(3600.0, &w);
+    EXPECT_GT(w.beats, 3000);
+    EXPECT_LT(w.worst, 1e-9) << preset;
+    const double end = physio::Circulation::blood_volume_mL(s.state());
+    EXPECT_LT(std::abs(end - w.initial) / w.initial, 1e-9) << preset;
+  }
+}
+
+TEST(Invariants, SameInputsGiveBitIdenticalResults) {
+  const auto p = io::load_preset("hrpci");
+  auto run = [&p] {
+    sim::Simulation s(p);
+    s.advance_to(20.0);
+    return std::vector<double>(s.state().begin(), s.state().end());
+  };
+  const auto a = run();
+  const auto b = run();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(std::memcmp(&a[i], &b[i], sizeof(double)), 0) << "state " << i;
+  }
+}
+
+TEST(Invariants, OutputRateDoesNotChangeTheTrajectory) {
+  const auto p = io::load_preset("normal");
+  struct Sink : sim::SimulationObserver {
+    void on_sample(const physio::Observables&) override {}
+  } sink;
+  sim::Simulation quiet(p), recorded(p);
+  quiet.advance_to(10.0);
+  recorded.advance_to(10.0, &sink, 0.001);
+  for (std::size_t i = 0; i < quiet.state().size(); ++i) {
+    EXPECT_EQ(quiet.state()[i], recorded.state()[i]) << "state " << i;
+  }
+}
+
+TEST(Invariants, TheStepLoopAllocatesNothing) {
+  const auto p = io::load_preset("normal");
+  sim::Simulation s(p);
+  s.advance_to(3.0);  // warm-up: integrator buffers are sized on first use
+  const long before = g_allocations.load();
+  s.advance_to(60.0);
+  EXPECT_EQ(g_allocations.load() - before, 0);
+}
+
+}  // namespace
+}  // namespace unload
