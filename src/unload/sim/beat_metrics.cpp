@@ -74,11 +74,13 @@ void BeatAccumulator::add(const physio::Observables& o) {
   pa_max_ = std::max(pa_max_, o.pulmonary_arteries_mmHg);
   pa_min_ = std::min(pa_min_, o.pulmonary_arteries_mmHg);
   lv_max_ = std::max(lv_max_, o.left_ventricle_mmHg);
-  // End of ejection: aortic flow falls through zero after its systolic peak.
+  // End of ejection: aortic flow falls below 1% of its systolic peak.
   q_av_peak_ = std::max(q_av_peak_, o.aortic_valve_mL_s);
-  if (!ejection_ended_ && q_av_peak_ > 0 && prev_.aortic_valve_mL_s > 0 &&
-      o.aortic_valve_mL_s <= 0) {
-    const double w = prev_.aortic_valve_mL_s / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
+  const double threshold = 0.01 * q_av_peak_;
+  if (!ejection_ended_ && q_av_peak_ > 0 && prev_.aortic_valve_mL_s > threshold &&
+      o.aortic_valve_mL_s <= threshold) {
+    const double w =
+        (prev_.aortic_valve_mL_s - threshold) / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
     p_end_ejection_ =
         prev_.left_ventricle_mmHg + w * (o.left_ventricle_mmHg - prev_.left_ventricle_mmHg);
     ejection_ended_ = true;

@@ -2,8 +2,8 @@
 //
 // Definitions: end-diastole is the onset of ventricular activation (the beat's first sample);
 // end-systolic volume is the smallest LV volume; end-systolic pressure is LV pressure at the end of
-// ejection (aortic valve flow falling through zero, interpolated between samples); stroke volume is
-// the net volume through the aortic valve; stroke work is the area of the pressure-volume loop
+// ejection (aortic flow falling below 1% of its peak, interpolated between samples); stroke volume
+// is the net volume through the aortic valve; stroke work is the area of the pressure-volume loop
 // (-closed integral of P dV); PVA = SW + PE with PE = Pes (Ves - V0)/2 - Ped (Ved - V0)/4 (Suga's
 // approximation of the potential energy between ESPVR and EDPVR); CPO = MAP x CO / 451 (Fincke
 // 2004); coronary perfusion pressure = aortic diastolic - LV end-diastolic pressure; SVR = (MAP -

@@ -70,7 +70,8 @@ void Simulation::advance_to(double t_end_s, SimulationObserver* observer,
                             double output_interval_s) {
   const double h = options_.sample_interval_s;
   const bool outputs = observer && output_interval_s > 0;
-  if (outputs && next_output_t_ < t_) next_output_t_ = t_;
+  if (outputs && output_index_ == 0 && t_ > 0)
+    output_index_ = static_cast<long>(std::ceil(t_ / output_interval_s));
   while (t_ < t_end_s) {
     const double beat_end = inputs_.cycle.beat_start_s + inputs_.cycle.period_s;
     const double stop = std::min(beat_end, t_end_s);
@@ -82,13 +83,14 @@ void Simulation::advance_to(double t_end_s, SimulationObserver* observer,
         sample(ts, observer, output_interval_s);
       }
       if (outputs) {
-        while (next_output_t_ <= t_new) {
-          integrator_->interpolate(next_output_t_, scratch_y_);
+        // Output times are index x interval, so that long runs do not accumulate round-off.
+        for (double to = static_cast<double>(output_index_) * output_interval_s; to <= t_new;
+             to = static_cast<double>(++output_index_) * output_interval_s) {
+          integrator_->interpolate(to, scratch_y_);
           physio::Observables o;
           physio::PlantWorkspace ws = sample_ws_;
-          plant_.evaluate(next_output_t_, scratch_y_, scratch_dydt_, inputs_, ws, &o);
+          plant_.evaluate(to, scratch_y_, scratch_dydt_, inputs_, ws, &o);
           observer->on_sample(o);
-          next_output_t_ += output_interval_s;
         }
       }
       t_ = t_new;

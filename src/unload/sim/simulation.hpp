@@ -80,7 +80,7 @@ class Simulation final : private OdeSystem {
   std::vector<double> y_, scratch_y_, scratch_dydt_;
   double t_ = 0;
   long next_sample_ = 1;  // index on the internal grid
-  double next_output_t_ = 0;
+  long output_index_ = 0;  // next sample on the output grid
   int beats_done_ = 0;
   std::array<BeatMetrics, kRecentBeats> recent_{};
   mutable std::array<BeatMetrics, kRecentBeats> ordered_{};
