@@ -41,6 +41,24 @@ struct WallPressure {
   double dp_dv;
   double dp_de;
 };
+// Same, given ex = exp(lambda (v - V0)).
+inline WallPressure wall_pressure_from_exp(const Wall& w, double elastance, double v, double e,
+                                           double ex) {
+  const double passive = w.passive_pressure_mmHg * (ex - 1.0);
+  const double active = elastance * (v - w.dead_volume_mL);
+  return {e * active + (1.0 - e) * passive,
+          e * elastance + (1.0 - e) * w.passive_pressure_mmHg * w.passive_stiffness_per_mL * ex,
+          active - passive};
+}
+
+// exp(a): a Taylor polynomial when |a| is small (error below 1e-15 relative), else std::exp.
+inline double small_exp(double a) {
+  if (std::abs(a) < 1e-2) {
+    return 1.0 + a * (1.0 + a / 2.0 * (1.0 + a / 3.0 * (1.0 + a / 4.0 * (1.0 + a / 5.0))));
+  }
+  return std::exp(a);
+}
+
 inline WallPressure wall_pressure(const Wall& w, double elastance, double v, double e) {
   const double ex = std::exp(w.passive_stiffness_per_mL * (v - w.passive_zero_volume_mL));
   const double passive = w.passive_pressure_mmHg * (ex - 1.0);
@@ -92,6 +110,27 @@ Circulation::Circulation(const PatientParameters& patient)
     : p_(patient),
       reference_period_s_(60.0 / patient.timing.reference_heart_rate_bpm),
       rest_activity_(efferent_activity(patient.baroreflex, patient.baroreflex.set_point_mmHg)) {
+  const auto& s = p_.systemic;
+  const auto& pc = p_.pulmonary_circulation;
+  k_.e_root = 1.0 / s.aortic_root.compliance_mL_per_mmHg;
+  k_.e_desc = 1.0 / s.descending_aorta.compliance_mL_per_mmHg;
+  k_.e_art = 1.0 / s.arteries.compliance_mL_per_mmHg;
+  k_.e_ven = 1.0 / s.veins.compliance_mL_per_mmHg;
+  k_.e_vc = 1.0 / s.vena_cava.compliance_mL_per_mmHg;
+  k_.e_pa = 1.0 / pc.arteries.compliance_mL_per_mmHg;
+  k_.e_pv = 1.0 / pc.veins.compliance_mL_per_mmHg;
+  k_.g_upper = 1.0 / s.upper_body_resistance_mmHg_s_per_mL;
+  k_.g_lower = 1.0 / s.lower_body_resistance_mmHg_s_per_mL;
+  k_.g_venous = 1.0 / s.venous_resistance_mmHg_s_per_mL;
+  k_.g_caval = 1.0 / s.caval_resistance_mmHg_s_per_mL;
+  k_.g_pulmonary_vascular = 1.0 / pc.vascular_resistance_mmHg_s_per_mL;
+  k_.g_pulmonary_venous = 1.0 / pc.venous_resistance_mmHg_s_per_mL;
+  k_.inv_l_arch = 1.0 / s.arch_inertance_mmHg_s2_per_mL;
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    k_.e_coronary[k] = 1.0 / p_.coronary[k].compliance_mL_per_mmHg;
+    k_.g_coronary_in[k] = 1.0 / p_.coronary[k].inflow_resistance_mmHg_s_per_mL;
+    k_.g_coronary_out[k] = 1.0 / p_.coronary[k].outflow_resistance_mmHg_s_per_mL;
+  }
   // A territory's contractility weighs in by its share of the wall it perfuses.
   for (std::size_t k = 0; k < territory_count; ++k) {
     lv_contractility_weight_[k] = p_.coronary[k].lv_wall_share;
@@ -240,10 +279,18 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   // Warm start from the last solution, unless a rejected trial step left it unusable.
   double x = std::isfinite(ws.septum_mL) && std::abs(ws.septum_mL) < 1e3 ? ws.septum_mL : 0.0;
   WallPressure lvf{}, rvf{}, spt{};
+  // The walls' exponentials are computed once; after each Newton step they are carried to the
+  // new septal volume by exp(a) for the small exponent a of the step.
+  const Wall& wl = p_.left_ventricle;
+  const Wall& wr = p_.right_ventricle;
+  const Wall& wsp = p_.septum;
+  double ex_l = std::exp(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
+  double ex_r = std::exp(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
+  double ex_s = std::exp(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
   for (int it = 0; it < 50; ++it) {
-    lvf = wall_pressure(p_.left_ventricle, e_lvf, v_lv - x, ev);
-    rvf = wall_pressure(p_.right_ventricle, e_rvf, v_rv + x, ev);
-    spt = wall_pressure(p_.septum, e_spt, x, ev);
+    lvf = wall_pressure_from_exp(wl, e_lvf, v_lv - x, ev, ex_l);
+    rvf = wall_pressure_from_exp(wr, e_rvf, v_rv + x, ev, ex_r);
+    spt = wall_pressure_from_exp(wsp, e_spt, x, ev, ex_s);
     const double g = spt.p - lvf.p + rvf.p;
     const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
     const double step = std::clamp(g / dg, -20.0, 20.0);
@@ -251,7 +298,12 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
     lvf.p += lvf.dp_dv * step;
     rvf.p -= rvf.dp_dv * step;
-    if (std::abs(step) < 1e-9 * (1.0 + std::abs(x))) break;
+    // With the first-order correction above, the pressures left by a step of 1e-4 mL are off by
+    // about 1e-7 mmHg: far below what any tolerance or metric resolves.
+    if (std::abs(step) < 1e-4) break;
+    ex_l *= small_exp(wl.passive_stiffness_per_mL * step);
+    ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
+    ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
   }
   ws.septum_mL = x;
   const auto& pe = p_.pericardium;
@@ -272,25 +324,29 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
 
   // Vessels.
   const double venous_vu_shift = reflex ? y[kBaroreflexVenousVolume] : 0.0;
-  const double p_root = vessel_pressure(s.aortic_root, y[kAorticRootVolume], pth);
-  const double p_desc = vessel_pressure(s.descending_aorta, y[kDescendingAortaVolume]);
-  const double p_art = vessel_pressure(s.arteries, y[kSystemicArteriesVolume]);
-  const double p_ven = (y[kSystemicVeinsVolume] - s.veins.unstressed_volume_mL - venous_vu_shift) /
-                       s.veins.compliance_mL_per_mmHg;
-  const double p_vc = vessel_pressure(s.vena_cava, y[kVenaCavaVolume], pth);
-  const double p_pa = vessel_pressure(pc.arteries, y[kPulmonaryArteriesVolume], pth);
-  const double p_pv = vessel_pressure(pc.veins, y[kPulmonaryVeinsVolume], pth);
+  // (Reciprocals of compliances and resistances are precomputed in k_: the step loop multiplies.)
+  const double p_root =
+      (y[kAorticRootVolume] - s.aortic_root.unstressed_volume_mL) * k_.e_root + pth;
+  const double p_desc =
+      (y[kDescendingAortaVolume] - s.descending_aorta.unstressed_volume_mL) * k_.e_desc;
+  const double p_art = (y[kSystemicArteriesVolume] - s.arteries.unstressed_volume_mL) * k_.e_art;
+  const double p_ven =
+      (y[kSystemicVeinsVolume] - s.veins.unstressed_volume_mL - venous_vu_shift) * k_.e_ven;
+  const double p_vc = (y[kVenaCavaVolume] - s.vena_cava.unstressed_volume_mL) * k_.e_vc + pth;
+  const double p_pa =
+      (y[kPulmonaryArteriesVolume] - pc.arteries.unstressed_volume_mL) * k_.e_pa + pth;
+  const double p_pv = (y[kPulmonaryVeinsVolume] - pc.veins.unstressed_volume_mL) * k_.e_pv + pth;
 
   // Flows (mL/s).
-  const double r_micro =
-      s.microvascular_resistance_mmHg_s_per_mL * (reflex ? 1.0 + y[kBaroreflexResistance] : 1.0);
-  const double q_upper = (p_root - p_art) / s.upper_body_resistance_mmHg_s_per_mL;
-  const double q_lower = (p_desc - p_art) / s.lower_body_resistance_mmHg_s_per_mL;
+  const double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
+  const double r_micro = s.microvascular_resistance_mmHg_s_per_mL * resistance_factor;
+  const double q_upper = (p_root - p_art) * k_.g_upper;
+  const double q_lower = (p_desc - p_art) * k_.g_lower;
   const double q_micro = (p_art - p_ven) / r_micro;
-  const double q_venous = (p_ven - p_vc) / s.venous_resistance_mmHg_s_per_mL;
-  const double q_caval = (p_vc - p_ra) / s.caval_resistance_mmHg_s_per_mL;
-  const double q_pvasc = (p_pa - p_pv) / pc.vascular_resistance_mmHg_s_per_mL;
-  const double q_pven = (p_pv - p_la) / pc.venous_resistance_mmHg_s_per_mL;
+  const double q_venous = (p_ven - p_vc) * k_.g_venous;
+  const double q_caval = (p_vc - p_ra) * k_.g_caval;
+  const double q_pvasc = (p_pa - p_pv) * k_.g_pulmonary_vascular;
+  const double q_pven = (p_pv - p_la) * k_.g_pulmonary_venous;
   const double q_arch = y[kArchFlow];
   const double q_mv = y[kMitralFlow];
   const double q_av = y[kAorticFlow];
@@ -305,10 +361,10 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     // wall belongs to, weighted by its shares.
     const double w = ct.lv_wall_share + ct.rv_wall_share;
     const double p_vent = w > 0 ? (ct.lv_wall_share * p_lv + ct.rv_wall_share * p_rv) / w : 0.0;
-    cor_p[k] = (y[kCoronaryVolume0 + k] - ct.unstressed_volume_mL) / ct.compliance_mL_per_mmHg +
+    cor_p[k] = (y[kCoronaryVolume0 + k] - ct.unstressed_volume_mL) * k_.e_coronary[k] +
                ct.compression_fraction * p_vent;
-    cor_in[k] = (p_root - cor_p[k]) / ct.inflow_resistance_mmHg_s_per_mL;
-    cor_out[k] = (cor_p[k] - p_ra) / ct.outflow_resistance_mmHg_s_per_mL;
+    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k];
+    cor_out[k] = (cor_p[k] - p_ra) * k_.g_coronary_out[k];
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
     dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];
@@ -340,8 +396,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   dydt[kTricuspidOpening] = tv.dz;
   dydt[kPulmonaryFlow] = pv.dq;
   dydt[kPulmonaryOpening] = pv.dz;
-  dydt[kArchFlow] = (p_root - p_desc - s.arch_resistance_mmHg_s_per_mL * q_arch) /
-                    s.arch_inertance_mmHg_s2_per_mL;
+  dydt[kArchFlow] = (p_root - p_desc - s.arch_resistance_mmHg_s_per_mL * q_arch) * k_.inv_l_arch;
 
   // Baroreflex.
   if (reflex) {
@@ -351,16 +406,23 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     dydt[kBaroreflexAfferentPressure] =
         ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) / b.pole_time_constant_s;
     const EfferentActivity& rest = rest_activity_;
+    // Effectors that share a delay read the history once.
+    double last_delay = -1.0;
+    EfferentActivity a{};
     auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
-      const EfferentActivity a = in.efferent_history->at(t - e.delay_s);
+      if (e.delay_s != last_delay) {
+        a = in.efferent_history->at(t - e.delay_s);
+        last_delay = e.delay_s;
+      }
       const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
       dydt[i] = (e.gain * drive - y[i]) / e.time_constant_s;
     };
+    // Ordered so that effectors with Ursino's common 2 s delay follow each other.
     effector(b.lv_contractility, kBaroreflexLvContractility, false);
     effector(b.rv_contractility, kBaroreflexRvContractility, false);
     effector(b.systemic_resistance, kBaroreflexResistance, false);
-    effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
     effector(b.heart_period_sympathetic, kBaroreflexPeriodSympathetic, false);
+    effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
     effector(b.heart_period_vagal, kBaroreflexPeriodVagal, true);
   } else {
     for (std::size_t i = kBaroreflexAfferentPressure; i <= kBaroreflexPeriodVagal; ++i) dydt[i] = 0;

@@ -156,6 +156,13 @@ class Circulation {
 
  private:
   PatientParameters p_;
+  // Reciprocals of the vessels' compliances (elastances) and resistances (conductances).
+  struct Coefficients {
+    double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;
+    double g_upper, g_lower, g_venous, g_caval, g_pulmonary_vascular, g_pulmonary_venous;
+    double inv_l_arch;
+    std::array<double, territory_count> e_coronary, g_coronary_in, g_coronary_out;
+  } k_{};
   double reference_period_s_;
   EfferentActivity rest_activity_;
   double lv_contractility_weight_[territory_count];

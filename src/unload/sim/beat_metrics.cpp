@@ -26,6 +26,8 @@ void BeatAccumulator::begin(int beat, double start_s) {
 }
 
 namespace {
+// Aortic valve flow above which the ventricle is taken to be ejecting (leaks stay far below).
+constexpr double kEjectionFlow_mL_s = 20.0;
 // Flow that leaves the aortic root and descending aorta into the body (systemic output).
 double systemic_outflow(const physio::Observables& o) {
   double cor = 0;
@@ -64,7 +66,8 @@ void BeatAccumulator::add(const physio::Observables& o) {
   for (std::size_t k = 0; k < int_cor_.size(); ++k) {
     int_cor_[k] += trap(prev_.coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
   }
-  int_left_cor_ += trap(left_coronary(prev_), left_coronary(o));
+  const double left_cor_step = trap(left_coronary(prev_), left_coronary(o));
+  int_left_cor_ += left_cor_step;
   // Pressure-volume loop area: -closed integral of P dV (positive for a normal loop).
   work_ -= 0.5 * (prev_.left_ventricle_mmHg + o.left_ventricle_mmHg) *
            (o.left_ventricle_mL - prev_.left_ventricle_mL);
@@ -77,18 +80,20 @@ void BeatAccumulator::add(const physio::Observables& o) {
   // End of ejection: aortic flow falls below 1% of its systolic peak.
   q_av_peak_ = std::max(q_av_peak_, o.aortic_valve_mL_s);
   const double threshold = 0.01 * q_av_peak_;
-  if (!ejection_ended_ && q_av_peak_ > 0 && prev_.aortic_valve_mL_s > threshold &&
+  if (!ejection_ended_ && q_av_peak_ > kEjectionFlow_mL_s && prev_.aortic_valve_mL_s > threshold &&
       o.aortic_valve_mL_s <= threshold) {
     const double w =
         (prev_.aortic_valve_mL_s - threshold) / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
     p_end_ejection_ =
         prev_.left_ventricle_mmHg + w * (o.left_ventricle_mmHg - prev_.left_ventricle_mmHg);
+    // Left coronary inflow up to the end of ejection: what follows is diastolic.
+    int_left_cor_dia_ = int_left_cor_ - (1.0 - w) * left_cor_step;
     ejection_ended_ = true;
   }
   if (o.left_ventricle_mL < v_min_) {
     v_min_ = o.left_ventricle_mL;
     p_at_v_min_ = o.left_ventricle_mmHg;
-    int_left_cor_dia_ = int_left_cor_;  // left coronary inflow up to end-systole
+    if (!ejection_ended_) int_left_cor_dia_ = int_left_cor_;  // fallback: no ejection seen
   }
   duration_ += dt;
   prev_ = o;

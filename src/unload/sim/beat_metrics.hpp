@@ -32,7 +32,7 @@ struct BeatMetrics {
   double svr_wood = 0, sw_mmHg_mL = 0, pva_mmHg_mL = 0, cpo_W = 0;
   double coronary_flow_mL_min = 0;
   std::array<double, physio::territory_count> coronary_territory_mL_min{};
-  double coronary_diastolic_fraction = 0;  // share of left coronary inflow during diastole
+  double coronary_diastolic_fraction = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
 };

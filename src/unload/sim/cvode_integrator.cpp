@@ -120,7 +120,7 @@ std::unique_ptr<Integrator> make_cvode(OdeSystem& system, const IntegratorOption
 
 IntegratorOptions default_options(IntegratorKind kind) {
   if (kind == IntegratorKind::reference) return {1e-9, 1e-8, 0.01};
-  return {1e-5, 1e-4, 0.05};
+  return {1e-3, 1e-2, 0.05};
 }
 
 std::string_view to_string(IntegratorKind kind) {

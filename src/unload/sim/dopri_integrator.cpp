@@ -15,7 +15,34 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using State = std::vector<double>;
 using ErrorStepper = odeint::runge_kutta_dopri5<State>;
-using Controlled = odeint::controlled_runge_kutta<ErrorStepper>;
+using ErrorChecker =
+    odeint::default_error_checker<double, odeint::range_algebra, odeint::default_operations>;
+
+// Proportional-integral step-size control (Gustafsson; Hairer and Wanner, Solving ODEs II, IV.2):
+// the new step depends on the last accepted error as well as on this one, which damps the
+// accept/reject oscillation of a purely proportional controller near the stability limit.
+class PiStepAdjuster {
+ public:
+  double decrease_step(double dt, double error, int /*error_order*/) const {
+    return dt * std::max(0.9 * std::pow(error, -0.25), 0.2);
+  }
+  double increase_step(double dt, double error, int stepper_order) const {
+    const double e = std::max(error, 1e-10);
+    const double factor =
+        0.9 * std::pow(e, -0.7 / stepper_order) * std::pow(previous_error_, 0.4 / stepper_order);
+    previous_error_ = std::max(e, 1e-4);
+    return dt * std::clamp(factor, 0.2, 4.0);
+  }
+  bool check_step_size_limit(double /*dt*/) const { return true; }
+  double get_max_dt() const { return 0.0; }
+
+ private:
+  // Error of the last accepted step. At steady state the last step of one beat is the same as
+  // the last step of the one before, so carrying it over keeps every beat's steps identical.
+  mutable double previous_error_ = 1.0;
+};
+
+using Controlled = odeint::controlled_runge_kutta<ErrorStepper, ErrorChecker, PiStepAdjuster>;
 
 class DormandPrince final : public Integrator {
  public:
@@ -37,7 +64,9 @@ class DormandPrince final : public Integrator {
     std::copy(y.begin(), y.end(), x_.begin());
     t_ = t_prev_ = t;
     count_rhs(t, x_, dxdt_);
-    if (dt_ <= 0) dt_ = 1e-4;
+    // Every segment (beat) starts from the same trial step, so that a periodic solution is
+    // integrated with the same steps every beat and beat metrics converge without step noise.
+    dt_ = kFirstStep_s;
   }
 
   double step(double t_stop) override {
@@ -99,6 +128,7 @@ class DormandPrince final : public Integrator {
   const State& x_old_for_interp() const { return x_new_; }
   const State& dxdt_old_for_interp() const { return dxdt_new_; }
 
+  static constexpr double kFirstStep_s = 1e-3;
   OdeSystem& system_;
   IntegratorOptions options_;
   Controlled stepper_;

@@ -15,11 +15,11 @@ Simulation::Simulation(const physio::PatientParameters& patient, SimulationOptio
       y_(physio::Circulation::state_size()),
       scratch_y_(physio::Circulation::state_size()),
       scratch_dydt_(physio::Circulation::state_size()) {
-  if (!(options_.sample_interval_s > 0)) {
-    throw InputError("numerics.sample_interval must be positive");
+  if (!(options_.sample_interval_s > 0) || !(options_.history_interval_s > 0)) {
+    throw InputError("the sample and history intervals must be positive");
   }
   plant_.initial_state(y_);
-  history_.reset(options_.sample_interval_s, plant_.longest_reflex_delay_s() + 0.5,
+  history_.reset(options_.history_interval_s, plant_.longest_reflex_delay_s() + 0.5,
                  plant_.efferent_activity_at_rest());
   inputs_.efferent_history = &history_;
   inputs_.cycle = plant_.start_beat(0.0, y_.data(), nullptr);
@@ -43,12 +43,14 @@ physio::Observables Simulation::observe() {
   return obs_;
 }
 
-void Simulation::sample(double t, SimulationObserver* observer, double output_interval_s) {
-  (void)observer;
-  (void)output_interval_s;
+void Simulation::record_history(double t) {
+  integrator_->interpolate(t, scratch_y_);
+  history_.push(t, plant_.efferent_activity_now(scratch_y_));
+}
+
+void Simulation::record_metrics(double t) {
   integrator_->interpolate(t, scratch_y_);
   plant_.evaluate(t, scratch_y_, scratch_dydt_, inputs_, sample_ws_, &obs_);
-  history_.push(t, plant_.efferent_activity_now(scratch_y_));
   beat_.add(obs_);
 }
 
@@ -62,6 +64,7 @@ void Simulation::end_beat(SimulationObserver* observer) {
   inputs_.cycle = plant_.start_beat(t_, y_.data(), &inputs_.cycle);
   integrator_->restart(t_, y_);
   beat_.begin(beats_done_, t_);
+  next_metric_ = 1;
   plant_.evaluate(t_, y_, scratch_dydt_, inputs_, sample_ws_, &obs_);
   beat_.add(obs_);
 }
@@ -77,10 +80,18 @@ void Simulation::advance_to(double t_end_s, SimulationObserver* observer,
     const double stop = std::min(beat_end, t_end_s);
     while (t_ < stop) {
       const double t_new = integrator_->step(stop);
-      // Internal grid: metrics and the baroreflex's delay line.
-      for (double ts = static_cast<double>(next_sample_) * h; ts <= t_new;
-           ts = static_cast<double>(++next_sample_) * h) {
-        sample(ts, observer, output_interval_s);
+      // The baroreflex's delay line: a uniform grid in absolute time.
+      const double hh = options_.history_interval_s;
+      for (double ts = static_cast<double>(next_history_) * hh; ts <= t_new;
+           ts = static_cast<double>(++next_history_) * hh) {
+        record_history(ts);
+      }
+      // Beat metrics: a grid locked to the beat's start, so that every beat of a periodic
+      // solution is sampled at the same phases (no sampling noise between beats).
+      for (double tm = inputs_.cycle.beat_start_s + static_cast<double>(next_metric_) * h;
+           tm <= t_new && tm < beat_end;
+           tm = inputs_.cycle.beat_start_s + static_cast<double>(++next_metric_) * h) {
+        record_metrics(tm);
       }
       if (outputs) {
         // Output times are index x interval, so that long runs do not accumulate round-off.
@@ -120,12 +131,26 @@ std::span<const BeatMetrics> Simulation::recent_beats() const {
 }
 
 double relative_change(const BeatMetrics& a, const BeatMetrics& b) {
+  // Each metric's change relative to its value, but never to less than a clinical scale (10 mmHg,
+  // 10 mL, 1 L/min, 10/min, 10 mL/min): a 0.01 mmHg wobble of a 2 mmHg atrial pressure is not
+  // a change anyone reads.
+  struct Watched {
+    double BeatMetrics::*field;
+    double scale;
+  };
+  static constexpr Watched watched[] = {{&BeatMetrics::map_mmHg, 10.0},
+                                        {&BeatMetrics::co_L_min, 1.0},
+                                        {&BeatMetrics::lvedv_mL, 10.0},
+                                        {&BeatMetrics::lvesv_mL, 10.0},
+                                        {&BeatMetrics::pcwp_mmHg, 10.0},
+                                        {&BeatMetrics::rap_mmHg, 10.0},
+                                        {&BeatMetrics::pap_mean_mmHg, 10.0},
+                                        {&BeatMetrics::hr_bpm, 10.0},
+                                        {&BeatMetrics::coronary_flow_mL_min, 10.0}};
   double worst = 0;
-  for (auto f :
-       {&BeatMetrics::map_mmHg, &BeatMetrics::co_L_min, &BeatMetrics::lvedv_mL,
-        &BeatMetrics::lvesv_mL, &BeatMetrics::pcwp_mmHg, &BeatMetrics::rap_mmHg,
-        &BeatMetrics::pap_mean_mmHg, &BeatMetrics::hr_bpm, &BeatMetrics::coronary_flow_mL_min}) {
-    worst = std::max(worst, std::abs(a.*f - b.*f) / std::max(std::abs(b.*f), 1.0));
+  for (const auto& w : watched) {
+    const double x = a.*(w.field), y = b.*(w.field);
+    worst = std::max(worst, std::abs(x - y) / std::max(std::abs(y), w.scale));
   }
   return worst;
 }
@@ -137,8 +162,14 @@ SteadyStateResult run_to_steady_state(Simulation& sim, const SteadyStateOptions&
   while (sim.completed_beats() < options.max_beats) {
     sim.advance_one_beat(observer);
     const auto beats = sim.recent_beats();
-    if (beats.size() < 2) continue;
-    r.last_change = relative_change(beats[beats.size() - 1], beats[beats.size() - 2]);
+    // Means of the last `window` beats against the means `lag` beats earlier: averaging damps
+    // the beat-to-beat jitter of an adaptive integrator, the lag catches slow reflex drift.
+    const std::size_t window = static_cast<std::size_t>(std::max(options.average_beats, 1));
+    const std::size_t lag = static_cast<std::size_t>(std::max(options.lag_beats, 1));
+    if (beats.size() < window + lag) continue;
+    const auto now = average(beats.subspan(beats.size() - window));
+    const auto then = average(beats.subspan(beats.size() - window - lag, window));
+    r.last_change = relative_change(now, then);
     calm = r.last_change < options.tolerance ? calm + 1 : 0;
     if (calm >= options.consecutive_beats && !r.reached) {
       r.reached = true;

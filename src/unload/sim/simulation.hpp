@@ -4,8 +4,10 @@
 // Time is cut at every beat (R wave), where the activation functions restart, and the integrator
 // restarts there. Between cuts the integrator takes free steps; samples on two uniform grids are
 // interpolated from each accepted step:
-//   - the internal grid (SimulationOptions::sample_interval_s) feeds the beat metrics and the
-//     baroreflex's delay line, so that the trajectory does not depend on the output rate;
+//   - the baroreflex's delay line, on a uniform grid in absolute time (history_interval_s);
+//   - the beat metrics, on a grid locked to each beat's start (sample_interval_s), so that a
+//     periodic solution is sampled at the same phases every beat;
+//     neither depends on the output rate, so recording waveforms never changes the trajectory;
 //   - the output grid (advance_to's output_interval_s) feeds the observer (waveform writers).
 // After construction nothing in the loop allocates.
 #pragma once
@@ -25,7 +27,8 @@ namespace unload::sim {
 struct SimulationOptions {
   IntegratorKind integrator = IntegratorKind::production;
   std::optional<IntegratorOptions> tolerances;  // default_options(integrator) when empty
-  double sample_interval_s = 0.002;
+  double sample_interval_s = 0.005;             // beat metrics (dP/dt is exact at each sample)
+  double history_interval_s = 0.02;             // baroreflex delay line (delays are 0.2 s or more)
 };
 
 class SimulationObserver {
@@ -67,7 +70,8 @@ class Simulation final : private OdeSystem {
  private:
   std::size_t size() const override { return physio::Circulation::state_size(); }
   void rhs(double t, const double* y, double* dydt) override;
-  void sample(double t, SimulationObserver* observer, double output_interval_s);
+  void record_history(double t);
+  void record_metrics(double t);
   void end_beat(SimulationObserver* observer);
 
   physio::Circulation plant_;
@@ -79,7 +83,8 @@ class Simulation final : private OdeSystem {
   BeatAccumulator beat_;
   std::vector<double> y_, scratch_y_, scratch_dydt_;
   double t_ = 0;
-  long next_sample_ = 1;  // index on the internal grid
+  long next_history_ = 1;  // index on the delay line's grid (absolute time)
+  long next_metric_ = 1;   // index on the metrics grid (from the current beat's start)
   long output_index_ = 0;  // next sample on the output grid
   int beats_done_ = 0;
   std::array<BeatMetrics, kRecentBeats> recent_{};
@@ -87,10 +92,14 @@ class Simulation final : private OdeSystem {
   physio::Observables obs_{};
 };
 
-// Periodic steady state: the beat-to-beat relative change of the main metrics stays below
-// `tolerance` for `consecutive_beats` beats in a row.
+// Periodic steady state: the mean metrics of the last `average_beats` beats differ from those
+// `lag_beats` beats earlier by less than `tolerance` (relative), for `consecutive_beats` beats in
+// a row. Averaging damps the beat-to-beat jitter of the adaptive integrator (about 1e-3 at the
+// production tolerances); the lag catches the slow drift of the baroreflex's effectors, whose
+// time constants span tens of beats. average_beats + lag_beats must stay below kRecentBeats.
 struct SteadyStateOptions {
-  double tolerance = 1e-4;
+  double tolerance = 1e-3;
+  int lag_beats = 10;
   int consecutive_beats = 5;
   int max_beats = 3000;
   int average_beats = 5;
