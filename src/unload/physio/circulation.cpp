@@ -119,11 +119,13 @@ Circulation::Circulation(const PatientParameters& patient)
   k_.e_vc = 1.0 / s.vena_cava.compliance_mL_per_mmHg;
   k_.e_pa = 1.0 / pc.arteries.compliance_mL_per_mmHg;
   k_.e_pv = 1.0 / pc.veins.compliance_mL_per_mmHg;
+  k_.e_pcap = 1.0 / pc.capillaries.compliance_mL_per_mmHg;
   k_.g_upper = 1.0 / s.upper_body_resistance_mmHg_s_per_mL;
   k_.g_lower = 1.0 / s.lower_body_resistance_mmHg_s_per_mL;
   k_.g_venous = 1.0 / s.venous_resistance_mmHg_s_per_mL;
   k_.g_caval = 1.0 / s.caval_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_vascular = 1.0 / pc.vascular_resistance_mmHg_s_per_mL;
+  k_.g_pulmonary_capillary = 1.0 / pc.capillary_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_venous = 1.0 / pc.venous_resistance_mmHg_s_per_mL;
   k_.inv_l_arch = 1.0 / s.arch_inertance_mmHg_s2_per_mL;
   for (std::size_t k = 0; k < territory_count; ++k) {
@@ -164,6 +166,7 @@ void Circulation::initial_state(std::span<double> y) const {
     y[kSystemicVeinsVolume] = vessel(s.veins);
     y[kVenaCavaVolume] = vessel(s.vena_cava);
     y[kPulmonaryArteriesVolume] = vessel(pc.arteries);
+    y[kPulmonaryCapillariesVolume] = vessel(pc.capillaries);
     y[kPulmonaryVeinsVolume] = vessel(pc.veins);
     for (std::size_t k = 0; k < territory_count; ++k) {
       y[kCoronaryVolume0 + k] =
@@ -335,6 +338,8 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   const double p_vc = (y[kVenaCavaVolume] - s.vena_cava.unstressed_volume_mL) * k_.e_vc + pth;
   const double p_pa =
       (y[kPulmonaryArteriesVolume] - pc.arteries.unstressed_volume_mL) * k_.e_pa + pth;
+  const double p_pcap =
+      (y[kPulmonaryCapillariesVolume] - pc.capillaries.unstressed_volume_mL) * k_.e_pcap + pth;
   const double p_pv = (y[kPulmonaryVeinsVolume] - pc.veins.unstressed_volume_mL) * k_.e_pv + pth;
 
   // Flows (mL/s).
@@ -345,7 +350,8 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   const double q_micro = (p_art - p_ven) / r_micro;
   const double q_venous = (p_ven - p_vc) * k_.g_venous;
   const double q_caval = (p_vc - p_ra) * k_.g_caval;
-  const double q_pvasc = (p_pa - p_pv) * k_.g_pulmonary_vascular;
+  const double q_pvasc = (p_pa - p_pcap) * k_.g_pulmonary_vascular;
+  const double q_pcap = (p_pcap - p_pv) * k_.g_pulmonary_capillary;
   const double q_pven = (p_pv - p_la) * k_.g_pulmonary_venous;
   const double q_arch = y[kArchFlow];
   const double q_mv = y[kMitralFlow];
@@ -381,7 +387,8 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   dydt[kSystemicVeinsVolume] = q_micro - q_venous;
   dydt[kVenaCavaVolume] = q_venous - q_caval;
   dydt[kPulmonaryArteriesVolume] = q_pv - q_pvasc;
-  dydt[kPulmonaryVeinsVolume] = q_pvasc - q_pven;
+  dydt[kPulmonaryCapillariesVolume] = q_pvasc - q_pcap;
+  dydt[kPulmonaryVeinsVolume] = q_pcap - q_pven;
 
   // Valves and arch.
   const ValveRates mv = valve_law(p_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
@@ -454,6 +461,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     o.systemic_veins_mmHg = p_ven;
     o.vena_cava_mmHg = p_vc;
     o.pulmonary_arteries_mmHg = p_pa;
+    o.pulmonary_capillaries_mmHg = p_pcap;
     o.pulmonary_veins_mmHg = p_pv;
     o.pericardium_mmHg = p_peri;
     o.coronary_mmHg = cor_p;
@@ -473,6 +481,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     o.venous_return_mL_s = q_venous;
     o.caval_mL_s = q_caval;
     o.pulmonary_vascular_mL_s = q_pvasc;
+    o.pulmonary_capillary_mL_s = q_pcap;
     o.pulmonary_venous_mL_s = q_pven;
     o.coronary_inflow_mL_s = cor_in;
     o.coronary_outflow_mL_s = cor_out;
@@ -504,6 +513,7 @@ constexpr ObservableColumn kColumns[] = {
     UNLOAD_COLUMN("p_systemic_veins_mmHg", systemic_veins_mmHg),
     UNLOAD_COLUMN("p_vena_cava_mmHg", vena_cava_mmHg),
     UNLOAD_COLUMN("p_pulmonary_arteries_mmHg", pulmonary_arteries_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_capillaries_mmHg", pulmonary_capillaries_mmHg),
     UNLOAD_COLUMN("p_pulmonary_veins_mmHg", pulmonary_veins_mmHg),
     UNLOAD_COLUMN("p_pericardium_mmHg", pericardium_mmHg),
     UNLOAD_COLUMN("dpdt_left_ventricle_mmHg_s", left_ventricle_dpdt_mmHg_s),
@@ -526,6 +536,7 @@ constexpr ObservableColumn kColumns[] = {
     UNLOAD_COLUMN("q_venous_return_mL_s", venous_return_mL_s),
     UNLOAD_COLUMN("q_caval_mL_s", caval_mL_s),
     UNLOAD_COLUMN("q_pulmonary_vascular_mL_s", pulmonary_vascular_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_capillary_mL_s", pulmonary_capillary_mL_s),
     UNLOAD_COLUMN("q_pulmonary_venous_mL_s", pulmonary_venous_mL_s),
     UNLOAD_COLUMN_K("q_coronary_lad_mL_s", coronary_inflow_mL_s, 0),
     UNLOAD_COLUMN_K("q_coronary_lcx_mL_s", coronary_inflow_mL_s, 1),

@@ -4,7 +4,7 @@
 //   pulmonary veins -> [LA] -mitral-> [LV] -aortic-> aortic root -arch (R, L)-> descending aorta
 //   aortic root -upper body R-> arteries <-lower body R- descending aorta
 //   arteries -microvascular R-> veins -R-> vena cava -R-> [RA] -tricuspid-> [RV] -pulmonary->
-//   pulmonary arteries -R-> pulmonary veins -R-> LA
+//   pulmonary arteries -R-> pulmonary capillaries -R-> pulmonary veins -R-> LA
 //   aortic root -R_in-> coronary territory k (squeezed by ventricular pressure) -R_out-> RA
 //
 // Chambers: time-varying elastance (Wall) with activation e(t) (Activation). The ventricles share
@@ -40,6 +40,7 @@ enum StateIndex : std::size_t {
   kSystemicVeinsVolume,
   kVenaCavaVolume,
   kPulmonaryArteriesVolume,
+  kPulmonaryCapillariesVolume,
   kPulmonaryVeinsVolume,
   kCoronaryVolume0,  // one per territory
   kVolumeCount = kCoronaryVolume0 + territory_count,
@@ -92,7 +93,8 @@ struct Observables {
   double left_atrium_mmHg = 0, left_ventricle_mmHg = 0, right_atrium_mmHg = 0,
          right_ventricle_mmHg = 0, aortic_root_mmHg = 0, descending_aorta_mmHg = 0,
          systemic_arteries_mmHg = 0, systemic_veins_mmHg = 0, vena_cava_mmHg = 0,
-         pulmonary_arteries_mmHg = 0, pulmonary_veins_mmHg = 0, pericardium_mmHg = 0;
+         pulmonary_arteries_mmHg = 0, pulmonary_capillaries_mmHg = 0, pulmonary_veins_mmHg = 0,
+         pericardium_mmHg = 0;
   std::array<double, territory_count> coronary_mmHg{};
   double left_ventricle_dpdt_mmHg_s = 0;  // dP/dt of the LV
   // Volumes.
@@ -102,7 +104,7 @@ struct Observables {
   double mitral_mL_s = 0, aortic_valve_mL_s = 0, tricuspid_mL_s = 0, pulmonary_valve_mL_s = 0,
          arch_mL_s = 0, upper_body_mL_s = 0, lower_body_mL_s = 0, microvascular_mL_s = 0,
          venous_return_mL_s = 0, caval_mL_s = 0, pulmonary_vascular_mL_s = 0,
-         pulmonary_venous_mL_s = 0;
+         pulmonary_capillary_mL_s = 0, pulmonary_venous_mL_s = 0;
   std::array<double, territory_count> coronary_inflow_mL_s{}, coronary_outflow_mL_s{};
   // Heart and reflex.
   double ventricular_activation = 0, atrial_activation = 0;
@@ -159,7 +161,9 @@ class Circulation {
   // Reciprocals of the vessels' compliances (elastances) and resistances (conductances).
   struct Coefficients {
     double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;
-    double g_upper, g_lower, g_venous, g_caval, g_pulmonary_vascular, g_pulmonary_venous;
+    double e_pcap;
+    double g_upper, g_lower, g_venous, g_caval, g_pulmonary_vascular, g_pulmonary_capillary,
+        g_pulmonary_venous;
     double inv_l_arch;
     std::array<double, territory_count> e_coronary, g_coronary_in, g_coronary_out;
   } k_{};

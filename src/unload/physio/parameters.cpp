@@ -132,9 +132,12 @@ std::vector<ParameterSpec> build_specs() {
       [](P& p) -> double& { return p.systemic.caval_resistance_mmHg_s_per_mL; });
 
   add_vessel(s, "pulmonary.arteries", &P::pulmonary_circulation, &Pulmonary::arteries);
+  add_vessel(s, "pulmonary.capillaries", &P::pulmonary_circulation, &Pulmonary::capillaries);
   add_vessel(s, "pulmonary.veins", &P::pulmonary_circulation, &Pulmonary::veins);
   add(s, "pulmonary.vascular_resistance", "mmHg*s/mL", 0.001, 10.0,
       [](P& p) -> double& { return p.pulmonary_circulation.vascular_resistance_mmHg_s_per_mL; });
+  add(s, "pulmonary.capillary_resistance", "mmHg*s/mL", 0.001, 10.0,
+      [](P& p) -> double& { return p.pulmonary_circulation.capillary_resistance_mmHg_s_per_mL; });
   add(s, "pulmonary.venous_resistance", "mmHg*s/mL", 1e-4, 10.0,
       [](P& p) -> double& { return p.pulmonary_circulation.venous_resistance_mmHg_s_per_mL; });
 

@@ -84,9 +84,11 @@ struct Systemic {
 
 struct Pulmonary {
   Vessel arteries;
+  Vessel capillaries;
   Vessel veins;
-  double vascular_resistance_mmHg_s_per_mL = 0;  // arteries -> veins
-  double venous_resistance_mmHg_s_per_mL = 0;    // veins -> left atrium
+  double vascular_resistance_mmHg_s_per_mL = 0;   // arteries -> capillaries (arterioles)
+  double capillary_resistance_mmHg_s_per_mL = 0;  // capillaries -> veins
+  double venous_resistance_mmHg_s_per_mL = 0;     // veins -> left atrium
 };
 
 // One coronary territory: aortic root -> inflow resistance -> intramyocardial compliance (squeezed
