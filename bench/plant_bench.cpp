@@ -47,7 +47,7 @@ class PlantSystem final : public unload::sim::OdeSystem {
  public:
   PlantSystem(const Circulation& plant, const PlantInputs& inputs)
       : plant_(plant), inputs_(inputs) {}
-  std::size_t size() const override { return Circulation::state_size(); }
+  std::size_t size() const override { return plant_.state_size(); }
   void rhs(double t, const double* y, double* dydt) override {
     plant_.evaluate(t, std::span<const double>(y, size()), std::span<double>(dydt, size()), inputs_,
                     workspace_, nullptr);
@@ -65,7 +65,7 @@ void BM_PlantEvaluate(benchmark::State& state) {
   sim.advance_to(kWarmUp_s);
   const Circulation& plant = sim.plant();
   const std::vector<double> y(sim.state().begin(), sim.state().end());
-  std::vector<double> dydt(Circulation::state_size());
+  std::vector<double> dydt(plant.state_size());
   const PlantInputs& inputs = sim.inputs();
   PlantWorkspace workspace;
   Observables observables;

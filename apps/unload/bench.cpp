@@ -18,7 +18,12 @@ int bench(const BenchOptions& options) {
   io::apply_override(patient, "baroreflex.enabled", 1.0, "unload bench");
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
-  sim::Simulation simulation(patient, simulation_options);
+  const io::DeviceSetup devices = io::setup_devices(options.devices);
+  sim::Simulation simulation(patient, simulation_options, devices.blocks, devices.settings);
+  std::string attached;
+  for (const auto& d : simulation.plant().devices()) {
+    attached += (attached.empty() ? "" : ", ") + std::string(d.block->kind());
+  }
 
   const auto start = std::chrono::steady_clock::now();
   simulation.advance_to(options.seconds);
@@ -30,6 +35,7 @@ int bench(const BenchOptions& options) {
   if (options.json) {
     const nlohmann::json out = {{"patient", patient.name},
                                 {"integrator", io::integrator_name(options.integrator)},
+                                {"devices", attached},
                                 {"simulated_s", simulation.time()},
                                 {"wall_s", wall_s},
                                 {"real_time_factor", factor},
@@ -39,8 +45,8 @@ int bench(const BenchOptions& options) {
     fmt::print("{}\n", out.dump());
     return 0;
   }
-  fmt::print("patient '{}' (baroreflex on), {} integrator\n", patient.name,
-             io::integrator_name(options.integrator));
+  fmt::print("patient '{}' (baroreflex on), {} integrator, devices: {}\n", patient.name,
+             io::integrator_name(options.integrator), attached.empty() ? "none" : attached);
   fmt::print("  simulated      {:.1f} s ({} beats)\n", simulation.time(),
              simulation.completed_beats());
   fmt::print("  wall time      {:.3f} s\n", wall_s);

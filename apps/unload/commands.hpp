@@ -7,7 +7,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "unload/io/devices.hpp"
 #include "unload/sim/integrator.hpp"
 
 namespace unload::cli {
@@ -23,6 +25,7 @@ struct SteadyOptions {
   bool json = false;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
   bool baroreflex = true;
+  std::vector<io::DeviceRequest> devices;  // in command-line order
 };
 
 struct RunOptions {
@@ -35,6 +38,7 @@ struct BenchOptions {
   double seconds = 600;
   bool json = false;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
+  std::vector<io::DeviceRequest> devices;  // optional: the same run with devices attached
 };
 
 // Runs a patient to its periodic steady state and reports the mean of the last beats.

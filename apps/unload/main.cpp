@@ -3,15 +3,18 @@
 //   0 success · 1 the simulation failed (or found no steady state) · 2 bad input (a file, an
 //   argument) · 130 interrupted.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "unload/core/error.hpp"
+#include "unload/io/devices.hpp"
 #include "unload/io/scenario.hpp"
 
 namespace {
@@ -33,6 +36,66 @@ void add_integrator_option(CLI::App& command, sim::IntegratorKind& kind) {
           "production (Dormand-Prince, fast) or reference (CVODE BDF, tight tolerances)")
       ->check(CLI::IsMember(names))
       ->default_str(names.front());
+}
+
+// The device options of `steady`: each setting applies to the --device named before it, so their
+// order on the command line matters (CLI11 keeps it in parse_order()).
+struct DeviceOptions {
+  CLI::Option* device = nullptr;
+  std::vector<std::pair<CLI::Option*, std::string>> settings;  // option, setting name
+};
+
+DeviceOptions add_device_options(CLI::App& c) {
+  DeviceOptions d;
+  std::vector<std::string> kinds = io::device_kinds();
+  d.device =
+      c.add_option("--device")
+          ->description(fmt::format("Attach a device (repeatable): {}", fmt::join(kinds, ", ")))
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->type_name("KIND");
+  auto setting = [&c, &d](const std::string& flag, const std::string& name,
+                          const std::string& help) {
+    d.settings.emplace_back(
+        c.add_option(flag, help)->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
+        name);
+  };
+  setting("--level", "level", "Micro-axial pump performance level (P0..P9, BOOST) or speed in rpm");
+  setting("--rpm", "rpm", "Pump speed in rpm (VA-ECMO, micro-axial pump)");
+  setting("--flow", "flow", "VA-ECMO target flow in L/min (the console adjusts the speed)");
+  setting("--ratio", "ratio", "Balloon pump assist ratio: 1:1, 1:2 or 1:3");
+  setting("--set", "", "Any device setting as NAME=VALUE, e.g. position=ventricle");
+  return d;
+}
+
+// The device requests in command-line order.
+std::vector<io::DeviceRequest> device_requests(const CLI::App& c, const DeviceOptions& d) {
+  std::vector<io::DeviceRequest> out;
+  std::map<const CLI::Option*, std::size_t> used;
+  for (const CLI::Option* option : c.parse_order()) {
+    const std::string& value = option->results().at(used[option]++);
+    if (option == d.device) {
+      out.push_back({value, {}, "--device " + value});
+      continue;
+    }
+    for (const auto& [setting_option, name] : d.settings) {
+      if (option != setting_option) continue;
+      if (out.empty()) {
+        throw InputError(fmt::format("{} {}: name the device first (--device KIND {} {})",
+                                     option->get_name(), value, option->get_name(), value));
+      }
+      if (name.empty()) {
+        const auto eq = value.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          throw InputError(fmt::format("--set {}: expected NAME=VALUE", value));
+        }
+        out.back().settings.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+      } else {
+        out.back().settings.emplace_back(name, value);
+      }
+    }
+  }
+  return out;
 }
 
 CLI::App* add_steady(CLI::App& app, cli::SteadyOptions& o) {
@@ -99,9 +162,11 @@ int main(int argc, char** argv) {
   cli::SteadyOptions steady;
   cli::RunOptions run;
   cli::BenchOptions bench;
-  const auto* steady_command = add_steady(app, steady);
+  auto* steady_command = add_steady(app, steady);
+  const DeviceOptions device_options = add_device_options(*steady_command);
   const auto* run_command = add_run(app, run);
-  add_bench(app, bench);
+  auto* bench_command = add_bench(app, bench);
+  const DeviceOptions bench_device_options = add_device_options(*bench_command);
 
   try {
     app.parse(argc, argv);
@@ -109,8 +174,12 @@ int main(int argc, char** argv) {
     return parse_error_exit(app, e);
   }
   try {
-    if (steady_command->parsed()) return cli::steady(steady);
+    if (steady_command->parsed()) {
+      steady.devices = device_requests(*steady_command, device_options);
+      return cli::steady(steady);
+    }
     if (run_command->parsed()) return cli::run(run);
+    bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {
     return fail(kExitBadInput, e.what());

@@ -48,8 +48,17 @@ double simulate(sim::Simulation& simulation, const io::Scenario& scenario,
   ProgressBar bar(scenario.duration_s, ProgressBar::wanted(scenario.duration_s));
   const double output_interval_s = 1.0 / scenario.output_rate_Hz;
   const auto start = std::chrono::steady_clock::now();
+  auto next_event = scenario.events.begin();
   while (simulation.time() < scenario.duration_s) {
-    const double chunk_end = std::min(simulation.time() + kChunk_s, scenario.duration_s);
+    // Device settings change at their events' times (the integrator restarts there).
+    while (next_event != scenario.events.end() && next_event->time_s <= simulation.time()) {
+      for (const auto& [slot, value] : next_event->settings) {
+        simulation.set_device_setting(next_event->device, slot, value);
+      }
+      ++next_event;
+    }
+    double chunk_end = std::min(simulation.time() + kChunk_s, scenario.duration_s);
+    if (next_event != scenario.events.end()) chunk_end = std::min(chunk_end, next_event->time_s);
     simulation.advance_to(chunk_end, &recorders, output_interval_s);
     if (g_interrupted) throw Interrupted();
     bar.update(simulation.time());
@@ -83,15 +92,15 @@ int run(const RunOptions& options) {
   // Declared first so that it outlives the writers: on failure they close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
                           options.force);
-  io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv");
-  io::BeatCsvWriter beats(out.staging() / "beats.csv");
+  sim::SimulationOptions simulation_options;
+  simulation_options.integrator = scenario.integrator;
+  sim::Simulation simulation(scenario.patient, simulation_options, scenario.devices.blocks,
+                             scenario.devices.settings);
+  io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", simulation.device_columns());
+  io::BeatCsvWriter beats(out.staging() / "beats.csv", simulation.device_metric_keys());
   io::ObserverGroup recorders;
   recorders.add(waveforms);
   recorders.add(beats);
-
-  sim::SimulationOptions simulation_options;
-  simulation_options.integrator = scenario.integrator;
-  sim::Simulation simulation(scenario.patient, simulation_options);
   const double wall_s = simulate(simulation, scenario, recorders);
 
   waveforms.close();

@@ -1,6 +1,7 @@
 // unload steady: run a patient to its periodic steady state and report the mean of the last beats.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -29,7 +30,7 @@ physio::PatientParameters patient_from_options(const SteadyOptions& options) {
 }
 
 void print_json(const physio::PatientParameters& patient, const SteadyOptions& options,
-                const sim::SteadyStateResult& result) {
+                const sim::Simulation& simulation, const sim::SteadyStateResult& result) {
   nlohmann::json out = {
       {"notice", io::kSimulationNotice},
       {"patient", patient.name},
@@ -41,11 +42,19 @@ void print_json(const physio::PatientParameters& patient, const SteadyOptions& o
   for (const auto& field : sim::metric_fields()) {
     out[std::string(field.name)] = field.get(result.average);
   }
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : simulation.plant().devices()) devices.push_back(d.block->kind());
+  out["devices"] = devices;
+  const auto& keys = simulation.device_metric_keys();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const double v = result.average.device[i];
+    out[keys[i]] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  }
   fmt::print("{}\n", out.dump());
 }
 
 void print_table(const physio::PatientParameters& patient, const SteadyOptions& options,
-                 const sim::SteadyStateResult& result) {
+                 const sim::Simulation& simulation, const sim::SteadyStateResult& result) {
   const sim::SteadyStateOptions defaults;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
   fmt::print("Patient '{}': {}\n", patient.name, patient.description);
@@ -54,6 +63,17 @@ void print_table(const physio::PatientParameters& patient, const SteadyOptions& 
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
              defaults.average_beats);
   fmt::print("{}", metrics_table(result.average));
+  const auto& keys = simulation.device_metric_keys();
+  if (!keys.empty()) {
+    std::string kinds;
+    for (const auto& d : simulation.plant().devices()) {
+      kinds += (kinds.empty() ? "" : ", ") + std::string(d.block->kind());
+    }
+    fmt::print("\nDevices ({})\n", kinds);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      fmt::print("  {:<40} {:>9.4g}\n", keys[i], result.average.device[i]);
+    }
+  }
 }
 
 }  // namespace
@@ -62,12 +82,13 @@ int steady(const SteadyOptions& options) {
   const physio::PatientParameters patient = patient_from_options(options);
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
-  sim::Simulation simulation(patient, simulation_options);
+  const io::DeviceSetup devices = io::setup_devices(options.devices);
+  sim::Simulation simulation(patient, simulation_options, devices.blocks, devices.settings);
   const sim::SteadyStateResult result = sim::run_to_steady_state(simulation);
   if (options.json) {
-    print_json(patient, options, result);
+    print_json(patient, options, simulation, result);
   } else {
-    print_table(patient, options, result);
+    print_table(patient, options, simulation, result);
   }
   if (result.reached) return 0;
   std::fflush(stdout);

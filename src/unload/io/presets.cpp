@@ -9,6 +9,8 @@
 #include <set>
 
 #include "unload/core/error.hpp"
+#include "unload/io/parameter_file.hpp"
+#include "unload/io/toml_errors.hpp"
 
 namespace unload::io {
 
@@ -46,30 +48,6 @@ fs::path resolve(std::string_view name_or_path) {
   return file;
 }
 
-std::string where(const fs::path& file, const toml::node& node) {
-  const auto& src = node.source();
-  if (src.begin.line > 0) return fmt::format("{}:{}", file.string(), src.begin.line);
-  return file.string();
-}
-
-std::string describe(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return fmt::format("the string \"{}\"", *n.value<std::string>());
-    case toml::node_type::integer:
-    case toml::node_type::floating_point:
-      return fmt::format("{}", *n.value<double>());
-    case toml::node_type::boolean:
-      return *n.value<bool>() ? "true" : "false";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    default:
-      return "a value of another type";
-  }
-}
-
 struct Loaded {
   physio::PatientParameters params;
   std::set<std::string> seen;
@@ -80,83 +58,31 @@ void read_file(const fs::path& file, Loaded& out, int depth);
 
 void read_entry(const fs::path& file, const std::string& key, const toml::table& entry,
                 Loaded& out) {
-  const auto* value = entry.get("value");
-  const auto* source = entry.get("source");
-  for (const auto& [k, v] : entry) {
-    if (k != "value" && k != "unit" && k != "source") {
-      throw InputError(
-          fmt::format("{}: key '{}': unexpected field '{}' (expected value, unit, source)",
-                      where(file, v), key, k.str()));
-    }
-  }
-  if (!source || !source->is_string() || source->value<std::string>()->empty()) {
-    throw InputError(fmt::format(
-        "{}: key '{}': expected a non-empty source = \"...\" naming where the value comes from",
-        where(file, entry), key));
-  }
+  const std::string source = detail::entry_source(file, key, entry);
   if (key == kEnabledKey) {
-    if (!value->is_boolean()) {
+    const auto& value = *entry.get("value");
+    if (!value.is_boolean()) {
       throw InputError(fmt::format("{}: key '{}': expected true or false, got {}",
-                                   where(file, *value), key, describe(*value)));
+                                   detail::location(file, value), key, detail::describe(value)));
     }
-    out.params.baroreflex.enabled = *value->value<bool>();
+    out.params.baroreflex.enabled = *value.value<bool>();
   } else {
     const physio::ParameterSpec* spec = physio::find_parameter_spec(key);
     if (!spec) {
-      throw InputError(fmt::format("{}: unknown parameter '{}'", where(file, entry), key));
-    }
-    const auto* unit = entry.get("unit");
-    if (!unit || !unit->is_string() || *unit->value<std::string>() != spec->unit) {
       throw InputError(
-          fmt::format("{}: key '{}': expected unit = \"{}\", got {}",
-                      where(file, unit ? *unit : static_cast<const toml::node&>(entry)), key,
-                      spec->unit, unit ? describe(*unit) : "no unit"));
+          fmt::format("{}: unknown parameter '{}'", detail::location(file, entry), key));
     }
-    if (!value->is_number()) {
-      throw InputError(fmt::format("{}: key '{}': expected a number in {}, got {}",
-                                   where(file, *value), key, spec->unit, describe(*value)));
-    }
-    const double v = *value->value<double>();
-    if (!(v >= spec->min && v <= spec->max)) {
-      throw InputError(fmt::format("{}: key '{}': expected a value between {} and {} {}, got {}",
-                                   where(file, *value), key, spec->min, spec->max, spec->unit, v));
-    }
-    spec->field(out.params) = v;
+    spec->field(out.params) =
+        detail::entry_number(file, key, entry, spec->unit, spec->min, spec->max);
   }
   out.seen.insert(key);
-  out.sources[key] = *source->value<std::string>();
-}
-
-void walk(const fs::path& file, const std::string& prefix, const toml::table& table, Loaded& out) {
-  for (const auto& [k, node] : table) {
-    const std::string key =
-        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (prefix.empty() && k == "preset") continue;
-    const auto* t = node.as_table();
-    if (!t) {
-      throw InputError(fmt::format(
-          "{}: key '{}': expected {{ value = ..., unit = \"...\", source = \"...\" }}, got {}",
-          where(file, node), key, describe(node)));
-    }
-    if (t->contains("value")) {
-      read_entry(file, key, *t, out);
-    } else {
-      walk(file, key, *t, out);
-    }
-  }
+  out.sources[key] = source;
 }
 
 void read_file(const fs::path& file, Loaded& out, int depth) {
   if (depth > 8)
     throw InputError(fmt::format("{}: preset bases nest too deeply (a cycle?)", file.string()));
-  if (!fs::exists(file)) throw InputError(fmt::format("{}: no such file", file.string()));
-  toml::table doc;
-  try {
-    doc = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}: not valid TOML: {}", file.string(), e.source().begin.line,
-                                 e.description()));
-  }
+  const toml::table doc = detail::parse_toml_file(file);
   const auto* preset = doc.get_as<toml::table>("preset");
   if (!preset) {
     throw InputError(
@@ -166,11 +92,11 @@ void read_file(const fs::path& file, Loaded& out, int depth) {
     if (k != "name" && k != "description" && k != "base") {
       throw InputError(
           fmt::format("{}: key 'preset.{}': unknown (expected name, description, base)",
-                      where(file, v), k.str()));
+                      detail::location(file, v), k.str()));
     }
     if (!v.is_string()) {
-      throw InputError(fmt::format("{}: key 'preset.{}': expected a string, got {}", where(file, v),
-                                   k.str(), describe(v)));
+      throw InputError(fmt::format("{}: key 'preset.{}': expected a string, got {}",
+                                   detail::location(file, v), k.str(), detail::describe(v)));
     }
   }
   if (auto base = (*preset)["base"].value<std::string>()) {
@@ -179,13 +105,15 @@ void read_file(const fs::path& file, Loaded& out, int depth) {
                                    : file.parent_path() / (*base + ".toml");
     if (!fs::exists(base_file)) {
       throw InputError(fmt::format("{}: key 'preset.base': no preset '{}' next to this file",
-                                   where(file, *preset->get("base")), *base));
+                                   detail::location(file, *preset->get("base")), *base));
     }
     read_file(base_file, out, depth + 1);
   }
   out.params.name = (*preset)["name"].value_or(file.stem().string());
   out.params.description = (*preset)["description"].value_or(std::string());
-  walk(file, "", doc, out);
+  detail::for_each_entry(
+      file, doc, "preset",
+      [&](const std::string& key, const toml::table& entry) { read_entry(file, key, entry, out); });
 }
 
 Loaded load(std::string_view name_or_path) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -192,11 +193,95 @@ const toml::table* table_named(const fs::path& file, const toml::table& doc,
 
 void check_tables(const fs::path& file, const toml::table& doc) {
   for (const auto& [k, node] : doc) {
-    if (k != "scenario" && k != "overrides" && k != "numerics") {
+    if (k != "scenario" && k != "overrides" && k != "numerics" && k != "devices" && k != "events") {
       fail({file, k.source(), std::string(k.str())},
-           "unknown table (expected [scenario], [overrides] or [numerics])");
+           "unknown table (expected [scenario], [overrides], [numerics], [[devices]] or "
+           "[[events]])");
     }
   }
+}
+
+// A device setting as text: strings as written, numbers in their shortest form.
+std::string setting_text(const Where& at, const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  if (node.is_number()) return fmt::format("{}", *node.value<double>());
+  fail(at, fmt::format("expected a setting as text or a number, got {}", describe(node)));
+}
+
+const toml::array* array_of_tables(const fs::path& file, const toml::table& doc,
+                                   std::string_view name) {
+  const toml::node* node = doc.get(name);
+  if (!node) return nullptr;
+  const auto* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    fail(where(file, *node, std::string(name)),
+         fmt::format("expected [[{}]] tables, got {}", name, describe(*node)));
+  }
+  return array;
+}
+
+void read_devices(const fs::path& file, const toml::array& array, Scenario& s) {
+  std::vector<DeviceRequest> requests;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto& table = *array[i].as_table();
+    const std::string prefix = fmt::format("devices[{}]", i);
+    DeviceRequest r;
+    r.origin = location(file, table.source());
+    const toml::node* kind = table.get("kind");
+    if (!kind) fail(where(file, table, prefix + ".kind"), "missing (expected a device kind)");
+    r.kind = text(where(file, *kind, prefix + ".kind"), *kind);
+    for (const auto& [k, node] : table) {
+      if (k == "kind") continue;
+      r.settings.emplace_back(
+          std::string(k.str()),
+          setting_text(where(file, node, prefix + "." + std::string(k.str())), node));
+    }
+    requests.push_back(std::move(r));
+  }
+  s.devices = setup_devices(requests);
+}
+
+void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto& table = *array[i].as_table();
+    const std::string prefix = fmt::format("events[{}]", i);
+    DeviceEvent e;
+    e.origin = location(file, table.source());
+    const toml::node* time = table.get("time");
+    if (!time || !time->is_number()) {
+      fail(where(file, time ? *time : static_cast<const toml::node&>(table), prefix + ".time"),
+           "expected a time in s within the run");
+    }
+    e.time_s = *time->value<double>();
+    if (!(e.time_s >= 0 && e.time_s <= s.duration_s)) {
+      fail(where(file, *time, prefix + ".time"),
+           fmt::format("expected a time between 0 and {:g} s (the duration), got {:g}",
+                       s.duration_s, e.time_s));
+    }
+    const toml::node* device = table.get("device");
+    if (!device) fail(where(file, table, prefix + ".device"), "missing (expected a device kind)");
+    const std::string kind = text(where(file, *device, prefix + ".device"), *device);
+    const auto& blocks = s.devices.blocks;
+    std::size_t index = blocks.size();
+    for (std::size_t d = 0; d < blocks.size(); ++d) {
+      if (blocks[d]->kind() == kind) index = d;
+    }
+    if (index == blocks.size()) {
+      fail(where(file, *device, prefix + ".device"),
+           fmt::format("'{}' is not attached (attach it in a [[devices]] table)", kind));
+    }
+    e.device = index;
+    for (const auto& [k, node] : table) {
+      if (k == "time" || k == "device") continue;
+      const Where at = where(file, node, prefix + "." + std::string(k.str()));
+      e.settings.push_back(resolve_setting(*blocks[index], k.str(), setting_text(at, node),
+                                           location(file, node.source())));
+    }
+    if (e.settings.empty()) fail(where(file, table, prefix), "expected settings to change");
+    s.events.push_back(std::move(e));
+  }
+  std::stable_sort(s.events.begin(), s.events.end(),
+                   [](const DeviceEvent& a, const DeviceEvent& b) { return a.time_s < b.time_s; });
 }
 
 }  // namespace
@@ -221,6 +306,8 @@ Scenario load_scenario(const fs::path& file) {
   if (const auto* numerics = table_named(file, doc, "numerics")) {
     read_numerics_table(file, *numerics, s);
   }
+  if (const auto* devices = array_of_tables(file, doc, "devices")) read_devices(file, *devices, s);
+  if (const auto* events = array_of_tables(file, doc, "events")) read_events(file, *events, s);
   return s;
 }
 

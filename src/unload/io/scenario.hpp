@@ -13,6 +13,16 @@
 //   [numerics]                # optional
 //   integrator = "production" # or "reference"
 //
+//   [[devices]]               # optional, one table per device attached from the start
+//   kind = "impella-cp"       # impella-2.5, impella-cp, impella-5.5, iabp, va-ecmo
+//   level = "P8"              # any of the device's settings by name (level, rpm, flow, ratio,
+//                             # position, ...), as text or a number
+//
+//   [[events]]                # optional: change device settings at a given time
+//   time = 30                 # s, within the run
+//   device = "impella-cp"     # an attached device
+//   level = "P2"              # settings to change
+//
 // The file is checked where it enters: anything unknown, mistyped or out of range is an InputError
 // naming the file, the line, the key and what was expected.
 #pragma once
@@ -24,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "unload/io/devices.hpp"
 #include "unload/physio/parameters.hpp"
 #include "unload/sim/integrator.hpp"
 
@@ -39,6 +50,14 @@ struct ParameterOverride {
   double value = 0;  // booleans (baroreflex.enabled) as 0 or 1
 };
 
+// A change of device settings at a given time.
+struct DeviceEvent {
+  double time_s = 0;
+  std::size_t device = 0;                                // index into Scenario::devices.blocks
+  std::vector<std::pair<std::size_t, double>> settings;  // (slot, value)
+  std::string origin;                                    // "FILE:LINE", for messages
+};
+
 struct Scenario {
   std::filesystem::path file;  // where it was read from
   std::string name;            // the file's stem, e.g. "default"
@@ -49,6 +68,8 @@ struct Scenario {
   double duration_s = 0;
   double output_rate_Hz = kDefaultOutputRate_Hz;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
+  DeviceSetup devices;              // attached from the start, with their starting settings
+  std::vector<DeviceEvent> events;  // in time order
 };
 
 // Reads and checks a scenario file, loads its patient and applies its overrides.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -70,10 +71,12 @@ class CsvFile {
 
 // --- waveforms.csv ---
 
-WaveformCsvWriter::WaveformCsvWriter(const fs::path& file)
-    : csv_(std::make_unique<detail::CsvFile>(file)) {
+WaveformCsvWriter::WaveformCsvWriter(
+    const fs::path& file, std::vector<std::pair<std::string, std::size_t>> device_columns)
+    : csv_(std::make_unique<detail::CsvFile>(file)), device_columns_(std::move(device_columns)) {
   csv_->cell("t_s");
   for (const auto& column : physio::observable_columns()) csv_->cell(column.name);
+  for (const auto& [name, index] : device_columns_) csv_->cell(name);
   csv_->end_row();
 }
 
@@ -82,6 +85,7 @@ WaveformCsvWriter::~WaveformCsvWriter() = default;
 void WaveformCsvWriter::on_sample(const physio::Observables& sample) {
   csv_->time(sample.t_s);
   for (const auto& column : physio::observable_columns()) csv_->cell(column.get(sample));
+  for (const auto& [name, index] : device_columns_) csv_->cell(sample.device_readings[index]);
   csv_->end_row();
 }
 
@@ -89,10 +93,13 @@ void WaveformCsvWriter::close() { csv_->close(); }
 
 // --- beats.csv ---
 
-BeatCsvWriter::BeatCsvWriter(const fs::path& file) : csv_(std::make_unique<detail::CsvFile>(file)) {
+BeatCsvWriter::BeatCsvWriter(const fs::path& file, std::vector<std::string> device_metric_keys)
+    : csv_(std::make_unique<detail::CsvFile>(file)),
+      device_metric_keys_(std::move(device_metric_keys)) {
   csv_->cell("beat");
   csv_->cell("start_s");
   for (const auto& field : sim::metric_fields()) csv_->cell(field.name);
+  for (const auto& key : device_metric_keys_) csv_->cell(key);
   csv_->end_row();
 }
 
@@ -102,6 +109,7 @@ void BeatCsvWriter::on_beat(const sim::BeatMetrics& beat) {
   csv_->cell(beat.beat);
   csv_->time(beat.start_s);
   for (const auto& field : sim::metric_fields()) csv_->cell(field.get(beat));
+  for (std::size_t i = 0; i < device_metric_keys_.size(); ++i) csv_->cell(beat.device[i]);
   csv_->end_row();
 }
 
@@ -130,6 +138,8 @@ RunSummary summarise_run(const Scenario& scenario, const sim::Simulation& simula
   s.averaged_beats = static_cast<int>(n);
   s.metrics = sim::average(recent.subspan(recent.size() - n));
   s.integrator_stats = simulation.integrator_stats();
+  s.device_metric_keys = simulation.device_metric_keys();
+  for (const auto& d : simulation.plant().devices()) s.devices.emplace_back(d.block->kind());
   s.wall_time_s = wall_time_s;
   s.unload_version = std::move(unload_version);
   return s;
@@ -153,6 +163,10 @@ nlohmann::json metrics_json(const RunSummary& s) {
   if (s.averaged_beats == 0) return nullptr;  // no complete beat: nothing to average
   nlohmann::json m = nlohmann::json::object();
   for (const auto& field : sim::metric_fields()) m[std::string(field.name)] = field.get(s.metrics);
+  for (std::size_t i = 0; i < s.device_metric_keys.size(); ++i) {
+    const double v = s.metrics.device[i];
+    m[s.device_metric_keys[i]] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  }
   return m;
 }
 
@@ -174,6 +188,7 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"patient", s.scenario->patient.name},
       {"patient_description", s.scenario->patient.description},
       {"scenario", scenario_json(*s.scenario)},
+      {"devices", s.devices},
       {"duration_s", s.simulated_s},
       {"beats", s.beats},
       {"averaged_beats", s.averaged_beats},

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "unload/io/scenario.hpp"
@@ -38,7 +39,9 @@ class CsvFile;
 // Writes one row of waveforms.csv per output sample.
 class WaveformCsvWriter final : public sim::SimulationObserver {
  public:
-  explicit WaveformCsvWriter(const std::filesystem::path& file);
+  // device_columns: Simulation::device_columns() (name, index into Observables::device_readings).
+  explicit WaveformCsvWriter(const std::filesystem::path& file,
+                             std::vector<std::pair<std::string, std::size_t>> device_columns = {});
   ~WaveformCsvWriter() override;
   void on_sample(const physio::Observables& sample) override;
   // Flushes and closes; throws std::runtime_error if anything could not be written.
@@ -46,18 +49,22 @@ class WaveformCsvWriter final : public sim::SimulationObserver {
 
  private:
   std::unique_ptr<detail::CsvFile> csv_;
+  std::vector<std::pair<std::string, std::size_t>> device_columns_;
 };
 
 // Writes one row of beats.csv per completed beat.
 class BeatCsvWriter final : public sim::SimulationObserver {
  public:
-  explicit BeatCsvWriter(const std::filesystem::path& file);
+  // device_metric_keys: Simulation::device_metric_keys().
+  explicit BeatCsvWriter(const std::filesystem::path& file,
+                         std::vector<std::string> device_metric_keys = {});
   ~BeatCsvWriter() override;
   void on_beat(const sim::BeatMetrics& beat) override;
   void close();
 
  private:
   std::unique_ptr<detail::CsvFile> csv_;
+  std::vector<std::string> device_metric_keys_;
 };
 
 // Hands each sample and beat to several observers (a Simulation takes one).
@@ -78,6 +85,8 @@ struct RunSummary {
   int beats = 0;
   int averaged_beats = 0;    // how many beats `metrics` averages (fewer than 5 in a short run)
   sim::BeatMetrics metrics;  // mean of the last averaged_beats beats
+  std::vector<std::string> device_metric_keys;  // names of metrics.device[i]
+  std::vector<std::string> devices;             // kinds of the attached devices
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
   std::string unload_version;

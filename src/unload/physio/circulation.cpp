@@ -106,7 +106,8 @@ double relaxed_volume(const Wall& w, double p) {
 
 }  // namespace
 
-Circulation::Circulation(const PatientParameters& patient)
+Circulation::Circulation(const PatientParameters& patient,
+                         std::vector<std::shared_ptr<const DeviceBlock>> devices)
     : p_(patient),
       reference_period_s_(60.0 / patient.timing.reference_heart_rate_bpm),
       rest_activity_(efferent_activity(patient.baroreflex, patient.baroreflex.set_point_mmHg)) {
@@ -133,6 +134,16 @@ Circulation::Circulation(const PatientParameters& patient)
     k_.g_coronary_in[k] = 1.0 / p_.coronary[k].inflow_resistance_mmHg_s_per_mL;
     k_.g_coronary_out[k] = 1.0 / p_.coronary[k].outflow_resistance_mmHg_s_per_mL;
   }
+  std::size_t readings = 0;
+  for (auto& d : devices) {
+    devices_.push_back({d, state_size_, readings});
+    state_size_ += d->state_size();
+    readings += d->reading_specs().size();
+  }
+  if (readings > Observables::max_readings) {
+    throw InputError("too many devices attached: their readings do not fit (at most " +
+                     std::to_string(Observables::max_readings) + ")");
+  }
   // A territory's contractility weighs in by its share of the wall it perfuses.
   for (std::size_t k = 0; k < territory_count; ++k) {
     lv_contractility_weight_[k] = p_.coronary[k].lv_wall_share;
@@ -146,8 +157,20 @@ double Circulation::blood_volume_mL(std::span<const double> y) {
   return sum;
 }
 
-void Circulation::initial_state(std::span<double> y) const {
+std::vector<DeviceSettings> Circulation::default_device_settings() const {
+  std::vector<DeviceSettings> s;
+  for (const auto& d : devices_) s.push_back(d.block->default_settings());
+  return s;
+}
+
+void Circulation::initial_state(std::span<double> y,
+                                std::span<const DeviceSettings> settings) const {
   std::fill(y.begin(), y.end(), 0.0);
+  for (std::size_t k = 0; k < devices_.size(); ++k) {
+    const auto& d = devices_[k];
+    d.block->initial_state(y.subspan(d.state_offset, d.block->state_size()),
+                           k < settings.size() ? settings[k] : d.block->default_settings());
+  }
   const double pth = p_.body.intrathoracic_pressure_mmHg;
   const auto& s = p_.systemic;
   const auto& pc = p_.pulmonary_circulation;
@@ -199,6 +222,7 @@ CardiacCycle Circulation::start_beat(double start_s, const double* y,
                                      const CardiacCycle* previous) const {
   CardiacCycle c;
   c.beat_start_s = start_s;
+  c.beat_index = previous ? previous->beat_index + 1 : 0;
   c.period_s =
       y ? heart_period_s(std::span<const double>(y, kStateCount)) : 60.0 / p_.timing.heart_rate_bpm;
   c.ventricular_scale = std::sqrt(c.period_s / reference_period_s_);
@@ -325,13 +349,22 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
           .p +
       pth;
 
-  // Vessels.
+  // Vessels. A device may take up volume inside a vessel (an inflated balloon): the blood there is
+  // squeezed into less room, so the vessel's pressure rises as if its volume had grown.
+  double displaced_root = 0, displaced_desc = 0;
+  for (const auto& d : devices_) {
+    const auto x = y.subspan(d.state_offset, d.block->state_size());
+    displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
+    displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);
+  }
   const double venous_vu_shift = reflex ? y[kBaroreflexVenousVolume] : 0.0;
   // (Reciprocals of compliances and resistances are precomputed in k_: the step loop multiplies.)
   const double p_root =
-      (y[kAorticRootVolume] - s.aortic_root.unstressed_volume_mL) * k_.e_root + pth;
+      (y[kAorticRootVolume] + displaced_root - s.aortic_root.unstressed_volume_mL) * k_.e_root +
+      pth;
   const double p_desc =
-      (y[kDescendingAortaVolume] - s.descending_aorta.unstressed_volume_mL) * k_.e_desc;
+      (y[kDescendingAortaVolume] + displaced_desc - s.descending_aorta.unstressed_volume_mL) *
+      k_.e_desc;
   const double p_art = (y[kSystemicArteriesVolume] - s.arteries.unstressed_volume_mL) * k_.e_art;
   const double p_ven =
       (y[kSystemicVeinsVolume] - s.veins.unstressed_volume_mL - venous_vu_shift) * k_.e_ven;
@@ -389,6 +422,40 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   dydt[kPulmonaryArteriesVolume] = q_pv - q_pvasc;
   dydt[kPulmonaryCapillariesVolume] = q_pvasc - q_pcap;
   dydt[kPulmonaryVeinsVolume] = q_pcap - q_pven;
+
+  // Devices: their own states, and the blood they move between sites.
+  if (!devices_.empty()) {
+    DeviceContext dc;
+    dc.t_s = t;
+    dc.pressure_mmHg = {p_lv, p_root, p_desc, p_ra, p_vc, p_la, p_pa};  // in Site order
+    dc.left_ventricle_mL = v_lv;
+    dc.left_ventricle_unstressed_mL =
+        p_.left_ventricle.passive_zero_volume_mL + p_.septum.passive_zero_volume_mL;
+    dc.aortic_valve_flow_mL_s = q_av;
+    dc.beat_start_s = c.beat_start_s;
+    dc.period_s = c.period_s;
+    dc.beat_index = c.beat_index;
+    dc.previous_ejection_end_s = in.previous_ejection_end_s;
+    SiteFlows flows;
+    for (std::size_t k = 0; k < devices_.size(); ++k) {
+      const auto& d = devices_[k];
+      const std::size_t n = d.block->state_size();
+      DeviceReadings r;
+      d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
+                        in.device_settings[k], flows, obs ? &r : nullptr);
+      if (obs) {
+        const std::size_t m = d.block->reading_specs().size();
+        std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
+      }
+    }
+    dydt[kLeftVentricleVolume] += flows.into(Site::left_ventricle);
+    dydt[kAorticRootVolume] += flows.into(Site::aortic_root);
+    dydt[kDescendingAortaVolume] += flows.into(Site::descending_aorta);
+    dydt[kRightAtriumVolume] += flows.into(Site::right_atrium);
+    dydt[kVenaCavaVolume] += flows.into(Site::vena_cava);
+    dydt[kLeftAtriumVolume] += flows.into(Site::left_atrium);
+    dydt[kPulmonaryArteriesVolume] += flows.into(Site::pulmonary_arteries);
+  }
 
   // Valves and arch.
   const ValveRates mv = valve_law(p_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);

@@ -20,10 +20,13 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "unload/physio/baroreflex.hpp"
+#include "unload/physio/device.hpp"
 #include "unload/physio/parameters.hpp"
 
 namespace unload::physio {
@@ -68,6 +71,7 @@ enum StateIndex : std::size_t {
 // Timing of the current beat. A beat runs from one onset of ventricular activation (the R wave) to
 // the next; its period is fixed when it starts.
 struct CardiacCycle {
+  int beat_index = 0;  // 0 for the first beat of a run
   double beat_start_s = 0;
   double period_s = 1;
   double ventricular_scale = 1;      // sqrt(period / reference period)
@@ -83,6 +87,10 @@ struct PlantInputs {
   CardiacCycle cycle;
   const EfferentHistory* efferent_history = nullptr;  // required when the baroreflex is on
   std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
+  // Settings of each attached device (same order as Circulation::devices()).
+  std::vector<DeviceSettings> device_settings;
+  // When the previous beat's ejection ended, after its R wave (s); 0 before the first beat ends.
+  double previous_ejection_end_s = 0;
 };
 
 // Everything a sensor or a recorder could read at one instant: pressures (mmHg), flows (mL/s),
@@ -111,6 +119,9 @@ struct Observables {
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
   double systemic_resistance_mmHg_s_per_mL = 0;  // microvascular resistance now in force
   double blood_volume_mL = 0;
+  // Readings of the attached devices, each device's block at Circulation::reading_offset(k).
+  static constexpr std::size_t max_readings = 48;
+  std::array<double, max_readings> device_readings{};
 };
 
 // One column of the waveform output: name (with unit) and where it is in Observables.
@@ -125,16 +136,30 @@ struct PlantWorkspace {
   double septum_mL = 0;
 };
 
+// A device attached to the circulation: its block (shared, immutable) and where its states and
+// readings sit.
+struct AttachedDevice {
+  std::shared_ptr<const DeviceBlock> block;
+  std::size_t state_offset = 0;
+  std::size_t reading_offset = 0;
+};
+
 class Circulation {
  public:
-  explicit Circulation(const PatientParameters& patient);
+  explicit Circulation(const PatientParameters& patient,
+                       std::vector<std::shared_ptr<const DeviceBlock>> devices = {});
 
   const PatientParameters& patient() const { return p_; }
-  static constexpr std::size_t state_size() { return kStateCount; }
+  // Circulation states (kStateCount) followed by each device's states.
+  std::size_t state_size() const { return state_size_; }
+  std::span<const AttachedDevice> devices() const { return devices_; }
+  // Settings each device starts with.
+  std::vector<DeviceSettings> default_device_settings() const;
 
   // A state at rest: every compartment at one uniform filling pressure, chosen so that the total
   // equals the blood volume exactly; valves closed and still; baroreflex at its set point.
-  void initial_state(std::span<double> y) const;
+  // Device states start from the given settings (their defaults when none are given).
+  void initial_state(std::span<double> y, std::span<const DeviceSettings> settings = {}) const;
 
   // dy/dt at time t. Fills obs when it is not null. Allocates nothing.
   void evaluate(double t, std::span<const double> y, std::span<double> dydt, const PlantInputs& in,
@@ -158,6 +183,8 @@ class Circulation {
 
  private:
   PatientParameters p_;
+  std::vector<AttachedDevice> devices_;
+  std::size_t state_size_ = kStateCount;
   // Reciprocals of the vessels' compliances (elastances) and resistances (conductances).
   struct Coefficients {
     double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;

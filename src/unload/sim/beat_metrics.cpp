@@ -1,13 +1,18 @@
 #include "unload/sim/beat_metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "unload/core/units.hpp"
 
 namespace unload::sim {
 
-BeatAccumulator::BeatAccumulator(double body_surface_area_m2, double lv_dead_volume_mL)
-    : bsa_(body_surface_area_m2), v0_(lv_dead_volume_mL) {}
+BeatAccumulator::BeatAccumulator(double body_surface_area_m2, const physio::Wall& left_ventricle,
+                                 std::vector<DeviceMetric> device_metrics)
+    : bsa_(body_surface_area_m2),
+      lv_(left_ventricle),
+      v0_(left_ventricle.dead_volume_mL),
+      device_metrics_(std::move(device_metrics)) {}
 
 void BeatAccumulator::begin(int beat, double start_s) {
   m_ = BeatMetrics{};
@@ -20,8 +25,10 @@ void BeatAccumulator::begin(int beat, double start_s) {
   work_ = 0;
   dpdt_max_ = 0;
   q_av_peak_ = 0;
+  e_max_ = p_es_ = v_es_ = 0;
+  device_acc_.fill(0.0);
+  t_end_ejection_ = 0;
   ejection_ended_ = false;
-  p_end_ejection_ = 0;
   duration_ = 0;
 }
 
@@ -50,6 +57,11 @@ void BeatAccumulator::add(const physio::Observables& o) {
     v_min_ = o.left_ventricle_mL;
     p_at_v_min_ = o.left_ventricle_mmHg;
     int_left_cor_dia_ = 0;
+    for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
+      device_acc_[i] = device_metrics_[i].summary == physio::BeatSummary::mean
+                           ? 0.0
+                           : o.device_readings[device_metrics_[i].reading];
+    }
     prev_ = o;
     t_prev_ = o.t_s;
     return;
@@ -72,6 +84,21 @@ void BeatAccumulator::add(const physio::Observables& o) {
   work_ -= 0.5 * (prev_.left_ventricle_mmHg + o.left_ventricle_mmHg) *
            (o.left_ventricle_mL - prev_.left_ventricle_mL);
   dpdt_max_ = std::max(dpdt_max_, o.left_ventricle_dpdt_mmHg_s);
+  for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
+    const std::size_t r = device_metrics_[i].reading;
+    switch (device_metrics_[i].summary) {
+      case physio::BeatSummary::mean:
+        device_acc_[i] += trap(prev_.device_readings[r], o.device_readings[r]);
+        break;
+      case physio::BeatSummary::max:
+        device_acc_[i] = std::max(device_acc_[i], o.device_readings[r]);
+        break;
+      case physio::BeatSummary::last:
+      case physio::BeatSummary::none:
+        device_acc_[i] = o.device_readings[r];
+        break;
+    }
+  }
   aop_max_ = std::max(aop_max_, o.aortic_root_mmHg);
   aop_min_ = std::min(aop_min_, o.aortic_root_mmHg);
   pa_max_ = std::max(pa_max_, o.pulmonary_arteries_mmHg);
@@ -84,11 +111,16 @@ void BeatAccumulator::add(const physio::Observables& o) {
       o.aortic_valve_mL_s <= threshold) {
     const double w =
         (prev_.aortic_valve_mL_s - threshold) / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
-    p_end_ejection_ =
-        prev_.left_ventricle_mmHg + w * (o.left_ventricle_mmHg - prev_.left_ventricle_mmHg);
     // Left coronary inflow up to the end of ejection: what follows is diastolic.
     int_left_cor_dia_ = int_left_cor_ - (1.0 - w) * left_cor_step;
     ejection_ended_ = true;
+    t_end_ejection_ = prev_.t_s + w * dt - m_.start_s;
+  }
+  // End-systole: maximal elastance P / (V - V0).
+  if (const double v = o.left_ventricle_mL - v0_; v > 1.0 && o.left_ventricle_mmHg / v > e_max_) {
+    e_max_ = o.left_ventricle_mmHg / v;
+    p_es_ = o.left_ventricle_mmHg;
+    v_es_ = o.left_ventricle_mL;
   }
   if (o.left_ventricle_mL < v_min_) {
     v_min_ = o.left_ventricle_mL;
@@ -117,7 +149,7 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
   m.lvesv_mL = v_min_;
   m.ef_pct = edv_ > 0 ? 100.0 * (edv_ - v_min_) / edv_ : 0.0;
   m.lvedp_mmHg = edp_;
-  m.lvesp_mmHg = ejection_ended_ ? p_end_ejection_ : p_at_v_min_;
+  m.lvesp_mmHg = e_max_ > 0 ? p_es_ : p_at_v_min_;
   m.lv_peak_mmHg = lv_max_;
   m.dpdt_max_mmHg_s = dpdt_max_;
   m.pcwp_mmHg = int_la_ / T;
@@ -127,7 +159,14 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
   m.pap_mean_mmHg = int_pa_ / T;
   m.svr_wood = m.co_L_min > 0 ? (m.map_mmHg - m.rap_mmHg) / m.co_L_min : 0.0;
   m.sw_mmHg_mL = work_;
-  const double pe = m.lvesp_mmHg * (v_min_ - v0_) / 2.0 - edp_ * (edv_ - v0_) / 4.0;
+  const double v_es = e_max_ > 0 ? v_es_ : v_min_;
+  // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to Ves.
+  const double lambda = lv_.passive_stiffness_per_mL;
+  const double vp = lv_.passive_zero_volume_mL;
+  const double edpvr_area =
+      lv_.passive_pressure_mmHg *
+      ((std::exp(lambda * (v_es - vp)) - std::exp(lambda * (v0_ - vp))) / lambda - (v_es - v0_));
+  const double pe = m.lvesp_mmHg * (v_es - v0_) / 2.0 - edpvr_area;
   m.pva_mmHg_mL = work_ + pe;
   m.cpo_W = m.map_mmHg * m.co_L_min / units::cardiac_power_divisor;
   m.coronary_flow_mL_min = 0;
@@ -139,6 +178,15 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
       int_left_cor_ != 0 ? (int_left_cor_ - int_left_cor_dia_) / int_left_cor_ : 0.0;
   m.cpp_mmHg = aop_min_ - edp_;
   m.blood_volume_mL = end.blood_volume_mL;
+  m.ejection_end_s = ejection_ended_ ? t_end_ejection_ : 0.0;
+  for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
+    const auto& dm = device_metrics_[i];
+    double v = device_acc_[i];
+    if (dm.summary == physio::BeatSummary::mean) v /= T;
+    // A maximum that stayed at zero means the device gave nothing this beat.
+    if (dm.summary == physio::BeatSummary::max && v == 0.0) v = std::nan("");
+    m.device[i] = v * dm.scale;
+  }
   return m;
 }
 
@@ -233,6 +281,18 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
     double s = 0;
     for (const auto& b : beats) s += b.coronary_territory_mL_min[k];
     a.coronary_territory_mL_min[k] = s / n;
+  }
+  // Device metrics: mean over the beats that have a value.
+  for (std::size_t i = 0; i < BeatMetrics::max_device_metrics; ++i) {
+    double s = 0;
+    int count = 0;
+    for (const auto& b : beats) {
+      if (!std::isnan(b.device[i])) {
+        s += b.device[i];
+        ++count;
+      }
+    }
+    a.device[i] = count > 0 ? s / count : std::nan("");
   }
   a.beat = beats.back().beat;
   a.start_s = beats.front().start_s;

@@ -1,18 +1,23 @@
 // Haemodynamic metrics of one beat (R wave to R wave), computed from samples on a uniform grid.
 //
 // Definitions: end-diastole is the onset of ventricular activation (the beat's first sample);
-// end-systolic volume is the smallest LV volume; end-systolic pressure is LV pressure at the end of
-// ejection (aortic flow falling below 1% of its peak, interpolated between samples); stroke volume
-// is the net volume through the aortic valve; stroke work is the area of the pressure-volume loop
-// (-closed integral of P dV); PVA = SW + PE with PE = Pes (Ves - V0)/2 - Ped (Ved - V0)/4 (Suga's
-// approximation of the potential energy between ESPVR and EDPVR); CPO = MAP x CO / 451 (Fincke
-// 2004); coronary perfusion pressure = aortic diastolic - LV end-diastolic pressure; SVR = (MAP -
-// RAP)/CO.
+// end-systolic volume is the smallest LV volume; end-systolic pressure Pes is LV pressure at the
+// point of maximal elastance P/(V - V0) (Suga and Sagawa's end-systole, which holds whether or not
+// the aortic valve opens, e.g. with a pump emptying the ventricle), at volume Ves; the end of
+// ejection (aortic flow falling below 1% of its peak) splits coronary flow into systolic and
+// diastolic parts; stroke volume is the net volume through the aortic valve; stroke work is the
+// area of the pressure-volume loop (-closed integral of P dV); PVA = SW + PE where PE, the
+// potential energy between ESPVR and EDPVR (Suga 1979), is Pes (Ves - V0)/2 minus the integral of
+// the LV free wall's EDPVR from V0 to Ves (exact for this model, where the common approximation
+// -Ped (Ved - V0)/4 would make PVA rise whenever a pump lowers the filling pressure); CPO = MAP x
+// CO / 451 (Fincke 2004); coronary perfusion pressure = aortic diastolic - LV end-diastolic
+// pressure; SVR = (MAP - RAP)/CO.
 #pragma once
 
 #include <array>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "unload/physio/circulation.hpp"
 
@@ -35,6 +40,19 @@ struct BeatMetrics {
   double coronary_diastolic_fraction = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
+  double ejection_end_s = 0;  // end of ejection after the R wave (0: no ejection seen)
+  // Per-beat summaries of device readings (keys: Simulation::device_metric_keys()); NaN when the
+  // device gave no value this beat (a balloon pump beat without augmentation).
+  static constexpr std::size_t max_device_metrics = 16;
+  std::array<double, max_device_metrics> device{};
+};
+
+// A device reading summarised per beat: its index in Observables::device_readings, how, and the
+// unit conversion into the metric's unit.
+struct DeviceMetric {
+  std::size_t reading = 0;
+  physio::BeatSummary summary = physio::BeatSummary::mean;
+  double scale = 1;
 };
 
 // Metric fields by name, in the order of the output contract (beats.csv, summary.json).
@@ -50,13 +68,17 @@ BeatMetrics average(std::span<const BeatMetrics> beats);
 // Accumulates samples of one beat. add() allocates nothing.
 class BeatAccumulator {
  public:
-  BeatAccumulator(double body_surface_area_m2, double lv_dead_volume_mL);
+  // left_ventricle: the LV free wall (its ESPVR intercept and EDPVR enter PVA).
+  BeatAccumulator(double body_surface_area_m2, const physio::Wall& left_ventricle,
+                  std::vector<DeviceMetric> device_metrics = {});
   void begin(int beat, double start_s);
   void add(const physio::Observables& o);  // samples in time order, first at the beat's start
   BeatMetrics finish(const physio::Observables& end);  // `end` is the sample at the next R wave
 
  private:
-  double bsa_, v0_;
+  double bsa_;
+  physio::Wall lv_;
+  double v0_;  // ESPVR volume intercept
   BeatMetrics m_{};
   bool first_ = true;
   double t_prev_ = 0;
@@ -70,9 +92,12 @@ class BeatAccumulator {
   double aop_max_ = 0, aop_min_ = 0, pa_max_ = 0, pa_min_ = 0, lv_max_ = 0, dpdt_max_ = 0;
   double v_min_ = 0, p_at_v_min_ = 0;
   double edv_ = 0, edp_ = 0;
+  std::vector<DeviceMetric> device_metrics_;
+  std::array<double, BeatMetrics::max_device_metrics> device_acc_{};
+  double t_end_ejection_ = 0;
+  double e_max_ = 0, p_es_ = 0, v_es_ = 0;  // point of maximal elastance
   double q_av_peak_ = 0;
   bool ejection_ended_ = false;
-  double p_end_ejection_ = 0;
 };
 
 }  // namespace unload::sim

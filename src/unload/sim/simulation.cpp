@@ -8,17 +8,53 @@
 
 namespace unload::sim {
 
-Simulation::Simulation(const physio::PatientParameters& patient, SimulationOptions options)
-    : plant_(patient),
+namespace {
+// The device readings that have a per-beat summary, with their metric keys.
+std::vector<DeviceMetric> device_metrics(const physio::Circulation& plant,
+                                         std::vector<std::string>& keys) {
+  std::vector<DeviceMetric> out;
+  for (const auto& d : plant.devices()) {
+    const auto specs = d.block->reading_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].summary == physio::BeatSummary::none || specs[i].summary_key.empty()) continue;
+      if (out.size() == BeatMetrics::max_device_metrics) {
+        throw InputError("too many device metrics (at most " +
+                         std::to_string(BeatMetrics::max_device_metrics) + ")");
+      }
+      out.push_back({d.reading_offset + i, specs[i].summary, specs[i].summary_scale});
+      keys.emplace_back(specs[i].summary_key);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+Simulation::Simulation(const physio::PatientParameters& patient, SimulationOptions options,
+                       std::vector<std::shared_ptr<const physio::DeviceBlock>> devices,
+                       std::vector<physio::DeviceSettings> device_settings)
+    : plant_(patient, std::move(devices)),
       options_(options),
-      beat_(physio::body_surface_area_m2(patient.body), patient.left_ventricle.dead_volume_mL),
-      y_(physio::Circulation::state_size()),
-      scratch_y_(physio::Circulation::state_size()),
-      scratch_dydt_(physio::Circulation::state_size()) {
+      beat_(physio::body_surface_area_m2(patient.body), patient.left_ventricle,
+            device_metrics(plant_, device_metric_keys_)),
+      y_(plant_.state_size()),
+      scratch_y_(plant_.state_size()),
+      scratch_dydt_(plant_.state_size()) {
   if (!(options_.sample_interval_s > 0) || !(options_.history_interval_s > 0)) {
     throw InputError("the sample and history intervals must be positive");
   }
-  plant_.initial_state(y_);
+  for (const auto& d : plant_.devices()) {
+    const auto specs = d.block->reading_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      device_columns_.emplace_back(std::string(d.block->kind()) + "." + std::string(specs[i].name),
+                                   d.reading_offset + i);
+    }
+  }
+  inputs_.device_settings =
+      device_settings.empty() ? plant_.default_device_settings() : std::move(device_settings);
+  if (inputs_.device_settings.size() != plant_.devices().size()) {
+    throw InputError("one set of settings per attached device is needed");
+  }
+  plant_.initial_state(y_, inputs_.device_settings);
   history_.reset(options_.history_interval_s, plant_.longest_reflex_delay_s() + 0.5,
                  plant_.efferent_activity_at_rest());
   inputs_.efferent_history = &history_;
@@ -32,6 +68,14 @@ Simulation::Simulation(const physio::PatientParameters& patient, SimulationOptio
 }
 
 Simulation::~Simulation() = default;
+
+void Simulation::set_device_setting(std::size_t device, std::size_t slot, double value) {
+  if (device >= inputs_.device_settings.size() || slot >= physio::max_device_settings) {
+    throw InputError("no such device setting");
+  }
+  inputs_.device_settings[device].value[slot] = value;
+  integrator_->restart(t_, y_);
+}
 
 void Simulation::rhs(double t, const double* y, double* dydt) {
   plant_.evaluate(t, std::span<const double>(y, size()), std::span<double>(dydt, size()), inputs_,
@@ -58,6 +102,7 @@ void Simulation::end_beat(SimulationObserver* observer) {
   // The sample exactly at the R wave closes this beat and opens the next.
   plant_.evaluate(t_, y_, scratch_dydt_, inputs_, sample_ws_, &obs_);
   const BeatMetrics m = beat_.finish(obs_);
+  inputs_.previous_ejection_end_s = m.ejection_end_s;
   recent_[static_cast<std::size_t>(beats_done_) % kRecentBeats] = m;
   ++beats_done_;
   if (observer) observer->on_beat(m);

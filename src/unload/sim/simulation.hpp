@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "unload/physio/circulation.hpp"
@@ -40,7 +42,9 @@ class SimulationObserver {
 
 class Simulation final : private OdeSystem {
  public:
-  explicit Simulation(const physio::PatientParameters& patient, SimulationOptions options = {});
+  explicit Simulation(const physio::PatientParameters& patient, SimulationOptions options = {},
+                      std::vector<std::shared_ptr<const physio::DeviceBlock>> devices = {},
+                      std::vector<physio::DeviceSettings> device_settings = {});
   ~Simulation() override;
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -58,6 +62,16 @@ class Simulation final : private OdeSystem {
   const physio::Circulation& plant() const { return plant_; }
   // Run-time inputs (regional contractility); changes take effect at once.
   physio::PlantInputs& inputs() { return inputs_; }
+  // Changes one setting of attached device k (a timeline event, an operator or a console):
+  // the right-hand side changes here, so the integrator restarts.
+  void set_device_setting(std::size_t device, std::size_t slot, double value);
+  // Keys of the device metrics in BeatMetrics::device, in order (e.g. "pump_flow_L_min").
+  const std::vector<std::string>& device_metric_keys() const { return device_metric_keys_; }
+  // Waveform columns of the device readings: name ("impella-cp.motor_current_mA") and the index
+  // into Observables::device_readings.
+  const std::vector<std::pair<std::string, std::size_t>>& device_columns() const {
+    return device_columns_;
+  }
   int completed_beats() const { return beats_done_; }
   // The last completed beats, oldest first (at most kRecentBeats).
   std::span<const BeatMetrics> recent_beats() const;
@@ -68,13 +82,16 @@ class Simulation final : private OdeSystem {
   static constexpr std::size_t kRecentBeats = 32;
 
  private:
-  std::size_t size() const override { return physio::Circulation::state_size(); }
+  std::size_t size() const override { return plant_.state_size(); }
   void rhs(double t, const double* y, double* dydt) override;
   void record_history(double t);
   void record_metrics(double t);
   void end_beat(SimulationObserver* observer);
 
   physio::Circulation plant_;
+  // Declared before beat_, whose construction fills them.
+  std::vector<std::string> device_metric_keys_;
+  std::vector<std::pair<std::string, std::size_t>> device_columns_;
   SimulationOptions options_;
   physio::PlantInputs inputs_;
   physio::PlantWorkspace integration_ws_, sample_ws_;

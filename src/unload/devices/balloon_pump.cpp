@@ -1,0 +1,288 @@
+// Intra-aortic balloon pump (comparator): a helium balloon in the descending thoracic aorta that
+// inflates at aortic-valve closure and deflates just before the next ejection
+// (shared/reference/devices.md 1.8). It moves no blood; it takes up volume inside the descending
+// aorta, which the circulation adds to that compartment's volume when it computes its pressure.
+//
+// State: V_b, the balloon's gas volume (mL).
+//
+//   Command (0..1) for augmented beat n, with R_n its R wave and RR_n its period:
+//     t_in,n  = R_n + notch_n + inflation_offset          (the trigger's estimate of the notch)
+//     t_out,n = R_n + RR_n + deflation_offset             (the next R wave; > 0 lies in beat n+1)
+//     c_n(t)  = S((t - t_in,n)/w + 1/2) * (1 - S((t - t_out,n)/w + 1/2)),  S(u) = 3u^2 - 2u^3 on
+//               [0, 1]: each edge is a smoothstep of width w (timing.command_ramp) centred on its
+//               time, so the right-hand side has no jumps for the adaptive Runge-Kutta integrator.
+//     c(t)    = max(c_n(t), c_{n-1}(t)): a deflation later than the R wave carries into beat n.
+//               For the carried window t_out,n-1 = R_n + deflation_offset is exact; its inflation
+//               time is taken as R_n - RR_n + notch_n + inflation_offset (the current beat's period
+//               and notch stand in for the previous beat's: they only matter if that beat
+//               inflated within w/2 of its end).
+//     Beat n is augmented when n mod ratio = 0 (1:1, 1:2, 1:3).
+//   Trigger (the notch estimate, time after the R wave):
+//     ECG:      notch_n = k * sqrt(RR_n / 1 s), a Bazett-type square-root law for electromechanical
+//               systole (R wave to aortic-valve closure), k = timing.ejection_end_coefficient.
+//     pressure: notch_n = the previous beat's detected end of ejection (after its R wave); the ECG
+//               estimate until one is known.
+//   Helium shuttle (first-order lag, faster on deflation):
+//     dV_b/dt = (c * V_set - V_b) / tau,  tau = tau_inflate if c * V_set > V_b, else tau_deflate
+//
+// Displaced volume: V_b in the descending aorta, nothing elsewhere.
+// Readings: balloon volume, an inflated flag (V_b >= threshold * V_set) and the augmented
+// pressure: aortic root pressure while inflated by the current beat's own window (c_n > 0), else 0,
+// so its per-beat maximum is that beat's peak diastolic augmentation (a balloon carried into the
+// next beat, or still emptying at its R wave, does not count as augmenting that beat).
+// Limitation: the balloon only displaces volume; it does not obstruct the aorta. Late deflation
+// therefore raises LV peak pressure and pressure-volume area (the LV opens its valve against the
+// inflated balloon) but the deflating balloon also empties room during ejection, so stroke volume
+// does not fall with it as clinical teaching says.
+// Parameters: data/devices/iabp.toml.
+#include "unload/devices/balloon_pump.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+#include "unload/core/error.hpp"
+
+namespace unload::devices {
+
+namespace {
+
+using physio::BeatSummary;
+using physio::DeviceContext;
+using physio::DeviceReadings;
+using physio::DeviceSettings;
+using physio::ReadingSpec;
+using physio::SettingSpec;
+using physio::Site;
+using physio::SiteFlows;
+
+constexpr DeviceParameterSpec kParameterSpecs[] = {
+    {"balloon.volume", "mL", 10.0, 60.0},
+    {"balloon.inflation_time_constant", "s", 0.001, 0.2},
+    {"balloon.deflation_time_constant", "s", 0.001, 0.2},
+    {"timing.ejection_end_coefficient", "s", 0.2, 0.6},
+    {"timing.command_ramp", "s", 0.001, 0.05},
+    {"timing.augmentation_threshold", "1", 0.1, 1.0},
+    {"defaults.ratio", "1", 1.0, 3.0},
+    {"defaults.trigger", "1", 0.0, 1.0},
+    {"defaults.inflation_offset", "s", -0.2, 0.2},
+    {"defaults.deflation_offset", "s", -0.2, 0.2},
+};
+
+// Setting slots.
+enum SettingSlot : std::size_t { kVolume, kRatio, kTrigger, kInflationOffset, kDeflationOffset };
+constexpr std::size_t kSettingCount = 5;
+constexpr double kTriggerEcg = 0.0;
+constexpr double kTriggerPressure = 1.0;
+
+// Reading slots.
+enum ReadingSlot : std::size_t { kBalloonVolume, kInflated, kAugmentedPressure };
+constexpr ReadingSpec kReadingSpecs[] = {
+    {"balloon_volume_mL", true, BeatSummary::max, "iabp_balloon_volume_mL", 1.0},
+    {"balloon_inflated", true, BeatSummary::none, "", 1.0},
+    {"augmented_pressure_mmHg", true, BeatSummary::max, "iabp_augmented_dia_mmHg", 1.0},
+};
+
+double smoothstep(double u) {
+  u = std::clamp(u, 0.0, 1.0);
+  return u * u * (3.0 - 2.0 * u);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+class BalloonPump final : public physio::DeviceBlock {
+ public:
+  explicit BalloonPump(const DeviceParameters& p)
+      : volume_mL_(p.at("balloon.volume")),
+        tau_inflate_s_(p.at("balloon.inflation_time_constant")),
+        tau_deflate_s_(p.at("balloon.deflation_time_constant")),
+        ejection_end_coefficient_s_(p.at("timing.ejection_end_coefficient")),
+        ramp_s_(p.at("timing.command_ramp")),
+        threshold_(p.at("timing.augmentation_threshold")) {
+    defaults_.value[kVolume] = volume_mL_;
+    defaults_.value[kRatio] = p.at("defaults.ratio");
+    defaults_.value[kTrigger] = p.at("defaults.trigger");
+    defaults_.value[kInflationOffset] = p.at("defaults.inflation_offset");
+    defaults_.value[kDeflationOffset] = p.at("defaults.deflation_offset");
+    settings_ = {{
+        {"volume_mL", "mL", 0.0, volume_mL_,
+         "gas volume delivered per inflation, up to the balloon's size"},
+        {"ratio", "1", 1.0, 3.0,
+         "augmentation ratio 1:1, 1:2 or 1:3 (every beat, every 2nd or every 3rd beat)"},
+        {"trigger", "1", 0.0, 1.0,
+         "ecg (0): inflation from the R wave and the predicted end of systole; pressure (1): "
+         "from the previous beat's detected end of ejection"},
+        {"inflation_offset_s", "s", -0.2, 0.2,
+         "inflation time relative to the trigger's dicrotic notch (negative: early)"},
+        {"deflation_offset_s", "s", -0.2, 0.2,
+         "deflation time relative to the next R wave (negative: early; positive: late, into "
+         "the next ejection)"},
+    }};
+  }
+
+  std::string_view kind() const override { return "iabp"; }
+
+  std::size_t state_size() const override { return 1; }
+  std::string_view state_name(std::size_t) const override { return "balloon_volume_mL"; }
+  void initial_state(std::span<double> x, const DeviceSettings&) const override { x[0] = 0.0; }
+
+  std::span<const SettingSpec> setting_specs() const override { return settings_; }
+  DeviceSettings default_settings() const override { return defaults_; }
+
+  std::optional<double> parse_setting(std::string_view name, std::string_view text,
+                                      std::string& error) const override {
+    const std::string_view t = trim(text);
+    if (name == "ratio") {
+      static constexpr std::string_view kRatios[] = {"1:1", "1:2", "1:3"};
+      for (std::size_t i = 0; i < std::size(kRatios); ++i) {
+        if (t == kRatios[i]) return static_cast<double>(i + 1);
+      }
+      if (const auto v = parse_number(t); v && (*v == 1.0 || *v == 2.0 || *v == 3.0)) return v;
+      error = "ratio: expected 1:1, 1:2 or 1:3 (or 1, 2, 3), got '" + std::string(text) + "'";
+      return std::nullopt;
+    }
+    if (name == "trigger") {
+      const std::string word = lower(t);
+      if (word == "ecg") return kTriggerEcg;
+      if (word == "pressure") return kTriggerPressure;
+      if (const auto v = parse_number(t); v && (*v == kTriggerEcg || *v == kTriggerPressure)) {
+        return v;
+      }
+      error = "trigger: expected ecg or pressure (or 0, 1), got '" + std::string(text) + "'";
+      return std::nullopt;
+    }
+    for (const auto& spec : settings_) {
+      if (spec.name != name) continue;
+      const auto v = parse_number(t);
+      if (!v || *v < spec.min || *v > spec.max) {
+        error = std::string(name) + ": expected a number between " + format(spec.min) + " and " +
+                format(spec.max) + " " + std::string(spec.unit) + ", got '" + std::string(text) +
+                "'";
+        return std::nullopt;
+      }
+      return v;
+    }
+    error = "unknown balloon pump setting '" + std::string(name) +
+            "' (expected volume_mL, ratio, trigger, inflation_offset_s or deflation_offset_s)";
+    return std::nullopt;
+  }
+
+  std::span<const ReadingSpec> reading_specs() const override { return kReadingSpecs; }
+
+  double displaced_volume_mL(std::span<const double> x, Site site) const override {
+    return site == Site::descending_aorta ? std::max(x[0], 0.0) : 0.0;
+  }
+
+  void evaluate(const DeviceContext& c, std::span<const double> x, std::span<double> dxdt,
+                const DeviceSettings& s, SiteFlows& /*flows: a balloon moves no blood*/,
+                DeviceReadings* out) const override {
+    const double balloon_mL = x[0];
+    const double set_mL = s.value[kVolume];
+    const Command cmd = command(c, s);
+    const double target_mL = std::max(cmd.this_beat, cmd.carried) * set_mL;
+    const double tau_s = target_mL > balloon_mL ? tau_inflate_s_ : tau_deflate_s_;
+    dxdt[0] = (target_mL - balloon_mL) / tau_s;
+
+    if (out) {
+      const bool inflated = set_mL > 0.0 && balloon_mL >= threshold_ * set_mL;
+      out->value[kBalloonVolume] = balloon_mL;
+      out->value[kInflated] = inflated ? 1.0 : 0.0;
+      out->value[kAugmentedPressure] =
+          inflated && cmd.this_beat > 0.0
+              ? c.pressure_mmHg[static_cast<std::size_t>(Site::aortic_root)]
+              : 0.0;
+    }
+  }
+
+ private:
+  static std::string format(double v) {
+    std::array<char, 32> buf{};
+    const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
+  }
+
+  // Inflate command 0..1 at time c.t_s (see the top of the file): the current beat's window c_n
+  // and the previous beat's, carried past the R wave (c_n-1).
+  struct Command {
+    double this_beat = 0.0;
+    double carried = 0.0;
+  };
+  Command command(const DeviceContext& c, const DeviceSettings& s) const {
+    const long long ratio = std::clamp(std::llround(s.value[kRatio]), 1LL, 3LL);
+    const long long beat = std::llround(c.beat_index);
+    const auto augmented = [ratio](long long n) { return n >= 0 && n % ratio == 0; };
+
+    const double period_s = c.period_s;
+    const double ecg_notch_s = ejection_end_coefficient_s_ * std::sqrt(period_s);
+    const bool pressure_trigger = s.value[kTrigger] >= 0.5;
+    const double notch_s = pressure_trigger && c.previous_ejection_end_s > 0.0
+                               ? c.previous_ejection_end_s
+                               : ecg_notch_s;
+    const double inflate_after_r_s = notch_s + s.value[kInflationOffset];
+    const double deflation_offset_s = s.value[kDeflationOffset];
+
+    const auto window = [this, t = c.t_s](double inflate_s, double deflate_s) {
+      return smoothstep((t - inflate_s) / ramp_s_ + 0.5) *
+             (1.0 - smoothstep((t - deflate_s) / ramp_s_ + 0.5));
+    };
+    Command cmd;
+    if (augmented(beat)) {
+      cmd.this_beat = window(c.beat_start_s + inflate_after_r_s,
+                             c.beat_start_s + period_s + deflation_offset_s);
+    }
+    if (augmented(beat - 1)) {
+      cmd.carried = window(c.beat_start_s - period_s + inflate_after_r_s,
+                           c.beat_start_s + deflation_offset_s);
+    }
+    return cmd;
+  }
+
+  double volume_mL_;
+  double tau_inflate_s_;
+  double tau_deflate_s_;
+  double ejection_end_coefficient_s_;
+  double ramp_s_;
+  double threshold_;
+  DeviceSettings defaults_{};
+  std::array<SettingSpec, kSettingCount> settings_{};
+};
+
+}  // namespace
+
+std::span<const DeviceParameterSpec> balloon_pump_parameter_specs() { return kParameterSpecs; }
+
+std::unique_ptr<physio::DeviceBlock> make_balloon_pump(const DeviceParameters& p) {
+  for (const auto& spec : kParameterSpecs) {
+    if (!p.count(spec.key)) {
+      throw InputError("balloon pump: missing parameter '" + std::string(spec.key) + "'");
+    }
+  }
+  if (p.at("defaults.ratio") != std::round(p.at("defaults.ratio"))) {
+    throw InputError("balloon pump: defaults.ratio must be 1, 2 or 3 (1:1, 1:2, 1:3)");
+  }
+  return std::make_unique<BalloonPump>(p);
+}
+
+}  // namespace unload::devices

@@ -1,0 +1,558 @@
+// Percutaneous micro-axial left-ventricular pump (Impella-type), family members 2.5, CP and 5.5:
+// one block, the member chosen by its data file (data/devices/impella-*.toml). Units: mmHg, mL,
+// mL/s, s; rotor speed w in krpm; torques in mN*m; currents in mA.
+//
+// States (after the circulation's):
+//   Q    pump flow, inlet -> outlet (mL/s; negative = backflow through the cannula)
+//   w    rotor speed (krpm)
+//   z    integral part of the speed controller (mN*m)
+//   Pp   purge pressure (mmHg)
+//   HI   haemolysis index: blood whose haemoglobin the pump has released, as mL of whole blood
+//        fully lysed (multiply by the blood haemoglobin concentration for grams; divide by the
+//        patient's blood volume for a fraction)
+//
+// Hydraulics (pressure head H from inlet to outlet; an HQ curve with affinity-law speed scaling):
+//   s      = 1 / (1 + exp((V_lv - V_lv0 - m_half) / m_width))   inlet obstruction (suction),
+//            V_lv0 the LV's unstressed volume; 0 unless the inlet lies in the LV
+//   phi(s) = s / (1 - s + eps)                       how much the narrowed inlet adds (0 .. 1/eps)
+//   g(w)   = 1 / (1 + (w / w_stall)^2)               stopped blades block the lumen
+//   H      = a*w*|w| + b*w*Q - (c + k_stall*g(w))*Q*|Q| - R_s*phi(s)*Q
+//   (L + L_s*phi(s)) * dQ/dt = H - (P_outlet - P_inlet)
+// a, b, c are calibrated so that each performance level gives the IFU flow at P_outlet - P_inlet =
+// 60 mmHg; k_stall sets the leak of a stopped pump lying across the aortic valve (aortic
+// insufficiency). The inlet obstruction adds a resistance and an inertance in the same proportion,
+// so its time constant L_s/R_s stays fixed as the inlet closes (a numerical choice, like the closed
+// valves' effective length: without it the collapsing inlet would be a stiff time scale).
+//
+// Motor (brushless DC motor with a PI speed controller holding the set speed w_set):
+//   T_h  = kappa * Q * (a*|w| + b*Q) / eta_v      hydraulic torque = Euler head*Q/speed / eta_v
+//   T_f  = T_c*sg(w / w_c) + d*w                  friction (bearings, disc friction in blood);
+//                                                 sg(v) = v/sqrt(1 + v^2), a smooth sign
+//   u    = Kp*(w_set - w) + z,   T_m = on * u / (1 + (u/T_max)^8)^(1/8)     (smooth torque limit)
+//   J * dw/dt = T_m - T_h - T_f
+//   dz/dt = Ki*(w_set - w) + (Ki/Kp)*(T_m - u)    (back-calculation anti-windup)
+//   I    = on * (I_0 + T_m / k_t)                 motor current (torque constant, no-load current)
+// kappa converts mmHg*mL/s per krpm into mN*m. "on" is 0 at P-0 (motor switched off) or with a
+// motor failure: the rotor then coasts down and the stopped pump leaks backwards. The current
+// follows the flow: pulsatile across the valve (Q follows the beat's pressure difference), flat
+// with inlet and outlet in one chamber, low when suction chokes the inlet.
+//
+// Purge (fluid pushed by the console's cassette through the line into the motor, against blood):
+//   R_p   = R_ref * exp(k_mu*(D - D_ref)) / (1 - o + eps_o)      D dextrose %, o line occlusion
+//   F_out = (Pp - P_outlet) / R_p                                 purge flow into the pump (mL/h)
+//   F_in  = F_set / (1 + exp((Pp - P_max) / w_p))                 cassette flow, pressure-limited
+//   3600 * C_p * dPp/dt = F_in - F_out
+// The purge fluid (~10 mL/h) is NOT added to the patient's blood: the circulation conserves its
+// blood volume exactly (a checked invariant) and the purge volume is negligible over a procedure.
+//
+// Blood damage (Giersiepen et al., Int J Artif Organs 1990;13:300, power law per pass):
+//   dHb/Hb [%] = 3.62e-5 * t^0.785 * tau^2.416,   t = V_exp / |Q| (s),  tau (Pa)
+//   tau   = tau_ref * (|w| / w_ref)^n * (1 + k_s*s)     representative shear; rises with speed
+//           and with suction (jet through the obstructed inlet)
+//   dHI/dt = |Q| * (dHb/Hb) / 100                       (|Q|, |w| smoothed near 0)
+//
+// Position (setting, read at every evaluation): 0 correct (inlet in the LV about 3.5 cm below the
+// valve, outlet in the aortic root: LV -> aortic root), 1 too deep (whole pump in the LV:
+// LV -> LV), 2 too shallow (whole pump in the aorta: aortic root -> aortic root). The placement
+// signal is the pressure at the outlet area: aortic, ventricular, aortic.
+#include "unload/devices/micro_axial_pump.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <string>
+#include <system_error>
+
+#include "unload/core/units.hpp"
+
+namespace unload::devices {
+
+namespace {
+
+using physio::BeatSummary;
+using physio::DeviceContext;
+using physio::DeviceReadings;
+using physio::DeviceSettings;
+using physio::ReadingSpec;
+using physio::SettingSpec;
+using physio::Site;
+using physio::SiteFlows;
+
+constexpr DeviceParameterSpec kParameterSpecs[] = {
+    // Which family member the file describes: 1 = 2.5, 2 = CP, 3 = 5.5 (the factory is not told
+    // the kind's name).
+    {"family.member", "1", 1, 3},
+    {"levels.p1", "rpm", 0, 100000},
+    {"levels.p2", "rpm", 0, 100000},
+    {"levels.p3", "rpm", 0, 100000},
+    {"levels.p4", "rpm", 0, 100000},
+    {"levels.p5", "rpm", 0, 100000},
+    {"levels.p6", "rpm", 0, 100000},
+    {"levels.p7", "rpm", 0, 100000},
+    {"levels.p8", "rpm", 0, 100000},
+    {"levels.p9", "rpm", 0, 100000},
+    {"levels.boost", "rpm", 0, 100000},
+    {"levels.highest", "1", 8, 9},
+    {"hydraulics.pressure_coefficient", "mmHg/krpm2", 0, 10},
+    {"hydraulics.flow_speed_coefficient", "mmHg*s/(mL*krpm)", -1, 1},
+    {"hydraulics.loss_coefficient", "mmHg*s2/mL2", 0, 10},
+    {"hydraulics.inertance", "mmHg*s2/mL", 1e-4, 1},
+    {"hydraulics.stopped_rotor_loss", "mmHg*s2/mL2", 0, 10},
+    {"hydraulics.stopped_rotor_speed", "krpm", 0.1, 20},
+    {"motor.rotor_inertia", "g*cm2", 1e-4, 10},
+    {"motor.torque_constant", "mN*m/A", 0.01, 100},
+    {"motor.no_load_current", "mA", 0, 2000},
+    {"motor.friction_torque", "mN*m", 0, 10},
+    {"motor.viscous_friction", "mN*m/krpm", 0, 1},
+    {"motor.volumetric_efficiency", "1", 0.1, 1},
+    {"motor.max_torque", "mN*m", 0.1, 100},
+    {"speed_control.proportional_gain", "mN*m/krpm", 1e-4, 100},
+    {"speed_control.integral_gain", "mN*m/(krpm*s)", 1e-3, 1e4},
+    {"suction.onset_margin", "mL", 0, 200},
+    {"suction.width", "mL", 0.1, 50},
+    {"suction.obstruction_resistance", "mmHg*s/mL", 0, 100},
+    {"suction.obstruction_inertance", "mmHg*s2/mL", 0, 10},
+    {"suction.minimum_open_fraction", "1", 1e-4, 0.5},
+    {"purge.resistance", "mmHg*h/mL", 1, 1e4},
+    {"purge.reference_dextrose", "%", 0, 50},
+    {"purge.viscosity_coefficient", "1/%", 0, 1},
+    {"purge.residual_open_fraction", "1", 1e-5, 0.5},
+    {"purge.compliance", "mL/mmHg", 1e-7, 1},
+    {"purge.max_pressure", "mmHg", 100, 5000},
+    {"purge.default_flow", "mL/h", 0, 50},
+    {"purge.default_dextrose", "%", 5, 40},
+    {"haemolysis.reference_shear_stress", "Pa", 1e-3, 1000},
+    {"haemolysis.reference_speed", "krpm", 1, 100},
+    {"haemolysis.speed_exponent", "1", 0, 4},
+    {"haemolysis.suction_shear_factor", "1", 0, 20},
+    {"haemolysis.exposure_volume", "mL", 1e-3, 10},
+};
+
+// Giersiepen et al. 1990 power law: dHb/Hb [%] = C * t^alpha * tau^beta (t in s, tau in Pa).
+constexpr double kGiersiepenC = 3.62e-5;
+constexpr double kGiersiepenAlpha = 0.785;
+constexpr double kGiersiepenBeta = 2.416;
+
+// Torque (mN*m) of a hydraulic power of 1 mmHg*mL/s at 1 krpm: 1.33322e-4 W / (1000*2*pi/60 rad/s)
+// * 1000 mN*m/(N*m).
+constexpr double kTorquePerPowerOverSpeed =
+    units::joule_per_mmHg_mL * 1000.0 / (1000.0 * 2.0 * 3.14159265358979323846 / 60.0);
+// Rotor acceleration: dw/dt [krpm/s] = T [mN*m] * kAccel / J [g*cm2]
+// (1 mN*m / 1 g*cm2 = 1e-3 / 1e-7 rad/s^2 = 1e4 rad/s^2 = 1e4 * 60 / (2*pi*1000) krpm/s).
+constexpr double kAccelerationPerTorque = 1e4 * 60.0 / (2.0 * 3.14159265358979323846 * 1000.0);
+
+// Smoothing widths (numerical, not physical): they keep the right-hand side smooth where a law
+// has a corner (the explicit integrator needs a smooth right-hand side).
+constexpr double kCoulombSpeedScale_krpm = 1.0;  // friction sign change around w = 0
+constexpr double kFlowFloor_mL_s = 0.5;          // |Q| in the blood-damage law
+constexpr double kSpeedFloor_krpm = 0.1;         // |w| in the shear law
+constexpr double kPurgeLimitWidth_mmHg = 25.0;   // cassette pressure limit
+constexpr double kSecondsPerHour = 3600.0;
+
+enum StateIndex : std::size_t {
+  kFlow,
+  kSpeed,
+  kSpeedIntegral,
+  kPurgePressure,
+  kHaemolysis,
+  kStateCount
+};
+constexpr std::string_view kStateNames[kStateCount] = {
+    "pump_flow_mL_s", "motor_speed_krpm", "speed_control_integral_mN_m", "purge_pressure_mmHg",
+    "haemolysis_index_mL"};
+
+enum SettingIndex : std::size_t {
+  kSetSpeed,
+  kSetPosition,
+  kSetPurgeFlow,
+  kSetDextrose,
+  kSetPurgeOcclusion,
+  kSetMotorFailure,
+  kSettingCount
+};
+
+enum ReadingIndex : std::size_t {
+  kReadPlacementSignal,
+  kReadMotorCurrent,
+  kReadMotorSpeed,
+  kReadPurgePressure,
+  kReadPurgeFlow,
+  kReadPumpFlow,
+  kReadHaemolysis,
+  kReadPressureHead,
+  kReadInletObstruction,
+  kReadingCount
+};
+constexpr ReadingSpec kReadingSpecs[kReadingCount] = {
+    {"placement_signal_mmHg", true, BeatSummary::none, "", 1},
+    {"motor_current_mA", true, BeatSummary::mean, "motor_current_mA", 1},
+    {"motor_speed_rpm", true, BeatSummary::mean, "pump_speed_rpm", 1},
+    {"purge_pressure_mmHg", true, BeatSummary::mean, "purge_pressure_mmHg", 1},
+    {"purge_flow_mL_h", true, BeatSummary::none, "", 1},
+    {"pump_flow_mL_s", false, BeatSummary::mean, "pump_flow_L_min", units::mL_per_s_to_L_per_min},
+    {"haemolysis_index_mL", false, BeatSummary::last, "haemolysis_index", 1},
+    {"pump_pressure_head_mmHg", false, BeatSummary::none, "", 1},
+    {"inlet_obstruction", false, BeatSummary::none, "", 1},
+};
+static_assert(kReadingCount <= physio::max_device_readings);
+static_assert(kSettingCount <= physio::max_device_settings);
+
+enum class Position { correct = 0, ventricle = 1, aorta = 2 };
+
+struct Member {
+  std::string_view kind;
+  std::string_view display_name;
+};
+constexpr Member kMembers[] = {
+    {"impella-2.5", "Impella 2.5"}, {"impella-cp", "Impella CP"}, {"impella-5.5", "Impella 5.5"}};
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(x)); }
+
+std::string lower_trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  std::string out(text.substr(first, last - first + 1));
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  double v = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::string format_number(double v) {
+  std::array<char, 32> buf{};
+  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return ec == std::errc() ? std::string(buf.data(), ptr) : std::string("?");
+}
+
+class MicroAxialPump final : public physio::DeviceBlock {
+ public:
+  explicit MicroAxialPump(const DeviceParameters& p);
+  MicroAxialPump(const MicroAxialPump&) = delete;
+  MicroAxialPump& operator=(const MicroAxialPump&) = delete;
+
+  std::string_view kind() const override { return member_.kind; }
+  std::size_t state_size() const override { return kStateCount; }
+  std::string_view state_name(std::size_t i) const override { return kStateNames[i]; }
+  void initial_state(std::span<double> x, const DeviceSettings& s) const override;
+  std::span<const SettingSpec> setting_specs() const override { return setting_specs_; }
+  DeviceSettings default_settings() const override;
+  std::optional<double> parse_setting(std::string_view name, std::string_view text,
+                                      std::string& error) const override;
+  std::span<const ReadingSpec> reading_specs() const override { return kReadingSpecs; }
+  void evaluate(const DeviceContext& c, std::span<const double> x, std::span<double> dxdt,
+                const DeviceSettings& s, SiteFlows& flows, DeviceReadings* out) const override;
+
+ private:
+  double friction_torque(double w_krpm) const {
+    const double v = w_krpm / kCoulombSpeedScale_krpm;
+    return friction_torque_ * v / std::sqrt(1.0 + v * v) + viscous_friction_ * w_krpm;
+  }
+  double purge_resistance(const DeviceSettings& s) const;
+  double cassette_flow(double purge_pressure, double set_flow) const {
+    return set_flow /
+           (1.0 + std::exp((purge_pressure - purge_max_pressure_) / kPurgeLimitWidth_mmHg));
+  }
+  static Position position(const DeviceSettings& s) {
+    const double v = std::clamp(std::round(s.value[kSetPosition]), 0.0, 2.0);
+    return static_cast<Position>(static_cast<int>(v));
+  }
+  static bool motor_on(const DeviceSettings& s) {
+    return s.value[kSetSpeed] > 0.0 && s.value[kSetMotorFailure] < 0.5;
+  }
+  std::string levels_text() const;
+
+  Member member_{};
+  std::array<double, 10> levels_rpm_{};  // P-0 .. P-9
+  double boost_rpm_ = 0;
+  int highest_level_ = 8;
+
+  double a_ = 0, b_ = 0, c_ = 0, inertance_ = 0, stopped_loss_ = 0, stopped_speed_ = 0;
+  double rotor_inertia_ = 0, torque_constant_ = 0, no_load_current_ = 0, friction_torque_ = 0,
+         viscous_friction_ = 0, volumetric_efficiency_ = 0, max_torque_ = 0;
+  double kp_ = 0, ki_ = 0;
+  double suction_margin_ = 0, suction_width_ = 0, suction_resistance_ = 0, suction_inertance_ = 0,
+         suction_open_min_ = 0;
+  double purge_resistance_ = 0, purge_reference_dextrose_ = 0, purge_viscosity_coefficient_ = 0,
+         purge_open_min_ = 0, purge_compliance_ = 0, purge_max_pressure_ = 0,
+         purge_default_flow_ = 0, purge_default_dextrose_ = 0;
+  double shear_speed_exponent_ = 0, shear_suction_ = 0;
+  // ln(C/100) + alpha*ln(V_exp) + beta*(ln(tau_ref) - n*ln(w_ref)): the constant part of the
+  // logarithm of the haemolysis rate.
+  double log_damage_constant_ = 0;
+
+  std::string speed_help_;
+  std::array<SettingSpec, kSettingCount> setting_specs_{};
+};
+
+MicroAxialPump::MicroAxialPump(const DeviceParameters& p) {
+  const auto at = [&](std::string_view key) { return p.find(key)->second; };
+  member_ = kMembers[static_cast<std::size_t>(std::lround(at("family.member"))) - 1];
+  constexpr std::string_view level_keys[] = {"levels.p1", "levels.p2", "levels.p3",
+                                             "levels.p4", "levels.p5", "levels.p6",
+                                             "levels.p7", "levels.p8", "levels.p9"};
+  levels_rpm_[0] = 0.0;
+  for (std::size_t i = 0; i < 9; ++i) levels_rpm_[i + 1] = at(level_keys[i]);
+  boost_rpm_ = at("levels.boost");
+  highest_level_ = static_cast<int>(std::lround(at("levels.highest")));
+
+  a_ = at("hydraulics.pressure_coefficient");
+  b_ = at("hydraulics.flow_speed_coefficient");
+  c_ = at("hydraulics.loss_coefficient");
+  inertance_ = at("hydraulics.inertance");
+  stopped_loss_ = at("hydraulics.stopped_rotor_loss");
+  stopped_speed_ = at("hydraulics.stopped_rotor_speed");
+  rotor_inertia_ = at("motor.rotor_inertia");
+  torque_constant_ = at("motor.torque_constant");
+  no_load_current_ = at("motor.no_load_current");
+  friction_torque_ = at("motor.friction_torque");
+  viscous_friction_ = at("motor.viscous_friction");
+  volumetric_efficiency_ = at("motor.volumetric_efficiency");
+  max_torque_ = at("motor.max_torque");
+  kp_ = at("speed_control.proportional_gain");
+  ki_ = at("speed_control.integral_gain");
+  suction_margin_ = at("suction.onset_margin");
+  suction_width_ = at("suction.width");
+  suction_resistance_ = at("suction.obstruction_resistance");
+  suction_inertance_ = at("suction.obstruction_inertance");
+  suction_open_min_ = at("suction.minimum_open_fraction");
+  purge_resistance_ = at("purge.resistance");
+  purge_reference_dextrose_ = at("purge.reference_dextrose");
+  purge_viscosity_coefficient_ = at("purge.viscosity_coefficient");
+  purge_open_min_ = at("purge.residual_open_fraction");
+  purge_compliance_ = at("purge.compliance");
+  purge_max_pressure_ = at("purge.max_pressure");
+  purge_default_flow_ = at("purge.default_flow");
+  purge_default_dextrose_ = at("purge.default_dextrose");
+  shear_speed_exponent_ = at("haemolysis.speed_exponent");
+  shear_suction_ = at("haemolysis.suction_shear_factor");
+  log_damage_constant_ =
+      std::log(kGiersiepenC / 100.0) +
+      kGiersiepenAlpha * std::log(at("haemolysis.exposure_volume")) +
+      kGiersiepenBeta * (std::log(at("haemolysis.reference_shear_stress")) -
+                         shear_speed_exponent_ * std::log(at("haemolysis.reference_speed")));
+
+  speed_help_ = "set rotor speed: a number in rpm (0-" + format_number(boost_rpm_) +
+                ") or a performance level " + levels_text();
+  const double max_speed =
+      std::max(boost_rpm_, levels_rpm_[static_cast<std::size_t>(highest_level_)]);
+  setting_specs_[kSetSpeed] = {"speed_rpm", "rpm", 0.0, max_speed, speed_help_};
+  setting_specs_[kSetPosition] = {
+      "position", "1", 0, 2,
+      "pump position: correct (0: inlet in the LV, outlet in the aortic root), ventricle (1: "
+      "too deep, whole pump in the LV), aorta (2: too shallow, whole pump in the aorta)"};
+  setting_specs_[kSetPurgeFlow] = {"purge_flow_mL_h", "mL/h", 0, 50,
+                                   "purge flow set on the cassette (mL/h)"};
+  setting_specs_[kSetDextrose] = {"dextrose_pct", "%", 5, 40,
+                                  "dextrose in the purge fluid, 5-40 % (also D5..D40)"};
+  setting_specs_[kSetPurgeOcclusion] = {"purge_occlusion", "1", 0, 1,
+                                        "occlusion of the purge line, 0 (open) to 1 (blocked)"};
+  setting_specs_[kSetMotorFailure] = {"motor_failure", "1", 0, 1,
+                                      "1: the motor fails (no drive torque, no current)"};
+}
+
+std::string MicroAxialPump::levels_text() const {
+  std::string text;
+  for (int i = 0; i <= highest_level_; ++i) {
+    text += 'P';
+    text += std::to_string(i);
+    text += ", ";
+  }
+  return text + "BOOST";
+}
+
+double MicroAxialPump::purge_resistance(const DeviceSettings& s) const {
+  // Dextrose makes the purge fluid more viscous (devices.md 1.6); occlusion narrows the line.
+  const double viscosity =
+      std::exp(purge_viscosity_coefficient_ * (s.value[kSetDextrose] - purge_reference_dextrose_));
+  const double open = 1.0 - std::clamp(s.value[kSetPurgeOcclusion], 0.0, 1.0) + purge_open_min_;
+  return purge_resistance_ * viscosity / open;
+}
+
+DeviceSettings MicroAxialPump::default_settings() const {
+  DeviceSettings s;
+  s.value[kSetSpeed] = levels_rpm_[8];
+  s.value[kSetPosition] = static_cast<double>(Position::correct);
+  s.value[kSetPurgeFlow] = purge_default_flow_;
+  s.value[kSetDextrose] = purge_default_dextrose_;
+  s.value[kSetPurgeOcclusion] = 0.0;
+  s.value[kSetMotorFailure] = 0.0;
+  return s;
+}
+
+void MicroAxialPump::initial_state(std::span<double> x, const DeviceSettings& s) const {
+  // The rotor at its set speed, no flow yet (it settles within a few ms), the controller's
+  // integral holding friction, the purge at its steady pressure against a zero back-pressure
+  // (it settles to the blood pressure at the outlet within tens of seconds).
+  const double w_set = motor_on(s) ? s.value[kSetSpeed] / 1000.0 : 0.0;
+  x[kFlow] = 0.0;
+  x[kSpeed] = w_set;
+  x[kSpeedIntegral] = friction_torque(w_set);
+  const double r = purge_resistance(s);
+  const double set_flow = s.value[kSetPurgeFlow];
+  double lo = 0.0, hi = std::max(r * set_flow, 1.0);
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (cassette_flow(mid, set_flow) > mid / r ? lo : hi) = mid;
+  }
+  x[kPurgePressure] = 0.5 * (lo + hi);
+  x[kHaemolysis] = 0.0;
+}
+
+std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::string_view text,
+                                                    std::string& error) const {
+  const std::string word = lower_trimmed(text);
+  const auto number = parse_number(word);
+  const auto spec_of = [&]() -> const SettingSpec* {
+    for (const auto& spec : setting_specs_) {
+      if (spec.name == name) return &spec;
+    }
+    return nullptr;
+  };
+  const SettingSpec* spec = spec_of();
+  if (!spec) {
+    error = std::string(member_.display_name) + ": unknown setting '" + std::string(name) +
+            "' (expected speed_rpm, position, purge_flow_mL_h, dextrose_pct, purge_occlusion or "
+            "motor_failure)";
+    return std::nullopt;
+  }
+  const auto in_range = [&](double v) -> std::optional<double> {
+    if (v >= spec->min && v <= spec->max) return v;
+    error = std::string(member_.display_name) + ": " + std::string(name) + " '" +
+            std::string(text) + "' is out of range (expected " + format_number(spec->min) + "-" +
+            format_number(spec->max) + " " + std::string(spec->unit) + ")";
+    return std::nullopt;
+  };
+
+  if (name == "speed_rpm") {
+    if (number) return in_range(*number);
+    if (word == "boost") return boost_rpm_;
+    std::string level = word;
+    if (level.size() >= 2 && level[0] == 'p') {
+      level.erase(0, level[1] == '-' ? 2 : 1);  // "P8" or "P-8"
+      if (const auto n = parse_number(level);
+          n && *n == std::floor(*n) && *n >= 0 && *n <= highest_level_) {
+        return levels_rpm_[static_cast<std::size_t>(*n)];
+      }
+    }
+    error = std::string(member_.display_name) + ": unknown speed '" + std::string(text) +
+            "' (expected a number in rpm, 0-" + format_number(spec->max) +
+            ", or one of this pump's performance levels: " + levels_text() + ")";
+    return std::nullopt;
+  }
+  if (name == "position") {
+    if (word == "correct") return 0.0;
+    if (word == "ventricle") return 1.0;
+    if (word == "aorta") return 2.0;
+    if (number && (*number == 0.0 || *number == 1.0 || *number == 2.0)) return *number;
+    error = std::string(member_.display_name) + ": unknown position '" + std::string(text) +
+            "' (expected correct, ventricle, aorta, or 0, 1, 2)";
+    return std::nullopt;
+  }
+  if (name == "dextrose_pct" && !number && word.size() > 1 && word[0] == 'd') {
+    if (const auto n = parse_number(std::string_view(word).substr(1))) return in_range(*n);
+  }
+  if (name == "motor_failure" && number && *number != 0.0 && *number != 1.0) {
+    error = std::string(member_.display_name) + ": motor_failure '" + std::string(text) +
+            "' (expected 0 or 1)";
+    return std::nullopt;
+  }
+  if (number) return in_range(*number);
+  error = std::string(member_.display_name) + ": " + std::string(name) + " '" + std::string(text) +
+          "' is not a number (expected " + std::string(spec->help) + ")";
+  return std::nullopt;
+}
+
+void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
+                              std::span<double> dxdt, const DeviceSettings& s, SiteFlows& flows,
+                              DeviceReadings* out) const {
+  const double q = x[kFlow];
+  const double w = x[kSpeed];
+  const double z = x[kSpeedIntegral];
+  const double purge_pressure = x[kPurgePressure];
+
+  // Where the inlet, the outlet and the open pressure area (placement signal) lie.
+  const Position pos = position(s);
+  const Site inlet = pos == Position::aorta ? Site::aortic_root : Site::left_ventricle;
+  const Site outlet = pos == Position::correct ? Site::aortic_root : inlet;
+  const double p_inlet = c.pressure_mmHg[static_cast<std::size_t>(inlet)];
+  const double p_outlet = c.pressure_mmHg[static_cast<std::size_t>(outlet)];
+
+  // Inlet obstruction: the emptied ventricle closes around the inlet (suction).
+  double obstruction = 0.0;
+  if (inlet == Site::left_ventricle) {
+    const double margin = c.left_ventricle_mL - c.left_ventricle_unstressed_mL;
+    obstruction = logistic((margin - suction_margin_) / suction_width_);
+  }
+  const double narrowing = obstruction / (1.0 - obstruction + suction_open_min_);
+
+  // Hydraulics.
+  const double stopped = 1.0 / (1.0 + (w / stopped_speed_) * (w / stopped_speed_));
+  const double head = a_ * w * std::abs(w) + b_ * w * q -
+                      (c_ + stopped_loss_ * stopped) * q * std::abs(q) -
+                      suction_resistance_ * narrowing * q;
+  const double inertance = inertance_ + suction_inertance_ * narrowing;
+  dxdt[kFlow] = (head - (p_outlet - p_inlet)) / inertance;
+
+  // Motor and speed controller.
+  const bool on = motor_on(s);
+  const double w_set = on ? s.value[kSetSpeed] / 1000.0 : 0.0;
+  const double error = w_set - w;
+  const double u = kp_ * error + z;
+  const double u_rel = u / max_torque_;
+  const double u_rel2 = u_rel * u_rel;
+  const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
+  const double motor_torque = on ? u / std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8))) : 0.0;
+  const double hydraulic_torque =
+      kTorquePerPowerOverSpeed * q * (a_ * std::abs(w) + b_ * q) / volumetric_efficiency_;
+  dxdt[kSpeed] = kAccelerationPerTorque / rotor_inertia_ *
+                 (motor_torque - hydraulic_torque - friction_torque(w));
+  dxdt[kSpeedIntegral] = ki_ * error + (ki_ / kp_) * (motor_torque - u);
+
+  // Purge.
+  const double r_purge = purge_resistance(s);
+  const double purge_flow = (purge_pressure - p_outlet) / r_purge;  // mL/h into the pump
+  dxdt[kPurgePressure] = (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) /
+                         (kSecondsPerHour * purge_compliance_);
+
+  // Blood damage, Giersiepen per pass, in logarithms (one exponential instead of three powers):
+  // ln(dHI/dt) = ln(|Q| * C * (V_exp/|Q|)^alpha * tau^beta / 100), tau as in the header.
+  const double log_flow = 0.5 * std::log(q * q + kFlowFloor_mL_s * kFlowFloor_mL_s);
+  const double log_speed = 0.5 * std::log(w * w + kSpeedFloor_krpm * kSpeedFloor_krpm);
+  dxdt[kHaemolysis] = std::exp(log_damage_constant_ + (1.0 - kGiersiepenAlpha) * log_flow +
+                               kGiersiepenBeta * (shear_speed_exponent_ * log_speed +
+                                                  std::log1p(shear_suction_ * obstruction)));
+
+  flows.move(inlet, outlet, q);
+
+  if (out) {
+    auto& r = out->value;
+    r[kReadPlacementSignal] = p_outlet;
+    r[kReadMotorCurrent] = on ? no_load_current_ + 1000.0 * motor_torque / torque_constant_ : 0.0;
+    r[kReadMotorSpeed] = 1000.0 * w;
+    r[kReadPurgePressure] = purge_pressure;
+    r[kReadPurgeFlow] = purge_flow;
+    r[kReadPumpFlow] = q;
+    r[kReadHaemolysis] = x[kHaemolysis];
+    r[kReadPressureHead] = head;
+    r[kReadInletObstruction] = obstruction;
+  }
+}
+
+}  // namespace
+
+std::span<const DeviceParameterSpec> micro_axial_pump_parameter_specs() { return kParameterSpecs; }
+
+std::unique_ptr<physio::DeviceBlock> make_micro_axial_pump(const DeviceParameters& p) {
+  return std::make_unique<MicroAxialPump>(p);
+}
+
+}  // namespace unload::devices

@@ -1,0 +1,134 @@
+#include "unload/io/devices.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "unload/core/error.hpp"
+#include "unload/devices/registry.hpp"
+#include "unload/io/parameter_file.hpp"
+#include "unload/io/presets.hpp"
+#include "unload/io/toml_errors.hpp"
+
+namespace unload::io {
+
+namespace {
+
+struct LoadedDevice {
+  devices::DeviceParameters values;
+  std::map<std::string, std::string> sources;
+};
+
+const devices::DeviceType& type_of(std::string_view kind) {
+  if (const auto* t = devices::find_device_type(kind)) return *t;
+  std::string known;
+  for (const auto& k : device_kinds()) known += (known.empty() ? "" : ", ") + k;
+  throw InputError(fmt::format("unknown device '{}' (expected one of: {})", kind, known));
+}
+
+LoadedDevice read(const devices::DeviceType& type) {
+  const auto file = data_directory() / "devices" / std::string(type.data_file);
+  const toml::table doc = detail::parse_toml_file(file);
+  const auto specs = type.parameter_specs();
+  LoadedDevice out;
+  detail::for_each_entry(file, doc, "device", [&](const std::string& key, const toml::table& e) {
+    const std::string source = detail::entry_source(file, key, e);
+    const devices::DeviceParameterSpec* spec = nullptr;
+    for (const auto& s : specs) {
+      if (s.key == key) spec = &s;
+    }
+    if (!spec) {
+      throw InputError(fmt::format("{}: unknown parameter '{}' for a {}", detail::location(file, e),
+                                   key, type.family));
+    }
+    out.values[key] = detail::entry_number(file, key, e, spec->unit, spec->min, spec->max);
+    out.sources[key] = source;
+  });
+  for (const auto& s : specs) {
+    if (!out.values.count(s.key)) {
+      throw InputError(fmt::format("{}: missing parameter '{}' (expected a value in {})",
+                                   file.string(), s.key, s.unit));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> device_kinds() {
+  std::vector<std::string> kinds;
+  for (const auto& t : devices::device_types()) kinds.emplace_back(t.kind);
+  return kinds;
+}
+
+std::unique_ptr<physio::DeviceBlock> load_device(std::string_view kind) {
+  const auto& type = type_of(kind);
+  return type.make(read(type).values);
+}
+
+namespace {
+std::string_view canonical_setting(std::string_view name) {
+  if (name == "level" || name == "rpm") return "speed_rpm";
+  if (name == "flow") return "target_flow_L_min";
+  return name;
+}
+}  // namespace
+
+std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device,
+                                               std::string_view name, std::string_view text,
+                                               std::string_view origin) {
+  const std::string_view canonical = canonical_setting(name);
+  const auto slot = physio::find_setting(device, canonical);
+  if (!slot) {
+    std::string known;
+    for (const auto& s : device.setting_specs()) {
+      known += (known.empty() ? "" : ", ") + std::string(s.name);
+    }
+    throw InputError(fmt::format("{}: {} has no setting '{}' (expected one of: {})", origin,
+                                 device.kind(), name, known));
+  }
+  std::string error;
+  const auto value = device.parse_setting(canonical, text, error);
+  if (!value) {
+    throw InputError(fmt::format("{}: {} {} '{}': {}", origin, device.kind(), name, text, error));
+  }
+  const auto& spec = device.setting_specs()[*slot];
+  if (!(*value >= spec.min && *value <= spec.max)) {
+    throw InputError(fmt::format("{}: {} {} '{}': expected {} to {} {}", origin, device.kind(),
+                                 name, text, spec.min, spec.max, spec.unit));
+  }
+  return {*slot, *value};
+}
+
+DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
+  DeviceSetup setup;
+  for (const auto& r : requests) {
+    for (const auto& b : setup.blocks) {
+      if (b->kind() == r.kind) {
+        throw InputError(
+            fmt::format("{}: a second {} (at most one device of each kind)", r.origin, r.kind));
+      }
+    }
+    std::shared_ptr<const physio::DeviceBlock> block;
+    try {
+      block = load_device(r.kind);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", r.origin, e.what()));
+    }
+    physio::DeviceSettings settings = block->default_settings();
+    for (const auto& [name, text] : r.settings) {
+      const auto [slot, value] = resolve_setting(*block, name, text, r.origin);
+      settings.value[slot] = value;
+    }
+    setup.blocks.push_back(std::move(block));
+    setup.settings.push_back(settings);
+  }
+  return setup;
+}
+
+std::vector<std::pair<std::string, std::string>> device_sources(std::string_view kind) {
+  const auto loaded = read(type_of(kind));
+  return {loaded.sources.begin(), loaded.sources.end()};
+}
+
+}  // namespace unload::io

@@ -1,0 +1,49 @@
+// Devices from their data files: data/devices/<file>.toml, every value with its unit and source,
+// checked against the device kind's parameter specs (devices/registry.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "unload/physio/device.hpp"
+
+namespace unload::io {
+
+// The device of this kind ("impella-cp", "iabp", "va-ecmo"), built from its data file.
+std::unique_ptr<physio::DeviceBlock> load_device(std::string_view kind);
+
+// Kinds that can be loaded, in registry order.
+std::vector<std::string> device_kinds();
+
+// Where each parameter value of a device came from: key -> source text.
+std::vector<std::pair<std::string, std::string>> device_sources(std::string_view kind);
+
+// A device a user asked for, with its settings as written ("level" = "P8"), and where the
+// request came from for error messages ("--device impella-cp", "scenario.toml:12").
+struct DeviceRequest {
+  std::string kind;
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::string origin;
+};
+
+// Devices built from requests, with their starting settings.
+struct DeviceSetup {
+  std::vector<std::shared_ptr<const physio::DeviceBlock>> blocks;
+  std::vector<physio::DeviceSettings> settings;
+};
+
+// Builds the requested devices (at most one of each kind) and applies their settings. Setting
+// names are the device's own (see its SettingSpec list) or the short forms "level" and "rpm"
+// (speed_rpm) and "flow" (target_flow_L_min).
+DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests);
+
+// One setting of a device from text: its slot and value. Errors name `origin`, the setting and
+// what the device accepts.
+std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device,
+                                               std::string_view name, std::string_view text,
+                                               std::string_view origin);
+
+}  // namespace unload::io

@@ -1,0 +1,35 @@
+// Internal to the io layer: files of sourced parameters (patient presets, device data), where each
+// parameter is written as
+//   key = { value = ..., unit = "...", source = "..." }
+// in nested tables. These helpers read such a file and check one entry at a time; every error
+// names the file, the line, the key and what was expected.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace unload::io::detail {
+
+// Parses a TOML file; an unreadable or invalid file is an InputError naming file and line.
+toml::table parse_toml_file(const std::filesystem::path& file);
+
+// Calls visit(key, entry) for every { value, unit, source } entry, with the dotted key, skipping
+// the top-level table named `skip` (the file's own header, e.g. [preset]). Anything else that is
+// not such an entry or a table of them is an error.
+void for_each_entry(const std::filesystem::path& file, const toml::table& doc,
+                    std::string_view skip,
+                    const std::function<void(const std::string&, const toml::table&)>& visit);
+
+// The entry's source text; checks that it has only value, unit and source, and a source.
+std::string entry_source(const std::filesystem::path& file, const std::string& key,
+                         const toml::table& entry);
+
+// The entry's value as a number in `unit` within [min, max].
+double entry_number(const std::filesystem::path& file, const std::string& key,
+                    const toml::table& entry, std::string_view unit, double min, double max);
+
+}  // namespace unload::io::detail

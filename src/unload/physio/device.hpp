@@ -1,0 +1,128 @@
+// The interface between the circulation and the devices attached to it (micro-axial pump,
+// balloon pump, VA-ECMO). A device is a block with its own states that connects sites of the
+// circulation: it reads the pressures (and a few volumes) at its sites, and returns flows between
+// sites, blood volume it displaces inside a site (a balloon), the derivatives of its own states,
+// and the readings of its sensors. Adding a device means writing one DeviceBlock and registering
+// it in devices/registry.cpp: the circulation, the solver and the recorders stay as they are.
+//
+// Blocks are immutable (parameters only) and shared between runs; everything that changes lives
+// in the state vector (device states follow the circulation's) or in DeviceSettings (what an
+// operator or a console sets: speed, ratio, timing, position).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace unload::physio {
+
+// Places in the circulation a device can connect to.
+enum class Site : std::size_t {
+  left_ventricle,
+  aortic_root,
+  descending_aorta,
+  right_atrium,
+  vena_cava,
+  left_atrium,
+  pulmonary_arteries,
+  count
+};
+inline constexpr std::size_t site_count = static_cast<std::size_t>(Site::count);
+
+// What a device sees of the circulation at one instant.
+struct DeviceContext {
+  double t_s = 0;
+  std::array<double, site_count> pressure_mmHg{};  // by Site
+  double left_ventricle_mL = 0;                    // for suction
+  double left_ventricle_unstressed_mL = 0;         // LV volume at zero passive pressure
+  double aortic_valve_flow_mL_s = 0;
+  // Beat timing (the simulated ECG): the current beat's R wave and period, and when the previous
+  // beat's ejection ended relative to its R wave (0 before the first beat ends).
+  double beat_start_s = 0;
+  double period_s = 1;
+  double beat_index = 0;
+  double previous_ejection_end_s = 0;
+};
+
+// Net flows a device adds to each site (mL/s, positive into the site). Flows come in pairs.
+class SiteFlows {
+ public:
+  void clear() { q_.fill(0.0); }
+  void move(Site from, Site to, double q_mL_s) {
+    q_[static_cast<std::size_t>(from)] -= q_mL_s;
+    q_[static_cast<std::size_t>(to)] += q_mL_s;
+  }
+  double into(Site s) const { return q_[static_cast<std::size_t>(s)]; }
+
+ private:
+  std::array<double, site_count> q_{};
+};
+
+// Operator/console settings of one device, by slot (the device names its slots).
+inline constexpr std::size_t max_device_settings = 12;
+struct DeviceSettings {
+  std::array<double, max_device_settings> value{};
+};
+
+struct SettingSpec {
+  std::string_view name;  // e.g. "speed_rpm", "ratio", "position"
+  std::string_view unit;  // "rpm", "1", ...
+  double min = 0, max = 0;
+  std::string_view help;  // what it means, with accepted words ("P0..P8, BOOST")
+};
+
+// Readings of one device at one instant, by slot (the device names its slots).
+inline constexpr std::size_t max_device_readings = 16;
+struct DeviceReadings {
+  std::array<double, max_device_readings> value{};
+};
+
+// How a reading is summarised per beat in beats.csv and summary.json.
+enum class BeatSummary { none, mean, max, last };
+
+struct ReadingSpec {
+  std::string_view name;  // column name with unit, e.g. "pump_flow_mL_s"
+  bool sensor = false;    // exposed by the real device to its console
+  BeatSummary summary = BeatSummary::none;
+  std::string_view summary_key;  // metric key, e.g. "pump_flow_L_min" (empty: none)
+  double summary_scale = 1;      // unit conversion into the summary key's unit
+};
+
+class DeviceBlock {
+ public:
+  virtual ~DeviceBlock() = default;
+
+  // Kind as the user names it ("impella-cp", "iabp", "va-ecmo").
+  virtual std::string_view kind() const = 0;
+
+  virtual std::size_t state_size() const = 0;
+  virtual std::string_view state_name(std::size_t i) const = 0;
+  virtual void initial_state(std::span<double> x, const DeviceSettings& s) const = 0;
+
+  virtual std::span<const SettingSpec> setting_specs() const = 0;
+  virtual DeviceSettings default_settings() const = 0;
+  // Parses a setting given as text ("P8", "1:2", "ventricle"), or returns nullopt with `error`
+  // saying what is accepted. Numbers in the setting's unit are always accepted.
+  virtual std::optional<double> parse_setting(std::string_view name, std::string_view text,
+                                              std::string& error) const = 0;
+
+  virtual std::span<const ReadingSpec> reading_specs() const = 0;
+
+  // Blood volume the device takes up inside a site (mL): an inflated balloon.
+  virtual double displaced_volume_mL(std::span<const double> /*x*/, Site /*site*/) const {
+    return 0.0;
+  }
+
+  // Flows between sites, the derivatives of the device's states and, when `out` is not null,
+  // the readings. Must not allocate.
+  virtual void evaluate(const DeviceContext& c, std::span<const double> x, std::span<double> dxdt,
+                        const DeviceSettings& s, SiteFlows& flows, DeviceReadings* out) const = 0;
+};
+
+// Index of a setting by name, or nullopt.
+std::optional<std::size_t> find_setting(const DeviceBlock& d, std::string_view name);
+
+}  // namespace unload::physio

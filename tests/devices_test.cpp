@@ -1,0 +1,208 @@
+// The support devices attached to the virtual patient: what each does to the circulation, as
+// described in shared/reference/devices.md (sections 1.4, 1.8, 1.9), and the invariants.
+#include "unload/io/devices.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "unload/core/error.hpp"
+#include "unload/io/presets.hpp"
+#include "unload/sim/simulation.hpp"
+
+namespace unload {
+namespace {
+
+using Settings = std::vector<std::pair<std::string, std::string>>;
+struct Attach {
+  std::string kind;
+  Settings settings;
+};
+
+struct Result {
+  sim::BeatMetrics m;
+  std::vector<std::string> keys;
+  double device(const std::string& key) const {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return m.device[i];
+    }
+    ADD_FAILURE() << "no device metric " << key;
+    return std::nan("");
+  }
+};
+
+Result steady(const std::string& preset, const std::vector<Attach>& devices = {}) {
+  std::vector<io::DeviceRequest> requests;
+  for (const auto& d : devices) requests.push_back({d.kind, d.settings, "test"});
+  const auto setup = io::setup_devices(requests);
+  sim::Simulation s(io::load_preset(preset), {}, setup.blocks, setup.settings);
+  const auto r = sim::run_to_steady_state(s);
+  EXPECT_TRUE(r.reached) << preset;
+  return {r.average, s.device_metric_keys()};
+}
+
+// --- micro-axial pump -------------------------------------------------------------------------
+
+class MicroAxialPumpSupport : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MicroAxialPumpSupport, RisingLevelsUnloadTheVentricleAndRaiseTotalOutput) {
+  const std::vector<Result> runs = {steady(GetParam()),
+                                    steady(GetParam(), {{"impella-cp", {{"level", "P2"}}}}),
+                                    steady(GetParam(), {{"impella-cp", {{"level", "P5"}}}}),
+                                    steady(GetParam(), {{"impella-cp", {{"level", "P8"}}}})};
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    const auto& lo = runs[i - 1].m;
+    const auto& hi = runs[i].m;
+    SCOPED_TRACE("step " + std::to_string(i));
+    EXPECT_LT(hi.lvedp_mmHg, lo.lvedp_mmHg);
+    EXPECT_LT(hi.lvedv_mL, lo.lvedv_mL);
+    EXPECT_GT(hi.map_mmHg, lo.map_mmHg);
+    EXPECT_GT(hi.co_L_min, lo.co_L_min);
+    EXPECT_LT(hi.co_native_L_min, lo.co_native_L_min);
+    EXPECT_GT(runs[i].device("pump_flow_L_min"), i > 1 ? runs[i - 1].device("pump_flow_L_min") : 0);
+  }
+  // Myocardial oxygen demand (PVA) falls with support. Between the top levels it levels off: the
+  // extra unloading is offset by the higher aortic (end-systolic) pressure the pump produces, and
+  // in shock low levels whose flow is below the native output barely move it (within 2%).
+  EXPECT_LT(runs[3].m.pva_mmHg_mL, runs[0].m.pva_mmHg_mL);
+  EXPECT_LT(runs[2].m.pva_mmHg_mL, runs[0].m.pva_mmHg_mL);
+  EXPECT_LT(runs[1].m.pva_mmHg_mL, 1.02 * runs[0].m.pva_mmHg_mL);
+  EXPECT_GT(runs.back().device("pump_flow_L_min"), 2.5);
+}
+
+TEST_P(MicroAxialPumpSupport, StoppedPumpLeaksBackwardsAndWorsensThePatient) {
+  const auto none = steady(GetParam());
+  const auto stopped = steady(GetParam(), {{"impella-cp", {{"level", "P0"}}}});
+  EXPECT_LT(stopped.device("pump_flow_L_min"), -0.1);  // aorta -> ventricle through the cannula
+  EXPECT_LT(stopped.m.co_L_min, none.m.co_L_min);
+  EXPECT_GT(stopped.m.lvedp_mmHg, none.m.lvedp_mmHg);
+  EXPECT_LT(stopped.m.map_mmHg, none.m.map_mmHg);
+}
+
+INSTANTIATE_TEST_SUITE_P(HeartFailureAndShock, MicroAxialPumpSupport,
+                         ::testing::Values("hfref", "shock"));
+
+// --- balloon pump -----------------------------------------------------------------------------
+
+TEST(BalloonPump, WellTimedAugmentsDiastoleAndUnloadsSystole) {
+  const auto none = steady("hfref");
+  const auto iabp = steady("hfref", {{"iabp", {{"ratio", "1:1"}}}});
+  // Diastolic augmentation: aortic pressure during inflation rises above the unassisted systolic.
+  EXPECT_GT(iabp.device("iabp_augmented_dia_mmHg"), none.m.aop_dia_mmHg + 15);
+  // Deflation before ejection lowers the end-diastolic aortic pressure and the LV systolic load.
+  EXPECT_LT(iabp.m.aop_dia_mmHg, none.m.aop_dia_mmHg - 3);
+  EXPECT_LT(iabp.m.lv_peak_mmHg, none.m.lv_peak_mmHg);
+}
+
+TEST(BalloonPump, BadTimingDoesHarm) {
+  const auto good = steady("hfref", {{"iabp", {{"ratio", "1:1"}}}});
+  const auto late_deflation =
+      steady("hfref", {{"iabp", {{"ratio", "1:1"}, {"deflation_offset_s", "0.12"}}}});
+  const auto early_inflation =
+      steady("hfref", {{"iabp", {{"ratio", "1:1"}, {"inflation_offset_s", "-0.15"}}}});
+  // Balloon still inflated when the ventricle ejects: higher afterload and more myocardial
+  // oxygen demand (PVA), and the pre-systolic pressure dip that unloads the ventricle is lost.
+  EXPECT_GT(late_deflation.m.lv_peak_mmHg, good.m.lv_peak_mmHg);
+  EXPECT_GT(late_deflation.m.pva_mmHg_mL, good.m.pva_mmHg_mL);
+  EXPECT_GT(late_deflation.m.aop_dia_mmHg, good.m.aop_dia_mmHg + 5);
+  // Inflating before the valve closes cuts ejection short.
+  EXPECT_LT(early_inflation.m.sv_mL, good.m.sv_mL);
+}
+
+TEST(BalloonPump, RatioOneToTwoAugmentsEveryOtherBeat) {
+  const auto setup = io::setup_devices({{"iabp", {{"ratio", "1:2"}}, "test"}});
+  sim::Simulation s(io::load_preset("hfref"), {}, setup.blocks, setup.settings);
+  s.advance_to(30.0);
+  const auto beats = s.recent_beats();
+  std::size_t k = 0;
+  for (; k < s.device_metric_keys().size(); ++k) {
+    if (s.device_metric_keys()[k] == "iabp_augmented_dia_mmHg") break;
+  }
+  ASSERT_LT(k, s.device_metric_keys().size());
+  int with = 0;
+  for (const auto& b : beats) with += std::isnan(b.device[k]) ? 0 : 1;
+  EXPECT_NEAR(static_cast<double>(with) / static_cast<double>(beats.size()), 0.5, 0.1);
+}
+
+// --- VA-ECMO ----------------------------------------------------------------------------------
+
+TEST(VaEcmo, RaisesPressureAndFlowButLoadsTheFailingVentricle) {
+  const auto none = steady("shock");
+  const auto low = steady("shock", {{"va-ecmo", {{"rpm", "3000"}}}});
+  const auto high = steady("shock", {{"va-ecmo", {{"rpm", "4000"}}}});
+  EXPECT_GT(low.m.map_mmHg, none.m.map_mmHg);
+  EXPECT_GT(high.m.map_mmHg, low.m.map_mmHg);
+  EXPECT_GT(high.m.co_L_min, none.m.co_L_min);
+  EXPECT_GT(high.device("ecmo_flow_L_min"), low.device("ecmo_flow_L_min"));
+  // Retrograde flow raises the afterload: the ventricle ejects less and distends.
+  EXPECT_LT(high.m.co_native_L_min, none.m.co_native_L_min);
+  EXPECT_GT(high.m.lvedv_mL, none.m.lvedv_mL);
+  EXPECT_GT(high.m.lvedp_mmHg, none.m.lvedp_mmHg);
+}
+
+TEST(VaEcmo, AddingTheMicroAxialPumpUnloadsTheVentricleAgain) {
+  const auto ecmo = steady("shock", {{"va-ecmo", {{"rpm", "4000"}}}});
+  const auto ecpella =
+      steady("shock", {{"va-ecmo", {{"rpm", "4000"}}}, {"impella-cp", {{"level", "P4"}}}});
+  EXPECT_LT(ecpella.m.lvedp_mmHg, ecmo.m.lvedp_mmHg - 2);
+  EXPECT_LT(ecpella.m.lvedv_mL, ecmo.m.lvedv_mL);
+}
+
+// --- invariants -------------------------------------------------------------------------------
+
+TEST(DeviceInvariants, BloodVolumeIsConservedWithEveryDeviceAttached) {
+  for (const auto& devices : std::vector<std::vector<Attach>>{
+           {{"impella-cp", {{"level", "P8"}}}},
+           {{"impella-2.5", {{"level", "P8"}}}},
+           {{"impella-5.5", {{"level", "P8"}}}},
+           {{"iabp", {{"ratio", "1:1"}}}},
+           {{"va-ecmo", {{"rpm", "3500"}}}, {"impella-cp", {{"level", "P4"}}}}}) {
+    std::vector<io::DeviceRequest> requests;
+    for (const auto& d : devices) requests.push_back({d.kind, d.settings, "test"});
+    const auto setup = io::setup_devices(requests);
+    const auto patient = io::load_preset("shock");
+    sim::Simulation s(patient, {}, setup.blocks, setup.settings);
+    s.advance_to(3600.0);
+    const double v = physio::Circulation::blood_volume_mL(s.state());
+    EXPECT_LT(std::abs(v - patient.body.total_blood_volume_mL) / patient.body.total_blood_volume_mL,
+              1e-9)
+        << devices.front().kind;
+  }
+}
+
+TEST(DeviceInvariants, SettingChangesMidRunAreDeterministic) {
+  auto run = [] {
+    const auto setup = io::setup_devices({{"impella-cp", {{"level", "P2"}}, "test"}});
+    sim::Simulation s(io::load_preset("hrpci"), {}, setup.blocks, setup.settings);
+    s.advance_to(5.0);
+    s.set_device_setting(0, *physio::find_setting(*setup.blocks[0], "speed_rpm"), 40000.0);
+    s.advance_to(10.0);
+    return std::vector<double>(s.state().begin(), s.state().end());
+  };
+  EXPECT_EQ(run(), run());
+}
+
+TEST(DeviceInput, BadSettingsAreRejectedWithAClearMessage) {
+  auto message = [](std::vector<io::DeviceRequest> r) -> std::string {
+    try {
+      io::setup_devices(r);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message({{"impella-9", {}, "--device impella-9"}}).find("unknown device"),
+            std::string::npos);
+  EXPECT_NE(message({{"impella-2.5", {{"level", "P9"}}, "--device impella-2.5"}}).find("P9"),
+            std::string::npos);
+  EXPECT_NE(message({{"iabp", {{"ratio", "1:4"}}, "--device iabp"}}).find("1:2"),
+            std::string::npos);
+  EXPECT_NE(message({{"iabp", {{"speed", "3"}}, "--device iabp"}}).find("no setting"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace unload
