@@ -60,13 +60,17 @@ double level_rpm(const DeviceBlock& d, std::string_view level) {
 struct Rig {
   explicit Rig(std::string_view kind)
       : pump(unload::io::load_device(kind)), settings(pump->default_settings()) {
+    pump->derive_settings(settings);
     context.left_ventricle_mL = 120.0;
     context.left_ventricle_unstressed_mL = 10.0;
     set_pressures(20.0, 80.0);
     reset();
   }
 
-  void set(std::string_view name, double value) { settings.value[setting(*pump, name)] = value; }
+  void set(std::string_view name, double value) {
+    settings.value[setting(*pump, name)] = value;
+    pump->derive_settings(settings);  // as the simulation does after every change
+  }
   void set_pressures(double lv_mmHg, double aorta_mmHg) {
     context.pressure_mmHg[static_cast<std::size_t>(Site::left_ventricle)] = lv_mmHg;
     context.pressure_mmHg[static_cast<std::size_t>(Site::aortic_root)] = aorta_mmHg;
@@ -469,11 +473,16 @@ TEST(MicroAxialPump, PurgePressureNormalAtDefaultsAndHighWhenOccludedOrViscous) 
   }
 }
 
-// Haemolysis index gained over `seconds` at fixed pressures and LV volume.
+// Haemolysis index gained over `seconds` at fixed pressures and LV volume (mL of blood): the run
+// integral of the damage rate, as the recorders form it.
 double haemolysis_over(Rig& rig, double seconds) {
   rig.reset();
-  rig.run(seconds);
-  return rig.read("haemolysis_index_mL");
+  const double dt = 1e-4;
+  const std::size_t rate = reading(*rig.pump, "haemolysis_rate_mL_h");
+  double total_mL = 0.0;
+  rig.run(seconds, dt,
+          [&](double, const DeviceReadings& r) { total_mL += r.value[rate] * dt / 3600.0; });
+  return total_mL;
 }
 
 TEST(MicroAxialPump, HaemolysisRisesWithSpeedAndMoreWithSuction) {

@@ -191,6 +191,7 @@ class BalloonPump final : public physio::DeviceBlock {
 
   std::span<const ReadingSpec> reading_specs() const override { return kReadingSpecs; }
 
+  bool displaces_volume() const override { return true; }
   double displaced_volume_mL(std::span<const double> x, Site site) const override {
     return site == Site::descending_aorta ? std::max(x[0], 0.0) : 0.0;
   }

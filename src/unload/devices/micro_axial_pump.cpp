@@ -151,17 +151,9 @@ constexpr double kSpeedFloor_krpm = 0.1;         // |w| in the shear law
 constexpr double kPurgeLimitWidth_mmHg = 25.0;   // cassette pressure limit
 constexpr double kSecondsPerHour = 3600.0;
 
-enum StateIndex : std::size_t {
-  kFlow,
-  kSpeed,
-  kSpeedIntegral,
-  kPurgePressure,
-  kHaemolysis,
-  kStateCount
-};
+enum StateIndex : std::size_t { kFlow, kSpeed, kSpeedIntegral, kPurgePressure, kStateCount };
 constexpr std::string_view kStateNames[kStateCount] = {
-    "pump_flow_mL_s", "motor_speed_krpm", "speed_control_integral_mN_m", "purge_pressure_mmHg",
-    "haemolysis_index_mL"};
+    "pump_flow_mL_s", "motor_speed_krpm", "speed_control_integral_mN_m", "purge_pressure_mmHg"};
 
 enum SettingIndex : std::size_t {
   kSetSpeed,
@@ -172,6 +164,10 @@ enum SettingIndex : std::size_t {
   kSetMotorFailure,
   kSettingCount
 };
+// Derived slot (after the settings): the purge line's resistance for the current dextrose and
+// occlusion settings (derive_settings), so the right-hand side needs no exponential for it.
+constexpr std::size_t kDerivedPurgeResistance = physio::max_device_settings - 1;
+static_assert(kSettingCount <= kDerivedPurgeResistance);
 
 enum ReadingIndex : std::size_t {
   kReadPlacementSignal,
@@ -192,7 +188,10 @@ constexpr ReadingSpec kReadingSpecs[kReadingCount] = {
     {"purge_pressure_mmHg", true, BeatSummary::mean, "purge_pressure_mmHg", 1},
     {"purge_flow_mL_h", true, BeatSummary::none, "", 1},
     {"pump_flow_mL_s", false, BeatSummary::mean, "pump_flow_L_min", units::mL_per_s_to_L_per_min},
-    {"haemolysis_index_mL", false, BeatSummary::last, "haemolysis_index", 1},
+    // Rate of blood damage; its run integral is the haemolysis index (mL of blood whose
+    // haemoglobin has been released since the start of the run).
+    {"haemolysis_rate_mL_h", false, BeatSummary::cumulative, "haemolysis_index",
+     1.0 / kSecondsPerHour},
     {"pump_pressure_head_mmHg", false, BeatSummary::none, "", 1},
     {"inlet_obstruction", false, BeatSummary::none, "", 1},
 };
@@ -257,9 +256,13 @@ class MicroAxialPump final : public physio::DeviceBlock {
     return friction_torque_ * v / std::sqrt(1.0 + v * v) + viscous_friction_ * w_krpm;
   }
   double purge_resistance(const DeviceSettings& s) const;
+  void derive_settings(DeviceSettings& s) const override {
+    s.value[kDerivedPurgeResistance] = purge_resistance(s);
+  }
   double cassette_flow(double purge_pressure, double set_flow) const {
-    return set_flow /
-           (1.0 + std::exp((purge_pressure - purge_max_pressure_) / kPurgeLimitWidth_mmHg));
+    const double x = (purge_pressure - purge_max_pressure_) / kPurgeLimitWidth_mmHg;
+    // Far below the cassette's limit the flow is the set flow (to 1e-15).
+    return x < -35.0 ? set_flow : set_flow / (1.0 + std::exp(x));
   }
   static Position position(const DeviceSettings& s) {
     const double v = std::clamp(std::round(s.value[kSetPosition]), 0.0, 2.0);
@@ -404,7 +407,6 @@ void MicroAxialPump::initial_state(std::span<double> x, const DeviceSettings& s)
     (cassette_flow(mid, set_flow) > mid / r ? lo : hi) = mid;
   }
   x[kPurgePressure] = 0.5 * (lo + hi);
-  x[kHaemolysis] = 0.0;
 }
 
 std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::string_view text,
@@ -490,7 +492,8 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   double obstruction = 0.0;
   if (inlet == Site::left_ventricle) {
     const double margin = c.left_ventricle_mL - c.left_ventricle_unstressed_mL;
-    obstruction = logistic((margin - suction_margin_) / suction_width_);
+    const double a = (margin - suction_margin_) / suction_width_;
+    obstruction = a > 35.0 ? 0.0 : logistic(a);  // a full ventricle: no obstruction (to 1e-15)
   }
   const double narrowing = obstruction / (1.0 - obstruction + suction_open_min_);
 
@@ -510,7 +513,9 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   const double u_rel = u / max_torque_;
   const double u_rel2 = u_rel * u_rel;
   const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
-  const double motor_torque = on ? u / std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8))) : 0.0;
+  // Far below the torque limit the limiter is 1 to within 1e-9.
+  const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
+  const double motor_torque = on ? u / limiter : 0.0;
   const double hydraulic_torque =
       kTorquePerPowerOverSpeed * q * (a_ * std::abs(w) + b_ * q) / volumetric_efficiency_;
   dxdt[kSpeed] = kAccelerationPerTorque / rotor_inertia_ *
@@ -518,18 +523,10 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   dxdt[kSpeedIntegral] = ki_ * error + (ki_ / kp_) * (motor_torque - u);
 
   // Purge.
-  const double r_purge = purge_resistance(s);
+  const double r_purge = s.value[kDerivedPurgeResistance];
   const double purge_flow = (purge_pressure - p_outlet) / r_purge;  // mL/h into the pump
   dxdt[kPurgePressure] = (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) /
                          (kSecondsPerHour * purge_compliance_);
-
-  // Blood damage, Giersiepen per pass, in logarithms (one exponential instead of three powers):
-  // ln(dHI/dt) = ln(|Q| * C * (V_exp/|Q|)^alpha * tau^beta / 100), tau as in the header.
-  const double log_flow = 0.5 * std::log(q * q + kFlowFloor_mL_s * kFlowFloor_mL_s);
-  const double log_speed = 0.5 * std::log(w * w + kSpeedFloor_krpm * kSpeedFloor_krpm);
-  dxdt[kHaemolysis] = std::exp(log_damage_constant_ + (1.0 - kGiersiepenAlpha) * log_flow +
-                               kGiersiepenBeta * (shear_speed_exponent_ * log_speed +
-                                                  std::log1p(shear_suction_ * obstruction)));
 
   flows.move(inlet, outlet, q);
 
@@ -541,7 +538,15 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
     r[kReadPurgePressure] = purge_pressure;
     r[kReadPurgeFlow] = purge_flow;
     r[kReadPumpFlow] = q;
-    r[kReadHaemolysis] = x[kHaemolysis];
+    // Blood damage, Giersiepen per pass, in logarithms (one exponential instead of three powers):
+    // ln(dHI/dt) = ln(|Q| * C * (V_exp/|Q|)^alpha * tau^beta / 100), tau as in the header. Only
+    // the recorders need it (they integrate it over the run), so it is computed for readings only.
+    const double log_flow = 0.5 * std::log(q * q + kFlowFloor_mL_s * kFlowFloor_mL_s);
+    const double log_speed = 0.5 * std::log(w * w + kSpeedFloor_krpm * kSpeedFloor_krpm);
+    r[kReadHaemolysis] =
+        kSecondsPerHour * std::exp(log_damage_constant_ + (1.0 - kGiersiepenAlpha) * log_flow +
+                                   kGiersiepenBeta * (shear_speed_exponent_ * log_speed +
+                                                      std::log1p(shear_suction_ * obstruction)));
     r[kReadPressureHead] = head;
     r[kReadInletObstruction] = obstruction;
   }

@@ -136,7 +136,7 @@ Circulation::Circulation(const PatientParameters& patient,
   }
   std::size_t readings = 0;
   for (auto& d : devices) {
-    devices_.push_back({d, state_size_, readings});
+    devices_.push_back({d, state_size_, readings, d->displaces_volume()});
     state_size_ += d->state_size();
     readings += d->reading_specs().size();
   }
@@ -353,6 +353,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   // squeezed into less room, so the vessel's pressure rises as if its volume had grown.
   double displaced_root = 0, displaced_desc = 0;
   for (const auto& d : devices_) {
+    if (!d.displaces_volume) continue;
     const auto x = y.subspan(d.state_offset, d.block->state_size());
     displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
     displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);

@@ -142,6 +142,7 @@ struct AttachedDevice {
   std::shared_ptr<const DeviceBlock> block;
   std::size_t state_offset = 0;
   std::size_t reading_offset = 0;
+  bool displaces_volume = false;
 };
 
 class Circulation {

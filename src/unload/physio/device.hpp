@@ -61,7 +61,9 @@ class SiteFlows {
   std::array<double, site_count> q_{};
 };
 
-// Operator/console settings of one device, by slot (the device names its slots).
+// Operator/console settings of one device, by slot (the device names its slots). Slots past the
+// device's SettingSpec list are the device's own: it may keep there values it derives from the
+// settings (DeviceBlock::derive_settings), so that the right-hand side does not recompute them.
 inline constexpr std::size_t max_device_settings = 12;
 struct DeviceSettings {
   std::array<double, max_device_settings> value{};
@@ -80,8 +82,10 @@ struct DeviceReadings {
   std::array<double, max_device_readings> value{};
 };
 
-// How a reading is summarised per beat in beats.csv and summary.json.
-enum class BeatSummary { none, mean, max, last };
+// How a reading is summarised per beat in beats.csv and summary.json. `cumulative` is the time
+// integral of the reading since the start of the run (a rate that accumulates, e.g. blood damage),
+// which keeps slowly accumulating quantities out of the integrated state.
+enum class BeatSummary { none, mean, max, last, cumulative };
 
 struct ReadingSpec {
   std::string_view name;  // column name with unit, e.g. "pump_flow_mL_s"
@@ -111,6 +115,11 @@ class DeviceBlock {
 
   virtual std::span<const ReadingSpec> reading_specs() const = 0;
 
+  // Fills the derived slots of `s` after any setting changed (called by the simulation).
+  virtual void derive_settings(DeviceSettings& /*s*/) const {}
+
+  // Whether the device takes up volume inside a vessel at all (a balloon).
+  virtual bool displaces_volume() const { return false; }
   // Blood volume the device takes up inside a site (mL): an inflated balloon.
   virtual double displaced_volume_mL(std::span<const double> /*x*/, Site /*site*/) const {
     return 0.0;

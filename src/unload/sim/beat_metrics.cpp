@@ -58,9 +58,16 @@ void BeatAccumulator::add(const physio::Observables& o) {
     p_at_v_min_ = o.left_ventricle_mmHg;
     int_left_cor_dia_ = 0;
     for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
-      device_acc_[i] = device_metrics_[i].summary == physio::BeatSummary::mean
-                           ? 0.0
-                           : o.device_readings[device_metrics_[i].reading];
+      switch (device_metrics_[i].summary) {
+        case physio::BeatSummary::mean:
+          device_acc_[i] = 0.0;
+          break;
+        case physio::BeatSummary::cumulative:
+          device_acc_[i] = device_run_[i];
+          break;
+        default:
+          device_acc_[i] = o.device_readings[device_metrics_[i].reading];
+      }
     }
     prev_ = o;
     t_prev_ = o.t_s;
@@ -89,6 +96,10 @@ void BeatAccumulator::add(const physio::Observables& o) {
     switch (device_metrics_[i].summary) {
       case physio::BeatSummary::mean:
         device_acc_[i] += trap(prev_.device_readings[r], o.device_readings[r]);
+        break;
+      case physio::BeatSummary::cumulative:
+        device_run_[i] += trap(prev_.device_readings[r], o.device_readings[r]);
+        device_acc_[i] = device_run_[i];
         break;
       case physio::BeatSummary::max:
         device_acc_[i] = std::max(device_acc_[i], o.device_readings[r]);

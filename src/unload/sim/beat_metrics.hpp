@@ -94,6 +94,8 @@ class BeatAccumulator {
   double edv_ = 0, edp_ = 0;
   std::vector<DeviceMetric> device_metrics_;
   std::array<double, BeatMetrics::max_device_metrics> device_acc_{};
+  // Run integrals of the cumulative readings (kept across beats).
+  std::array<double, BeatMetrics::max_device_metrics> device_run_{};
   double t_end_ejection_ = 0;
   double e_max_ = 0, p_es_ = 0, v_es_ = 0;  // point of maximal elastance
   double q_av_peak_ = 0;

@@ -54,6 +54,9 @@ Simulation::Simulation(const physio::PatientParameters& patient, SimulationOptio
   if (inputs_.device_settings.size() != plant_.devices().size()) {
     throw InputError("one set of settings per attached device is needed");
   }
+  for (std::size_t k = 0; k < plant_.devices().size(); ++k) {
+    plant_.devices()[k].block->derive_settings(inputs_.device_settings[k]);
+  }
   plant_.initial_state(y_, inputs_.device_settings);
   history_.reset(options_.history_interval_s, plant_.longest_reflex_delay_s() + 0.5,
                  plant_.efferent_activity_at_rest());
@@ -74,6 +77,7 @@ void Simulation::set_device_setting(std::size_t device, std::size_t slot, double
     throw InputError("no such device setting");
   }
   inputs_.device_settings[device].value[slot] = value;
+  plant_.devices()[device].block->derive_settings(inputs_.device_settings[device]);
   integrator_->restart(t_, y_);
 }
 
