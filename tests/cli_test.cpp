@@ -12,6 +12,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/beat_metrics.hpp"
@@ -249,6 +251,93 @@ TEST_F(UnloadCommand, BenchJsonReportsRealTimeFactor) {
   EXPECT_DOUBLE_EQ(json["simulated_s"].get<double>(), 5.0);
   EXPECT_GT(json["real_time_factor"].get<double>(), 0.0);
   EXPECT_GT(json["wall_s"].get<double>(), 0.0);
+}
+
+// --- support devices ---
+
+TEST_F(UnloadCommand, SteadyWithAMicroAxialPumpReportsItsMetrics) {
+  const Outcome o = unload("steady --patient hfref --device impella-cp --level P8 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  for (const char* key : {"pump_flow_L_min", "pump_speed_rpm", "motor_current_mA",
+                          "purge_pressure_mmHg", "haemolysis_index"}) {
+    EXPECT_TRUE(json.contains(key)) << key;
+  }
+  EXPECT_GT(json["pump_flow_L_min"].get<double>(), 2.0);
+  EXPECT_NEAR(json["pump_speed_rpm"].get<double>(), 43100.0, 500.0);  // CP P-8, data file
+  EXPECT_GT(json["co_L_min"].get<double>(), json["co_native_L_min"].get<double>());
+}
+
+TEST_F(UnloadCommand, SteadyCombinesVaEcmoAndAMicroAxialPump) {
+  const Outcome o = unload(
+      "steady --patient shock --device va-ecmo --rpm 3500 --device impella-cp --level P4 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  EXPECT_GT(json["ecmo_flow_L_min"].get<double>(), 0.5);
+  EXPECT_GT(json["pump_flow_L_min"].get<double>(), 0.5);
+}
+
+TEST_F(UnloadCommand, BadDeviceSettingsAreOneClearErrorAndExitTwo) {
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--device impella-9", "unknown device 'impella-9'"},
+           {"--device impella-2.5 --level P9", "P9"},
+           {"--device iabp --ratio 2:1", "1:2"},
+           {"--level P8", "name the device first"},
+           {"--device va-ecmo --rpm fast", "fast"}}) {
+    const Outcome o = unload("steady --patient normal " + args);
+    EXPECT_EQ(o.exit_code, 2) << args;
+    EXPECT_THAT(o.err, HasSubstr(expected)) << args;
+    EXPECT_EQ(count_lines(o.err), 1u) << args << ": " << o.err;
+    EXPECT_TRUE(o.out.empty()) << args;
+  }
+}
+
+TEST_F(UnloadCommand, ScenarioEventsChangeDeviceSettingsDuringTheRun) {
+  write("pump.toml", R"(
+[scenario]
+patient = "hrpci"
+duration = 20
+output_rate = 50
+
+[[devices]]
+kind = "impella-cp"
+level = "P8"
+
+[[events]]
+time = 10
+device = "impella-cp"
+level = "P2"
+)");
+  const Outcome o = unload("run pump.toml --out out");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::ifstream beats(work() / "out" / "beats.csv");
+  std::string header, line;
+  std::getline(beats, header);
+  EXPECT_THAT(header, HasSubstr("pump_flow_L_min"));
+  const std::string waves = read_text(work() / "out" / "waveforms.csv");
+  EXPECT_THAT(waves.substr(0, waves.find('\n')), HasSubstr("impella-cp.motor_current_mA"));
+  const auto summary = nlohmann::json::parse(read_text(work() / "out" / "summary.json"));
+  EXPECT_EQ(summary["devices"][0], "impella-cp");
+  // After the event the pump runs at P-2 (25,900 rpm in the CP data file), not P-8.
+  EXPECT_LT(summary["metrics"]["pump_speed_rpm"].get<double>(), 30000.0);
+}
+
+TEST_F(UnloadCommand, ScenarioEventForADeviceNotAttachedIsAnError) {
+  write("bad.toml", R"(
+[scenario]
+patient = "normal"
+duration = 5
+
+[[events]]
+time = 1
+device = "iabp"
+ratio = "1:2"
+)");
+  const Outcome o = unload("run bad.toml --out out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("bad.toml:"));
+  EXPECT_THAT(o.err, HasSubstr("not attached"));
+  EXPECT_FALSE(fs::exists(work() / "out"));
 }
 
 }  // namespace
