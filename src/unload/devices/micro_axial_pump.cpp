@@ -7,9 +7,10 @@
 //   w    rotor speed (krpm)
 //   z    integral part of the speed controller (mN*m)
 //   Pp   purge pressure (mmHg)
-//   HI   haemolysis index: blood whose haemoglobin the pump has released, as mL of whole blood
-//        fully lysed (multiply by the blood haemoglobin concentration for grams; divide by the
-//        patient's blood volume for a fraction)
+// The haemolysis index HI (blood whose haemoglobin the pump has released, as mL of whole blood
+// fully lysed: multiply by the haemoglobin concentration for grams, divide by the patient's blood
+// volume for a fraction) is not a state: the pump reports its rate dHI/dt and the recorders
+// integrate it over the run (ReadingSpec summary `cumulative`).
 //
 // Hydraulics (pressure head H from inlet to outlet; an HQ curve with affinity-law speed scaling):
 //   s      = 1 / (1 + exp((V_lv - V_lv0 - m_half) / m_width))   inlet obstruction (suction),
@@ -49,7 +50,8 @@
 //   dHb/Hb [%] = 3.62e-5 * t^0.785 * tau^2.416,   t = V_exp / |Q| (s),  tau (Pa)
 //   tau   = tau_ref * (|w| / w_ref)^n * (1 + k_s*s)     representative shear; rises with speed
 //           and with suction (jet through the obstructed inlet)
-//   dHI/dt = |Q| * (dHb/Hb) / 100                       (|Q|, |w| smoothed near 0)
+//   dHI/dt = |Q| * (dHb/Hb) / 100                       (|Q|, |w| smoothed near 0; reported
+//                                                        in mL/h as haemolysis_rate_mL_h)
 //
 // Position (setting, read at every evaluation): 0 correct (inlet in the LV about 3.5 cm below the
 // valve, outlet in the aortic root: LV -> aortic root), 1 too deep (whole pump in the LV:
@@ -279,6 +281,10 @@ class MicroAxialPump final : public physio::DeviceBlock {
   int highest_level_ = 8;
 
   double a_ = 0, b_ = 0, c_ = 0, inertance_ = 0, stopped_loss_ = 0, stopped_speed_ = 0;
+  // Reciprocals and products the right-hand side uses (divisions are its costliest operations).
+  double per_inertance_ = 0, per_stopped_speed_ = 0, per_max_torque_ = 0, per_suction_width_ = 0,
+         torque_per_power_ = 0, acceleration_per_torque_ = 0, anti_windup_gain_ = 0,
+         per_purge_capacity_ = 0;
   double rotor_inertia_ = 0, torque_constant_ = 0, no_load_current_ = 0, friction_torque_ = 0,
          viscous_friction_ = 0, volumetric_efficiency_ = 0, max_torque_ = 0;
   double kp_ = 0, ki_ = 0;
@@ -337,6 +343,14 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) {
   purge_default_dextrose_ = at("purge.default_dextrose");
   shear_speed_exponent_ = at("haemolysis.speed_exponent");
   shear_suction_ = at("haemolysis.suction_shear_factor");
+  per_inertance_ = 1.0 / inertance_;
+  per_stopped_speed_ = 1.0 / stopped_speed_;
+  per_max_torque_ = 1.0 / max_torque_;
+  per_suction_width_ = 1.0 / suction_width_;
+  torque_per_power_ = kTorquePerPowerOverSpeed / volumetric_efficiency_;
+  acceleration_per_torque_ = kAccelerationPerTorque / rotor_inertia_;
+  anti_windup_gain_ = ki_ / kp_;
+  per_purge_capacity_ = 1.0 / (kSecondsPerHour * purge_compliance_);
   log_damage_constant_ =
       std::log(kGiersiepenC / 100.0) +
       kGiersiepenAlpha * std::log(at("haemolysis.exposure_volume")) +
@@ -492,41 +506,42 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   double obstruction = 0.0;
   if (inlet == Site::left_ventricle) {
     const double margin = c.left_ventricle_mL - c.left_ventricle_unstressed_mL;
-    const double a = (margin - suction_margin_) / suction_width_;
+    const double a = (margin - suction_margin_) * per_suction_width_;
     obstruction = a > 35.0 ? 0.0 : logistic(a);  // a full ventricle: no obstruction (to 1e-15)
   }
-  const double narrowing = obstruction / (1.0 - obstruction + suction_open_min_);
+  const double narrowing =
+      obstruction > 0.0 ? obstruction / (1.0 - obstruction + suction_open_min_) : 0.0;
 
   // Hydraulics.
-  const double stopped = 1.0 / (1.0 + (w / stopped_speed_) * (w / stopped_speed_));
+  const double w_rel = w * per_stopped_speed_;
+  const double stopped = 1.0 / (1.0 + w_rel * w_rel);
   const double head = a_ * w * std::abs(w) + b_ * w * q -
                       (c_ + stopped_loss_ * stopped) * q * std::abs(q) -
                       suction_resistance_ * narrowing * q;
-  const double inertance = inertance_ + suction_inertance_ * narrowing;
-  dxdt[kFlow] = (head - (p_outlet - p_inlet)) / inertance;
+  const double per_inertance =
+      narrowing > 0.0 ? 1.0 / (inertance_ + suction_inertance_ * narrowing) : per_inertance_;
+  dxdt[kFlow] = (head - (p_outlet - p_inlet)) * per_inertance;
 
   // Motor and speed controller.
   const bool on = motor_on(s);
   const double w_set = on ? s.value[kSetSpeed] / 1000.0 : 0.0;
   const double error = w_set - w;
   const double u = kp_ * error + z;
-  const double u_rel = u / max_torque_;
+  const double u_rel = u * per_max_torque_;
   const double u_rel2 = u_rel * u_rel;
   const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
   // Far below the torque limit the limiter is 1 to within 1e-9.
   const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
   const double motor_torque = on ? u / limiter : 0.0;
-  const double hydraulic_torque =
-      kTorquePerPowerOverSpeed * q * (a_ * std::abs(w) + b_ * q) / volumetric_efficiency_;
-  dxdt[kSpeed] = kAccelerationPerTorque / rotor_inertia_ *
-                 (motor_torque - hydraulic_torque - friction_torque(w));
-  dxdt[kSpeedIntegral] = ki_ * error + (ki_ / kp_) * (motor_torque - u);
+  const double hydraulic_torque = torque_per_power_ * q * (a_ * std::abs(w) + b_ * q);
+  dxdt[kSpeed] = acceleration_per_torque_ * (motor_torque - hydraulic_torque - friction_torque(w));
+  dxdt[kSpeedIntegral] = ki_ * error + anti_windup_gain_ * (motor_torque - u);
 
   // Purge.
   const double r_purge = s.value[kDerivedPurgeResistance];
   const double purge_flow = (purge_pressure - p_outlet) / r_purge;  // mL/h into the pump
-  dxdt[kPurgePressure] = (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) /
-                         (kSecondsPerHour * purge_compliance_);
+  dxdt[kPurgePressure] =
+      (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) * per_purge_capacity_;
 
   flows.move(inlet, outlet, q);
 

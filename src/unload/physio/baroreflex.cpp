@@ -22,6 +22,7 @@ EfferentActivity efferent_activity(const Baroreflex& b, double filtered_pressure
 void EfferentHistory::reset(double sample_interval_s, double longest_delay_s,
                             EfferentActivity rest) {
   interval_s_ = sample_interval_s;
+  per_interval_ = 1.0 / sample_interval_s;
   const auto n = static_cast<std::size_t>(std::ceil(longest_delay_s / sample_interval_s)) + 4;
   ring_.assign(n, rest);
   rest_ = rest;
@@ -40,7 +41,7 @@ void EfferentHistory::push(double t_s, EfferentActivity a) {
 EfferentActivity EfferentHistory::at(double t_s) const {
   if (count_ == 0) return rest_;
   if (t_s >= newest_t_s_) return ring_[newest_];
-  const double back = (newest_t_s_ - t_s) / interval_s_;  // samples back from the newest
+  const double back = (newest_t_s_ - t_s) * per_interval_;  // samples back from the newest
   const auto i = static_cast<std::size_t>(back);
   if (i + 1 >= count_) {
     return rest_;  // older than anything recorded: the run started at rest

@@ -38,6 +38,7 @@ class EfferentHistory {
  private:
   std::vector<EfferentActivity> ring_;
   double interval_s_ = 0;
+  double per_interval_ = 0;  // 1 / interval_s_ (the look-up runs in every right-hand side)
   double newest_t_s_ = 0;
   std::size_t newest_ = 0;
   std::size_t count_ = 0;

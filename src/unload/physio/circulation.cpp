@@ -54,18 +54,10 @@ inline WallPressure wall_pressure_from_exp(const Wall& w, double elastance, doub
 // exp(a): a Taylor polynomial when |a| is small (error below 1e-15 relative), else std::exp.
 inline double small_exp(double a) {
   if (std::abs(a) < 1e-2) {
-    return 1.0 + a * (1.0 + a / 2.0 * (1.0 + a / 3.0 * (1.0 + a / 4.0 * (1.0 + a / 5.0))));
+    constexpr double c3 = 1.0 / 3.0, c4 = 1.0 / 4.0, c5 = 1.0 / 5.0;
+    return 1.0 + a * (1.0 + 0.5 * a * (1.0 + c3 * a * (1.0 + c4 * a * (1.0 + c5 * a))));
   }
   return std::exp(a);
-}
-
-inline WallPressure wall_pressure(const Wall& w, double elastance, double v, double e) {
-  const double ex = std::exp(w.passive_stiffness_per_mL * (v - w.passive_zero_volume_mL));
-  const double passive = w.passive_pressure_mmHg * (ex - 1.0);
-  const double active = elastance * (v - w.dead_volume_mL);
-  return {e * active + (1.0 - e) * passive,
-          e * elastance + (1.0 - e) * w.passive_pressure_mmHg * w.passive_stiffness_per_mL * ex,
-          active - passive};
 }
 
 // Valve law (see Valve): dQ/dt (mL/s^2) and dz/dt (1/s) for pressure drop dp (mmHg, upstream
@@ -75,21 +67,21 @@ struct ValveRates {
   double dq;
   double dz;
 };
-inline ValveRates valve_law(const Valve& valve, double dp, double q, double z) {
-  const double open = valve.open_area_cm2 * (1.0 - valve.stenosis_fraction);
-  const double closed = std::max(valve.regurgitant_area_cm2, kClosedAreaFloorFraction * open);
+inline ValveRates valve_law(const Valve& valve, const ValveConstants& k, double dp, double q,
+                            double z) {
   const double zc = std::clamp(z, 0.0, 1.0);
-  const double area = closed + (open - closed) * zc;
+  const double area = k.closed_area + (k.open_area - k.closed_area) * zc;
   const double l = valve.effective_length_cm * zc + valve.closed_effective_length_cm * (1.0 - zc);
+  // (A dP/rho - Q|Q|/(2A)) / l with one division.
   const double dq =
-      (area * dp * units::dyn_per_cm2_per_mmHg / kBloodDensity - 0.5 * q * std::abs(q) / area) / l;
+      (area * area * dp * k.pressure_per_density - 0.5 * q * std::abs(q)) / (area * l);
   double dz;
   if (dp > 0) {
-    const double k = valve.opening_rate_per_mmHg_s * dp;
-    dz = (1.0 - z) * k / (1.0 + k / valve.max_rate_per_s);
+    const double rate = valve.opening_rate_per_mmHg_s * dp;
+    dz = (1.0 - z) * rate / (1.0 + rate * k.per_max_rate);
   } else {
-    const double k = -valve.closing_rate_per_mmHg_s * dp;
-    dz = -z * k / (1.0 + k / valve.max_rate_per_s);
+    const double rate = -valve.closing_rate_per_mmHg_s * dp;
+    dz = -z * rate / (1.0 + rate * k.per_max_rate);
   }
   return {dq, dz};
 }
@@ -143,6 +135,35 @@ Circulation::Circulation(const PatientParameters& patient,
   if (readings > Observables::max_readings) {
     throw InputError("too many devices attached: their readings do not fit (at most " +
                      std::to_string(Observables::max_readings) + ")");
+  }
+  auto valve = [](const Valve& v) {
+    ValveConstants c;
+    c.open_area = v.open_area_cm2 * (1.0 - v.stenosis_fraction);
+    c.closed_area = std::max(v.regurgitant_area_cm2, kClosedAreaFloorFraction * c.open_area);
+    c.per_max_rate = 1.0 / v.max_rate_per_s;
+    c.pressure_per_density = units::dyn_per_cm2_per_mmHg / kBloodDensity;
+    return c;
+  };
+  k_.mitral = valve(p_.mitral);
+  k_.aortic = valve(p_.aortic);
+  k_.tricuspid = valve(p_.tricuspid);
+  k_.pulmonary = valve(p_.pulmonary);
+  const auto& b = p_.baroreflex;
+  for (const Effector* e :
+       {&b.lv_contractility, &b.rv_contractility, &b.systemic_resistance,
+        &b.heart_period_sympathetic, &b.venous_unstressed_volume, &b.heart_period_vagal}) {
+    if (!(e->time_constant_s > 0)) throw InputError("a baroreflex time constant must be positive");
+  }
+  k_.per_pole_time_constant = 1.0 / b.pole_time_constant_s;
+  k_.per_effector_time_constant = {1.0 / b.lv_contractility.time_constant_s,
+                                   1.0 / b.rv_contractility.time_constant_s,
+                                   1.0 / b.systemic_resistance.time_constant_s,
+                                   1.0 / b.venous_unstressed_volume.time_constant_s,
+                                   1.0 / b.heart_period_sympathetic.time_constant_s,
+                                   1.0 / b.heart_period_vagal.time_constant_s};
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const double w = p_.coronary[k].lv_wall_share + p_.coronary[k].rv_wall_share;
+    k_.per_wall_share[k] = w > 0 ? 1.0 / w : 0.0;
   }
   // A territory's contractility weighs in by its share of the wall it perfuses.
   for (std::size_t k = 0; k < territory_count; ++k) {
@@ -311,9 +332,9 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   const Wall& wl = p_.left_ventricle;
   const Wall& wr = p_.right_ventricle;
   const Wall& wsp = p_.septum;
-  double ex_l = std::exp(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
-  double ex_r = std::exp(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
-  double ex_s = std::exp(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
+  double ex_l = ws.lv_wall(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
+  double ex_r = ws.rv_wall(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
+  double ex_s = ws.septum_wall(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
   for (int it = 0; it < 50; ++it) {
     lvf = wall_pressure_from_exp(wl, e_lvf, v_lv - x, ev, ex_l);
     rvf = wall_pressure_from_exp(wr, e_rvf, v_rv + x, ev, ex_r);
@@ -334,20 +355,24 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   }
   ws.septum_mL = x;
   const auto& pe = p_.pericardium;
-  const double peri_exp = std::exp(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
+  const double peri_exp = ws.pericardium(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
   const double p_peri = pe.pressure_scale_mmHg * (peri_exp - 1.0) + pth;
   const double p_lv = lvf.p + p_peri;
   const double p_rv = rvf.p + p_peri;
-  const double p_la =
-      wall_pressure(p_.left_atrium, p_.left_atrium.end_systolic_elastance_mmHg_per_mL,
-                    y[kLeftAtriumVolume], ea)
-          .p +
-      pth;
-  const double p_ra =
-      wall_pressure(p_.right_atrium, p_.right_atrium.end_systolic_elastance_mmHg_per_mL,
-                    y[kRightAtriumVolume], ea)
-          .p +
-      pth;
+  const Wall& la = p_.left_atrium;
+  const Wall& ra = p_.right_atrium;
+  const double v_la = y[kLeftAtriumVolume];
+  const double v_ra = y[kRightAtriumVolume];
+  const double p_la = wall_pressure_from_exp(la, la.end_systolic_elastance_mmHg_per_mL, v_la, ea,
+                                             ws.left_atrium(la.passive_stiffness_per_mL *
+                                                            (v_la - la.passive_zero_volume_mL)))
+                          .p +
+                      pth;
+  const double p_ra = wall_pressure_from_exp(ra, ra.end_systolic_elastance_mmHg_per_mL, v_ra, ea,
+                                             ws.right_atrium(ra.passive_stiffness_per_mL *
+                                                             (v_ra - ra.passive_zero_volume_mL)))
+                          .p +
+                      pth;
 
   // Vessels. A device may take up volume inside a vessel (an inflated balloon): the blood there is
   // squeezed into less room, so the vessel's pressure rises as if its volume had grown.
@@ -399,8 +424,8 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     const auto& ct = p_.coronary[k];
     // Intramyocardial pressure: a fraction of the pressure of the ventricles this territory's
     // wall belongs to, weighted by its shares.
-    const double w = ct.lv_wall_share + ct.rv_wall_share;
-    const double p_vent = w > 0 ? (ct.lv_wall_share * p_lv + ct.rv_wall_share * p_rv) / w : 0.0;
+    const double p_vent =
+        (ct.lv_wall_share * p_lv + ct.rv_wall_share * p_rv) * k_.per_wall_share[k];
     cor_p[k] = (y[kCoronaryVolume0 + k] - ct.unstressed_volume_mL) * k_.e_coronary[k] +
                ct.compression_fraction * p_vent;
     cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k];
@@ -459,10 +484,12 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   }
 
   // Valves and arch.
-  const ValveRates mv = valve_law(p_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
-  const ValveRates av = valve_law(p_.aortic, p_lv - p_root, q_av, y[kAorticOpening]);
-  const ValveRates tv = valve_law(p_.tricuspid, p_ra - p_rv, q_tv, y[kTricuspidOpening]);
-  const ValveRates pv = valve_law(p_.pulmonary, p_rv - p_pa, q_pv, y[kPulmonaryOpening]);
+  const ValveRates mv = valve_law(p_.mitral, k_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
+  const ValveRates av = valve_law(p_.aortic, k_.aortic, p_lv - p_root, q_av, y[kAorticOpening]);
+  const ValveRates tv =
+      valve_law(p_.tricuspid, k_.tricuspid, p_ra - p_rv, q_tv, y[kTricuspidOpening]);
+  const ValveRates pv =
+      valve_law(p_.pulmonary, k_.pulmonary, p_rv - p_pa, q_pv, y[kPulmonaryOpening]);
   dydt[kMitralFlow] = mv.dq;
   dydt[kMitralOpening] = mv.dz;
   dydt[kAorticFlow] = av.dq;
@@ -479,7 +506,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
     const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
     dydt[kBaroreflexAfferentPressure] =
-        ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) / b.pole_time_constant_s;
+        ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
     const EfferentActivity& rest = rest_activity_;
     // Effectors that share a delay read the history once.
     double last_delay = -1.0;
@@ -490,7 +517,8 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
         last_delay = e.delay_s;
       }
       const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
-      dydt[i] = (e.gain * drive - y[i]) / e.time_constant_s;
+      dydt[i] =
+          (e.gain * drive - y[i]) * k_.per_effector_time_constant[i - kBaroreflexLvContractility];
     };
     // Ordered so that effectors with Ursino's common 2 s delay follow each other.
     effector(b.lv_contractility, kBaroreflexLvContractility, false);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -132,8 +133,42 @@ struct ObservableColumn {
 std::span<const ObservableColumn> observable_columns();
 
 // Scratch space of one run: warm start of the septal Newton iteration. Not shared between runs.
+// exp(a) near a recent exact value: exp(a) = exp(a_ref) * exp(a - a_ref), the second factor by a
+// Taylor polynomial while |a - a_ref| <= 0.1 (relative error below 3e-11 and never accumulating,
+// because exp(a_ref) is always exact); beyond that, std::exp, which becomes the new reference.
+// Successive right-hand sides see nearby volumes, so most exponentials of the passive walls cost
+// a few multiplications.
+class NearbyExp {
+ public:
+  double operator()(double a) {
+    const double d = a - a_ref_;
+    if (d >= -0.1 && d <= 0.1) {
+      // Horner form with reciprocals as constants: a division costs as much as the rest.
+      constexpr double c3 = 1.0 / 3.0, c4 = 1.0 / 4.0, c5 = 1.0 / 5.0, c6 = 1.0 / 6.0;
+      const double poly =
+          1.0 +
+          d * (1.0 + 0.5 * d * (1.0 + c3 * d * (1.0 + c4 * d * (1.0 + c5 * d * (1.0 + c6 * d)))));
+      return ex_ref_ * poly;
+    }
+    a_ref_ = a;
+    ex_ref_ = std::exp(a);
+    return ex_ref_;
+  }
+
+ private:
+  double a_ref_ = 1e300;  // no reference yet
+  double ex_ref_ = 0;
+};
+
 struct PlantWorkspace {
   double septum_mL = 0;
+  // Passive-wall exponentials: LV free wall, RV free wall, septum, pericardium, LA, RA.
+  NearbyExp lv_wall, rv_wall, septum_wall, pericardium, left_atrium, right_atrium;
+};
+
+// Constants of one valve's law, derived from its parameters once.
+struct ValveConstants {
+  double open_area = 0, closed_area = 0, per_max_rate = 0, pressure_per_density = 0;
 };
 
 // A device attached to the circulation: its block (shared, immutable) and where its states and
@@ -186,8 +221,13 @@ class Circulation {
   PatientParameters p_;
   std::vector<AttachedDevice> devices_;
   std::size_t state_size_ = kStateCount;
-  // Reciprocals of the vessels' compliances (elastances) and resistances (conductances).
+  // Reciprocals of the vessels' compliances (elastances) and resistances (conductances), and other
+  // constants the right-hand side would otherwise recompute (divisions are its costliest sums).
   struct Coefficients {
+    ValveConstants mitral, aortic, tricuspid, pulmonary;
+    double per_pole_time_constant;
+    std::array<double, 6> per_effector_time_constant;  // by state, from kBaroreflexLvContractility
+    std::array<double, territory_count> per_wall_share;
     double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;
     double e_pcap;
     double g_upper, g_lower, g_venous, g_caval, g_pulmonary_vascular, g_pulmonary_capillary,

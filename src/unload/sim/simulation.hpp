@@ -117,7 +117,7 @@ class Simulation final : private OdeSystem {
 struct SteadyStateOptions {
   double tolerance = 1e-3;
   int lag_beats = 10;
-  int consecutive_beats = 5;
+  int consecutive_beats = 10;
   int max_beats = 3000;
   int average_beats = 5;
 };
