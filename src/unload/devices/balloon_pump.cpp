@@ -45,6 +45,7 @@
 #include <string>
 
 #include "unload/core/error.hpp"
+#include "unload/devices/setting_text.hpp"
 
 namespace unload::devices {
 
@@ -89,27 +90,6 @@ constexpr ReadingSpec kReadingSpecs[] = {
 double smoothstep(double u) {
   u = std::clamp(u, 0.0, 1.0);
   return u * u * (3.0 - 2.0 * u);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
 }
 
 class BalloonPump final : public physio::DeviceBlock {
@@ -164,7 +144,7 @@ class BalloonPump final : public physio::DeviceBlock {
       return std::nullopt;
     }
     if (name == "trigger") {
-      const std::string word = lower(t);
+      const std::string word = lower_trimmed(t);
       if (word == "ecg") return kTriggerEcg;
       if (word == "pressure") return kTriggerPressure;
       if (const auto v = parse_number(t); v && (*v == kTriggerEcg || *v == kTriggerPressure)) {
@@ -174,15 +154,7 @@ class BalloonPump final : public physio::DeviceBlock {
       return std::nullopt;
     }
     for (const auto& spec : settings_) {
-      if (spec.name != name) continue;
-      const auto v = parse_number(t);
-      if (!v || *v < spec.min || *v > spec.max) {
-        error = std::string(name) + ": expected a number between " + format(spec.min) + " and " +
-                format(spec.max) + " " + std::string(spec.unit) + ", got '" + std::string(text) +
-                "'";
-        return std::nullopt;
-      }
-      return v;
+      if (spec.name == name) return parse_numeric_setting(spec, text, error);
     }
     error = "unknown balloon pump setting '" + std::string(name) +
             "' (expected volume_mL, ratio, trigger, inflation_offset_s or deflation_offset_s)";
@@ -218,12 +190,6 @@ class BalloonPump final : public physio::DeviceBlock {
   }
 
  private:
-  static std::string format(double v) {
-    std::array<char, 32> buf{};
-    const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
-  }
-
   // Inflate command 0..1 at time c.t_s (see the top of the file): the current beat's window c_n
   // and the previous beat's, carried past the R wave (c_n-1).
   struct Command {

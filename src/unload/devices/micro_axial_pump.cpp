@@ -68,6 +68,7 @@
 #include <system_error>
 
 #include "unload/core/units.hpp"
+#include "unload/devices/setting_text.hpp"
 
 namespace unload::devices {
 
@@ -210,29 +211,6 @@ constexpr Member kMembers[] = {
     {"impella-2.5", "Impella 2.5"}, {"impella-cp", "Impella CP"}, {"impella-5.5", "Impella 5.5"}};
 
 double logistic(double x) { return 1.0 / (1.0 + std::exp(x)); }
-
-std::string lower_trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  std::string out(text.substr(first, last - first + 1));
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  double v = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-std::string format_number(double v) {
-  std::array<char, 32> buf{};
-  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return ec == std::errc() ? std::string(buf.data(), ptr) : std::string("?");
-}
 
 class MicroAxialPump final : public physio::DeviceBlock {
  public:

@@ -35,6 +35,7 @@
 #include <string>
 
 #include "unload/core/error.hpp"
+#include "unload/devices/setting_text.hpp"
 
 namespace unload::devices {
 
@@ -93,27 +94,6 @@ constexpr ReadingSpec kReadingSpecs[] = {
      1.0},
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::string format(double v) {
-  std::array<char, 32> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return ec == std::errc() ? std::string(buf.data(), end) : std::string("?");
-}
-
 // Logistic function, with the argument bounded so exp() stays finite.
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -50.0, 50.0))); }
 
@@ -160,15 +140,7 @@ class VaEcmo final : public physio::DeviceBlock {
   std::optional<double> parse_setting(std::string_view name, std::string_view text,
                                       std::string& error) const override {
     for (const auto& spec : settings_) {
-      if (spec.name != name) continue;
-      const auto v = parse_number(trim(text));
-      if (!v || *v < spec.min || *v > spec.max) {
-        error = std::string(name) + ": expected a number between " + format(spec.min) + " and " +
-                format(spec.max) + " " + std::string(spec.unit) + ", got '" + std::string(text) +
-                "'";
-        return std::nullopt;
-      }
-      return v;
+      if (spec.name == name) return parse_numeric_setting(spec, text, error);
     }
     error = "unknown VA-ECMO setting '" + std::string(name) +
             "' (expected speed_rpm or target_flow_L_min)";
