@@ -71,7 +71,7 @@ void print_table(const physio::PatientParameters& patient, const SteadyOptions& 
     }
     fmt::print("\nDevices ({})\n", kinds);
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      fmt::print("  {:<40} {:>9.4g}\n", keys[i], result.average.device[i]);
+      fmt::print("  {:<40} {:>12.6g}\n", keys[i], result.average.device[i]);
     }
   }
 }
