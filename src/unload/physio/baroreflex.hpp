@@ -8,6 +8,7 @@
 // each read after the effector's pure delay D from EfferentHistory.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -33,7 +34,7 @@ class EfferentHistory {
   void push(double t_s, EfferentActivity a);
   // Activity at time t (linear interpolation; before the first sample: rest; after the newest
   // sample: the newest value).
-  EfferentActivity at(double t_s) const;
+  EfferentActivity at(double t_s) const;  // inline below: every right-hand side calls it
 
  private:
   std::vector<EfferentActivity> ring_;
@@ -44,5 +45,22 @@ class EfferentHistory {
   std::size_t count_ = 0;
   EfferentActivity rest_;
 };
+
+inline EfferentActivity EfferentHistory::at(double t_s) const {
+  if (count_ == 0) return rest_;
+  if (t_s >= newest_t_s_) return ring_[newest_];
+  const double back = (newest_t_s_ - t_s) * per_interval_;  // samples back from the newest
+  const auto i = static_cast<std::size_t>(back);
+  if (i + 1 >= count_) {
+    return rest_;  // older than anything recorded: the run started at rest
+  }
+  const double w = back - static_cast<double>(i);
+  const std::size_t n = ring_.size();
+  const std::size_t ia = newest_ >= i ? newest_ - i : newest_ + n - i;  // newest_ - i, wrapped
+  const std::size_t ib = ia == 0 ? n - 1 : ia - 1;
+  const EfferentActivity& a = ring_[ia];
+  const EfferentActivity& b = ring_[ib];
+  return {a.sympathetic + w * (b.sympathetic - a.sympathetic), a.vagal + w * (b.vagal - a.vagal)};
+}
 
 }  // namespace unload::physio

@@ -23,12 +23,14 @@ struct ActivationValue {
   double e;
   double rate;
 };
-ActivationValue activation(const Activation& a, double t, double scale) {
+ActivationValue activation(const Activation& a, double t, double scale, bool with_rate = false) {
   if (t < 0) return {0.0, 0.0};
   const double tp = a.time_to_peak_s * scale;
   if (t <= 1.5 * tp) {
     const double phase = std::numbers::pi * t / tp - 0.5 * std::numbers::pi;
-    return {0.5 * (std::sin(phase) + 1.0), 0.5 * std::numbers::pi / tp * std::cos(phase)};
+    // The rate is needed only for dP/dt in the observables: no cosine in the step loop.
+    return {0.5 * (std::sin(phase) + 1.0),
+            with_rate ? 0.5 * std::numbers::pi / tp * std::cos(phase) : 0.0};
   }
   const double tau = a.relaxation_time_constant_s * scale;
   const double e = 0.5 * std::exp(-(t - 1.5 * tp) / tau);
@@ -299,7 +301,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
 
   // Activation.
   const ActivationValue ventricular =
-      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale);
+      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale, obs != nullptr);
   const double ev = ventricular.e;
   const double ea =
       t >= c.next_atrial_onset_s
