@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
+#include "unload/io/devices.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/sim/simulation.hpp"
 
@@ -35,6 +37,59 @@ TEST_P(IntegratorAgreement, EveryBeatMetricWithinHalfAPercentOfCvode) {
 
 INSTANTIATE_TEST_SUITE_P(EveryPreset, IntegratorAgreement,
                          ::testing::Values("normal", "hfref", "shock", "hrpci"));
+
+// The same agreement with each kind of device attached, device metrics included.
+struct DeviceCase {
+  std::string preset;
+  io::DeviceRequest device;
+};
+
+class IntegratorAgreementWithDevices : public ::testing::TestWithParam<DeviceCase> {};
+
+TEST_P(IntegratorAgreementWithDevices, EveryBeatAndDeviceMetricWithinHalfAPercentOfCvode) {
+  auto run = [this](sim::IntegratorKind kind) {
+    const auto setup = io::setup_devices({GetParam().device});
+    sim::SimulationOptions o;
+    o.integrator = kind;
+    sim::Simulation s(io::load_preset(GetParam().preset), o, setup.blocks, setup.settings);
+    s.advance_to(40.0);
+    const auto beats = s.recent_beats();
+    return std::make_pair(sim::average(beats.subspan(beats.size() - 5)), s.device_metric_keys());
+  };
+  const auto [fast, keys] = run(sim::IntegratorKind::production);
+  const auto [reference, same_keys] = run(sim::IntegratorKind::reference);
+  ASSERT_EQ(keys, same_keys);
+  for (const auto& f : sim::metric_fields()) {
+    const double a = f.get(fast), b = f.get(reference);
+    EXPECT_LE(std::abs(a - b), 0.005 * std::max(std::abs(b), 1.0))
+        << GetParam().device.kind << " " << f.name << ": production " << a << ", reference " << b;
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const double a = fast.device[i], b = reference.device[i];
+    if (std::isnan(b)) {
+      EXPECT_TRUE(std::isnan(a)) << keys[i];
+      continue;
+    }
+    // The haemolysis index is tiny (mL): compare it relative to its own size.
+    const double scale = keys[i] == "haemolysis_index" ? std::abs(b) : std::max(std::abs(b), 1.0);
+    EXPECT_LE(std::abs(a - b), 0.005 * scale)
+        << GetParam().device.kind << " " << keys[i] << ": production " << a << ", reference " << b;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachDevice, IntegratorAgreementWithDevices,
+    ::testing::Values(DeviceCase{"hfref", {"impella-cp", {{"level", "P8"}}, "test"}},
+                      DeviceCase{"shock", {"impella-5.5", {{"level", "P6"}}, "test"}},
+                      DeviceCase{"hfref", {"iabp", {{"ratio", "1:1"}}, "test"}},
+                      DeviceCase{"shock", {"va-ecmo", {{"rpm", "3500"}}, "test"}}),
+    [](const ::testing::TestParamInfo<DeviceCase>& info) {
+      std::string name = info.param.device.kind;
+      for (auto& ch : name) {
+        if (ch == '-' || ch == '.') ch = '_';
+      }
+      return name;
+    });
 
 TEST(SteadyState, IsDetectedAndReported) {
   sim::Simulation s(io::load_preset("normal"));
