@@ -96,6 +96,31 @@ integrator = "reference"
   EXPECT_EQ(s.integrator, sim::IntegratorKind::reference);
 }
 
+TEST_F(ScenarioFile, OverridesThatOnlyFitTogetherCanBeChangedTogether) {
+  // LAD and LCx shares of the LV wall (normal: 0.4118 and 0.2941) must sum to 1 with the RCA's.
+  const Scenario s = load_scenario(write(R"([scenario]
+patient = "normal"
+duration = 3
+
+[overrides]
+coronary.lad.lv_wall_share = 0.5
+coronary.lcx.lv_wall_share = 0.2059
+)"));
+  EXPECT_DOUBLE_EQ(s.patient.coronary[0].lv_wall_share, 0.5);
+  EXPECT_DOUBLE_EQ(s.patient.coronary[1].lv_wall_share, 0.2059);
+  // One of them alone breaks the sum: one error naming the file, the table and the rule.
+  const std::string message = error_of(R"([scenario]
+patient = "normal"
+duration = 3
+
+[overrides]
+coronary.lad.lv_wall_share = 0.5
+)");
+  EXPECT_THAT(message, HasSubstr(file_.string()));
+  EXPECT_THAT(message, HasSubstr("[overrides]"));
+  EXPECT_THAT(message, HasSubstr("lv_wall_share must sum to 1"));
+}
+
 TEST_F(ScenarioFile, PatientPathIsRelativeToTheScenarioFile) {
   fs::create_directories(dir_ / "patients");
   fs::copy_file(fs::path(UNLOAD_TEST_DATA_DIR) / "patients" / "normal.toml",

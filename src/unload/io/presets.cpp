@@ -170,4 +170,26 @@ void apply_override(physio::PatientParameters& patient, std::string_view key, do
   patient = candidate;
 }
 
+void apply_overrides(physio::PatientParameters& patient, const std::vector<Override>& overrides,
+                     std::string_view origin) {
+  physio::PatientParameters candidate = patient;
+  for (const auto& o : overrides) {
+    if (o.key == kEnabledKey) {
+      apply_override(candidate, o.key, o.value, o.origin);
+      continue;
+    }
+    const physio::ParameterSpec* spec = physio::find_parameter_spec(o.key);
+    if (!spec) throw InputError(fmt::format("{}: unknown parameter '{}'", o.origin, o.key));
+    if (!(o.value >= spec->min && o.value <= spec->max)) {
+      throw InputError(fmt::format("{}: key '{}': expected a value between {} and {} {}, got {}",
+                                   o.origin, o.key, spec->min, spec->max, spec->unit, o.value));
+    }
+    spec->field(candidate) = o.value;
+  }
+  if (auto problem = physio::check_consistency(candidate); !problem.empty()) {
+    throw InputError(fmt::format("{}: {}", origin, problem));
+  }
+  patient = candidate;
+}
+
 }  // namespace unload::io

@@ -28,6 +28,18 @@ physio::PatientParameters load_preset(std::string_view name_or_path);
 void apply_override(physio::PatientParameters& patient, std::string_view key, double value,
                     std::string_view origin);
 
+// One override of a set applied together.
+struct Override {
+  std::string key;
+  double value = 0;
+  std::string origin;
+};
+// Sets several parameters at once: each key and range is checked as it is set, the consistency
+// between parameters (shares that must sum to 1) once all are set, so that values that only fit
+// together can be changed together. Nothing changes if any check fails.
+void apply_overrides(physio::PatientParameters& patient, const std::vector<Override>& overrides,
+                     std::string_view origin);
+
 // Where each parameter value came from, for reports: key -> source text.
 std::vector<std::pair<std::string, std::string>> preset_sources(std::string_view name_or_path);
 

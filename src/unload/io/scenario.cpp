@@ -161,12 +161,15 @@ double override_value(const Where& at, const toml::node& node) {
 void apply_overrides(const fs::path& file, const toml::table& table, Scenario& s) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
   collect_overrides(file, "", table, entries);
+  std::vector<Override> batch;
   for (const auto& [key, node] : entries) {
     const Where at = where(file, *node, key);
     const double value = override_value(at, *node);
-    apply_override(s.patient, key, value, location(file, node->source()));
+    batch.push_back({key, value, location(file, node->source())});
     s.overrides.push_back({key, value});
   }
+  // Together: values that only fit together (territory shares) can be changed together.
+  apply_overrides(s.patient, batch, location(file, table.source()) + ": [overrides]");
 }
 
 void read_numerics_table(const fs::path& file, const toml::table& table, Scenario& s) {
