@@ -241,11 +241,7 @@ class BalloonPump final : public physio::DeviceBlock {
 std::span<const DeviceParameterSpec> balloon_pump_parameter_specs() { return kParameterSpecs; }
 
 std::unique_ptr<physio::DeviceBlock> make_balloon_pump(const DeviceParameters& p) {
-  for (const auto& spec : kParameterSpecs) {
-    if (!p.count(spec.key)) {
-      throw InputError("balloon pump: missing parameter '" + std::string(spec.key) + "'");
-    }
-  }
+  require_parameters(kParameterSpecs, p, "balloon pump");
   if (p.at("defaults.ratio") != std::round(p.at("defaults.ratio"))) {
     throw InputError("balloon pump: defaults.ratio must be 1, 2 or 3 (1:1, 1:2, 1:3)");
   }

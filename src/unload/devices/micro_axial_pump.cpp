@@ -550,6 +550,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
 std::span<const DeviceParameterSpec> micro_axial_pump_parameter_specs() { return kParameterSpecs; }
 
 std::unique_ptr<physio::DeviceBlock> make_micro_axial_pump(const DeviceParameters& p) {
+  require_parameters(kParameterSpecs, p, "micro-axial pump");
   return std::make_unique<MicroAxialPump>(p);
 }
 

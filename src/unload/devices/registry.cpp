@@ -1,5 +1,8 @@
 #include "unload/devices/registry.hpp"
 
+#include <string>
+
+#include "unload/core/error.hpp"
 #include "unload/devices/balloon_pump.hpp"
 #include "unload/devices/micro_axial_pump.hpp"
 #include "unload/devices/va_ecmo.hpp"
@@ -20,6 +23,15 @@ constexpr DeviceType kTypes[] = {
 }  // namespace
 
 std::span<const DeviceType> device_types() { return kTypes; }
+
+void require_parameters(std::span<const DeviceParameterSpec> specs, const DeviceParameters& p,
+                        std::string_view device) {
+  for (const auto& spec : specs) {
+    if (!p.count(spec.key)) {
+      throw InputError(std::string(device) + ": missing parameter '" + std::string(spec.key) + "'");
+    }
+  }
+}
 
 const DeviceType* find_device_type(std::string_view kind) {
   for (const auto& t : kTypes) {

@@ -33,6 +33,11 @@ struct DeviceType {
 };
 
 std::span<const DeviceType> device_types();
+
+// Checks that `p` holds every parameter in `specs` (io::load_device guarantees it for data files;
+// factories call this so that a map built any other way fails with a clear error, not a crash).
+void require_parameters(std::span<const DeviceParameterSpec> specs, const DeviceParameters& p,
+                        std::string_view device);
 const DeviceType* find_device_type(std::string_view kind);
 
 }  // namespace unload::devices

@@ -203,11 +203,7 @@ class VaEcmo final : public physio::DeviceBlock {
 std::span<const DeviceParameterSpec> va_ecmo_parameter_specs() { return kParameterSpecs; }
 
 std::unique_ptr<physio::DeviceBlock> make_va_ecmo(const DeviceParameters& p) {
-  for (const auto& spec : kParameterSpecs) {
-    if (!p.count(spec.key)) {
-      throw InputError("VA-ECMO: missing parameter '" + std::string(spec.key) + "'");
-    }
-  }
+  require_parameters(kParameterSpecs, p, "VA-ECMO");
   if (p.at("pump.min_speed") >= p.at("pump.max_speed")) {
     throw InputError("VA-ECMO: pump.min_speed must be below pump.max_speed");
   }
