@@ -245,8 +245,9 @@ class MicroAxialPump final : public physio::DeviceBlock {
     return x < -35.0 ? set_flow : set_flow / (1.0 + std::exp(x));
   }
   static Position position(const DeviceSettings& s) {
-    const double v = std::clamp(std::round(s.value[kSetPosition]), 0.0, 2.0);
-    return static_cast<Position>(static_cast<int>(v));
+    // Nearest of 0, 1, 2 (a cast, not std::round: this runs in every right-hand side).
+    const double v = std::clamp(s.value[kSetPosition], 0.0, 2.0);
+    return static_cast<Position>(static_cast<int>(v + 0.5));
   }
   static bool motor_on(const DeviceSettings& s) {
     return s.value[kSetSpeed] > 0.0 && s.value[kSetMotorFailure] < 0.5;
@@ -485,7 +486,9 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   if (inlet == Site::left_ventricle) {
     const double margin = c.left_ventricle_mL - c.left_ventricle_unstressed_mL;
     const double a = (margin - suction_margin_) * per_suction_width_;
-    obstruction = a > 35.0 ? 0.0 : logistic(a);  // a full ventricle: no obstruction (to 1e-15)
+    // A full ventricle: no obstruction (it would be below 2e-9, and the flow it takes below
+    // 1e-6 mL/s).
+    obstruction = a > 20.0 ? 0.0 : logistic(a);
   }
   const double narrowing =
       obstruction > 0.0 ? obstruction / (1.0 - obstruction + suction_open_min_) : 0.0;

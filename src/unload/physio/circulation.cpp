@@ -23,17 +23,19 @@ struct ActivationValue {
   double e;
   double rate;
 };
-ActivationValue activation(const Activation& a, double t, double scale, bool with_rate = false) {
+// The sine and the exponential come from caches near their last exact values (successive
+// right-hand sides ask for nearby times).
+ActivationValue activation(const Activation& a, double t, double scale, NearbySine& rise,
+                           NearbyExp& relaxation) {
   if (t < 0) return {0.0, 0.0};
   const double tp = a.time_to_peak_s * scale;
   if (t <= 1.5 * tp) {
     const double phase = std::numbers::pi * t / tp - 0.5 * std::numbers::pi;
-    // The rate is needed only for dP/dt in the observables: no cosine in the step loop.
-    return {0.5 * (std::sin(phase) + 1.0),
-            with_rate ? 0.5 * std::numbers::pi / tp * std::cos(phase) : 0.0};
+    const NearbySine::Value v = rise(phase);
+    return {0.5 * (v.sin + 1.0), 0.5 * std::numbers::pi / tp * v.cos};
   }
   const double tau = a.relaxation_time_constant_s * scale;
-  const double e = 0.5 * std::exp(-(t - 1.5 * tp) / tau);
+  const double e = 0.5 * relaxation(-(t - 1.5 * tp) / tau);
   return {e, -e / tau};
 }
 
@@ -301,12 +303,16 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
 
   // Activation.
   const ActivationValue ventricular =
-      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale, obs != nullptr);
+      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale, ws.ventricular_rise,
+                 ws.ventricular_relaxation);
   const double ev = ventricular.e;
-  const double ea =
-      t >= c.next_atrial_onset_s
-          ? activation(p_.timing.atria, t - c.next_atrial_onset_s, c.atrial_scale).e
-          : activation(p_.timing.atria, t - c.atrial_onset_s, c.previous_atrial_scale).e;
+  const double ea = t >= c.next_atrial_onset_s
+                        ? activation(p_.timing.atria, t - c.next_atrial_onset_s, c.atrial_scale,
+                                     ws.atrial_rise, ws.atrial_relaxation)
+                              .e
+                        : activation(p_.timing.atria, t - c.atrial_onset_s, c.previous_atrial_scale,
+                                     ws.atrial_rise, ws.atrial_relaxation)
+                              .e;
 
   // Contractility: regional (coronary territories) times baroreflex.
   double lv_regional = 0, rv_regional = 0;
@@ -326,8 +332,10 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   // Ventricular interaction: solve for the septal volume.
   const double v_lv = y[kLeftVentricleVolume];
   const double v_rv = y[kRightVentricleVolume];
-  // Warm start from the last solution, unless a rejected trial step left it unusable.
-  double x = std::isfinite(ws.septum_mL) && std::abs(ws.septum_mL) < 1e3 ? ws.septum_mL : 0.0;
+  // Warm start from the last solution carried along at its rate (successive calls are close in
+  // time and state), unless a rejected trial step left it unusable.
+  double x = ws.septum_mL + ws.septum_rate_mL_s * (t - ws.septum_t_s);
+  if (!(std::abs(x) < 1e3)) x = 0.0;
   WallPressure lvf{}, rvf{}, spt{};
   // The walls' exponentials are computed once; after each Newton step they are carried to the
   // new septal volume by exp(a) for the small exponent a of the step.
@@ -355,7 +363,6 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
     ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
   }
-  ws.septum_mL = x;
   const auto& pe = p_.pericardium;
   const double peri_exp = ws.pericardium(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
   const double p_peri = pe.pressure_scale_mmHg * (peri_exp - 1.0) + pth;
@@ -468,13 +475,16 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     for (std::size_t k = 0; k < devices_.size(); ++k) {
       const auto& d = devices_[k];
       const std::size_t n = d.block->state_size();
+      if (!obs) {
+        d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
+                          in.device_settings[k], flows, nullptr);
+        continue;
+      }
       DeviceReadings r;
       d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
-                        in.device_settings[k], flows, obs ? &r : nullptr);
-      if (obs) {
-        const std::size_t m = d.block->reading_specs().size();
-        std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
-      }
+                        in.device_settings[k], flows, &r);
+      const std::size_t m = d.block->reading_specs().size();
+      std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
     }
     dydt[kLeftVentricleVolume] += flows.into(Site::left_ventricle);
     dydt[kAorticRootVolume] += flows.into(Site::aortic_root);
@@ -484,6 +494,17 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     dydt[kLeftAtriumVolume] += flows.into(Site::left_atrium);
     dydt[kPulmonaryArteriesVolume] += flows.into(Site::pulmonary_arteries);
   }
+
+  // The septum's rate along the trajectory: the implicit function g(x, V_lv, V_rv, t) = 0 moves
+  // x by dx/dt = (dP_lvf/dV dV_lv/dt - dP_rvf/dV dV_rv/dt - dg/dt) / (dg/dx).
+  const double dg_dx = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
+  const double dg_dt = (spt.dp_de - lvf.dp_de + rvf.dp_de) * ventricular.rate;
+  const double dx_dt =
+      (lvf.dp_dv * dydt[kLeftVentricleVolume] - rvf.dp_dv * dydt[kRightVentricleVolume] - dg_dt) /
+      dg_dx;
+  ws.septum_mL = x;
+  ws.septum_t_s = t;
+  ws.septum_rate_mL_s = std::isfinite(dx_dt) ? dx_dt : 0.0;
 
   // Valves and arch.
   const ValveRates mv = valve_law(p_.mitral, k_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
@@ -543,13 +564,9 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
       // g(x, V_lv, V_rv, t) = 0 dictates (implicit differentiation).
       const double dv_lv = dydt[kLeftVentricleVolume];
       const double dv_rv = dydt[kRightVentricleVolume];
-      const double de = ventricular.rate;
-      const double dg_dt = (spt.dp_de - lvf.dp_de + rvf.dp_de) * de;
-      const double dg_dx = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
-      const double dx = (lvf.dp_dv * dv_lv - rvf.dp_dv * dv_rv - dg_dt) / dg_dx;
       const double dperi = pe.pressure_scale_mmHg * pe.stiffness_per_mL * peri_exp;
       o.left_ventricle_dpdt_mmHg_s =
-          lvf.dp_de * de + lvf.dp_dv * (dv_lv - dx) + dperi * (dv_lv + dv_rv);
+          lvf.dp_de * ventricular.rate + lvf.dp_dv * (dv_lv - dx_dt) + dperi * (dv_lv + dv_rv);
     }
     o.right_atrium_mmHg = p_ra;
     o.right_ventricle_mmHg = p_rv;

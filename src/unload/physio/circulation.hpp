@@ -160,10 +160,44 @@ class NearbyExp {
   double ex_ref_ = 0;
 };
 
+// sin(a) and cos(a) near a recent exact pair, by the angle-addition formulas with Taylor
+// polynomials for the small difference d (|d| <= 0.1: relative error below 1e-15, never
+// accumulating because the reference pair is always exact); beyond that, std::sin and std::cos,
+// which become the new reference.
+class NearbySine {
+ public:
+  struct Value {
+    double sin, cos;
+  };
+  Value operator()(double a) {
+    const double d = a - a_ref_;
+    if (d >= -0.1 && d <= 0.1) {
+      constexpr double s3 = 1.0 / 6.0, s5 = 1.0 / 20.0, s7 = 1.0 / 42.0;
+      constexpr double c2 = 0.5, c4 = 1.0 / 12.0, c6 = 1.0 / 30.0, c8 = 1.0 / 56.0;
+      const double d2 = d * d;
+      const double sd = d * (1.0 - s3 * d2 * (1.0 - s5 * d2 * (1.0 - s7 * d2)));
+      const double cd = 1.0 - c2 * d2 * (1.0 - c4 * d2 * (1.0 - c6 * d2 * (1.0 - c8 * d2)));
+      return {sin_ref_ * cd + cos_ref_ * sd, cos_ref_ * cd - sin_ref_ * sd};
+    }
+    a_ref_ = a;
+    sin_ref_ = std::sin(a);
+    cos_ref_ = std::cos(a);
+    return {sin_ref_, cos_ref_};
+  }
+
+ private:
+  double a_ref_ = 1e300;  // no reference yet
+  double sin_ref_ = 0, cos_ref_ = 1;
+};
+
 struct PlantWorkspace {
-  double septum_mL = 0;
+  // The last septal volume solved for, when, and its rate then (for the next first guess).
+  double septum_mL = 0, septum_t_s = 0, septum_rate_mL_s = 0;
   // Passive-wall exponentials: LV free wall, RV free wall, septum, pericardium, LA, RA.
   NearbyExp lv_wall, rv_wall, septum_wall, pericardium, left_atrium, right_atrium;
+  // Activation functions: the rising sine and the relaxing exponential, ventricles and atria.
+  NearbySine ventricular_rise, atrial_rise;
+  NearbyExp ventricular_relaxation, atrial_relaxation;
 };
 
 // Constants of one valve's law, derived from its parameters once.
@@ -203,6 +237,12 @@ class Circulation {
 
   // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
   CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;
+
+  // When the ventricles' activation ends its rise and fall (a sine up to 1.5 times the time to
+  // peak) and relaxes exponentially: the end of the beat's contraction.
+  double contraction_end_s(const CardiacCycle& c) const {
+    return c.beat_start_s + 1.5 * p_.timing.ventricles.time_to_peak_s * c.ventricular_scale;
+  }
 
   // Heart period the next beat should have, from the preset rate and the baroreflex state.
   double heart_period_s(std::span<const double> y) const;

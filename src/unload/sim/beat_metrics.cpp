@@ -69,8 +69,7 @@ void BeatAccumulator::add(const physio::Observables& o) {
           device_acc_[i] = o.device_readings[device_metrics_[i].reading];
       }
     }
-    prev_ = o;
-    t_prev_ = o.t_s;
+    remember(o, systemic_outflow(o), left_coronary(o));
     return;
   }
   const double dt = o.t_s - t_prev_;
@@ -81,11 +80,13 @@ void BeatAccumulator::add(const physio::Observables& o) {
   int_ra_ += trap(prev_.right_atrium_mmHg, o.right_atrium_mmHg);
   int_pa_ += trap(prev_.pulmonary_arteries_mmHg, o.pulmonary_arteries_mmHg);
   int_av_ += trap(prev_.aortic_valve_mL_s, o.aortic_valve_mL_s);
-  int_sys_out_ += trap(systemic_outflow(prev_), systemic_outflow(o));
+  const double sys_out = systemic_outflow(o);
+  const double left_cor = left_coronary(o);
+  int_sys_out_ += trap(prev_.systemic_outflow_mL_s, sys_out);
   for (std::size_t k = 0; k < int_cor_.size(); ++k) {
     int_cor_[k] += trap(prev_.coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
   }
-  const double left_cor_step = trap(left_coronary(prev_), left_coronary(o));
+  const double left_cor_step = trap(prev_.left_coronary_mL_s, left_cor);
   int_left_cor_ += left_cor_step;
   // Pressure-volume loop area: -closed integral of P dV (positive for a normal loop).
   work_ -= 0.5 * (prev_.left_ventricle_mmHg + o.left_ventricle_mmHg) *
@@ -95,10 +96,10 @@ void BeatAccumulator::add(const physio::Observables& o) {
     const std::size_t r = device_metrics_[i].reading;
     switch (device_metrics_[i].summary) {
       case physio::BeatSummary::mean:
-        device_acc_[i] += trap(prev_.device_readings[r], o.device_readings[r]);
+        device_acc_[i] += trap(prev_.device[i], o.device_readings[r]);
         break;
       case physio::BeatSummary::cumulative:
-        device_run_[i] += trap(prev_.device_readings[r], o.device_readings[r]);
+        device_run_[i] += trap(prev_.device[i], o.device_readings[r]);
         device_acc_[i] = device_run_[i];
         break;
       case physio::BeatSummary::max:
@@ -139,7 +140,25 @@ void BeatAccumulator::add(const physio::Observables& o) {
     if (!ejection_ended_) int_left_cor_dia_ = int_left_cor_;  // fallback: no ejection seen
   }
   duration_ += dt;
-  prev_ = o;
+  remember(o, sys_out, left_cor);
+}
+
+void BeatAccumulator::remember(const physio::Observables& o, double systemic_outflow,
+                               double left_coronary) {
+  prev_.t_s = o.t_s;
+  prev_.aortic_root_mmHg = o.aortic_root_mmHg;
+  prev_.left_atrium_mmHg = o.left_atrium_mmHg;
+  prev_.right_atrium_mmHg = o.right_atrium_mmHg;
+  prev_.pulmonary_arteries_mmHg = o.pulmonary_arteries_mmHg;
+  prev_.aortic_valve_mL_s = o.aortic_valve_mL_s;
+  prev_.systemic_outflow_mL_s = systemic_outflow;
+  prev_.left_coronary_mL_s = left_coronary;
+  prev_.left_ventricle_mmHg = o.left_ventricle_mmHg;
+  prev_.left_ventricle_mL = o.left_ventricle_mL;
+  prev_.coronary_inflow_mL_s = o.coronary_inflow_mL_s;
+  for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
+    prev_.device[i] = o.device_readings[device_metrics_[i].reading];
+  }
   t_prev_ = o.t_s;
 }
 

@@ -82,7 +82,16 @@ class BeatAccumulator {
   BeatMetrics m_{};
   bool first_ = true;
   double t_prev_ = 0;
-  physio::Observables prev_{};
+  // What the next sample's trapezoids need of the previous one (not the whole Observables: a
+  // copy of it per sample would cost more than the sums).
+  struct Previous {
+    double t_s = 0, aortic_root_mmHg = 0, left_atrium_mmHg = 0, right_atrium_mmHg = 0,
+           pulmonary_arteries_mmHg = 0, aortic_valve_mL_s = 0, systemic_outflow_mL_s = 0,
+           left_coronary_mL_s = 0, left_ventricle_mmHg = 0, left_ventricle_mL = 0;
+    std::array<double, physio::territory_count> coronary_inflow_mL_s{};
+    std::array<double, BeatMetrics::max_device_metrics> device{};  // by device metric
+  } prev_{};
+  void remember(const physio::Observables& o, double systemic_outflow, double left_coronary);
   double duration_ = 0;
   // Time integrals over the beat (trapezoid on the sample grid).
   double int_aop_ = 0, int_la_ = 0, int_ra_ = 0, int_pa_ = 0, int_av_ = 0, int_sys_out_ = 0;

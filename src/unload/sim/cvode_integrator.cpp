@@ -7,6 +7,7 @@
 #include <sunmatrix/sunmatrix_dense.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "unload/core/error.hpp"
@@ -64,6 +65,13 @@ class Cvode final : public Integrator {
     check(CVodeSetStopTime(mem_, t_stop), "CVodeSetStopTime");
     double t = t_;
     check(CVode(mem_, t_stop, y_, &t, CV_ONE_STEP), "CVode step");
+    const double* y = N_VGetArrayPointer(y_);
+    for (std::size_t i = 0; i < system_.size(); ++i) {
+      if (!std::isfinite(y[i])) {
+        throw SimulationError("the reference integrator produced a non-finite value at t = " +
+                              std::to_string(t) + " s");
+      }
+    }
     t_prev_ = t_;
     t_ = t;
     ++steps_;

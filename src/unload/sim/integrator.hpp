@@ -44,7 +44,8 @@ class Integrator {
   virtual ~Integrator() = default;
   // Begins a smooth segment at (t, y).
   virtual void restart(double t, std::span<const double> y) = 0;
-  // Advances one accepted step, never beyond t_stop; returns the new time.
+  // Advances one accepted step, never beyond t_stop; returns the new time. The new state is
+  // finite: a step that cannot give one throws SimulationError.
   virtual double step(double t_stop) = 0;
   // State at time t within the last accepted step [previous_time(), time()].
   virtual void interpolate(double t, std::span<double> y) = 0;

@@ -5,8 +5,9 @@
 // restarts there. Between cuts the integrator takes free steps; samples on two uniform grids are
 // interpolated from each accepted step:
 //   - the baroreflex's delay line, on a uniform grid in absolute time (history_interval_s);
-//   - the beat metrics, on a grid locked to each beat's start (sample_interval_s), so that a
-//     periodic solution is sampled at the same phases every beat;
+//   - the beat metrics, on a grid locked to each beat's start (sample_interval_s while the
+//     ventricles contract, relaxed_sample_interval_s after), so that a periodic solution is
+//     sampled at the same phases every beat;
 //     neither depends on the output rate, so recording waveforms never changes the trajectory;
 //   - the output grid (advance_to's output_interval_s) feeds the observer (waveform writers).
 // After construction nothing in the loop allocates.
@@ -29,8 +30,13 @@ namespace unload::sim {
 struct SimulationOptions {
   IntegratorKind integrator = IntegratorKind::production;
   std::optional<IntegratorOptions> tolerances;  // default_options(integrator) when empty
-  double sample_interval_s = 0.005;             // beat metrics (dP/dt is exact at each sample)
-  double history_interval_s = 0.02;             // baroreflex delay line (delays are 0.2 s or more)
+  // Beat metrics: every sample_interval_s while the ventricles contract (from the R wave to the
+  // end of their activation's rise and fall, where dP/dt max, end-systole and the loop's corners
+  // lie), every relaxed_sample_interval_s after it (diastole: smooth signals that only enter
+  // means). dP/dt is exact at each sample.
+  double sample_interval_s = 0.005;
+  double relaxed_sample_interval_s = 0.010;
+  double history_interval_s = 0.02;  // baroreflex delay line (delays are 0.2 s or more)
 };
 
 class SimulationObserver {
@@ -87,6 +93,9 @@ class Simulation final : private OdeSystem {
   void record_history(double t);
   void record_metrics(double t);
   void end_beat(SimulationObserver* observer);
+  // Lays out the current beat's metric grid; metric_time(k) is its k-th sample (0: the R wave).
+  void plan_metric_grid();
+  double metric_time(long k) const;
 
   physio::Circulation plant_;
   // Declared before beat_, whose construction fills them.
@@ -100,9 +109,10 @@ class Simulation final : private OdeSystem {
   BeatAccumulator beat_;
   std::vector<double> y_, scratch_y_, scratch_dydt_;
   double t_ = 0;
-  long next_history_ = 1;  // index on the delay line's grid (absolute time)
-  long next_metric_ = 1;   // index on the metrics grid (from the current beat's start)
-  long output_index_ = 0;  // next sample on the output grid
+  long next_history_ = 1;   // index on the delay line's grid (absolute time)
+  long next_metric_ = 1;    // index on the metrics grid (from the current beat's start)
+  long dense_metrics_ = 0;  // samples of the current beat on the dense part of its grid
+  long output_index_ = 0;   // next sample on the output grid
   int beats_done_ = 0;
   std::array<BeatMetrics, kRecentBeats> recent_{};
   mutable std::array<BeatMetrics, kRecentBeats> ordered_{};
