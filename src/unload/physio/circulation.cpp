@@ -17,26 +17,28 @@ constexpr double kBloodDensity = 1.06;
 // stays finite (numerical floor, about 1 mL/min at 80 mmHg for the aortic valve).
 constexpr double kClosedAreaFloorFraction = 1e-5;
 
-// Activation e(t) of a chamber and its rate de/dt, t since its onset (s), with times scaled by
-// `scale`.
+// Activation e(t) of a chamber and its rate de/dt.
 struct ActivationValue {
   double e;
   double rate;
 };
-// The sine and the exponential come from caches near their last exact values (successive
-// right-hand sides ask for nearby times).
-ActivationValue activation(const Activation& a, double t, double scale, NearbySine& rise,
-                           NearbyExp& relaxation) {
-  if (t < 0) return {0.0, 0.0};
+// Each contraction's timing, computed once per beat (no divisions in the right-hand side).
+ContractionTiming contraction_timing(const Activation& a, double onset_s, double scale) {
   const double tp = a.time_to_peak_s * scale;
-  if (t <= 1.5 * tp) {
-    const double phase = std::numbers::pi * t / tp - 0.5 * std::numbers::pi;
-    const NearbySine::Value v = rise(phase);
-    return {0.5 * (v.sin + 1.0), 0.5 * std::numbers::pi / tp * v.cos};
+  return {onset_s, onset_s + 1.5 * tp, std::numbers::pi / tp,
+          1.0 / (a.relaxation_time_constant_s * scale)};
+}
+ActivationValue activation(const ContractionTiming& c, double t) {
+  if (t < c.onset_s) return {0.0, 0.0};
+  if (t <= c.rise_end_s) {
+    // std::sin and std::cos of one angle (one sincos call). Caching them near a recent angle, as
+    // NearbyExp does for the walls, saved instructions but not time (measured), and so did a
+    // cached relaxation exponential.
+    const double phase = c.phase_per_s * (t - c.onset_s) - 0.5 * std::numbers::pi;
+    return {0.5 * (std::sin(phase) + 1.0), 0.5 * c.phase_per_s * std::cos(phase)};
   }
-  const double tau = a.relaxation_time_constant_s * scale;
-  const double e = 0.5 * relaxation(-(t - 1.5 * tp) / tau);
-  return {e, -e / tau};
+  const double e = 0.5 * std::exp(-(t - c.rise_end_s) * c.per_time_constant);
+  return {e, -e * c.per_time_constant};
 }
 
 // Pressure of a wall at volume v and activation e, with dP/dV and dP/de.
@@ -182,6 +184,26 @@ double Circulation::blood_volume_mL(std::span<const double> y) {
   return sum;
 }
 
+void Circulation::unstressed_volumes(std::span<double> v) const {
+  const auto& s = p_.systemic;
+  const auto& pc = p_.pulmonary_circulation;
+  v[kLeftAtriumVolume] = p_.left_atrium.passive_zero_volume_mL;
+  v[kLeftVentricleVolume] = p_.left_ventricle.passive_zero_volume_mL;
+  v[kRightAtriumVolume] = p_.right_atrium.passive_zero_volume_mL;
+  v[kRightVentricleVolume] = p_.right_ventricle.passive_zero_volume_mL;
+  v[kAorticRootVolume] = s.aortic_root.unstressed_volume_mL;
+  v[kDescendingAortaVolume] = s.descending_aorta.unstressed_volume_mL;
+  v[kSystemicArteriesVolume] = s.arteries.unstressed_volume_mL;
+  v[kSystemicVeinsVolume] = s.veins.unstressed_volume_mL;
+  v[kVenaCavaVolume] = s.vena_cava.unstressed_volume_mL;
+  v[kPulmonaryArteriesVolume] = pc.arteries.unstressed_volume_mL;
+  v[kPulmonaryCapillariesVolume] = pc.capillaries.unstressed_volume_mL;
+  v[kPulmonaryVeinsVolume] = pc.veins.unstressed_volume_mL;
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    v[kCoronaryVolume0 + k] = p_.coronary[k].unstressed_volume_mL;
+  }
+}
+
 std::vector<DeviceSettings> Circulation::default_device_settings() const {
   std::vector<DeviceSettings> s;
   for (const auto& d : devices_) s.push_back(d.block->default_settings());
@@ -261,6 +283,9 @@ CardiacCycle Circulation::start_beat(double start_s, const double* y,
     c.atrial_onset_s = start_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale;
     c.previous_atrial_scale = c.atrial_scale;
   }
+  c.ventricles = contraction_timing(p_.timing.ventricles, start_s, c.ventricular_scale);
+  c.previous_atria = contraction_timing(p_.timing.atria, c.atrial_onset_s, c.previous_atrial_scale);
+  c.next_atria = contraction_timing(p_.timing.atria, c.next_atrial_onset_s, c.atrial_scale);
   return c;
 }
 
@@ -302,17 +327,9 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   const CardiacCycle& c = in.cycle;
 
   // Activation.
-  const ActivationValue ventricular =
-      activation(p_.timing.ventricles, t - c.beat_start_s, c.ventricular_scale, ws.ventricular_rise,
-                 ws.ventricular_relaxation);
+  const ActivationValue ventricular = activation(c.ventricles, t);
   const double ev = ventricular.e;
-  const double ea = t >= c.next_atrial_onset_s
-                        ? activation(p_.timing.atria, t - c.next_atrial_onset_s, c.atrial_scale,
-                                     ws.atrial_rise, ws.atrial_relaxation)
-                              .e
-                        : activation(p_.timing.atria, t - c.atrial_onset_s, c.previous_atrial_scale,
-                                     ws.atrial_rise, ws.atrial_relaxation)
-                              .e;
+  const double ea = activation(t >= c.next_atria.onset_s ? c.next_atria : c.previous_atria, t).e;
 
   // Contractility: regional (coronary territories) times baroreflex.
   double lv_regional = 0, rv_regional = 0;

@@ -69,6 +69,16 @@ enum StateIndex : std::size_t {
   kStateCount
 };
 
+// One contraction's activation e(t): a sine rising from 0 to 1 at the time to peak tp and back to
+// 1/2 at 1.5 tp, then an exponential relaxation with time constant tau; both scaled to the beat.
+// Held with the reciprocals the right-hand side needs (it runs every few microseconds).
+struct ContractionTiming {
+  double onset_s = 0;
+  double rise_end_s = 0;         // onset + 1.5 tp
+  double phase_per_s = 0;        // pi / tp
+  double per_time_constant = 0;  // 1 / tau
+};
+
 // Timing of the current beat. A beat runs from one onset of ventricular activation (the R wave) to
 // the next; its period is fixed when it starts.
 struct CardiacCycle {
@@ -80,6 +90,8 @@ struct CardiacCycle {
   double previous_atrial_scale = 1;  // scale of that atrial contraction
   double next_atrial_onset_s = 0;    // onset of the atrial contraction before the next beat
   double atrial_scale = 1;           // its scale
+  // The three contractions that act during this beat (set by Circulation::start_beat).
+  ContractionTiming ventricles, previous_atria, next_atria;
 };
 
 // What the plant reads besides its state: beat timing, the baroreflex's past, and the regional
@@ -160,44 +172,11 @@ class NearbyExp {
   double ex_ref_ = 0;
 };
 
-// sin(a) and cos(a) near a recent exact pair, by the angle-addition formulas with Taylor
-// polynomials for the small difference d (|d| <= 0.1: relative error below 1e-15, never
-// accumulating because the reference pair is always exact); beyond that, std::sin and std::cos,
-// which become the new reference.
-class NearbySine {
- public:
-  struct Value {
-    double sin, cos;
-  };
-  Value operator()(double a) {
-    const double d = a - a_ref_;
-    if (d >= -0.1 && d <= 0.1) {
-      constexpr double s3 = 1.0 / 6.0, s5 = 1.0 / 20.0, s7 = 1.0 / 42.0;
-      constexpr double c2 = 0.5, c4 = 1.0 / 12.0, c6 = 1.0 / 30.0, c8 = 1.0 / 56.0;
-      const double d2 = d * d;
-      const double sd = d * (1.0 - s3 * d2 * (1.0 - s5 * d2 * (1.0 - s7 * d2)));
-      const double cd = 1.0 - c2 * d2 * (1.0 - c4 * d2 * (1.0 - c6 * d2 * (1.0 - c8 * d2)));
-      return {sin_ref_ * cd + cos_ref_ * sd, cos_ref_ * cd - sin_ref_ * sd};
-    }
-    a_ref_ = a;
-    sin_ref_ = std::sin(a);
-    cos_ref_ = std::cos(a);
-    return {sin_ref_, cos_ref_};
-  }
-
- private:
-  double a_ref_ = 1e300;  // no reference yet
-  double sin_ref_ = 0, cos_ref_ = 1;
-};
-
 struct PlantWorkspace {
   // The last septal volume solved for, when, and its rate then (for the next first guess).
   double septum_mL = 0, septum_t_s = 0, septum_rate_mL_s = 0;
   // Passive-wall exponentials: LV free wall, RV free wall, septum, pericardium, LA, RA.
   NearbyExp lv_wall, rv_wall, septum_wall, pericardium, left_atrium, right_atrium;
-  // Activation functions: the rising sine and the relaxing exponential, ventricles and atria.
-  NearbySine ventricular_rise, atrial_rise;
-  NearbyExp ventricular_relaxation, atrial_relaxation;
 };
 
 // Constants of one valve's law, derived from its parameters once.
@@ -256,6 +235,9 @@ class Circulation {
 
   // Sum of all blood volumes in the state (mL).
   static double blood_volume_mL(std::span<const double> y);
+  // Each volume state's unstressed volume (chambers: the volume of their relaxed wall at zero
+  // pressure), in state order (kVolumeCount of them): where its pressure-making part starts.
+  void unstressed_volumes(std::span<double> v) const;
 
  private:
   PatientParameters p_;

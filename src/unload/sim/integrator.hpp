@@ -19,6 +19,12 @@ class OdeSystem {
   virtual ~OdeSystem() = default;
   virtual std::size_t size() const = 0;
   virtual void rhs(double t, const double* y, double* dydt) = 0;
+  // Where each component's size is counted from for the relative tolerance: the production
+  // integrator weighs a step's error against |y_i - offset_i|. Zero unless the system says
+  // otherwise (the circulation counts volumes from their unstressed volumes).
+  virtual void error_offsets(std::span<double> offsets) const {
+    for (double& o : offsets) o = 0.0;
+  }
 };
 
 enum class IntegratorKind { production, reference };

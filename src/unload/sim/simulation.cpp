@@ -88,6 +88,11 @@ void Simulation::rhs(double t, const double* y, double* dydt) {
                   integration_ws_, nullptr);
 }
 
+void Simulation::error_offsets(std::span<double> offsets) const {
+  std::fill(offsets.begin(), offsets.end(), 0.0);
+  plant_.unstressed_volumes(offsets.first(physio::kVolumeCount));
+}
+
 physio::Observables Simulation::observe() {
   plant_.evaluate(t_, y_, scratch_dydt_, inputs_, sample_ws_, &obs_);
   return obs_;

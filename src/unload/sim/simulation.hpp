@@ -90,6 +90,7 @@ class Simulation final : private OdeSystem {
  private:
   std::size_t size() const override { return plant_.state_size(); }
   void rhs(double t, const double* y, double* dydt) override;
+  void error_offsets(std::span<double> offsets) const override;
   void record_history(double t);
   void record_metrics(double t);
   void end_beat(SimulationObserver* observer);
@@ -129,7 +130,7 @@ struct SteadyStateOptions {
   int lag_beats = 10;
   int consecutive_beats = 10;
   int max_beats = 3000;
-  int average_beats = 5;
+  int average_beats = 10;
 };
 
 struct SteadyStateResult {
