@@ -64,12 +64,11 @@ TEST_P(MicroAxialPumpSupport, RisingLevelsUnloadTheVentricleAndRaiseTotalOutput)
     EXPECT_LT(hi.co_native_L_min, lo.co_native_L_min);
     EXPECT_GT(runs[i].device("pump_flow_L_min"), i > 1 ? runs[i - 1].device("pump_flow_L_min") : 0);
   }
-  // Myocardial oxygen demand (PVA) falls with support. Between the top levels it levels off: the
-  // extra unloading is offset by the higher aortic (end-systolic) pressure the pump produces, and
-  // in shock low levels whose flow is below the native output barely move it (within 2%).
-  EXPECT_LT(runs[3].m.pva_mmHg_mL, runs[0].m.pva_mmHg_mL);
-  EXPECT_LT(runs[2].m.pva_mmHg_mL, runs[0].m.pva_mmHg_mL);
-  EXPECT_LT(runs[1].m.pva_mmHg_mL, 1.02 * runs[0].m.pva_mmHg_mL);
+  // Myocardial oxygen demand (PVA) falls with every rise of support: less filling outweighs the
+  // higher aortic (end-systolic) pressure the pump produces.
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    EXPECT_LT(runs[i].m.pva_mmHg_mL, runs[i - 1].m.pva_mmHg_mL) << "step " << i;
+  }
   EXPECT_GT(runs.back().device("pump_flow_L_min"), 2.5);
 }
 

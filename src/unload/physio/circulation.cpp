@@ -78,17 +78,18 @@ inline ValveRates valve_law(const Valve& valve, const ValveConstants& k, double 
   const double zc = std::clamp(z, 0.0, 1.0);
   const double area = k.closed_area + (k.open_area - k.closed_area) * zc;
   const double l = valve.effective_length_cm * zc + valve.closed_effective_length_cm * (1.0 - zc);
-  // (A dP/rho - Q|Q|/(2A)) / l with one division.
-  const double dq =
-      (area * area * dp * k.pressure_per_density - 0.5 * q * std::abs(q)) / (area * l);
-  double dz;
-  if (dp > 0) {
-    const double rate = valve.opening_rate_per_mmHg_s * dp;
-    dz = (1.0 - z) * rate / (1.0 + rate * k.per_max_rate);
-  } else {
-    const double rate = -valve.closing_rate_per_mmHg_s * dp;
-    dz = -z * rate / (1.0 + rate * k.per_max_rate);
-  }
+  // dQ/dt = (A dP/rho - Q|Q|/(2A)) / l and dz/dt = rate (1 - z or -z) / (1 + rate/max): both
+  // quotients from one division (the right-hand side's divisions are its slowest operations).
+  const double flow_numerator = area * area * dp * k.pressure_per_density - 0.5 * q * std::abs(q);
+  const double flow_denominator = area * l;
+  const bool opening = dp > 0;
+  const double rate =
+      (opening ? valve.opening_rate_per_mmHg_s : -valve.closing_rate_per_mmHg_s) * dp;
+  const double opening_numerator = (opening ? 1.0 - z : -z) * rate;
+  const double opening_denominator = 1.0 + rate * k.per_max_rate;
+  const double inverse = 1.0 / (flow_denominator * opening_denominator);
+  const double dq = flow_numerator * opening_denominator * inverse;
+  const double dz = opening_numerator * flow_denominator * inverse;
   return {dq, dz};
 }
 
