@@ -167,10 +167,11 @@ enum SettingIndex : std::size_t {
   kSetMotorFailure,
   kSettingCount
 };
-// Derived slot (after the settings): the purge line's resistance for the current dextrose and
-// occlusion settings (derive_settings), so the right-hand side needs no exponential for it.
-constexpr std::size_t kDerivedPurgeResistance = physio::max_device_settings - 1;
-static_assert(kSettingCount <= kDerivedPurgeResistance);
+// Derived slot (after the settings): the purge line's conductance (1/resistance) for the current
+// dextrose and occlusion settings (derive_settings), so the right-hand side needs neither an
+// exponential nor a division for it.
+constexpr std::size_t kDerivedPurgeConductance = physio::max_device_settings - 1;
+static_assert(kSettingCount <= kDerivedPurgeConductance);
 
 enum ReadingIndex : std::size_t {
   kReadPlacementSignal,
@@ -210,8 +211,6 @@ struct Member {
 constexpr Member kMembers[] = {
     {"impella-2.5", "Impella 2.5"}, {"impella-cp", "Impella CP"}, {"impella-5.5", "Impella 5.5"}};
 
-double logistic(double x) { return 1.0 / (1.0 + std::exp(x)); }
-
 class MicroAxialPump final : public physio::DeviceBlock {
  public:
   explicit MicroAxialPump(const DeviceParameters& p);
@@ -237,7 +236,7 @@ class MicroAxialPump final : public physio::DeviceBlock {
   }
   double purge_resistance(const DeviceSettings& s) const;
   void derive_settings(DeviceSettings& s) const override {
-    s.value[kDerivedPurgeResistance] = purge_resistance(s);
+    s.value[kDerivedPurgeConductance] = 1.0 / purge_resistance(s);
   }
   double cassette_flow(double purge_pressure, double set_flow) const {
     const double x = (purge_pressure - purge_max_pressure_) / kPurgeLimitWidth_mmHg;
@@ -481,17 +480,25 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   const double p_inlet = c.pressure_mmHg[static_cast<std::size_t>(inlet)];
   const double p_outlet = c.pressure_mmHg[static_cast<std::size_t>(outlet)];
 
-  // Inlet obstruction: the emptied ventricle closes around the inlet (suction).
-  double obstruction = 0.0;
+  // Inlet obstruction: the emptied ventricle closes around the inlet (suction). With E = exp(a),
+  // the obstruction s = 1/(1 + E), the narrowing s/(1 - s + m) = 1/D with D = E + m (1 + E), and
+  // the inertance L + Ls/D has the reciprocal D/(L D + Ls): both from one division.
+  double obstruction = 0.0, narrowing = 0.0, per_inertance = per_inertance_;
   if (inlet == Site::left_ventricle) {
     const double margin = c.left_ventricle_mL - c.left_ventricle_unstressed_mL;
     const double a = (margin - suction_margin_) * per_suction_width_;
     // A full ventricle: no obstruction (it would be below 2e-9, and the flow it takes below
     // 1e-6 mL/s).
-    obstruction = a > 20.0 ? 0.0 : logistic(a);
+    if (a <= 20.0) {
+      const double e = std::exp(a);
+      const double d = e + suction_open_min_ * (1.0 + e);
+      const double ld = inertance_ * d + suction_inertance_;
+      const double inverse = 1.0 / (d * ld);
+      narrowing = ld * inverse;
+      per_inertance = d * d * inverse;
+      if (out) obstruction = 1.0 / (1.0 + e);
+    }
   }
-  const double narrowing =
-      obstruction > 0.0 ? obstruction / (1.0 - obstruction + suction_open_min_) : 0.0;
 
   // Hydraulics.
   const double w_rel = w * per_stopped_speed_;
@@ -499,8 +506,6 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   const double head = a_ * w * std::abs(w) + b_ * w * q -
                       (c_ + stopped_loss_ * stopped) * q * std::abs(q) -
                       suction_resistance_ * narrowing * q;
-  const double per_inertance =
-      narrowing > 0.0 ? 1.0 / (inertance_ + suction_inertance_ * narrowing) : per_inertance_;
   dxdt[kFlow] = (head - (p_outlet - p_inlet)) * per_inertance;
 
   // Motor and speed controller.
@@ -519,8 +524,8 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   dxdt[kSpeedIntegral] = ki_ * error + anti_windup_gain_ * (motor_torque - u);
 
   // Purge.
-  const double r_purge = s.value[kDerivedPurgeResistance];
-  const double purge_flow = (purge_pressure - p_outlet) / r_purge;  // mL/h into the pump
+  const double purge_flow =
+      (purge_pressure - p_outlet) * s.value[kDerivedPurgeConductance];  // mL/h into the pump
   dxdt[kPurgePressure] =
       (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) * per_purge_capacity_;
 
