@@ -253,6 +253,17 @@ TEST_F(UnloadCommand, BenchJsonReportsRealTimeFactor) {
   EXPECT_GT(json["wall_s"].get<double>(), 0.0);
 }
 
+TEST_F(UnloadCommand, BenchRepeatsAndReportsTheMedian) {
+  const Outcome o = unload("bench --seconds 2 --repeat 3 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  auto factors = json["real_time_factors"].get<std::vector<double>>();
+  ASSERT_EQ(factors.size(), 3u);
+  std::sort(factors.begin(), factors.end());
+  EXPECT_DOUBLE_EQ(json["real_time_factor"].get<double>(), factors[1]);
+  EXPECT_EQ(unload("bench --repeat 0").exit_code, 2);
+}
+
 // --- support devices ---
 
 TEST_F(UnloadCommand, SteadyWithAMicroAxialPumpReportsItsMetrics) {

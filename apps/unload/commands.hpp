@@ -36,6 +36,7 @@ struct RunOptions {
 
 struct BenchOptions {
   double seconds = 600;
+  int repeat = 1;  // runs; the report gives the median (this machine's clock wanders)
   bool json = false;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
   std::vector<io::DeviceRequest> devices;  // optional: the same run with devices attached

@@ -131,6 +131,10 @@ CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
   c->add_option("--seconds", o.seconds, "Simulated seconds")
       ->check(CLI::Range(1e-3, io::kMaxScenarioDuration_s))
       ->capture_default_str();
+  c->add_option("--repeat", o.repeat,
+                "Runs of the same simulation; the median real-time factor is reported")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   c->add_flag("--json", o.json, "Print one JSON line");
   add_integrator_option(*c, o.integrator);
   return c;
