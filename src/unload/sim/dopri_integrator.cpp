@@ -73,8 +73,10 @@ class PiStepAdjuster {
   double get_max_dt() const { return 0.0; }
 
  private:
-  // Error of the last accepted step. At steady state the last step of one beat is the same as
-  // the last step of the one before, so carrying it over keeps every beat's steps identical.
+  // Logarithm of the last accepted step's error, carried over from one beat to the next: the
+  // controller's state then depends on the previous beat's steps only. (Steps still differ slightly
+  // between the beats of a periodic solution when a trial near the stability bound is accepted in
+  // one beat and rejected in the next; docs/model.md, section 3.)
   static constexpr double kLogErrorFloor = -9.210340371976184;  // ln(1e-4)
   mutable double log_previous_error_ = 0.0;                     // ln(1)
 };
@@ -99,8 +101,8 @@ class DormandPrince final : public Integrator {
     std::copy(y.begin(), y.end(), x_.begin());
     t_ = t_prev_ = t;
     count_rhs(t, x_, dxdt_);
-    // Every segment (beat) starts from the same trial step, so that a periodic solution is
-    // integrated with the same steps every beat and beat metrics converge without step noise.
+    // Every segment (beat) starts from the same trial step, whatever step ended the one before
+    // (the controller keeps only its memory of the last accepted error).
     dt_ = kFirstStep_s;
   }
 
