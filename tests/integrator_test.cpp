@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,11 @@ struct DeviceCase {
   std::string preset;
   io::DeviceRequest device;
 };
+// How GoogleTest shows a case in its output (otherwise a dump of the object's bytes).
+void PrintTo(const DeviceCase& c, std::ostream* os) {
+  *os << c.preset << " + " << (c.device.kind.empty() ? "no device" : c.device.kind);
+  for (const auto& [name, value] : c.device.settings) *os << " " << name << "=" << value;
+}
 
 class IntegratorAgreementWithDevices : public ::testing::TestWithParam<DeviceCase> {};
 
