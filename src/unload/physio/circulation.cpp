@@ -185,25 +185,31 @@ double Circulation::blood_volume_mL(std::span<const double> y) {
   return sum;
 }
 
-void Circulation::unstressed_volumes(std::span<double> v) const {
+void Circulation::relaxed_volumes(double p, std::span<double> v) const {
   const auto& s = p_.systemic;
   const auto& pc = p_.pulmonary_circulation;
-  v[kLeftAtriumVolume] = p_.left_atrium.passive_zero_volume_mL;
-  v[kLeftVentricleVolume] = p_.left_ventricle.passive_zero_volume_mL;
-  v[kRightAtriumVolume] = p_.right_atrium.passive_zero_volume_mL;
-  v[kRightVentricleVolume] = p_.right_ventricle.passive_zero_volume_mL;
-  v[kAorticRootVolume] = s.aortic_root.unstressed_volume_mL;
-  v[kDescendingAortaVolume] = s.descending_aorta.unstressed_volume_mL;
-  v[kSystemicArteriesVolume] = s.arteries.unstressed_volume_mL;
-  v[kSystemicVeinsVolume] = s.veins.unstressed_volume_mL;
-  v[kVenaCavaVolume] = s.vena_cava.unstressed_volume_mL;
-  v[kPulmonaryArteriesVolume] = pc.arteries.unstressed_volume_mL;
-  v[kPulmonaryCapillariesVolume] = pc.capillaries.unstressed_volume_mL;
-  v[kPulmonaryVeinsVolume] = pc.veins.unstressed_volume_mL;
+  v[kLeftAtriumVolume] = relaxed_volume(p_.left_atrium, p);
+  v[kRightAtriumVolume] = relaxed_volume(p_.right_atrium, p);
+  v[kLeftVentricleVolume] = relaxed_volume(p_.left_ventricle, p);
+  v[kRightVentricleVolume] = relaxed_volume(p_.right_ventricle, p);
+  auto vessel = [p](const Vessel& x) {
+    return x.unstressed_volume_mL + x.compliance_mL_per_mmHg * p;
+  };
+  v[kAorticRootVolume] = vessel(s.aortic_root);
+  v[kDescendingAortaVolume] = vessel(s.descending_aorta);
+  v[kSystemicArteriesVolume] = vessel(s.arteries);
+  v[kSystemicVeinsVolume] = vessel(s.veins);
+  v[kVenaCavaVolume] = vessel(s.vena_cava);
+  v[kPulmonaryArteriesVolume] = vessel(pc.arteries);
+  v[kPulmonaryCapillariesVolume] = vessel(pc.capillaries);
+  v[kPulmonaryVeinsVolume] = vessel(pc.veins);
   for (std::size_t k = 0; k < territory_count; ++k) {
-    v[kCoronaryVolume0 + k] = p_.coronary[k].unstressed_volume_mL;
+    v[kCoronaryVolume0 + k] =
+        p_.coronary[k].unstressed_volume_mL + p_.coronary[k].compliance_mL_per_mmHg * p;
   }
 }
+
+void Circulation::unstressed_volumes(std::span<double> v) const { relaxed_volumes(0.0, v); }
 
 std::vector<DeviceSettings> Circulation::default_device_settings() const {
   std::vector<DeviceSettings> s;
@@ -219,34 +225,12 @@ void Circulation::initial_state(std::span<double> y,
     d.block->initial_state(y.subspan(d.state_offset, d.block->state_size()),
                            k < settings.size() ? settings[k] : d.block->default_settings());
   }
-  const double pth = p_.body.intrathoracic_pressure_mmHg;
-  const auto& s = p_.systemic;
-  const auto& pc = p_.pulmonary_circulation;
   // Volumes at a uniform transmural pressure p (relaxed chambers).
   auto fill = [&](double p) {
-    y[kLeftAtriumVolume] = relaxed_volume(p_.left_atrium, p);
-    y[kRightAtriumVolume] = relaxed_volume(p_.right_atrium, p);
-    y[kLeftVentricleVolume] = relaxed_volume(p_.left_ventricle, p);
-    y[kRightVentricleVolume] = relaxed_volume(p_.right_ventricle, p);
-    auto vessel = [p](const Vessel& v) {
-      return v.unstressed_volume_mL + v.compliance_mL_per_mmHg * p;
-    };
-    y[kAorticRootVolume] = vessel(s.aortic_root);
-    y[kDescendingAortaVolume] = vessel(s.descending_aorta);
-    y[kSystemicArteriesVolume] = vessel(s.arteries);
-    y[kSystemicVeinsVolume] = vessel(s.veins);
-    y[kVenaCavaVolume] = vessel(s.vena_cava);
-    y[kPulmonaryArteriesVolume] = vessel(pc.arteries);
-    y[kPulmonaryCapillariesVolume] = vessel(pc.capillaries);
-    y[kPulmonaryVeinsVolume] = vessel(pc.veins);
-    for (std::size_t k = 0; k < territory_count; ++k) {
-      y[kCoronaryVolume0 + k] =
-          p_.coronary[k].unstressed_volume_mL + p_.coronary[k].compliance_mL_per_mmHg * p;
-    }
+    relaxed_volumes(p, y.first(kVolumeCount));
     return blood_volume_mL(y);
   };
   const double target = p_.body.total_blood_volume_mL;
-  (void)pth;
   if (fill(0.0) > target) {
     throw InputError("body.total_blood_volume (" + std::to_string(target) +
                      " mL) is smaller than the unstressed volume of the circulation (" +

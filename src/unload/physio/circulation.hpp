@@ -217,12 +217,6 @@ class Circulation {
   // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
   CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;
 
-  // When the ventricles' activation ends its rise and fall (a sine up to 1.5 times the time to
-  // peak) and relaxes exponentially: the end of the beat's contraction.
-  double contraction_end_s(const CardiacCycle& c) const {
-    return c.beat_start_s + 1.5 * p_.timing.ventricles.time_to_peak_s * c.ventricular_scale;
-  }
-
   // Heart period the next beat should have, from the preset rate and the baroreflex state.
   double heart_period_s(std::span<const double> y) const;
 
@@ -240,6 +234,9 @@ class Circulation {
   void unstressed_volumes(std::span<double> v) const;
 
  private:
+  // Every volume state's volume at the uniform transmural pressure p (mmHg) with relaxed walls.
+  void relaxed_volumes(double p, std::span<double> v) const;
+
   PatientParameters p_;
   std::vector<AttachedDevice> devices_;
   std::size_t state_size_ = kStateCount;

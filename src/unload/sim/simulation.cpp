@@ -104,7 +104,8 @@ void Simulation::record_history(double t) {
 }
 
 void Simulation::plan_metric_grid() {
-  const double contraction = plant_.contraction_end_s(inputs_.cycle) - inputs_.cycle.beat_start_s;
+  // Dense while the ventricles contract: until their activation's sine ends.
+  const double contraction = inputs_.cycle.ventricles.rise_end_s - inputs_.cycle.beat_start_s;
   dense_metrics_ = static_cast<long>(std::ceil(contraction / options_.sample_interval_s - 1e-9));
 }
 
