@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Second command of the README, and what CI runs (.ci/run): installs the dependencies, builds with
-# warnings as errors (ci preset), runs every test, and checks that the C++ sources are
-# clang-format clean.
+# Second command of the README, and what CI runs (.ci/run): installs the dependencies, checks that
+# no include climbs out of its layer with ../, builds with warnings as errors (ci preset), runs
+# every test, and checks that the C++ sources are clang-format clean.
 #   bash scripts/test.sh
 # UNLOAD_JOBS sets the number of parallel build and test jobs (default: number of cores).
 set -euo pipefail
@@ -11,6 +11,14 @@ cd "$repo_root"
 jobs="${UNLOAD_JOBS:-$(nproc)}"
 
 bash scripts/install-deps.sh
+
+# Each layer's include directory holds only its own headers (docs/architecture.md); an include path
+# with "../" would reach a header of any layer through the file system and bypass that rule.
+echo "test: checking that no include under src/ apps/ tests/ bench/ climbs with ../"
+if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]*\.\./' src apps tests bench; then
+  echo "test: the include(s) above use ../; include \"unload/<layer>/<file>.hpp\" instead" >&2
+  exit 1
+fi
 
 cmake --preset ci
 cmake --build --preset ci --parallel "$jobs"

@@ -1,0 +1,1 @@
+#include "unload/physio/parameters.hpp"  // core is below physio: must not compile

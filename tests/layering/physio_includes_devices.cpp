@@ -1,0 +1,1 @@
+#include "unload/devices/registry.hpp"  // physio is below devices: must not compile

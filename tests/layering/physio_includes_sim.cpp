@@ -1,0 +1,1 @@
+#include "unload/sim/simulation.hpp"  // physio is below sim: must not compile

@@ -1,0 +1,1 @@
+#include "unload/devices/registry.hpp"  // sim and devices are siblings: must not compile

@@ -1,0 +1,1 @@
+#include "unload/io/scenario.hpp"  // sim is below io: must not compile
