@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -78,10 +79,15 @@ const char* const kSmallScenario =
 
 // --- help and version ---
 
-TEST_F(UnloadCommand, VersionPrintsTheProjectVersion) {
+TEST_F(UnloadCommand, VersionNamesTheProjectVersionAndTheCommit) {
   const Outcome o = unload("--version");
   EXPECT_EQ(o.exit_code, 0);
-  EXPECT_EQ(o.out, "unload " UNLOAD_VERSION "\n");
+  // e.g. "unload 0.1.0 (commit d1cfde6, 2026-11-29)": an abbreviated commit (7 or more hex digits,
+  // "-dirty" with uncommitted changes) or "unknown" outside git, then the date of the build.
+  const std::string prefix = "unload " UNLOAD_VERSION " ";
+  ASSERT_THAT(o.out, StartsWith(prefix));
+  const std::regex rest(R"(\(commit ([0-9a-f]{7,40}(-dirty)?|unknown), \d{4}-\d{2}-\d{2}\)\n)");
+  EXPECT_TRUE(std::regex_match(o.out.substr(prefix.size()), rest)) << o.out;
 }
 
 TEST_F(UnloadCommand, HelpOfTheCommandAndEachSubcommandExitsZero) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "unload/core/build_info.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/sim/integrator.hpp"
 
@@ -49,7 +50,7 @@ int run(const RunOptions& options);
 // Measures how much faster than real time the reference patient is simulated.
 int bench(const BenchOptions& options);
 
-// The project's version (CMake's PROJECT_VERSION), e.g. "0.1.0".
-inline constexpr const char* kVersion = UNLOAD_VERSION;
+// The project's version (CMake's PROJECT_VERSION), e.g. "0.1.0" (unload_build_info).
+inline const std::string kVersion{unload::unload_version()};
 
 }  // namespace unload::cli

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/scenario.hpp"
@@ -161,7 +162,10 @@ int main(int argc, char** argv) {
       "unload: a simulated patient's circulation for high-risk PCI. For education and "
       "research; not for clinical decisions.",
       "unload");
-  app.set_version_flag("--version", fmt::format("unload {}", cli::kVersion));
+  // e.g. "unload 0.1.0 (commit d1cfde6, 2026-11-29)"; "-dirty" after the commit when the tree had
+  // uncommitted changes, "unknown" when built outside git.
+  app.set_version_flag("--version", fmt::format("unload {} (commit {}, {})", cli::kVersion,
+                                                git_commit(), build_date()));
   app.require_subcommand(1);
   cli::SteadyOptions steady;
   cli::RunOptions run;
