@@ -16,8 +16,25 @@ namespace unload::io {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Where an installed unload keeps its data: UNLOAD_INSTALLED_DATA_DIR (e.g. "../share/unload/data")
+// from the directory of the running binary, which /proc/self/exe names with every symbolic link
+// resolved. Empty when that cannot be read.
+fs::path installed_data_directory() {
+  std::error_code ec;
+  const fs::path binary = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || binary.empty()) return {};
+  return (binary.parent_path() / UNLOAD_INSTALLED_DATA_DIR).lexically_normal();
+}
+
+}  // namespace
+
 fs::path data_directory() {
   if (const char* env = std::getenv("UNLOAD_DATA_DIR"); env && *env) return fs::path(env);
+  static const fs::path installed = installed_data_directory();
+  std::error_code ec;
+  if (!installed.empty() && fs::is_directory(installed, ec)) return installed;
   return fs::path(UNLOAD_DEFAULT_DATA_DIR);
 }
 

@@ -13,8 +13,12 @@
 
 namespace unload::io {
 
-// The directory that holds patients/ (and later devices/): $UNLOAD_DATA_DIR if set, else the
-// data/ directory of the source tree this binary was built from.
+// The directory that holds patients/ and devices/, the first of:
+//   1. $UNLOAD_DATA_DIR, if set and not empty;
+//   2. <directory of the running binary>/../share/unload/data, if that directory exists: an
+//      installed unload (cmake --install, scripts/setup.sh) reads the data installed with it;
+//   3. the data/ directory of the source tree this binary was built from (a binary in the build
+//      tree, or a test).
 std::filesystem::path data_directory();
 
 // Names of the presets in data_directory()/patients, sorted.
