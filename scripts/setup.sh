@@ -18,7 +18,8 @@ cmake --build --preset release --parallel "$jobs"
 echo "setup: installing into $prefix"
 cmake --install build/release --prefix "$prefix" >/dev/null
 
-build/release/apps/unload/unload run scenarios/default.toml --out out/default
+# --force: a second run of setup replaces the out/default of the first.
+build/release/apps/unload/unload run scenarios/default.toml --out out/default --force
 echo "setup: done; results in $repo_root/out/default"
 
 program="$prefix/bin/unload"
