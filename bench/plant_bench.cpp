@@ -3,7 +3,7 @@
 //                         with and without filling the observables;
 //   BM_IntegratorStep     one accepted step (including any rejected tries) of each integrator,
 //                         over a whole beat from the beat's restart;
-//   BM_SimulateTenSeconds Simulation::advance_to(10 s) from the resting initial state.
+//   BM_SimulateTenSeconds Session::advance_to(10 s) from the resting initial state.
 // The state is taken after a few simulated seconds, so that valves move and pressures are
 // physiological rather than the uniform resting fill of initial_state().
 #include <benchmark/benchmark.h>
@@ -17,7 +17,9 @@
 #include "unload/physio/circulation.hpp"
 #include "unload/physio/parameters.hpp"
 #include "unload/sim/integrator.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/model.hpp"
+#include "unload/sim/session.hpp"
+#include "unload/sim/state.hpp"
 
 namespace {
 
@@ -27,8 +29,11 @@ using unload::physio::PatientParameters;
 using unload::physio::PlantInputs;
 using unload::physio::PlantWorkspace;
 using unload::sim::IntegratorKind;
-using unload::sim::Simulation;
+using unload::sim::Session;
 using unload::sim::SimulationOptions;
+
+// A Session of the normal patient from rest.
+std::unique_ptr<Session> normal_session(SimulationOptions options = {});
 
 constexpr double kWarmUp_s = 3.0;
 
@@ -59,18 +64,26 @@ class PlantSystem final : public unload::sim::OdeSystem {
   PlantWorkspace workspace_;
 };
 
+std::unique_ptr<Session> normal_session(SimulationOptions options) {
+  auto model = std::make_shared<const unload::sim::Model>(
+      normal_patient(), std::vector<std::shared_ptr<const unload::physio::DeviceBlock>>{}, options);
+  const auto start = unload::sim::rest_state(*model);
+  return std::make_unique<Session>(std::move(model), start);
+}
+
 void BM_PlantEvaluate(benchmark::State& state) {
   const bool with_observables = state.range(0) != 0;
-  Simulation sim(normal_patient());
-  sim.advance_to(kWarmUp_s);
-  const Circulation& plant = sim.plant();
-  const std::vector<double> y(sim.state().begin(), sim.state().end());
+  auto sim = normal_session();
+  sim->advance_to(kWarmUp_s);
+  const Circulation& plant = sim->model().plant();
+  const auto now = sim->state();
+  const std::vector<double> y(now.begin(), now.end());
   std::vector<double> dydt(plant.state_size());
-  const PlantInputs& inputs = sim.inputs();
+  const PlantInputs& inputs = sim->plant_inputs();
   PlantWorkspace workspace;
   Observables observables;
   Observables* obs = with_observables ? &observables : nullptr;
-  const double t = sim.time();
+  const double t = sim->time();
   for (auto _ : state) {
     plant.evaluate(t, y, dydt, inputs, workspace, obs);
     benchmark::DoNotOptimize(dydt.data());
@@ -82,15 +95,16 @@ BENCHMARK(BM_PlantEvaluate)->ArgName("observables")->Arg(0)->Arg(1);
 
 void BM_IntegratorStep(benchmark::State& state) {
   const IntegratorKind kind = kind_of(state);
-  Simulation sim(normal_patient());
-  sim.advance_to(kWarmUp_s);
-  sim.advance_one_beat();  // now exactly at an R wave, where the simulation restarts its integrator
-  const PlantInputs inputs = sim.inputs();
-  const double beat_start_s = sim.time();
+  auto sim = normal_session();
+  sim->advance_to(kWarmUp_s);
+  sim->advance_beats(1);  // now exactly at an R wave, where the simulation restarts its integrator
+  const PlantInputs inputs = sim->plant_inputs();
+  const double beat_start_s = sim->time();
   const double beat_end_s = inputs.cycle.beat_start_s + inputs.cycle.period_s;
-  const std::vector<double> y0(sim.state().begin(), sim.state().end());
+  const auto now = sim->state();
+  const std::vector<double> y0(now.begin(), now.end());
 
-  PlantSystem system(sim.plant(), inputs);
+  PlantSystem system(sim->model().plant(), inputs);
   const std::unique_ptr<unload::sim::Integrator> integrator =
       unload::sim::make_integrator(kind, system, unload::sim::default_options(kind));
   integrator->restart(beat_start_s, y0);
@@ -119,7 +133,7 @@ void BM_SimulateTenSeconds(benchmark::State& state) {
   options.integrator = kind_of(state);
   for (auto _ : state) {
     state.PauseTiming();
-    auto sim = std::make_unique<Simulation>(normal_patient(), options);
+    auto sim = normal_session(options);
     state.ResumeTiming();
     sim->advance_to(kDuration_s);
     benchmark::DoNotOptimize(sim->state().data());

@@ -59,11 +59,12 @@ std::vector<physio::Observables> rectangular_loop(double dt) {
 }
 
 BeatMetrics measure(double dt) {
-  BeatAccumulator acc(2.0, lv_wall());
-  acc.begin(0, 0.0);
+  const BeatAccumulator acc(2.0, lv_wall());
+  BeatProgress progress;
+  acc.begin(progress, 0, 0.0);
   auto beat = rectangular_loop(dt);
-  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(beat[i]);
-  return acc.finish(beat.back());
+  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
+  return acc.finish(progress, beat.back());
 }
 
 TEST(BeatMetrics, RectangularLoopGivesItsAreaVolumesAndRate) {

@@ -9,9 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "session_support.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload {
 namespace {
@@ -38,10 +39,12 @@ Result steady(const std::string& preset, const std::vector<Attach>& devices = {}
   std::vector<io::DeviceRequest> requests;
   for (const auto& d : devices) requests.push_back({d.kind, d.settings, "test"});
   const auto setup = io::setup_devices(requests);
-  sim::Simulation s(io::load_preset(preset), {}, setup.blocks, setup.settings);
-  const auto r = sim::run_to_steady_state(s);
+  auto s = testing::session_of(io::load_preset(preset), {}, setup);
+  const auto r = sim::run_to_steady_state(*s);
   EXPECT_TRUE(r.reached) << preset;
-  return {r.average, s.device_metric_keys()};
+  std::vector<std::string> keys;
+  for (const auto& m : s->model().device_metrics()) keys.push_back(m.key);
+  return {r.average, keys};
 }
 
 // --- micro-axial pump -------------------------------------------------------------------------
@@ -113,14 +116,15 @@ TEST(BalloonPump, BadTimingDoesHarm) {
 
 TEST(BalloonPump, RatioOneToTwoAugmentsEveryOtherBeat) {
   const auto setup = io::setup_devices({{"iabp", {{"ratio", "1:2"}}, "test"}});
-  sim::Simulation s(io::load_preset("hfref"), {}, setup.blocks, setup.settings);
-  s.advance_to(30.0);
-  const auto beats = s.recent_beats();
+  auto s = testing::session_of(io::load_preset("hfref"), {}, setup);
+  s->advance_to(30.0);
+  const auto beats = s->recent_beats();
+  const auto metrics = s->model().device_metrics();
   std::size_t k = 0;
-  for (; k < s.device_metric_keys().size(); ++k) {
-    if (s.device_metric_keys()[k] == "iabp_augmented_dia_mmHg") break;
+  for (; k < metrics.size(); ++k) {
+    if (metrics[k].key == "iabp_augmented_dia_mmHg") break;
   }
-  ASSERT_LT(k, s.device_metric_keys().size());
+  ASSERT_LT(k, metrics.size());
   int with = 0;
   for (const auto& b : beats) with += std::isnan(b.device[k]) ? 0 : 1;
   EXPECT_NEAR(static_cast<double>(with) / static_cast<double>(beats.size()), 0.5, 0.1);
@@ -163,9 +167,9 @@ TEST(DeviceInvariants, BloodVolumeIsConservedWithEveryDeviceAttached) {
     for (const auto& d : devices) requests.push_back({d.kind, d.settings, "test"});
     const auto setup = io::setup_devices(requests);
     const auto patient = io::load_preset("shock");
-    sim::Simulation s(patient, {}, setup.blocks, setup.settings);
-    s.advance_to(3600.0);
-    const double v = physio::Circulation::blood_volume_mL(s.state());
+    auto s = testing::session_of(patient, {}, setup);
+    s->advance_to(3600.0);
+    const double v = physio::Circulation::blood_volume_mL(s->state());
     EXPECT_LT(std::abs(v - patient.body.total_blood_volume_mL) / patient.body.total_blood_volume_mL,
               1e-9)
         << devices.front().kind;
@@ -175,11 +179,13 @@ TEST(DeviceInvariants, BloodVolumeIsConservedWithEveryDeviceAttached) {
 TEST(DeviceInvariants, SettingChangesMidRunAreDeterministic) {
   auto run = [] {
     const auto setup = io::setup_devices({{"impella-cp", {{"level", "P2"}}, "test"}});
-    sim::Simulation s(io::load_preset("hrpci"), {}, setup.blocks, setup.settings);
-    s.advance_to(5.0);
-    s.set_device_setting(0, *physio::find_setting(*setup.blocks[0], "speed_rpm"), 40000.0);
-    s.advance_to(10.0);
-    return std::vector<double>(s.state().begin(), s.state().end());
+    auto s = testing::session_of(io::load_preset("hrpci"), {}, setup);
+    s->advance_to(5.0);
+    const auto slot = *physio::find_setting(*setup.blocks[0], "speed_rpm");
+    s->apply({0.0, sim::EventKind::device_setting, 0, static_cast<std::uint32_t>(slot), 40000.0});
+    s->advance_to(10.0);
+    const auto y = s->state();
+    return std::vector<double>(y.begin(), y.end());
   };
   EXPECT_EQ(run(), run());
 }

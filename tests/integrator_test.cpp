@@ -9,9 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "session_support.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/presets.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload {
 namespace {
@@ -37,9 +38,9 @@ double tolerance(std::string_view metric, const sim::BeatMetrics& reference, dou
 sim::BeatMetrics last_beats(const std::string& preset, sim::IntegratorKind kind) {
   sim::SimulationOptions o;
   o.integrator = kind;
-  sim::Simulation s(io::load_preset(preset), o);
-  s.advance_to(40.0);
-  const auto beats = s.recent_beats();
+  auto s = testing::session_of(io::load_preset(preset), o);
+  s->advance_to(40.0);
+  const auto beats = s->recent_beats();
   return sim::average(beats.subspan(beats.size() - kAveragedBeats));
 }
 
@@ -76,11 +77,12 @@ TEST_P(IntegratorAgreementWithDevices, EveryBeatAndDeviceMetricWithinHalfAPercen
     const auto setup = io::setup_devices({GetParam().device});
     sim::SimulationOptions o;
     o.integrator = kind;
-    sim::Simulation s(io::load_preset(GetParam().preset), o, setup.blocks, setup.settings);
-    s.advance_to(40.0);
-    const auto beats = s.recent_beats();
-    return std::make_pair(sim::average(beats.subspan(beats.size() - kAveragedBeats)),
-                          s.device_metric_keys());
+    auto s = testing::session_of(io::load_preset(GetParam().preset), o, setup);
+    s->advance_to(40.0);
+    const auto beats = s->recent_beats();
+    std::vector<std::string> keys;
+    for (const auto& m : s->model().device_metrics()) keys.push_back(m.key);
+    return std::make_pair(sim::average(beats.subspan(beats.size() - kAveragedBeats)), keys);
   };
   const auto [fast, keys] = run(sim::IntegratorKind::production);
   const auto [reference, same_keys] = run(sim::IntegratorKind::reference);
@@ -132,9 +134,9 @@ TEST_P(SamplingAccuracy, DefaultMetricGridWithinHalfAPercentOfAOneMillisecondGri
       o.sample_interval_s = dense_s;
       o.relaxed_sample_interval_s = relaxed_s;
     }
-    sim::Simulation s(io::load_preset(GetParam().preset), o, setup.blocks, setup.settings);
-    s.advance_to(30.0);
-    const auto beats = s.recent_beats();
+    auto s = testing::session_of(io::load_preset(GetParam().preset), o, setup);
+    s->advance_to(30.0);
+    const auto beats = s->recent_beats();
     return sim::average(beats.subspan(beats.size() - 5));
   };
   const auto standard = run(0, 0);
@@ -164,19 +166,19 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(SteadyState, IsDetectedAndReported) {
-  sim::Simulation s(io::load_preset("normal"));
+  auto s = testing::session_of(io::load_preset("normal"));
   sim::SteadyStateOptions o;
-  const auto r = sim::run_to_steady_state(s, o);
+  const auto r = sim::run_to_steady_state(*s, o);
   EXPECT_TRUE(r.reached);
   EXPECT_GT(r.beats_to_steady, o.consecutive_beats);
   EXPECT_LT(r.last_change, o.tolerance);
   // Ten beats later the mean metrics have not moved by more than the tolerance.
   const auto mean_of_last = [&s, &o] {
-    const auto b = s.recent_beats();
+    const auto b = s->recent_beats();
     return sim::average(b.subspan(b.size() - static_cast<std::size_t>(o.average_beats)));
   };
   const auto before = mean_of_last();
-  for (int i = 0; i < o.lag_beats; ++i) s.advance_one_beat();
+  s->advance_beats(o.lag_beats);
   EXPECT_LT(sim::relative_change(mean_of_last(), before), o.tolerance);
 }
 

@@ -8,8 +8,9 @@
 #include <new>
 #include <vector>
 
+#include "session_support.hpp"
 #include "unload/io/presets.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -39,14 +40,15 @@ struct VolumeWatch : sim::SimulationObserver {
 TEST(Invariants, BloodVolumeIsConservedOverOneSimulatedHour) {
   for (const char* preset : {"normal", "shock"}) {
     const auto p = io::load_preset(preset);
-    sim::Simulation s(p);
+    auto s = testing::session_of(p);
     VolumeWatch w;
     w.initial = p.body.total_blood_volume_mL;
-    EXPECT_DOUBLE_EQ(physio::Circulation::blood_volume_mL(s.state()), w.initial);
-    s.advance_to(3600.0, &w);
+    EXPECT_DOUBLE_EQ(physio::Circulation::blood_volume_mL(s->state()), w.initial);
+    s->set_recorder(&w);
+    s->advance_to(3600.0);
     EXPECT_GT(w.beats, 3000);
     EXPECT_LT(w.worst, 1e-9) << preset;
-    const double end = physio::Circulation::blood_volume_mL(s.state());
+    const double end = physio::Circulation::blood_volume_mL(s->state());
     EXPECT_LT(std::abs(end - w.initial) / w.initial, 1e-9) << preset;
   }
 }
@@ -54,9 +56,10 @@ TEST(Invariants, BloodVolumeIsConservedOverOneSimulatedHour) {
 TEST(Invariants, SameInputsGiveBitIdenticalResults) {
   const auto p = io::load_preset("hrpci");
   auto run = [&p] {
-    sim::Simulation s(p);
-    s.advance_to(20.0);
-    return std::vector<double>(s.state().begin(), s.state().end());
+    auto s = testing::session_of(p);
+    s->advance_to(20.0);
+    const auto y = s->state();
+    return std::vector<double>(y.begin(), y.end());
   };
   const auto a = run();
   const auto b = run();
@@ -71,20 +74,21 @@ TEST(Invariants, OutputRateDoesNotChangeTheTrajectory) {
   struct Sink : sim::SimulationObserver {
     void on_sample(const physio::Observables&) override {}
   } sink;
-  sim::Simulation quiet(p), recorded(p);
-  quiet.advance_to(10.0);
-  recorded.advance_to(10.0, &sink, 0.001);
-  for (std::size_t i = 0; i < quiet.state().size(); ++i) {
-    EXPECT_EQ(quiet.state()[i], recorded.state()[i]) << "state " << i;
-  }
+  auto quiet = testing::session_of(p), recorded = testing::session_of(p);
+  quiet->advance_to(10.0);
+  recorded->set_recorder(&sink, 0.001);
+  recorded->advance_to(10.0);
+  const auto a = quiet->state();
+  const auto b = recorded->state();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "state " << i;
 }
 
 TEST(Invariants, TheStepLoopAllocatesNothing) {
   const auto p = io::load_preset("normal");
-  sim::Simulation s(p);
-  s.advance_to(3.0);  // warm-up: integrator buffers are sized on first use
+  auto s = testing::session_of(p);
+  s->advance_to(3.0);  // warm-up: integrator buffers are sized on first use
   const long before = g_allocations.load();
-  s.advance_to(60.0);
+  s->advance_to(60.0);
   EXPECT_EQ(g_allocations.load() - before, 0);
 }
 

@@ -169,9 +169,11 @@ TEST(MicroAxialPump, EveryMemberLoadsWithItsKindAndDefaults) {
     // The console's sensors.
     for (const char* name : {"placement_signal_mmHg", "motor_current_mA", "motor_speed_rpm",
                              "purge_pressure_mmHg", "purge_flow_mL_h"}) {
-      EXPECT_TRUE(rig.pump->reading_specs()[reading(*rig.pump, name)].sensor) << name;
+      EXPECT_NE(rig.pump->reading_specs()[reading(*rig.pump, name)].signal, unload::Signal::none)
+          << name;
     }
-    EXPECT_FALSE(rig.pump->reading_specs()[reading(*rig.pump, "pump_flow_mL_s")].sensor);
+    EXPECT_EQ(rig.pump->reading_specs()[reading(*rig.pump, "pump_flow_mL_s")].signal,
+              unload::Signal::none);
   }
 }
 

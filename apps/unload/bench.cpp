@@ -1,5 +1,7 @@
 // unload bench: how much faster than real time the reference patient (normal, baroreflex on) runs,
-// with no output, so that changes to the plant or the integrators can be compared.
+// with no output, so that changes to the plant or the integrators can be compared. With a
+// micro-axial pump its console is attached (control ticks included), as in a real run, unless
+// --no-console.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,8 +13,9 @@
 #include "commands.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
+#include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload::cli {
 
@@ -24,23 +27,31 @@ struct Run {
   int beats = 0;
   sim::IntegratorStats stats;
   std::string attached;
+  std::size_t consoles = 0;
+  double control_rate_Hz = 0;
 };
 
 Run run_once(const physio::PatientParameters& patient, const BenchOptions& options) {
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
   const io::DeviceSetup devices = io::setup_devices(options.devices);
-  sim::Simulation simulation(patient, simulation_options, devices.blocks, devices.settings);
+  io::PreparedRun prepared;
+  prepared.model = std::make_shared<const sim::Model>(patient, devices.blocks, simulation_options);
+  prepared.start = sim::rest_state(*prepared.model, devices.settings);
+  if (options.consoles) io::attach_consoles(prepared);
+  sim::Session session(prepared.model, prepared.start, prepared.bindings);
   Run r;
-  for (const auto& d : simulation.plant().devices()) {
+  for (const auto& d : prepared.model->devices()) {
     r.attached += (r.attached.empty() ? "" : ", ") + std::string(d.block->kind());
   }
+  r.consoles = prepared.bindings.size();
+  r.control_rate_Hz = 1.0 / prepared.model->options().control_interval_s;
   const auto start = std::chrono::steady_clock::now();
-  simulation.advance_to(options.seconds);
+  session.advance_to(options.seconds);
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.simulated_s = simulation.time();
-  r.beats = simulation.completed_beats();
-  r.stats = simulation.integrator_stats();
+  r.simulated_s = session.time();
+  r.beats = session.completed_beats();
+  r.stats = session.integrator_stats();
   return r;
 }
 
@@ -75,6 +86,7 @@ int bench(const BenchOptions& options) {
     const nlohmann::json out = {{"patient", patient.name},
                                 {"integrator", io::integrator_name(options.integrator)},
                                 {"devices", first.attached},
+                                {"consoles", first.consoles},
                                 {"simulated_s", first.simulated_s},
                                 {"wall_s", first.simulated_s / median},
                                 {"real_time_factor", median},
@@ -85,9 +97,12 @@ int bench(const BenchOptions& options) {
     fmt::print("{}\n", out.dump());
     return 0;
   }
-  fmt::print("patient '{}' (baroreflex on), {} integrator, devices: {}\n", patient.name,
-             io::integrator_name(options.integrator),
-             first.attached.empty() ? "none" : first.attached);
+  fmt::print(
+      "patient '{}' (baroreflex on), {} integrator, devices: {}{}\n", patient.name,
+      io::integrator_name(options.integrator), first.attached.empty() ? "none" : first.attached,
+      first.consoles > 0 ? fmt::format(" ({} console{}, control tick {:.0f} Hz)", first.consoles,
+                                       first.consoles == 1 ? "" : "s", first.control_rate_Hz)
+                         : "");
   fmt::print("  simulated      {:.1f} s ({} beats)\n", first.simulated_s, first.beats);
   if (n == 1) {
     fmt::print("  wall time      {:.3f} s\n", first.wall_s);

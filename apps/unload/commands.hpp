@@ -27,12 +27,15 @@ struct SteadyOptions {
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
   bool baroreflex = true;
   std::vector<io::DeviceRequest> devices;  // in command-line order
+  bool consoles = true;                    // micro-axial pumps run with their console
+  std::optional<std::filesystem::path> save_state;
 };
 
 struct RunOptions {
   std::filesystem::path scenario;
   std::optional<std::filesystem::path> out;  // default: out/<scenario stem>
   bool force = false;
+  bool consoles = true;
 };
 
 struct BenchOptions {
@@ -41,6 +44,13 @@ struct BenchOptions {
   bool json = false;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
   std::vector<io::DeviceRequest> devices;  // optional: the same run with devices attached
+  bool consoles = true;
+};
+
+struct ListOptions {
+  std::string what = "all";  // patients, devices, metrics, columns, scenario, all
+  bool json = false;
+  bool markdown = false;
 };
 
 // Runs a patient to its periodic steady state and reports the mean of the last beats.
@@ -49,8 +59,11 @@ int steady(const SteadyOptions& options);
 int run(const RunOptions& options);
 // Measures how much faster than real time the reference patient is simulated.
 int bench(const BenchOptions& options);
+// Lists patients, devices and their settings, metrics, waveform columns and scenario keys.
+int list(const ListOptions& options);
 
-// The project's version (CMake's PROJECT_VERSION), e.g. "0.1.0" (unload_build_info).
-inline const std::string kVersion{unload::unload_version()};
+// What `list` accepts.
+inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",
+                                                     "metrics", "columns",  "scenario"};
 
 }  // namespace unload::cli

@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
+#include "unload/devices/registry.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/scenario.hpp"
 
@@ -39,14 +40,15 @@ void add_integrator_option(CLI::App& command, sim::IntegratorKind& kind) {
       ->default_str(names.front());
 }
 
-// The device options of `steady`: each setting applies to the --device named before it, so their
-// order on the command line matters (CLI11 keeps it in parse_order()).
+// The device options of a command: each setting applies to the --device named before it, so their
+// order on the command line matters (CLI11 keeps it in parse_order()). The short flags (--level,
+// --rpm, --flow, --ratio) are the words the device types declare (devices/registry.cpp).
 struct DeviceOptions {
   CLI::Option* device = nullptr;
-  std::vector<std::pair<CLI::Option*, std::string>> settings;  // option, setting name
+  std::vector<std::pair<CLI::Option*, std::string>> settings;  // option, setting word
 };
 
-DeviceOptions add_device_options(CLI::App& c) {
+DeviceOptions add_device_options(CLI::App& c, bool& consoles) {
   DeviceOptions d;
   std::vector<std::string> kinds = io::device_kinds();
   d.device =
@@ -55,17 +57,33 @@ DeviceOptions add_device_options(CLI::App& c) {
           ->expected(1)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
           ->type_name("KIND");
-  auto setting = [&c, &d](const std::string& flag, const std::string& name,
-                          const std::string& help) {
-    d.settings.emplace_back(
-        c.add_option(flag, help)->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
-        name);
-  };
-  setting("--level", "level", "Micro-axial pump performance level (P0..P9, BOOST) or speed in rpm");
-  setting("--rpm", "rpm", "Pump speed in rpm (VA-ECMO, micro-axial pump)");
-  setting("--flow", "flow", "VA-ECMO target flow in L/min (the console adjusts the speed)");
-  setting("--ratio", "ratio", "Balloon pump assist ratio: 1:1, 1:2 or 1:3");
-  setting("--set", "", "Any device setting as NAME=VALUE, e.g. position=ventricle");
+  // word -> "family: help; family: help"
+  std::map<std::string, std::vector<std::string>> words;
+  for (const auto& type : devices::device_types()) {
+    for (const auto& w : type.words) {
+      auto& helps = words[std::string(w.word)];
+      const std::string help = fmt::format("{}: {}", type.family, w.help);
+      if (std::find(helps.begin(), helps.end(), help) == helps.end()) helps.push_back(help);
+    }
+  }
+  for (const auto& [word, helps] : words) {
+    d.settings.emplace_back(c.add_option("--" + word)
+                                ->description(fmt::format("{}", fmt::join(helps, "; ")))
+                                ->expected(1)
+                                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
+                            word);
+  }
+  d.settings.emplace_back(
+      c.add_option("--set")
+          ->description(
+              "Any device setting as NAME=VALUE, e.g. position=ventricle (see `unload list "
+              "devices`)")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
+      "");
+  c.add_flag(
+      "--no-console", [&consoles](std::int64_t) { consoles = false; },
+      "Run micro-axial pumps bare, without their console (settings reach the pump directly)");
   return d;
 }
 
@@ -111,17 +129,25 @@ CLI::App* add_steady(CLI::App& app, cli::SteadyOptions& o) {
   c->add_flag(
       "--no-baroreflex", [&o](std::int64_t) { o.baroreflex = false; },
       "Switch the baroreflex off (open loop)");
+  c->add_option("--save-state", o.save_state,
+                "Save the steady state to FILE (JSON), to start runs from it "
+                "([scenario] start_state = \"FILE\")")
+      ->type_name("FILE");
   return c;
 }
 
 CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
   auto* c = app.add_subcommand("run",
-                               "Run a scenario file and write waveforms.csv, beats.csv and "
-                               "summary.json");
-  c->add_option("scenario", o.scenario, "Scenario file (.toml), e.g. scenarios/default.toml")
+                               "Run a scenario file (or a run's summary.json, to make the run "
+                               "again) and write waveforms.csv, beats.csv and summary.json");
+  c->add_option("scenario", o.scenario,
+                "Scenario file (.toml), e.g. scenarios/default.toml, or a summary.json")
       ->required();
   c->add_option("--out", o.out, "Output directory (default: out/<scenario name>)");
   c->add_flag("--force", o.force, "Replace the output directory of a previous run");
+  c->add_flag(
+      "--no-console", [&o](std::int64_t) { o.consoles = false; },
+      "Run micro-axial pumps bare, without their console");
   return c;
 }
 
@@ -138,6 +164,19 @@ CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
       ->capture_default_str();
   c->add_flag("--json", o.json, "Print one JSON line");
   add_integrator_option(*c, o.integrator);
+  return c;
+}
+
+CLI::App* add_list(CLI::App& app, cli::ListOptions& o) {
+  auto* c = app.add_subcommand(
+      "list",
+      "List patients, devices with their settings and accepted words, metrics and waveform "
+      "columns with units, and scenario keys");
+  c->add_option("what", o.what, "What to list")
+      ->check(CLI::IsMember(cli::kListTopics))
+      ->capture_default_str();
+  c->add_flag("--json", o.json, "Print one JSON document (for scripts)");
+  c->add_flag("--markdown", o.markdown, "Print Markdown (docs/outputs.md is made with it)");
   return c;
 }
 
@@ -164,17 +203,19 @@ int main(int argc, char** argv) {
       "unload");
   // e.g. "unload 0.1.0 (commit d1cfde6, 2026-11-29)"; "-dirty" after the commit when the tree had
   // uncommitted changes, "unknown" when built outside git.
-  app.set_version_flag("--version", fmt::format("unload {} (commit {}, {})", cli::kVersion,
+  app.set_version_flag("--version", fmt::format("unload {} (commit {}, {})", unload_version(),
                                                 git_commit(), build_date()));
   app.require_subcommand(1);
   cli::SteadyOptions steady;
   cli::RunOptions run;
   cli::BenchOptions bench;
+  cli::ListOptions list;
   auto* steady_command = add_steady(app, steady);
-  const DeviceOptions device_options = add_device_options(*steady_command);
+  const DeviceOptions device_options = add_device_options(*steady_command, steady.consoles);
   const auto* run_command = add_run(app, run);
   auto* bench_command = add_bench(app, bench);
-  const DeviceOptions bench_device_options = add_device_options(*bench_command);
+  const DeviceOptions bench_device_options = add_device_options(*bench_command, bench.consoles);
+  const auto* list_command = add_list(app, list);
 
   try {
     app.parse(argc, argv);
@@ -187,6 +228,7 @@ int main(int argc, char** argv) {
       return cli::steady(steady);
     }
     if (run_command->parsed()) return cli::run(run);
+    if (list_command->parsed()) return cli::list(list);
     bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {

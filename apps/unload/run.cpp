@@ -1,5 +1,6 @@
 // unload run: run a scenario file for its duration and write its output directory
-// (waveforms.csv, beats.csv, summary.json; see unload/io/writers.hpp).
+// (waveforms.csv, beats.csv, summary.json; see unload/io/writers.hpp). A thin shell over
+// io::prepare_run and sim::Session.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,16 +9,18 @@
 
 #include "commands.hpp"
 #include "progress_bar.hpp"
+#include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload::cli {
 
 namespace {
 
 // The run advances in chunks of simulated time, between which it draws the progress bar and
-// notices Ctrl-C (so that an interrupted run cleans up its staging directory).
+// notices Ctrl-C (so that an interrupted run cleans up its staging directory). How a run is cut
+// into chunks does not change it (sim/session.hpp).
 constexpr double kChunk_s = 1.0;
 
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -42,26 +45,14 @@ class InterruptGuard {
 };
 
 // Advances to the scenario's end; returns the wall time it took (s).
-double simulate(sim::Simulation& simulation, const io::Scenario& scenario,
-                sim::SimulationObserver& recorders) {
+double simulate(sim::Session& session, double duration_s) {
   const InterruptGuard guard;
-  ProgressBar bar(scenario.duration_s, ProgressBar::wanted(scenario.duration_s));
-  const double output_interval_s = 1.0 / scenario.output_rate_Hz;
+  ProgressBar bar(duration_s, ProgressBar::wanted(duration_s));
   const auto start = std::chrono::steady_clock::now();
-  auto next_event = scenario.events.begin();
-  while (simulation.time() < scenario.duration_s) {
-    // Device settings change at their events' times (the integrator restarts there).
-    while (next_event != scenario.events.end() && next_event->time_s <= simulation.time()) {
-      for (const auto& [slot, value] : next_event->settings) {
-        simulation.set_device_setting(next_event->device, slot, value);
-      }
-      ++next_event;
-    }
-    double chunk_end = std::min(simulation.time() + kChunk_s, scenario.duration_s);
-    if (next_event != scenario.events.end()) chunk_end = std::min(chunk_end, next_event->time_s);
-    simulation.advance_to(chunk_end, &recorders, output_interval_s);
+  while (session.time() < duration_s) {
+    session.advance_to(std::min(session.time() + kChunk_s, duration_s));
     if (g_interrupted) throw Interrupted();
-    bar.update(simulation.time());
+    bar.update(session.time());
   }
   bar.finish();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -72,6 +63,7 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
       "Simulated patient '{}' for {:g} s (scenario '{}'); for education and research, "
       "not for clinical decisions.\n",
       s.scenario->patient.name, s.simulated_s, s.scenario->name);
+  fmt::print("  start              {}\n", s.run->report.text());
   fmt::print("  beats              {}\n", s.beats);
   if (s.averaged_beats > 0) {
     fmt::print("  MAP                {:.1f} mmHg   (mean of the last {} beat{})\n",
@@ -92,20 +84,22 @@ int run(const RunOptions& options) {
   // Declared first so that it outlives the writers: on failure they close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
                           options.force);
-  sim::SimulationOptions simulation_options;
-  simulation_options.integrator = scenario.integrator;
-  sim::Simulation simulation(scenario.patient, simulation_options, scenario.devices.blocks,
-                             scenario.devices.settings);
-  io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", simulation.device_columns());
-  io::BeatCsvWriter beats(out.staging() / "beats.csv", simulation.device_metric_keys());
+  const io::PreparedRun prepared = io::prepare_run(scenario, {options.consoles});
+  sim::Session session(prepared.model, prepared.start, prepared.bindings);
+  std::vector<sim::Event> events;
+  for (const auto& e : scenario.events) events.push_back(e.event);
+  session.schedule(events);
+  io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", *prepared.model);
+  io::BeatCsvWriter beats(out.staging() / "beats.csv", *prepared.model);
   io::ObserverGroup recorders;
   recorders.add(waveforms);
   recorders.add(beats);
-  const double wall_s = simulate(simulation, scenario, recorders);
+  session.set_recorder(&recorders, 1.0 / scenario.output_rate_Hz);
+  const double wall_s = simulate(session, scenario.duration_s);
 
   waveforms.close();
   beats.close();
-  const io::RunSummary summary = io::summarise_run(scenario, simulation, wall_s, kVersion);
+  const io::RunSummary summary = io::summarise_run(scenario, prepared, session, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
   print_summary(summary, out.target());

@@ -9,9 +9,11 @@
 #include "metrics_table.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
+#include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
+#include "unload/io/state_file.hpp"
 #include "unload/io/writers.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload::cli {
 
@@ -29,51 +31,36 @@ physio::PatientParameters patient_from_options(const SteadyOptions& options) {
   return patient;
 }
 
-void print_json(const physio::PatientParameters& patient, const SteadyOptions& options,
-                const sim::Simulation& simulation, const sim::SteadyStateResult& result) {
+void print_json(const SteadyOptions& options, const sim::Model& model,
+                const sim::SteadyStateResult& result) {
   nlohmann::json out = {
       {"notice", io::kSimulationNotice},
-      {"patient", patient.name},
+      {"patient", model.patient().name},
       {"integrator", io::integrator_name(options.integrator)},
-      {"baroreflex_enabled", patient.baroreflex.enabled},
+      {"baroreflex_enabled", model.patient().baroreflex.enabled},
       {"steady_state_reached", result.reached},
       {"beats_to_steady", result.beats_to_steady},
   };
-  for (const auto& field : sim::metric_fields()) {
-    out[std::string(field.name)] = field.get(result.average);
-  }
+  out.update(io::metrics_json(result.average, model));
   nlohmann::json devices = nlohmann::json::array();
-  for (const auto& d : simulation.plant().devices()) devices.push_back(d.block->kind());
+  for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
-  const auto& keys = simulation.device_metric_keys();
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const double v = result.average.device[i];
-    out[keys[i]] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-  }
+  if (options.save_state) out["state_file"] = options.save_state->string();
   fmt::print("{}\n", out.dump());
 }
 
-void print_table(const physio::PatientParameters& patient, const SteadyOptions& options,
-                 const sim::Simulation& simulation, const sim::SteadyStateResult& result) {
+void print_table(const SteadyOptions& options, const sim::Model& model,
+                 const sim::SteadyStateResult& result) {
   const sim::SteadyStateOptions defaults;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
-  fmt::print("Patient '{}': {}\n", patient.name, patient.description);
+  fmt::print("Patient '{}': {}\n", model.patient().name, model.patient().description);
   fmt::print("{} integrator, baroreflex {}; {} after {} beats; mean of the last {} beats.\n",
-             io::integrator_name(options.integrator), patient.baroreflex.enabled ? "on" : "off",
+             io::integrator_name(options.integrator),
+             model.patient().baroreflex.enabled ? "on" : "off",
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
              defaults.average_beats);
-  fmt::print("{}", metrics_table(result.average));
-  const auto& keys = simulation.device_metric_keys();
-  if (!keys.empty()) {
-    std::string kinds;
-    for (const auto& d : simulation.plant().devices()) {
-      kinds += (kinds.empty() ? "" : ", ") + std::string(d.block->kind());
-    }
-    fmt::print("\nDevices ({})\n", kinds);
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      fmt::print("  {:<40} {:>12.6g}\n", keys[i], result.average.device[i]);
-    }
-  }
+  fmt::print("{}", metrics_table(result.average, model));
+  if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());
 }
 
 }  // namespace
@@ -83,12 +70,22 @@ int steady(const SteadyOptions& options) {
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
   const io::DeviceSetup devices = io::setup_devices(options.devices);
-  sim::Simulation simulation(patient, simulation_options, devices.blocks, devices.settings);
-  const sim::SteadyStateResult result = sim::run_to_steady_state(simulation);
+  io::PreparedRun run;
+  run.model = std::make_shared<const sim::Model>(patient, devices.blocks, simulation_options);
+  run.start = sim::rest_state(*run.model, devices.settings);
+  if (options.consoles) io::attach_consoles(run);
+  sim::Session session(run.model, run.start, run.bindings);
+  const sim::SteadyStateResult result = sim::run_to_steady_state(session);
+  if (options.save_state) {
+    io::write_state_file(
+        *options.save_state, session.save(), *run.model,
+        fmt::format("periodic steady state of '{}'{} after {} beats", patient.name,
+                    result.reached ? "" : " (NOT reached)", result.beats_to_steady));
+  }
   if (options.json) {
-    print_json(patient, options, simulation, result);
+    print_json(options, *run.model, result);
   } else {
-    print_table(patient, options, simulation, result);
+    print_table(options, *run.model, result);
   }
   if (result.reached) return 0;
   std::fflush(stdout);

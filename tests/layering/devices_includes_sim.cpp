@@ -1,1 +1,1 @@
-#include "unload/sim/simulation.hpp"  // devices and sim are siblings: must not compile
+#include "unload/sim/session.hpp"  // devices and sim are siblings: must not compile

@@ -4,4 +4,4 @@
 #include "unload/devices/registry.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/physio/parameters.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"

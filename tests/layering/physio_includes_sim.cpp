@@ -1,1 +1,1 @@
-#include "unload/sim/simulation.hpp"  // physio is below sim: must not compile
+#include "unload/sim/session.hpp"  // physio is below sim: must not compile

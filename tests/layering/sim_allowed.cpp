@@ -2,4 +2,4 @@
 // found.
 #include "unload/core/units.hpp"
 #include "unload/physio/circulation.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"

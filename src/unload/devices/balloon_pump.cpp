@@ -59,6 +59,7 @@ using physio::ReadingSpec;
 using physio::SettingSpec;
 using physio::Site;
 using physio::SiteFlows;
+using unload::CommandKind;
 
 constexpr DeviceParameterSpec kParameterSpecs[] = {
     {"balloon.volume", "mL", 10.0, 60.0},
@@ -82,9 +83,15 @@ constexpr double kTriggerPressure = 1.0;
 // Reading slots.
 enum ReadingSlot : std::size_t { kBalloonVolume, kInflated, kAugmentedPressure };
 constexpr ReadingSpec kReadingSpecs[] = {
-    {"balloon_volume_mL", true, BeatSummary::max, "iabp_balloon_volume_mL", 1.0},
-    {"balloon_inflated", true, BeatSummary::none, "", 1.0},
-    {"augmented_pressure_mmHg", true, BeatSummary::max, "iabp_augmented_dia_mmHg", 1.0},
+    {"balloon_volume_mL", "mL", Signal::balloon_volume_mL, "gas volume in the balloon",
+     BeatSummary::max, "iabp_balloon_volume_mL", 1.0, "balloon volume at full inflation", "mL"},
+    {"balloon_inflated", "1", Signal::balloon_inflated,
+     "1 while the balloon holds more than the augmentation threshold of its set volume, else 0",
+     BeatSummary::none, "", 1.0, "", ""},
+    {"augmented_pressure_mmHg", "mmHg", Signal::none,
+     "aortic root pressure while the balloon is inflated in this beat's window, else 0",
+     BeatSummary::max, "iabp_augmented_dia_mmHg", 1.0, "augmented diastolic pressure (peak)",
+     "mmHg"},
 };
 
 double smoothstep(double u) {
@@ -95,7 +102,8 @@ double smoothstep(double u) {
 class BalloonPump final : public physio::DeviceBlock {
  public:
   explicit BalloonPump(const DeviceParameters& p)
-      : volume_mL_(p.at("balloon.volume")),
+      : DeviceBlock(parameters_fingerprint(p)),
+        volume_mL_(p.at("balloon.volume")),
         tau_inflate_s_(p.at("balloon.inflation_time_constant")),
         tau_deflate_s_(p.at("balloon.deflation_time_constant")),
         ejection_end_coefficient_s_(p.at("timing.ejection_end_coefficient")),
@@ -108,17 +116,22 @@ class BalloonPump final : public physio::DeviceBlock {
     defaults_.value[kDeflationOffset] = p.at("defaults.deflation_offset");
     settings_ = {{
         {"volume_mL", "mL", 0.0, volume_mL_,
-         "gas volume delivered per inflation, up to the balloon's size"},
+         "gas volume delivered per inflation, up to the balloon's size",
+         CommandKind::balloon_volume_mL},
         {"ratio", "1", 1.0, 3.0,
-         "augmentation ratio 1:1, 1:2 or 1:3 (every beat, every 2nd or every 3rd beat)"},
+         "augmentation ratio 1:1, 1:2 or 1:3 (every beat, every 2nd or every 3rd beat)",
+         CommandKind::assist_ratio},
         {"trigger", "1", 0.0, 1.0,
          "ecg (0): inflation from the R wave and the predicted end of systole; pressure (1): "
-         "from the previous beat's detected end of ejection"},
+         "from the previous beat's detected end of ejection",
+         CommandKind::trigger},
         {"inflation_offset_s", "s", -0.2, 0.2,
-         "inflation time relative to the trigger's dicrotic notch (negative: early)"},
+         "inflation time relative to the trigger's dicrotic notch (negative: early)",
+         CommandKind::inflation_offset_s},
         {"deflation_offset_s", "s", -0.2, 0.2,
          "deflation time relative to the next R wave (negative: early; positive: late, into "
-         "the next ejection)"},
+         "the next ejection)",
+         CommandKind::deflation_offset_s},
     }};
   }
 

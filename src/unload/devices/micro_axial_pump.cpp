@@ -82,6 +82,7 @@ using physio::ReadingSpec;
 using physio::SettingSpec;
 using physio::Site;
 using physio::SiteFlows;
+using unload::CommandKind;
 
 constexpr DeviceParameterSpec kParameterSpecs[] = {
     // Which family member the file describes: 1 = 2.5, 2 = CP, 3 = 5.5 (the factory is not told
@@ -186,18 +187,32 @@ enum ReadingIndex : std::size_t {
   kReadingCount
 };
 constexpr ReadingSpec kReadingSpecs[kReadingCount] = {
-    {"placement_signal_mmHg", true, BeatSummary::none, "", 1},
-    {"motor_current_mA", true, BeatSummary::mean, "motor_current_mA", 1},
-    {"motor_speed_rpm", true, BeatSummary::mean, "pump_speed_rpm", 1},
-    {"purge_pressure_mmHg", true, BeatSummary::mean, "purge_pressure_mmHg", 1},
-    {"purge_flow_mL_h", true, BeatSummary::none, "", 1},
-    {"pump_flow_mL_s", false, BeatSummary::mean, "pump_flow_L_min", units::mL_per_s_to_L_per_min},
+    {"placement_signal_mmHg", "mmHg", Signal::placement_signal_mmHg,
+     "pressure at the pump's outlet area (aortic when placed correctly, ventricular when too deep)",
+     BeatSummary::none, "", 1, "", ""},
+    {"motor_current_mA", "mA", Signal::motor_current_mA, "motor current", BeatSummary::mean,
+     "motor_current_mA", 1, "motor current", "mA"},
+    {"motor_speed_rpm", "rpm", Signal::motor_speed_rpm, "rotor speed", BeatSummary::mean,
+     "pump_speed_rpm", 1, "pump speed", "rpm"},
+    {"purge_pressure_mmHg", "mmHg", Signal::purge_pressure_mmHg, "pressure in the purge line",
+     BeatSummary::mean, "purge_pressure_mmHg", 1, "purge pressure", "mmHg"},
+    {"purge_flow_mL_h", "mL/h", Signal::purge_flow_mL_h, "purge fluid flow into the pump",
+     BeatSummary::none, "", 1, "", ""},
+    {"pump_flow_mL_s", "mL/s", Signal::none,
+     "true flow through the pump, inlet to outlet (negative: backflow); the real pump has no flow "
+     "sensor",
+     BeatSummary::mean, "pump_flow_L_min", units::mL_per_s_to_L_per_min,
+     "pump flow (net, through the cannula)", "L/min"},
     // Rate of blood damage; its run integral is the haemolysis index (mL of blood whose
     // haemoglobin has been released since the start of the run).
-    {"haemolysis_rate_mL_h", false, BeatSummary::cumulative, "haemolysis_index",
-     1.0 / kSecondsPerHour},
-    {"pump_pressure_head_mmHg", false, BeatSummary::none, "", 1},
-    {"inlet_obstruction", false, BeatSummary::none, "", 1},
+    {"haemolysis_rate_mL_h", "mL/h", Signal::none,
+     "rate of blood damage (mL of whole blood per hour whose haemoglobin is released)",
+     BeatSummary::cumulative, "haemolysis_index", 1.0 / kSecondsPerHour,
+     "haemolysis index (blood fully lysed since the start of the run)", "mL"},
+    {"pump_pressure_head_mmHg", "mmHg", Signal::none,
+     "pressure the pump generates, inlet to outlet", BeatSummary::none, "", 1, "", ""},
+    {"inlet_obstruction", "1", Signal::none, "inlet obstruction by the emptied ventricle, 0 to 1",
+     BeatSummary::none, "", 1, "", ""},
 };
 static_assert(kReadingCount <= physio::max_device_readings);
 static_assert(kSettingCount <= physio::max_device_settings);
@@ -214,8 +229,6 @@ constexpr Member kMembers[] = {
 class MicroAxialPump final : public physio::DeviceBlock {
  public:
   explicit MicroAxialPump(const DeviceParameters& p);
-  MicroAxialPump(const MicroAxialPump&) = delete;
-  MicroAxialPump& operator=(const MicroAxialPump&) = delete;
 
   std::string_view kind() const override { return member_.kind; }
   std::size_t state_size() const override { return kStateCount; }
@@ -280,7 +293,7 @@ class MicroAxialPump final : public physio::DeviceBlock {
   std::array<SettingSpec, kSettingCount> setting_specs_{};
 };
 
-MicroAxialPump::MicroAxialPump(const DeviceParameters& p) {
+MicroAxialPump::MicroAxialPump(const DeviceParameters& p) : DeviceBlock(parameters_fingerprint(p)) {
   const auto at = [&](std::string_view key) { return p.find(key)->second; };
   member_ = kMembers[static_cast<std::size_t>(std::lround(at("family.member"))) - 1];
   constexpr std::string_view level_keys[] = {"levels.p1", "levels.p2", "levels.p3",
@@ -339,15 +352,18 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) {
                 ") or a performance level " + levels_text();
   const double max_speed =
       std::max(boost_rpm_, levels_rpm_[static_cast<std::size_t>(highest_level_)]);
-  setting_specs_[kSetSpeed] = {"speed_rpm", "rpm", 0.0, max_speed, speed_help_};
+  setting_specs_[kSetSpeed] = {"speed_rpm", "rpm",       0.0,
+                               max_speed,   speed_help_, CommandKind::speed_rpm};
   setting_specs_[kSetPosition] = {
       "position", "1", 0, 2,
       "pump position: correct (0: inlet in the LV, outlet in the aortic root), ventricle (1: "
       "too deep, whole pump in the LV), aorta (2: too shallow, whole pump in the aorta)"};
-  setting_specs_[kSetPurgeFlow] = {"purge_flow_mL_h", "mL/h", 0, 50,
-                                   "purge flow set on the cassette (mL/h)"};
-  setting_specs_[kSetDextrose] = {"dextrose_pct", "%", 5, 40,
-                                  "dextrose in the purge fluid, 5-40 % (also D5..D40)"};
+  setting_specs_[kSetPurgeFlow] = {
+      "purge_flow_mL_h",           "mL/h", 0, 50, "purge flow set on the cassette (mL/h)",
+      CommandKind::purge_flow_mL_h};
+  setting_specs_[kSetDextrose] = {
+      "dextrose_pct",           "%", 5, 40, "dextrose in the purge fluid, 5-40 % (also D5..D40)",
+      CommandKind::dextrose_pct};
   setting_specs_[kSetPurgeOcclusion] = {"purge_occlusion", "1", 0, 1,
                                         "occlusion of the purge line, 0 (open) to 1 (blocked)"};
   setting_specs_[kSetMotorFailure] = {"motor_failure", "1", 0, 1,

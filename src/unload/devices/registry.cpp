@@ -3,6 +3,7 @@
 #include <string>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/devices/balloon_pump.hpp"
 #include "unload/devices/micro_axial_pump.hpp"
 #include "unload/devices/va_ecmo.hpp"
@@ -10,19 +11,47 @@
 namespace unload::devices {
 
 namespace {
+constexpr SettingWord kPumpWords[] = {
+    {"level", "speed_rpm", "performance level P0..P8 (P9 on the CP and 5.5), BOOST, or rpm"},
+    {"rpm", "speed_rpm", "rotor speed in rpm"},
+};
+constexpr SettingWord kBalloonWords[] = {
+    {"ratio", "ratio", "assist ratio 1:1, 1:2 or 1:3"},
+};
+constexpr SettingWord kEcmoWords[] = {
+    {"rpm", "speed_rpm", "pump speed in rpm (speed mode)"},
+    {"flow", "target_flow_L_min", "target flow in L/min (flow mode: the console adjusts speed)"},
+};
+constexpr std::string_view kOnePump =
+    "two micro-axial pumps cannot both lie across the aortic valve";
+
 constexpr DeviceType kTypes[] = {
-    {"impella-2.5", "micro-axial pump", "impella-2.5.toml", &micro_axial_pump_parameter_specs,
-     &make_micro_axial_pump},
-    {"impella-cp", "micro-axial pump", "impella-cp.toml", &micro_axial_pump_parameter_specs,
-     &make_micro_axial_pump},
-    {"impella-5.5", "micro-axial pump", "impella-5.5.toml", &micro_axial_pump_parameter_specs,
-     &make_micro_axial_pump},
-    {"iabp", "balloon pump", "iabp.toml", &balloon_pump_parameter_specs, &make_balloon_pump},
-    {"va-ecmo", "va-ecmo", "va-ecmo.toml", &va_ecmo_parameter_specs, &make_va_ecmo},
+    {"impella-2.5", "micro-axial pump",
+     "percutaneous micro-axial LV pump, 2.5 L/min class (12 Fr, femoral)", "impella-2.5.toml",
+     &micro_axial_pump_parameter_specs, &make_micro_axial_pump, kPumpWords, kOnePump},
+    {"impella-cp", "micro-axial pump",
+     "percutaneous micro-axial LV pump, 3.5-4 L/min class (14 Fr, femoral)", "impella-cp.toml",
+     &micro_axial_pump_parameter_specs, &make_micro_axial_pump, kPumpWords, kOnePump},
+    {"impella-5.5", "micro-axial pump",
+     "surgically placed micro-axial LV pump, 5.5 L/min class (axillary)", "impella-5.5.toml",
+     &micro_axial_pump_parameter_specs, &make_micro_axial_pump, kPumpWords, kOnePump},
+    {"iabp", "balloon pump", "intra-aortic balloon pump in the descending aorta", "iabp.toml",
+     &balloon_pump_parameter_specs, &make_balloon_pump, kBalloonWords,
+     "one balloon fills the descending aorta"},
+    {"va-ecmo", "va-ecmo",
+     "veno-arterial ECMO: right atrial drainage, return into the descending aorta", "va-ecmo.toml",
+     &va_ecmo_parameter_specs, &make_va_ecmo, kEcmoWords,
+     "one circuit drains the right atrium and returns into the aorta"},
 };
 }  // namespace
 
 std::span<const DeviceType> device_types() { return kTypes; }
+
+std::uint64_t parameters_fingerprint(const DeviceParameters& p) {
+  Fingerprint f;
+  for (const auto& [key, value] : p) f.add(key).add(value);  // std::map: sorted by key
+  return f.value();
+}
 
 void require_parameters(std::span<const DeviceParameterSpec> specs, const DeviceParameters& p,
                         std::string_view device) {
@@ -31,6 +60,13 @@ void require_parameters(std::span<const DeviceParameterSpec> specs, const Device
       throw InputError(std::string(device) + ": missing parameter '" + std::string(spec.key) + "'");
     }
   }
+}
+
+std::string_view setting_for_word(const DeviceType& type, std::string_view word) {
+  for (const auto& w : type.words) {
+    if (w.word == word) return w.setting;
+  }
+  return word;
 }
 
 const DeviceType* find_device_type(std::string_view kind) {

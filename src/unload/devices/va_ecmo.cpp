@@ -49,6 +49,7 @@ using physio::ReadingSpec;
 using physio::SettingSpec;
 using physio::Site;
 using physio::SiteFlows;
+using unload::CommandKind;
 
 constexpr double kMlPerSToLPerMin = 0.06;
 
@@ -85,13 +86,20 @@ enum ReadingSlot : std::size_t {
   kOxygenatorDrop,
 };
 constexpr ReadingSpec kReadingSpecs[] = {
-    {"ecmo_flow_mL_s", true, BeatSummary::mean, "ecmo_flow_L_min", kMlPerSToLPerMin},
-    {"pump_speed_rpm", true, BeatSummary::mean, "ecmo_speed_rpm", 1.0},
-    {"drainage_pressure_mmHg", true, BeatSummary::mean, "ecmo_drainage_pressure_mmHg", 1.0},
-    {"pre_oxygenator_pressure_mmHg", true, BeatSummary::none, "", 1.0},
-    {"return_pressure_mmHg", true, BeatSummary::none, "", 1.0},
-    {"oxygenator_pressure_drop_mmHg", true, BeatSummary::mean, "ecmo_oxygenator_pressure_drop_mmHg",
-     1.0},
+    {"ecmo_flow_mL_s", "mL/s", Signal::circuit_flow_mL_s, "circuit flow (flow probe)",
+     BeatSummary::mean, "ecmo_flow_L_min", kMlPerSToLPerMin, "ECMO flow", "L/min"},
+    {"pump_speed_rpm", "rpm", Signal::ecmo_pump_speed_rpm, "centrifugal pump speed",
+     BeatSummary::mean, "ecmo_speed_rpm", 1.0, "ECMO pump speed", "rpm"},
+    {"drainage_pressure_mmHg", "mmHg", Signal::drainage_pressure_mmHg,
+     "pressure in the drainage line before the pump", BeatSummary::mean,
+     "ecmo_drainage_pressure_mmHg", 1.0, "ECMO drainage pressure", "mmHg"},
+    {"pre_oxygenator_pressure_mmHg", "mmHg", Signal::pre_oxygenator_pressure_mmHg,
+     "pressure after the pump, before the oxygenator", BeatSummary::none, "", 1.0, "", ""},
+    {"return_pressure_mmHg", "mmHg", Signal::return_pressure_mmHg,
+     "pressure in the return line after the oxygenator", BeatSummary::none, "", 1.0, "", ""},
+    {"oxygenator_pressure_drop_mmHg", "mmHg", Signal::oxygenator_pressure_drop_mmHg,
+     "pressure drop across the oxygenator", BeatSummary::mean, "ecmo_oxygenator_pressure_drop_mmHg",
+     1.0, "ECMO oxygenator pressure drop", "mmHg"},
 };
 
 // Logistic function, with the argument bounded so exp() stays finite.
@@ -100,7 +108,8 @@ double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -50.0, 50
 class VaEcmo final : public physio::DeviceBlock {
  public:
   explicit VaEcmo(const DeviceParameters& p)
-      : a_(p.at("pump.pressure_coefficient")),
+      : DeviceBlock(parameters_fingerprint(p)),
+        a_(p.at("pump.pressure_coefficient")),
         b_(p.at("pump.flow_coefficient")),
         min_speed_rpm_(p.at("pump.min_speed")),
         max_speed_rpm_(p.at("pump.max_speed")),
@@ -117,9 +126,10 @@ class VaEcmo final : public physio::DeviceBlock {
     defaults_.value[kTargetFlow] = p.at("defaults.target_flow");
     settings_ = {{
         {"speed_rpm", "rpm", 0.0, max_speed_rpm_,
-         "pump speed in speed mode; the starting speed in flow mode"},
+         "pump speed in speed mode; the starting speed in flow mode", CommandKind::speed_rpm},
         {"target_flow_L_min", "L/min", 0.0, kMaxTargetFlow_L_min,
-         "0: speed mode; more than 0: flow mode, the console adjusts speed to reach this flow"},
+         "0: speed mode; more than 0: flow mode, the console adjusts speed to reach this flow",
+         CommandKind::target_flow_L_min},
     }};
   }
 

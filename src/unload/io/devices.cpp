@@ -66,24 +66,17 @@ std::unique_ptr<physio::DeviceBlock> load_device(std::string_view kind) {
   return type.make(read(type).values);
 }
 
-namespace {
-std::string_view canonical_setting(std::string_view name) {
-  if (name == "level" || name == "rpm") return "speed_rpm";
-  if (name == "flow") return "target_flow_L_min";
-  return name;
-}
-}  // namespace
-
 std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device,
                                                std::string_view name, std::string_view text,
                                                std::string_view origin) {
-  const std::string_view canonical = canonical_setting(name);
+  const std::string_view canonical = devices::setting_for_word(type_of(device.kind()), name);
   const auto slot = physio::find_setting(device, canonical);
   if (!slot) {
     std::string known;
     for (const auto& s : device.setting_specs()) {
       known += (known.empty() ? "" : ", ") + std::string(s.name);
     }
+    for (const auto& w : type_of(device.kind()).words) known += ", " + std::string(w.word);
     throw InputError(fmt::format("{}: {} has no setting '{}' (expected one of: {})", origin,
                                  device.kind(), name, known));
   }
@@ -103,10 +96,12 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
 DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
   DeviceSetup setup;
   for (const auto& r : requests) {
+    const auto* type = devices::find_device_type(r.kind);
     for (const auto& b : setup.blocks) {
-      if (b->kind() == r.kind) {
-        throw InputError(
-            fmt::format("{}: a second {} (at most one device of each kind)", r.origin, r.kind));
+      const auto& other = type_of(b->kind());
+      if (type && other.family == type->family) {
+        throw InputError(fmt::format("{}: {} cannot be attached with {}: {}", r.origin, r.kind,
+                                     b->kind(), type->one_per_patient));
       }
     }
     std::shared_ptr<const physio::DeviceBlock> block;

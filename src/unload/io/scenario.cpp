@@ -8,9 +8,12 @@
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "unload/core/error.hpp"
+#include "unload/devices/registry.hpp"
+#include "unload/devices/setting_text.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/toml_errors.hpp"
 
@@ -21,6 +24,45 @@ namespace {
 namespace fs = std::filesystem;
 using detail::describe;
 using detail::location;
+
+constexpr ScenarioKey kKeys[] = {
+    {"scenario", "patient", "string", "",
+     "patient preset by name (see `unload list patients`) or path to a preset .toml, relative to "
+     "the scenario file"},
+    {"scenario", "duration", "number", "s", "simulated time, more than 0 and at most 604800"},
+    {"scenario", "output_rate", "number", "1/s",
+     "waveform samples per second in waveforms.csv, more than 0 and at most 10000 (default 200)"},
+    {"scenario", "description", "string", "", "free text, copied into summary.json"},
+    {"scenario", "start", "string", "",
+     "\"steady\" (default): start from the patient's periodic steady state without devices, "
+     "devices attached at t = 0 as in the cath lab; \"rest\": from a uniform-pressure rest state, "
+     "to see the transient"},
+    {"scenario", "start_state", "string", "",
+     "start from a state saved by `unload steady --save-state FILE` (path relative to the "
+     "scenario file); devices of the scenario that the state lacks are attached at t = 0"},
+    {"scenario", "start_state_fingerprint", "string", "",
+     "16 hexadecimal digits: refuse the start_state file unless it is exactly this state (written "
+     "by summary.json so that a rerun starts where the run started)"},
+    {"overrides", "*", "number or boolean", "the parameter's unit",
+     "any patient parameter by its dotted key (see data/patients/*.toml), e.g. "
+     "left_ventricle.end_systolic_elastance = 1.2; baroreflex.enabled = false"},
+    {"patient_parameters", "*", "number or boolean", "the parameter's unit",
+     "every patient parameter, as summary.json records them: the run then uses exactly these "
+     "values whatever the preset file holds now"},
+    {"numerics", "integrator", "string", "",
+     "\"production\" (Dormand-Prince, fast; default) or \"reference\" (CVODE BDF, tight "
+     "tolerances)"},
+    {"devices", "kind", "string", "", "a device kind (see `unload list devices`)"},
+    {"devices", "*", "number or string", "the setting's unit",
+     "any setting of the device by name or short word (level, rpm, flow, ratio, position, ...): "
+     "its value at t = 0"},
+    {"events", "time", "number", "s", "when, from 0 to the duration; events in time order"},
+    {"events", "device", "string", "", "which attached device the event changes"},
+    {"events", "*", "number or string", "the setting's unit",
+     "the settings to change (as in [[devices]]); a setting an operator enters on a console "
+     "(level, purge flow) goes through the device's console, a physical change (position, "
+     "purge_occlusion, motor_failure) acts at once"},
+};
 
 // Everything a scenario error needs to say where it is.
 struct Where {
@@ -37,26 +79,107 @@ Where where(const fs::path& file, const toml::node& node, std::string key) {
   return {file, node.source(), std::move(key)};
 }
 
-std::string joined(std::initializer_list<std::string_view> names) {
+std::string keys_of(std::string_view table) {
   std::string out;
-  for (auto n : names) out += fmt::format("{}{}", out.empty() ? "" : ", ", n);
+  for (const auto& k : kKeys) {
+    if (k.table == table && k.key != "*")
+      out += fmt::format("{}{}", out.empty() ? "" : ", ", k.key);
+  }
   return out;
 }
 
-toml::table parse_file(const fs::path& file) {
+bool is_key(std::string_view table, std::string_view key) {
+  return std::any_of(std::begin(kKeys), std::end(kKeys),
+                     [&](const ScenarioKey& k) { return k.table == table && k.key == key; });
+}
+
+std::string read_text_file(const fs::path& file, std::string_view what) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    throw InputError(fmt::format("{}: cannot read the scenario file: no such file", file.string()));
+    throw InputError(fmt::format("{}: cannot read the {}: no such file", file.string(), what));
   }
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   if (!in) {
     throw InputError(
-        fmt::format("{}: cannot read the scenario file: {}", file.string(), std::strerror(errno)));
+        fmt::format("{}: cannot read the {}: {}", file.string(), what, std::strerror(errno)));
+  }
+  return text.str();
+}
+
+// JSON (the "rerun" object of a summary.json) as the TOML document a scenario file would hold.
+toml::table json_to_toml(const fs::path& file, const nlohmann::json& j, const std::string& path);
+
+toml::array json_array_to_toml(const fs::path& file, const nlohmann::json& j,
+                               const std::string& path) {
+  toml::array a;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& x = j[i];
+    const std::string p = fmt::format("{}[{}]", path, i);
+    if (x.is_object()) {
+      a.push_back(json_to_toml(file, x, p));
+    } else if (x.is_boolean()) {
+      a.push_back(x.get<bool>());
+    } else if (x.is_number_integer()) {
+      a.push_back(x.get<std::int64_t>());
+    } else if (x.is_number()) {
+      a.push_back(x.get<double>());
+    } else if (x.is_string()) {
+      a.push_back(x.get<std::string>());
+    } else {
+      throw InputError(fmt::format("{}: key '{}': expected a table, number, string or boolean",
+                                   file.string(), p));
+    }
+  }
+  return a;
+}
+
+toml::table json_to_toml(const fs::path& file, const nlohmann::json& j, const std::string& path) {
+  toml::table t;
+  for (const auto& [k, x] : j.items()) {
+    const std::string p = path.empty() ? k : path + "." + k;
+    if (x.is_object()) {
+      t.insert(k, json_to_toml(file, x, p));
+    } else if (x.is_array()) {
+      t.insert(k, json_array_to_toml(file, x, p));
+    } else if (x.is_boolean()) {
+      t.insert(k, x.get<bool>());
+    } else if (x.is_number_integer()) {
+      t.insert(k, x.get<std::int64_t>());
+    } else if (x.is_number()) {
+      t.insert(k, x.get<double>());
+    } else if (x.is_string()) {
+      t.insert(k, x.get<std::string>());
+    } else {
+      throw InputError(
+          fmt::format("{}: key '{}': expected a number, string, boolean, table or "
+                      "array, got null",
+                      file.string(), p));
+    }
+  }
+  return t;
+}
+
+toml::table parse_file(const fs::path& file) {
+  const std::string text = read_text_file(file, "scenario file");
+  if (file.extension() == ".json") {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+    }
+    if (!j.is_object() || !j.contains("rerun") || !j["rerun"].is_object()) {
+      throw InputError(fmt::format(
+          "{}: key 'rerun': missing (a .json scenario is the summary.json of a run, whose "
+          "\"rerun\" object holds the run's scenario)",
+          file.string()));
+    }
+    return json_to_toml(file, j["rerun"], "");
   }
   try {
-    return toml::parse(text.str(), file.string());
+    return toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     throw InputError(
         fmt::format("{}: not valid TOML: {}", location(file, e.source()), e.description()));
@@ -78,17 +201,23 @@ std::string text(const Where& at, const toml::node& node) {
   return *node.value<std::string>();
 }
 
-// A preset's name or path: a path when it looks like one (as io::load_preset decides), and then
-// relative to the scenario file so that a scenario and its patient can travel together.
+// A path written in a scenario: relative to the scenario file, so that they travel together.
+fs::path relative_to(const fs::path& scenario_file, const std::string& path) {
+  const fs::path p(path);
+  if (p.is_absolute()) return p;
+  return (scenario_file.parent_path() / p).lexically_normal();
+}
+
+// A preset's name or path: a path when it looks like one (as io::load_preset decides).
 std::string resolve_patient(const fs::path& scenario_file, const std::string& reference) {
   const fs::path p(reference);
   const bool is_path = p.extension() == ".toml" || reference.find('/') != std::string::npos;
-  if (!is_path || p.is_absolute()) return reference;
-  return (scenario_file.parent_path() / p).lexically_normal().string();
+  if (!is_path) return reference;
+  return relative_to(scenario_file, reference).string();
 }
 
 void read_scenario_table(const fs::path& file, const toml::table& table, Scenario& s) {
-  bool has_patient = false, has_duration = false;
+  bool has_patient = false, has_duration = false, has_start = false;
   for (const auto& [k, node] : table) {
     const Where at = where(file, node, fmt::format("scenario.{}", k.str()));
     if (k == "patient") {
@@ -101,10 +230,34 @@ void read_scenario_table(const fs::path& file, const toml::table& table, Scenari
       s.output_rate_Hz = positive_number(at, node, kMaxOutputRate_Hz, "samples per second");
     } else if (k == "description") {
       s.description = text(at, node);
+    } else if (k == "start") {
+      const std::string v = text(at, node);
+      if (v == "steady") {
+        s.start = StartKind::steady;
+      } else if (v == "rest") {
+        s.start = StartKind::rest;
+      } else {
+        fail(at, fmt::format("expected \"steady\" or \"rest\", got {}", describe(node)));
+      }
+      has_start = true;
+    } else if (k == "start_state") {
+      const std::string v = text(at, node);
+      if (v.empty()) fail(at, "expected the path of a state file");
+      s.start_state = relative_to(file, v);
+    } else if (k == "start_state_fingerprint") {
+      const std::string v = text(at, node);
+      std::uint64_t f = 0;
+      bool ok = v.size() == 16;
+      for (char c : v) {
+        const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        if (d < 0) ok = false;
+        f = f * 16 + static_cast<std::uint64_t>(std::max(d, 0));
+      }
+      if (!ok) fail(at, fmt::format("expected 16 hexadecimal digits, got {}", describe(node)));
+      s.start_state_fingerprint = f;
     } else {
       fail({file, k.source(), at.key},
-           fmt::format("unknown key (expected one of: {})",
-                       joined({"patient", "duration", "output_rate", "description"})));
+           fmt::format("unknown key (expected one of: {})", keys_of("scenario")));
     }
   }
   if (!has_patient) {
@@ -115,6 +268,16 @@ void read_scenario_table(const fs::path& file, const toml::table& table, Scenari
     fail(where(file, table, "scenario.duration"),
          fmt::format("missing (expected the simulated time in seconds, at most {})",
                      kMaxScenarioDuration_s));
+  }
+  if (!s.start_state.empty()) {
+    if (has_start) {
+      fail(where(file, *table.get("start"), "scenario.start"),
+           "give either start or start_state, not both");
+    }
+    s.start = StartKind::state_file;
+  } else if (s.start_state_fingerprint) {
+    fail(where(file, *table.get("start_state_fingerprint"), "scenario.start_state_fingerprint"),
+         "only with start_state");
   }
 }
 
@@ -158,18 +321,20 @@ double override_value(const Where& at, const toml::node& node) {
   return *node.value<double>();
 }
 
-void apply_overrides(const fs::path& file, const toml::table& table, Scenario& s) {
+void apply_overrides(const fs::path& file, const toml::table& table, Scenario& s,
+                     std::string_view section, bool record) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
   collect_overrides(file, "", table, entries);
   std::vector<Override> batch;
   for (const auto& [key, node] : entries) {
     const Where at = where(file, *node, key);
     const double value = override_value(at, *node);
-    batch.push_back({key, value, location(file, node->source())});
-    s.overrides.push_back({key, value});
+    batch.push_back({key, value, fmt::format("{}: {}", location(file, node->source()), section)});
+    if (record) s.overrides.push_back({key, value});
   }
   // Together: values that only fit together (territory shares) can be changed together.
-  apply_overrides(s.patient, batch, location(file, table.source()) + ": [overrides]");
+  io::apply_overrides(s.patient, batch,
+                      fmt::format("{}: [{}]", location(file, table.source()), section));
 }
 
 void read_numerics_table(const fs::path& file, const toml::table& table, Scenario& s) {
@@ -196,18 +361,21 @@ const toml::table* table_named(const fs::path& file, const toml::table& doc,
 
 void check_tables(const fs::path& file, const toml::table& doc) {
   for (const auto& [k, node] : doc) {
-    if (k != "scenario" && k != "overrides" && k != "numerics" && k != "devices" && k != "events") {
+    if (k != "scenario" && k != "overrides" && k != "numerics" && k != "devices" && k != "events" &&
+        k != "patient_parameters") {
       fail({file, k.source(), std::string(k.str())},
-           "unknown table (expected [scenario], [overrides], [numerics], [[devices]] or "
-           "[[events]])");
+           "unknown table (expected [scenario], [overrides], [numerics], [[devices]], "
+           "[[events]] or [patient_parameters])");
     }
   }
 }
 
-// A device setting as text: strings as written, numbers in their shortest form.
+// A device setting as text: strings as written, numbers exactly (the shortest text that reads
+// back as the same double, so that a summary.json's numbers rerun exactly).
 std::string setting_text(const Where& at, const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
-  if (node.is_number()) return fmt::format("{}", *node.value<double>());
+  if (const auto* i = node.as_integer()) return fmt::format("{}", i->get());
+  if (const auto* f = node.as_floating_point()) return devices::format_number(f->get());
   fail(at, fmt::format("expected a setting as text or a number, got {}", describe(node)));
 }
 
@@ -245,24 +413,37 @@ void read_devices(const fs::path& file, const toml::array& array, Scenario& s) {
 }
 
 void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
+  double previous_time = 0;
+  std::string previous_origin;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& table = *array[i].as_table();
     const std::string prefix = fmt::format("events[{}]", i);
-    DeviceEvent e;
-    e.origin = location(file, table.source());
+    const std::string origin = location(file, table.source());
     const toml::node* time = table.get("time");
     if (!time || !time->is_number()) {
       fail(where(file, time ? *time : static_cast<const toml::node&>(table), prefix + ".time"),
            "expected a time in s within the run");
     }
-    e.time_s = *time->value<double>();
-    if (!(e.time_s >= 0 && e.time_s <= s.duration_s)) {
+    const double t = *time->value<double>();
+    if (!(t >= 0 && t <= s.duration_s)) {
       fail(where(file, *time, prefix + ".time"),
            fmt::format("expected a time between 0 and {:g} s (the duration), got {:g}",
-                       s.duration_s, e.time_s));
+                       s.duration_s, t));
     }
+    if (t < previous_time) {
+      fail(where(file, *time, prefix + ".time"),
+           fmt::format("events must be in time order: {:g} s comes after an event at {:g} s ({})",
+                       t, previous_time, previous_origin));
+    }
+    previous_time = t;
+    previous_origin = origin;
     const toml::node* device = table.get("device");
-    if (!device) fail(where(file, table, prefix + ".device"), "missing (expected a device kind)");
+    if (!device) {
+      fail(where(file, table, prefix + ".device"),
+           fmt::format("missing (expected an attached device; an event has {} and the settings "
+                       "to change)",
+                       keys_of("events")));
+    }
     const std::string kind = text(where(file, *device, prefix + ".device"), *device);
     const auto& blocks = s.devices.blocks;
     std::size_t index = blocks.size();
@@ -273,21 +454,40 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       fail(where(file, *device, prefix + ".device"),
            fmt::format("'{}' is not attached (attach it in a [[devices]] table)", kind));
     }
-    e.device = index;
+    std::size_t settings = 0;
     for (const auto& [k, node] : table) {
-      if (k == "time" || k == "device") continue;
+      if (is_key("events", k.str())) continue;
       const Where at = where(file, node, prefix + "." + std::string(k.str()));
-      e.settings.push_back(resolve_setting(*blocks[index], k.str(), setting_text(at, node),
-                                           location(file, node.source())));
+      const auto [slot, value] = resolve_setting(*blocks[index], k.str(), setting_text(at, node),
+                                                 location(file, node.source()));
+      const auto& spec = blocks[index]->setting_specs()[slot];
+      sim::Event e;
+      e.time_s = t;
+      e.kind = spec.command != CommandKind::none ? sim::EventKind::operator_setting
+                                                 : sim::EventKind::device_setting;
+      e.device = static_cast<std::uint32_t>(index);
+      e.setting = static_cast<std::uint32_t>(slot);
+      e.value = value;
+      s.events.push_back({e, location(file, node.source())});
+      ++settings;
     }
-    if (e.settings.empty()) fail(where(file, table, prefix), "expected settings to change");
-    s.events.push_back(std::move(e));
+    if (settings == 0) fail(where(file, table, prefix), "expected settings to change");
   }
-  std::stable_sort(s.events.begin(), s.events.end(),
-                   [](const DeviceEvent& a, const DeviceEvent& b) { return a.time_s < b.time_s; });
 }
 
 }  // namespace
+
+std::string_view to_string(StartKind kind) {
+  switch (kind) {
+    case StartKind::steady:
+      return "steady";
+    case StartKind::rest:
+      return "rest";
+    case StartKind::state_file:
+      return "state_file";
+  }
+  return "?";
+}
 
 Scenario load_scenario(const fs::path& file) {
   const toml::table doc = parse_file(file);
@@ -295,6 +495,9 @@ Scenario load_scenario(const fs::path& file) {
   Scenario s;
   s.file = file;
   s.name = file.stem().string();
+  if (file.extension() == ".json" && file.stem() == "summary") {
+    s.name = fs::absolute(file).lexically_normal().parent_path().filename().string();
+  }
   const toml::table* scenario = table_named(file, doc, "scenario");
   if (!scenario) {
     throw InputError(fmt::format(
@@ -304,7 +507,10 @@ Scenario load_scenario(const fs::path& file) {
   read_scenario_table(file, *scenario, s);
   load_patient(file, *scenario, s);
   if (const auto* overrides = table_named(file, doc, "overrides")) {
-    apply_overrides(file, *overrides, s);
+    apply_overrides(file, *overrides, s, "overrides", true);
+  }
+  if (const auto* all = table_named(file, doc, "patient_parameters")) {
+    apply_overrides(file, *all, s, "patient_parameters", false);
   }
   if (const auto* numerics = table_named(file, doc, "numerics")) {
     read_numerics_table(file, *numerics, s);
@@ -324,5 +530,7 @@ std::optional<sim::IntegratorKind> integrator_from_name(std::string_view name) {
   }
   return std::nullopt;
 }
+
+std::span<const ScenarioKey> scenario_keys() { return kKeys; }
 
 }  // namespace unload::io

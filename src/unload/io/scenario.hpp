@@ -1,10 +1,15 @@
-// Scenario files: which patient, how long, how often to record, and what to change in the patient.
+// Scenario files: which patient, how long, how often to record, what to change in the patient,
+// which devices, how the run starts, and what happens when.
 //
 //   [scenario]
 //   patient = "normal"        # preset name, or path to a preset .toml (relative to this file)
 //   duration = 60             # simulated seconds, > 0 and at most 7 days
 //   output_rate = 200         # waveform samples per second, > 0 and at most 10000 (default 200)
 //   description = "..."       # optional
+//   start = "steady"          # "steady" (default): from the patient's periodic steady state
+//                             # without devices; "rest": from a uniform-pressure rest state
+//   start_state = "FILE"      # or: from a state saved by `unload steady --save-state FILE`
+//                             # (relative to this file); excludes `start`
 //
 //   [overrides]               # optional: patient parameters by their dotted preset keys
 //   left_ventricle.end_systolic_elastance = 1.2
@@ -13,22 +18,28 @@
 //   [numerics]                # optional
 //   integrator = "production" # or "reference"
 //
-//   [[devices]]               # optional, one table per device attached from the start
+//   [[devices]]               # optional, one table per device attached at t = 0
 //   kind = "impella-cp"       # impella-2.5, impella-cp, impella-5.5, iabp, va-ecmo
-//   level = "P8"              # any of the device's settings by name (level, rpm, flow, ratio,
-//                             # position, ...), as text or a number
+//   level = "P8"              # any of the device's settings by name or short word (level, rpm,
+//                             # flow, ratio, position, ...), as text or a number
 //
-//   [[events]]                # optional: change device settings at a given time
+//   [[events]]                # optional: what happens when
 //   time = 30                 # s, within the run
-//   device = "impella-cp"     # an attached device
-//   level = "P2"              # settings to change
+//   device = "impella-cp"     # an attached device ...
+//   level = "P2"              # ... and the settings to change
+//
+// scenario_keys() lists every key with its meaning (`unload list`). A run's summary.json holds the
+// scenario again, resolved (every device setting, the patient's every parameter), under "rerun":
+// load_scenario() reads that too, so that a run can be made again from its summary.json.
 //
 // The file is checked where it enters: anything unknown, mistyped or out of range is an InputError
 // naming the file, the line, the key and what was expected.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +47,7 @@
 
 #include "unload/io/devices.hpp"
 #include "unload/physio/parameters.hpp"
+#include "unload/sim/events.hpp"
 #include "unload/sim/integrator.hpp"
 
 namespace unload::io {
@@ -50,17 +62,23 @@ struct ParameterOverride {
   double value = 0;  // booleans (baroreflex.enabled) as 0 or 1
 };
 
-// A change of device settings at a given time.
-struct DeviceEvent {
-  double time_s = 0;
-  std::size_t device = 0;                                // index into Scenario::devices.blocks
-  std::vector<std::pair<std::size_t, double>> settings;  // (slot, value)
-  std::string origin;                                    // "FILE:LINE", for messages
+// How a run starts.
+enum class StartKind {
+  steady,      // the patient's periodic steady state without devices, computed before the run
+  rest,        // every compartment at one uniform pressure (the transient to steady state shows)
+  state_file,  // a State saved by `unload steady --save-state`
+};
+std::string_view to_string(StartKind kind);
+
+// One timeline event as the scenario gave it: the typed event and where it was written.
+struct ScenarioEvent {
+  sim::Event event;
+  std::string origin;  // "FILE:LINE", for messages
 };
 
 struct Scenario {
   std::filesystem::path file;  // where it was read from
-  std::string name;            // the file's stem, e.g. "default"
+  std::string name;            // the file's stem, e.g. "default" (a summary.json: its run's name)
   std::string description;
   std::string patient_reference;      // as written: preset name or path
   physio::PatientParameters patient;  // the preset with the overrides applied
@@ -68,15 +86,29 @@ struct Scenario {
   double duration_s = 0;
   double output_rate_Hz = kDefaultOutputRate_Hz;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
-  DeviceSetup devices;              // attached from the start, with their starting settings
-  std::vector<DeviceEvent> events;  // in time order
+  StartKind start = StartKind::steady;
+  std::filesystem::path start_state;                     // for StartKind::state_file
+  std::optional<std::uint64_t> start_state_fingerprint;  // required fingerprint of that State
+  DeviceSetup devices;                // attached at t = 0, with their starting settings
+  std::vector<ScenarioEvent> events;  // in time order
 };
 
-// Reads and checks a scenario file, loads its patient and applies its overrides.
+// Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),
+// loads its patient and applies its overrides.
 Scenario load_scenario(const std::filesystem::path& file);
 
 // The integrator's short name as written in scenario files and on the command line.
 std::string_view integrator_name(sim::IntegratorKind kind);
 std::optional<sim::IntegratorKind> integrator_from_name(std::string_view name);
+
+// Every key a scenario file accepts, for `unload list` and error messages.
+struct ScenarioKey {
+  std::string_view table;  // "scenario", "overrides", "numerics", "devices", "events"
+  std::string_view key;    // "duration"; "*" for a family of keys (a parameter, a setting)
+  std::string_view type;   // "number", "string", "boolean", "number or string"
+  std::string_view unit;
+  std::string_view description;
+};
+std::span<const ScenarioKey> scenario_keys();
 
 }  // namespace unload::io

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 
 namespace unload::io {
@@ -71,12 +72,14 @@ class CsvFile {
 
 // --- waveforms.csv ---
 
-WaveformCsvWriter::WaveformCsvWriter(
-    const fs::path& file, std::vector<std::pair<std::string, std::size_t>> device_columns)
-    : csv_(std::make_unique<detail::CsvFile>(file)), device_columns_(std::move(device_columns)) {
+WaveformCsvWriter::WaveformCsvWriter(const fs::path& file, const sim::Model& model)
+    : csv_(std::make_unique<detail::CsvFile>(file)) {
   csv_->cell("t_s");
   for (const auto& column : physio::observable_columns()) csv_->cell(column.name);
-  for (const auto& [name, index] : device_columns_) csv_->cell(name);
+  for (const auto& column : model.device_columns()) {
+    csv_->cell(column.name);
+    device_readings_.push_back(column.reading);
+  }
   csv_->end_row();
 }
 
@@ -85,7 +88,7 @@ WaveformCsvWriter::~WaveformCsvWriter() = default;
 void WaveformCsvWriter::on_sample(const physio::Observables& sample) {
   csv_->time(sample.t_s);
   for (const auto& column : physio::observable_columns()) csv_->cell(column.get(sample));
-  for (const auto& [name, index] : device_columns_) csv_->cell(sample.device_readings[index]);
+  for (const std::size_t r : device_readings_) csv_->cell(sample.device_readings[r]);
   csv_->end_row();
 }
 
@@ -93,13 +96,13 @@ void WaveformCsvWriter::close() { csv_->close(); }
 
 // --- beats.csv ---
 
-BeatCsvWriter::BeatCsvWriter(const fs::path& file, std::vector<std::string> device_metric_keys)
+BeatCsvWriter::BeatCsvWriter(const fs::path& file, const sim::Model& model)
     : csv_(std::make_unique<detail::CsvFile>(file)),
-      device_metric_keys_(std::move(device_metric_keys)) {
+      device_metrics_(model.device_metrics().size()) {
   csv_->cell("beat");
   csv_->cell("start_s");
   for (const auto& field : sim::metric_fields()) csv_->cell(field.name);
-  for (const auto& key : device_metric_keys_) csv_->cell(key);
+  for (const auto& m : model.device_metrics()) csv_->cell(m.key);
   csv_->end_row();
 }
 
@@ -109,7 +112,7 @@ void BeatCsvWriter::on_beat(const sim::BeatMetrics& beat) {
   csv_->cell(beat.beat);
   csv_->time(beat.start_s);
   for (const auto& field : sim::metric_fields()) csv_->cell(field.get(beat));
-  for (std::size_t i = 0; i < device_metric_keys_.size(); ++i) csv_->cell(beat.device[i]);
+  for (std::size_t i = 0; i < device_metrics_; ++i) csv_->cell(beat.device[i]);
   csv_->end_row();
 }
 
@@ -125,27 +128,46 @@ void ObserverGroup::on_beat(const sim::BeatMetrics& beat) {
   for (auto* o : observers_) o->on_beat(beat);
 }
 
+void ObserverGroup::on_event(const sim::Event& event) {
+  for (auto* o : observers_) o->on_event(event);
+}
+
+void ObserverGroup::on_command(double t_s, const Command& command) {
+  for (auto* o : observers_) o->on_command(t_s, command);
+}
+
 // --- summary.json ---
 
-RunSummary summarise_run(const Scenario& scenario, const sim::Simulation& simulation,
-                         double wall_time_s, std::string unload_version) {
+RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
+                         const sim::Session& session, double wall_time_s) {
   RunSummary s;
   s.scenario = &scenario;
-  s.simulated_s = simulation.time();
-  s.beats = simulation.completed_beats();
-  const auto recent = simulation.recent_beats();
+  s.run = &run;
+  s.simulated_s = session.time();
+  s.beats = session.completed_beats();
+  const auto recent = session.recent_beats();
   const auto n = std::min<std::size_t>(recent.size(), kSummaryBeats);
   s.averaged_beats = static_cast<int>(n);
   s.metrics = sim::average(recent.subspan(recent.size() - n));
-  s.integrator_stats = simulation.integrator_stats();
-  s.device_metric_keys = simulation.device_metric_keys();
-  for (const auto& d : simulation.plant().devices()) s.devices.emplace_back(d.block->kind());
+  s.integrator_stats = session.integrator_stats();
   s.wall_time_s = wall_time_s;
-  s.unload_version = std::move(unload_version);
   return s;
 }
 
+nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& field : sim::metric_fields()) out[std::string(field.name)] = field.get(m);
+  const auto keys = model.device_metrics();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const double v = m.device[i];
+    out[keys[i].key] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  }
+  return out;
+}
+
 namespace {
+
+std::string hex16(std::uint64_t v) { return fmt::format("{:016x}", v); }
 
 nlohmann::json scenario_json(const Scenario& sc) {
   nlohmann::json overrides = nlohmann::json::object();
@@ -156,18 +178,103 @@ nlohmann::json scenario_json(const Scenario& sc) {
           {"patient", sc.patient_reference},
           {"duration_s", sc.duration_s},
           {"output_rate_Hz", sc.output_rate_Hz},
+          {"start", to_string(sc.start)},
           {"overrides", overrides}};
 }
 
-nlohmann::json metrics_json(const RunSummary& s) {
-  if (s.averaged_beats == 0) return nullptr;  // no complete beat: nothing to average
-  nlohmann::json m = nlohmann::json::object();
-  for (const auto& field : sim::metric_fields()) m[std::string(field.name)] = field.get(s.metrics);
-  for (std::size_t i = 0; i < s.device_metric_keys.size(); ++i) {
-    const double v = s.metrics.device[i];
-    m[s.device_metric_keys[i]] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+nlohmann::json start_json(const StartReport& r) {
+  nlohmann::json j = {{"kind", to_string(r.kind)}, {"description", r.text()}};
+  if (r.kind == StartKind::steady) {
+    j["beats_to_steady"] = r.beats_to_steady;
+    j["steady_state_reached"] = r.steady_state_reached;
+    j["wall_time_s"] = r.wall_time_s;
   }
-  return m;
+  if (r.kind == StartKind::state_file) {
+    j["file"] = fs::absolute(r.file).lexically_normal().string();
+    j["state_fingerprint"] = hex16(r.state_fingerprint);
+    j["same_model"] = r.exact;
+  }
+  return j;
+}
+
+// Every setting of every device by name, as numbers (what the device received at t = 0).
+nlohmann::json device_settings_json(const sim::Model& model,
+                                    const std::vector<physio::DeviceSettings>& settings,
+                                    const std::vector<sim::ConsoleBinding>& consoles) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto devices = model.devices();
+  for (std::size_t k = 0; k < devices.size(); ++k) {
+    const auto& block = *devices[k].block;
+    nlohmann::json values = nlohmann::json::object();
+    const auto specs = block.setting_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      values[std::string(specs[i].name)] = settings[k].value[i];
+    }
+    bool console = false;
+    for (const auto& c : consoles) console = console || c.device == k;
+    out.push_back({{"kind", block.kind()},
+                   {"console", console ? "operator console" : "none"},
+                   {"parameter_fingerprint", hex16(block.parameter_fingerprint())},
+                   {"settings", values}});
+  }
+  return out;
+}
+
+// The timeline as a scenario writes it: time, device, setting = value.
+nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& se : sc.events) {
+    const auto& e = se.event;
+    const auto& block = *model.devices()[e.device].block;
+    out.push_back({{"time", e.time_s},
+                   {"device", block.kind()},
+                   {std::string(block.setting_specs()[e.setting].name), e.value}});
+  }
+  return out;
+}
+
+// The scenario again, resolved, in the form load_scenario() reads (a .json file's "rerun").
+nlohmann::json rerun_json(const RunSummary& s) {
+  const Scenario& sc = *s.scenario;
+  const PreparedRun& run = *s.run;
+  const sim::Model& model = *run.model;
+  nlohmann::json scenario = {{"patient", sc.patient_reference},
+                             {"duration", sc.duration_s},
+                             {"output_rate", sc.output_rate_Hz},
+                             {"description", sc.description}};
+  // A preset given as a path is kept absolute, so that the summary can be run from anywhere.
+  const fs::path p(sc.patient_reference);
+  if (p.extension() == ".toml" || sc.patient_reference.find('/') != std::string::npos) {
+    scenario["patient"] = fs::absolute(sc.file.parent_path() / p).lexically_normal().string();
+  }
+  if (sc.start == StartKind::state_file) {
+    scenario["start_state"] = fs::absolute(sc.start_state).lexically_normal().string();
+    scenario["start_state_fingerprint"] = hex16(run.report.state_fingerprint);
+  } else {
+    scenario["start"] = to_string(sc.start);
+  }
+  nlohmann::json overrides = nlohmann::json::object();
+  for (const auto& o : sc.overrides) {
+    overrides[o.key] =
+        o.key == "baroreflex.enabled" ? nlohmann::json(o.value != 0.0) : nlohmann::json(o.value);
+  }
+  nlohmann::json parameters = nlohmann::json::object();
+  physio::PatientParameters copy = sc.patient;
+  for (const auto& spec : physio::parameter_specs()) parameters[spec.key] = spec.field(copy);
+  parameters["baroreflex.enabled"] = sc.patient.baroreflex.enabled;
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : device_settings_json(model, run.device_settings, run.bindings)) {
+    nlohmann::json table = d["settings"];
+    table["kind"] = d["kind"];
+    devices.push_back(table);
+  }
+  nlohmann::json out = {{"scenario", scenario},
+                        {"numerics", {{"integrator", integrator_name(sc.integrator)}}},
+                        {"patient_parameters", parameters}};
+  if (!overrides.empty()) out["overrides"] = overrides;
+  if (!devices.empty()) out["devices"] = devices;
+  if (!sc.events.empty()) out["events"] = events_json(model, sc);
+  return out;
 }
 
 nlohmann::json integrator_json(const RunSummary& s) {
@@ -182,20 +289,30 @@ nlohmann::json integrator_json(const RunSummary& s) {
 }  // namespace
 
 void write_summary_json(const fs::path& file, const RunSummary& s) {
+  const sim::Model& model = *s.run->model;
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const auto& d : model.devices()) kinds.push_back(d.block->kind());
   const nlohmann::json summary = {
       {"notice", kSimulationNotice},
-      {"unload_version", s.unload_version},
+      {"unload_version", unload_version()},
+      {"git_commit", git_commit()},
+      {"build_date", build_date()},
       {"patient", s.scenario->patient.name},
       {"patient_description", s.scenario->patient.description},
       {"scenario", scenario_json(*s.scenario)},
-      {"devices", s.devices},
+      {"start", start_json(s.run->report)},
+      {"devices", kinds},
+      {"device_settings", device_settings_json(model, s.run->device_settings, s.run->bindings)},
+      {"events", events_json(model, *s.scenario)},
+      {"model_fingerprint", hex16(model.fingerprint())},
       {"duration_s", s.simulated_s},
       {"beats", s.beats},
       {"averaged_beats", s.averaged_beats},
-      {"metrics", metrics_json(s)},
+      {"metrics", s.averaged_beats > 0 ? metrics_json(s.metrics, model) : nlohmann::json(nullptr)},
       {"integrator", integrator_json(s)},
       {"wall_time_s", s.wall_time_s},
       {"real_time_factor", s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0},
+      {"rerun", rerun_json(s)},
   };
   std::ofstream out(file, std::ios::binary);
   out << summary.dump(2) << '\n';

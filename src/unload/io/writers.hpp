@@ -1,10 +1,14 @@
 // Writers of a run's output directory (a stable contract: scripts read these files).
 //
-//   waveforms.csv  t_s, then every physio::observable_columns() name; one row per output sample
-//   beats.csv      beat, start_s, then every sim::metric_fields() name; one row per beat
-//   summary.json   patient, scenario, simulated duration, beats, the mean of each metric over the
-//                  last kSummaryBeats beats ("metrics", keys as in metric_fields()), integrator
-//                  name and statistics, unload version, wall time and a "notice"
+//   waveforms.csv  t_s, then every physio::observable_columns() name, then the model's
+//                  device_columns(); one row per output sample
+//   beats.csv      beat, start_s, then every sim::metric_fields() key, then the model's
+//                  device_metrics() keys; one row per beat
+//   summary.json   patient, scenario, how the run started, devices with all their settings,
+//                  events, simulated duration, beats, the mean of each metric over the last
+//                  kSummaryBeats beats ("metrics"), integrator name and statistics, unload version
+//                  and git commit, wall time, a "notice", and "rerun": the scenario resolved, which
+//                  `unload run summary.json` runs again with identical outputs
 //
 // The CSV writers stream: each row is formatted into a reused buffer and handed to a buffered
 // file, so memory does not grow with the length of a run. Numbers are written with 9 significant
@@ -15,13 +19,15 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
-#include "unload/sim/simulation.hpp"
+#include "unload/sim/session.hpp"
 
 namespace unload::io {
 
@@ -39,9 +45,7 @@ class CsvFile;
 // Writes one row of waveforms.csv per output sample.
 class WaveformCsvWriter final : public sim::SimulationObserver {
  public:
-  // device_columns: Simulation::device_columns() (name, index into Observables::device_readings).
-  explicit WaveformCsvWriter(const std::filesystem::path& file,
-                             std::vector<std::pair<std::string, std::size_t>> device_columns = {});
+  WaveformCsvWriter(const std::filesystem::path& file, const sim::Model& model);
   ~WaveformCsvWriter() override;
   void on_sample(const physio::Observables& sample) override;
   // Flushes and closes; throws std::runtime_error if anything could not be written.
@@ -49,22 +53,20 @@ class WaveformCsvWriter final : public sim::SimulationObserver {
 
  private:
   std::unique_ptr<detail::CsvFile> csv_;
-  std::vector<std::pair<std::string, std::size_t>> device_columns_;
+  std::vector<std::size_t> device_readings_;
 };
 
 // Writes one row of beats.csv per completed beat.
 class BeatCsvWriter final : public sim::SimulationObserver {
  public:
-  // device_metric_keys: Simulation::device_metric_keys().
-  explicit BeatCsvWriter(const std::filesystem::path& file,
-                         std::vector<std::string> device_metric_keys = {});
+  BeatCsvWriter(const std::filesystem::path& file, const sim::Model& model);
   ~BeatCsvWriter() override;
   void on_beat(const sim::BeatMetrics& beat) override;
   void close();
 
  private:
   std::unique_ptr<detail::CsvFile> csv_;
-  std::vector<std::string> device_metric_keys_;
+  std::size_t device_metrics_ = 0;
 };
 
 // Hands each sample and beat to several observers (a Simulation takes one).
@@ -73,6 +75,8 @@ class ObserverGroup final : public sim::SimulationObserver {
   void add(sim::SimulationObserver& observer) { observers_.push_back(&observer); }
   void on_sample(const physio::Observables& sample) override;
   void on_beat(const sim::BeatMetrics& beat) override;
+  void on_event(const sim::Event& event) override;
+  void on_command(double t_s, const Command& command) override;
 
  private:
   std::vector<sim::SimulationObserver*> observers_;
@@ -81,22 +85,25 @@ class ObserverGroup final : public sim::SimulationObserver {
 // What a finished run reports (summary.json and the command line's short summary).
 struct RunSummary {
   const Scenario* scenario = nullptr;
+  const PreparedRun* run = nullptr;
   double simulated_s = 0;
   int beats = 0;
   int averaged_beats = 0;    // how many beats `metrics` averages (fewer than 5 in a short run)
   sim::BeatMetrics metrics;  // mean of the last averaged_beats beats
-  std::vector<std::string> device_metric_keys;  // names of metrics.device[i]
-  std::vector<std::string> devices;             // kinds of the attached devices
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
-  std::string unload_version;
 };
 
 // Summary of a run that has reached its end.
-RunSummary summarise_run(const Scenario& scenario, const sim::Simulation& simulation,
-                         double wall_time_s, std::string unload_version);
+RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
+                         const sim::Session& session, double wall_time_s);
 
+// summary.json. Device metrics are keyed as the model keys them; a value a beat did not have (a
+// balloon pump beat without augmentation) is null.
 void write_summary_json(const std::filesystem::path& file, const RunSummary& summary);
+
+// One beat's metrics as JSON (the keys of beats.csv; null for a missing device value).
+nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model);
 
 // The directory a run writes into. The constructor checks the target and creates a staging
 // sibling (TARGET.tmp-XXXXXX); commit() renames it into place. Until then the target is untouched,

@@ -19,23 +19,28 @@ EfferentActivity efferent_activity(const Baroreflex& b, double filtered_pressure
   return a;
 }
 
-void EfferentHistory::reset(double sample_interval_s, double longest_delay_s,
+void EfferentHistory::reset(double anchor_s, double sample_interval_s, double longest_delay_s,
                             EfferentActivity rest) {
+  anchor_s_ = anchor_s;
   interval_s_ = sample_interval_s;
   per_interval_ = 1.0 / sample_interval_s;
-  const auto n = static_cast<std::size_t>(std::ceil(longest_delay_s / sample_interval_s)) + 4;
-  ring_.assign(n, rest);
+  std::size_t n = 1;
+  while (n < static_cast<std::size_t>(std::ceil(longest_delay_s / sample_interval_s)) + 4) n *= 2;
+  mask_ = n - 1;
+  ring_.assign(2 * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    ring_[2 * i] = rest.sympathetic;
+    ring_[2 * i + 1] = rest.vagal;
+  }
   rest_ = rest;
   newest_ = 0;
-  count_ = 0;
-  newest_t_s_ = 0;
 }
 
-void EfferentHistory::push(double t_s, EfferentActivity a) {
-  newest_ = newest_ + 1 == ring_.size() ? 0 : newest_ + 1;
-  ring_[newest_] = a;
-  newest_t_s_ = t_s;
-  count_ = std::min(count_ + 1, ring_.size());
+void EfferentHistory::push(long k, EfferentActivity a) {
+  newest_ = k;
+  const std::size_t i = 2 * (static_cast<std::size_t>(k) & mask_);
+  ring_[i] = a.sympathetic;
+  ring_[i + 1] = a.vagal;
 }
 
 }  // namespace unload::physio

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -24,43 +25,69 @@ struct EfferentActivity {
 // Efferent activity for a filtered afferent pressure Pf.
 EfferentActivity efferent_activity(const Baroreflex& b, double filtered_pressure_mmHg);
 
-// Past efferent activity sampled on a uniform grid, for the effectors' pure delays. Storage is
-// allocated once in reset(); push() and the look-ups never allocate.
+// Past efferent activity sampled on a uniform grid, anchor + k * interval (k = 1, 2, ...), for the
+// effectors' pure delays. Storage is allocated once in reset(); push() and the look-ups never
+// allocate. A look-up depends only on the time asked for and the samples around it, never on how
+// many newer samples have been pushed since, so that its result does not depend on when the
+// simulation happened to record them.
 class EfferentHistory {
  public:
-  // Clears the history and treats all past time as resting activity.
-  void reset(double sample_interval_s, double longest_delay_s, EfferentActivity rest);
-  // Records activity at time t (t must increase by sample_interval_s each call).
-  void push(double t_s, EfferentActivity a);
-  // Activity at time t (linear interpolation; before the first sample: rest; after the newest
-  // sample: the newest value).
+  // Clears the history and treats all past time as resting activity. The grid starts at anchor_s.
+  void reset(double anchor_s, double sample_interval_s, double longest_delay_s,
+             EfferentActivity rest);
+  // Time of grid sample k.
+  double sample_time(long k) const { return anchor_s_ + static_cast<double>(k) * interval_s_; }
+  // Index of the newest sample (0 when none has been pushed).
+  long newest_index() const { return newest_; }
+  // Records sample k = newest_index() + 1.
+  void push(long k, EfferentActivity a);
+  // Activity at time t (linear interpolation between grid samples; before the oldest sample kept:
+  // rest; after the newest: the newest).
   EfferentActivity at(double t_s) const;  // inline below: every right-hand side calls it
+  // Moves the grid by dt (a run that starts at t = 0 from a state reached at t = -dt).
+  void shift_time(double dt_s) { anchor_s_ += dt_s; }
+
+  // Everything that defines the history, for saving and restoring a simulation's State.
+  template <class Visitor>
+  void visit(Visitor& v) {
+    v("anchor_s", anchor_s_);
+    v("interval_s", interval_s_);
+    v("newest_index", newest_);
+    v("rest_sympathetic", rest_.sympathetic);
+    v("rest_vagal", rest_.vagal);
+    v("ring", ring_);
+    per_interval_ = interval_s_ > 0 ? 1.0 / interval_s_ : 0.0;
+    mask_ = ring_.size() / 2 - 1;
+  }
 
  private:
-  std::vector<EfferentActivity> ring_;
+  // Sample k is at ring_[2 (k mod n)] (sympathetic) and ring_[2 (k mod n) + 1] (vagal); n, the
+  // number of slots, is a power of two so that k mod n is k & mask_ (no division in the look-up).
+  std::vector<double> ring_;
+  std::size_t mask_ = 0;
+  double anchor_s_ = 0;
   double interval_s_ = 0;
   double per_interval_ = 0;  // 1 / interval_s_ (the look-up runs in every right-hand side)
-  double newest_t_s_ = 0;
-  std::size_t newest_ = 0;
-  std::size_t count_ = 0;
+  long newest_ = 0;
   EfferentActivity rest_;
 };
 
 inline EfferentActivity EfferentHistory::at(double t_s) const {
-  if (count_ == 0) return rest_;
-  if (t_s >= newest_t_s_) return ring_[newest_];
-  const double back = (newest_t_s_ - t_s) * per_interval_;  // samples back from the newest
-  const auto i = static_cast<std::size_t>(back);
-  if (i + 1 >= count_) {
-    return rest_;  // older than anything recorded: the run started at rest
+  const double x = (t_s - anchor_s_) * per_interval_;  // position on the grid
+  if (x >= static_cast<double>(newest_)) {
+    if (newest_ == 0) return rest_;
+    const std::size_t i = 2 * (static_cast<std::size_t>(newest_) & mask_);
+    return {ring_[i], ring_[i + 1]};
   }
-  const double w = back - static_cast<double>(i);
-  const std::size_t n = ring_.size();
-  const std::size_t ia = newest_ >= i ? newest_ - i : newest_ + n - i;  // newest_ - i, wrapped
-  const std::size_t ib = ia == 0 ? n - 1 : ia - 1;
-  const EfferentActivity& a = ring_[ia];
-  const EfferentActivity& b = ring_[ib];
-  return {a.sympathetic + w * (b.sympathetic - a.sympathetic), a.vagal + w * (b.vagal - a.vagal)};
+  const double floor_x = std::floor(x);
+  const long k = static_cast<long>(floor_x);
+  // Both neighbours must still be held (k >= 1: sample 0 is the rest before the first push).
+  if (k < 1 || k <= newest_ - static_cast<long>(mask_ + 1)) return rest_;
+  const double w = x - floor_x;
+  const std::size_t ia = 2 * (static_cast<std::size_t>(k) & mask_);
+  const std::size_t ib = 2 * (static_cast<std::size_t>(k + 1) & mask_);
+  return {ring_[ia] + w * (ring_[ib] - ring_[ia]),
+          ring_[ia + 1] + w * (ring_[ib + 1] - ring_[ia + 1])};
 }
 
 }  // namespace unload::physio

@@ -538,7 +538,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
     EfferentActivity a{};
     auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
       if (e.delay_s != last_delay) {
-        a = in.efferent_history->at(t - e.delay_s);
+        a = in.efferent_history.at(t - e.delay_s);
         last_delay = e.delay_s;
       }
       const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
@@ -611,58 +611,92 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
 }
 
 namespace {
-#define UNLOAD_COLUMN(name, member)                     \
-  ObservableColumn {                                    \
-    name, [](const Observables& o) { return o.member; } \
+#define UNLOAD_COLUMN(name, unit, description, member)                     \
+  ObservableColumn {                                                       \
+    name, unit, description, [](const Observables& o) { return o.member; } \
   }
-#define UNLOAD_COLUMN_K(name, member, k)                   \
-  ObservableColumn {                                       \
-    name, [](const Observables& o) { return o.member[k]; } \
+#define UNLOAD_COLUMN_K(name, unit, description, member, k)                   \
+  ObservableColumn {                                                          \
+    name, unit, description, [](const Observables& o) { return o.member[k]; } \
   }
 constexpr ObservableColumn kColumns[] = {
-    UNLOAD_COLUMN("p_left_atrium_mmHg", left_atrium_mmHg),
-    UNLOAD_COLUMN("p_left_ventricle_mmHg", left_ventricle_mmHg),
-    UNLOAD_COLUMN("p_right_atrium_mmHg", right_atrium_mmHg),
-    UNLOAD_COLUMN("p_right_ventricle_mmHg", right_ventricle_mmHg),
-    UNLOAD_COLUMN("p_aortic_root_mmHg", aortic_root_mmHg),
-    UNLOAD_COLUMN("p_descending_aorta_mmHg", descending_aorta_mmHg),
-    UNLOAD_COLUMN("p_systemic_arteries_mmHg", systemic_arteries_mmHg),
-    UNLOAD_COLUMN("p_systemic_veins_mmHg", systemic_veins_mmHg),
-    UNLOAD_COLUMN("p_vena_cava_mmHg", vena_cava_mmHg),
-    UNLOAD_COLUMN("p_pulmonary_arteries_mmHg", pulmonary_arteries_mmHg),
-    UNLOAD_COLUMN("p_pulmonary_capillaries_mmHg", pulmonary_capillaries_mmHg),
-    UNLOAD_COLUMN("p_pulmonary_veins_mmHg", pulmonary_veins_mmHg),
-    UNLOAD_COLUMN("p_pericardium_mmHg", pericardium_mmHg),
-    UNLOAD_COLUMN("dpdt_left_ventricle_mmHg_s", left_ventricle_dpdt_mmHg_s),
-    UNLOAD_COLUMN_K("p_coronary_lad_mmHg", coronary_mmHg, 0),
-    UNLOAD_COLUMN_K("p_coronary_lcx_mmHg", coronary_mmHg, 1),
-    UNLOAD_COLUMN_K("p_coronary_rca_mmHg", coronary_mmHg, 2),
-    UNLOAD_COLUMN("v_left_atrium_mL", left_atrium_mL),
-    UNLOAD_COLUMN("v_left_ventricle_mL", left_ventricle_mL),
-    UNLOAD_COLUMN("v_right_atrium_mL", right_atrium_mL),
-    UNLOAD_COLUMN("v_right_ventricle_mL", right_ventricle_mL),
-    UNLOAD_COLUMN("v_septum_mL", septum_mL),
-    UNLOAD_COLUMN("q_mitral_mL_s", mitral_mL_s),
-    UNLOAD_COLUMN("q_aortic_valve_mL_s", aortic_valve_mL_s),
-    UNLOAD_COLUMN("q_tricuspid_mL_s", tricuspid_mL_s),
-    UNLOAD_COLUMN("q_pulmonary_valve_mL_s", pulmonary_valve_mL_s),
-    UNLOAD_COLUMN("q_arch_mL_s", arch_mL_s),
-    UNLOAD_COLUMN("q_upper_body_mL_s", upper_body_mL_s),
-    UNLOAD_COLUMN("q_lower_body_mL_s", lower_body_mL_s),
-    UNLOAD_COLUMN("q_microvascular_mL_s", microvascular_mL_s),
-    UNLOAD_COLUMN("q_venous_return_mL_s", venous_return_mL_s),
-    UNLOAD_COLUMN("q_caval_mL_s", caval_mL_s),
-    UNLOAD_COLUMN("q_pulmonary_vascular_mL_s", pulmonary_vascular_mL_s),
-    UNLOAD_COLUMN("q_pulmonary_capillary_mL_s", pulmonary_capillary_mL_s),
-    UNLOAD_COLUMN("q_pulmonary_venous_mL_s", pulmonary_venous_mL_s),
-    UNLOAD_COLUMN_K("q_coronary_lad_mL_s", coronary_inflow_mL_s, 0),
-    UNLOAD_COLUMN_K("q_coronary_lcx_mL_s", coronary_inflow_mL_s, 1),
-    UNLOAD_COLUMN_K("q_coronary_rca_mL_s", coronary_inflow_mL_s, 2),
-    UNLOAD_COLUMN("e_ventricular_activation", ventricular_activation),
-    UNLOAD_COLUMN("e_atrial_activation", atrial_activation),
-    UNLOAD_COLUMN("lv_elastance_mmHg_mL", lv_elastance_mmHg_per_mL),
-    UNLOAD_COLUMN("r_microvascular_mmHg_s_mL", systemic_resistance_mmHg_s_per_mL),
-    UNLOAD_COLUMN("blood_volume_mL", blood_volume_mL),
+    UNLOAD_COLUMN("p_left_atrium_mmHg", "mmHg", "left atrial pressure", left_atrium_mmHg),
+    UNLOAD_COLUMN("p_left_ventricle_mmHg", "mmHg", "left ventricular pressure",
+                  left_ventricle_mmHg),
+    UNLOAD_COLUMN("p_right_atrium_mmHg", "mmHg", "right atrial pressure", right_atrium_mmHg),
+    UNLOAD_COLUMN("p_right_ventricle_mmHg", "mmHg", "right ventricular pressure",
+                  right_ventricle_mmHg),
+    UNLOAD_COLUMN("p_aortic_root_mmHg", "mmHg", "aortic root (ascending aorta) pressure",
+                  aortic_root_mmHg),
+    UNLOAD_COLUMN("p_descending_aorta_mmHg", "mmHg", "descending aortic pressure",
+                  descending_aorta_mmHg),
+    UNLOAD_COLUMN("p_systemic_arteries_mmHg", "mmHg", "peripheral arterial pressure",
+                  systemic_arteries_mmHg),
+    UNLOAD_COLUMN("p_systemic_veins_mmHg", "mmHg", "peripheral venous pressure",
+                  systemic_veins_mmHg),
+    UNLOAD_COLUMN("p_vena_cava_mmHg", "mmHg", "pressure in the thoracic great veins",
+                  vena_cava_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_arteries_mmHg", "mmHg", "pulmonary arterial pressure",
+                  pulmonary_arteries_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_capillaries_mmHg", "mmHg", "pulmonary capillary pressure",
+                  pulmonary_capillaries_mmHg),
+    UNLOAD_COLUMN("p_pulmonary_veins_mmHg", "mmHg", "pulmonary venous pressure",
+                  pulmonary_veins_mmHg),
+    UNLOAD_COLUMN("p_pericardium_mmHg", "mmHg", "pericardial pressure", pericardium_mmHg),
+    UNLOAD_COLUMN("dpdt_left_ventricle_mmHg_s", "mmHg/s",
+                  "rate of change of left ventricular pressure", left_ventricle_dpdt_mmHg_s),
+    UNLOAD_COLUMN_K("p_coronary_lad_mmHg", "mmHg", "intramyocardial pressure of the LAD territory",
+                    coronary_mmHg, 0),
+    UNLOAD_COLUMN_K("p_coronary_lcx_mmHg", "mmHg", "intramyocardial pressure of the LCx territory",
+                    coronary_mmHg, 1),
+    UNLOAD_COLUMN_K("p_coronary_rca_mmHg", "mmHg", "intramyocardial pressure of the RCA territory",
+                    coronary_mmHg, 2),
+    UNLOAD_COLUMN("v_left_atrium_mL", "mL", "left atrial volume", left_atrium_mL),
+    UNLOAD_COLUMN("v_left_ventricle_mL", "mL", "left ventricular volume", left_ventricle_mL),
+    UNLOAD_COLUMN("v_right_atrium_mL", "mL", "right atrial volume", right_atrium_mL),
+    UNLOAD_COLUMN("v_right_ventricle_mL", "mL", "right ventricular volume", right_ventricle_mL),
+    UNLOAD_COLUMN("v_septum_mL", "mL",
+                  "septal volume displacement (positive: towards the right ventricle)", septum_mL),
+    UNLOAD_COLUMN("q_mitral_mL_s", "mL/s", "flow through the mitral valve", mitral_mL_s),
+    UNLOAD_COLUMN("q_aortic_valve_mL_s", "mL/s", "flow through the aortic valve",
+                  aortic_valve_mL_s),
+    UNLOAD_COLUMN("q_tricuspid_mL_s", "mL/s", "flow through the tricuspid valve", tricuspid_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_valve_mL_s", "mL/s", "flow through the pulmonary valve",
+                  pulmonary_valve_mL_s),
+    UNLOAD_COLUMN("q_arch_mL_s", "mL/s", "flow through the aortic arch into the descending aorta",
+                  arch_mL_s),
+    UNLOAD_COLUMN("q_upper_body_mL_s", "mL/s", "flow from the aortic root to the upper body",
+                  upper_body_mL_s),
+    UNLOAD_COLUMN("q_lower_body_mL_s", "mL/s", "flow from the descending aorta to the lower body",
+                  lower_body_mL_s),
+    UNLOAD_COLUMN("q_microvascular_mL_s", "mL/s", "flow through the systemic microcirculation",
+                  microvascular_mL_s),
+    UNLOAD_COLUMN("q_venous_return_mL_s", "mL/s",
+                  "flow from the peripheral veins to the great veins", venous_return_mL_s),
+    UNLOAD_COLUMN("q_caval_mL_s", "mL/s", "flow from the great veins into the right atrium",
+                  caval_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_vascular_mL_s", "mL/s", "flow through the pulmonary arterioles",
+                  pulmonary_vascular_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_capillary_mL_s", "mL/s", "flow through the pulmonary capillaries",
+                  pulmonary_capillary_mL_s),
+    UNLOAD_COLUMN("q_pulmonary_venous_mL_s", "mL/s",
+                  "flow from the pulmonary veins into the left atrium", pulmonary_venous_mL_s),
+    UNLOAD_COLUMN_K("q_coronary_lad_mL_s", "mL/s", "inflow of the LAD territory",
+                    coronary_inflow_mL_s, 0),
+    UNLOAD_COLUMN_K("q_coronary_lcx_mL_s", "mL/s", "inflow of the LCx territory",
+                    coronary_inflow_mL_s, 1),
+    UNLOAD_COLUMN_K("q_coronary_rca_mL_s", "mL/s", "inflow of the RCA territory",
+                    coronary_inflow_mL_s, 2),
+    UNLOAD_COLUMN("e_ventricular_activation", "1",
+                  "ventricular activation, 0 (relaxed) to 1 (end-systole)", ventricular_activation),
+    UNLOAD_COLUMN("e_atrial_activation", "1", "atrial activation, 0 to 1", atrial_activation),
+    UNLOAD_COLUMN("lv_elastance_mmHg_mL", "mmHg/mL",
+                  "end-systolic elastance of the LV free wall in force (contractility)",
+                  lv_elastance_mmHg_per_mL),
+    UNLOAD_COLUMN("r_microvascular_mmHg_s_mL", "mmHg*s/mL",
+                  "systemic microvascular resistance in force", systemic_resistance_mmHg_s_per_mL),
+    UNLOAD_COLUMN("blood_volume_mL", "mL", "total blood volume in the circulation",
+                  blood_volume_mL),
 };
 #undef UNLOAD_COLUMN
 #undef UNLOAD_COLUMN_K

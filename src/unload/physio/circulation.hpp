@@ -92,13 +92,25 @@ struct CardiacCycle {
   double atrial_scale = 1;           // its scale
   // The three contractions that act during this beat (set by Circulation::start_beat).
   ContractionTiming ventricles, previous_atria, next_atria;
+
+  // The same beat on a clock moved by dt (every time in it + dt).
+  void shift_time(double dt_s) {
+    beat_start_s += dt_s;
+    atrial_onset_s += dt_s;
+    next_atrial_onset_s += dt_s;
+    for (ContractionTiming* c : {&ventricles, &previous_atria, &next_atria}) {
+      c->onset_s += dt_s;
+      c->rise_end_s += dt_s;
+    }
+  }
 };
 
 // What the plant reads besides its state: beat timing, the baroreflex's past, and the regional
-// contractility of each coronary territory's wall (1 = normal; ischaemia lowers it).
+// contractility of each coronary territory's wall (1 = normal; ischaemia lowers it). A value type:
+// it is part of a simulation's State, copied and saved with it.
 struct PlantInputs {
   CardiacCycle cycle;
-  const EfferentHistory* efferent_history = nullptr;  // required when the baroreflex is on
+  EfferentHistory efferent_history;  // read when the baroreflex is on
   std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
   // Settings of each attached device (same order as Circulation::devices()).
   std::vector<DeviceSettings> device_settings;
@@ -137,9 +149,13 @@ struct Observables {
   std::array<double, max_readings> device_readings{};
 };
 
-// One column of the waveform output: name (with unit) and where it is in Observables.
+// One column of the waveform output: name (with unit), unit, what it is, and where it is in
+// Observables. The one list of the circulation's waveforms: writers, `unload list` and the docs
+// read it.
 struct ObservableColumn {
   std::string_view name;
+  std::string_view unit;
+  std::string_view description;
   double (*get)(const Observables&);
 };
 std::span<const ObservableColumn> observable_columns();
@@ -165,6 +181,11 @@ class NearbyExp {
     a_ref_ = a;
     ex_ref_ = std::exp(a);
     return ex_ref_;
+  }
+  template <class Visitor>
+  void visit(Visitor& v) {
+    v("reference", a_ref_);
+    v("exp_reference", ex_ref_);
   }
 
  private:

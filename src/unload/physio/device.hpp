@@ -12,10 +12,13 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "unload/core/signals.hpp"
 
 namespace unload::physio {
 
@@ -74,6 +77,9 @@ struct SettingSpec {
   std::string_view unit;  // "rpm", "1", ...
   double min = 0, max = 0;
   std::string_view help;  // what it means, with accepted words ("P0..P8, BOOST")
+  // What a console commands through this setting; none for a physical state that only events
+  // change (the pump's position, an occluded purge line, a failed motor).
+  CommandKind command = CommandKind::none;
 };
 
 // Readings of one device at one instant, by slot (the device names its slots).
@@ -87,17 +93,31 @@ struct DeviceReadings {
 // which keeps slowly accumulating quantities out of the integrated state.
 enum class BeatSummary { none, mean, max, last, cumulative };
 
+// One reading of a device: a waveform column, and optionally a sensor of the real device and a
+// per-beat metric. Defined once here; the outputs, `unload list` and the docs read it.
 struct ReadingSpec {
   std::string_view name;  // column name with unit, e.g. "pump_flow_mL_s"
-  bool sensor = false;    // exposed by the real device to its console
+  std::string_view unit;  // e.g. "mL/s"
+  Signal signal =
+      Signal::none;  // the real device's sensor that measures it (none: simulation only)
+  std::string_view description;  // what it is, in words
   BeatSummary summary = BeatSummary::none;
-  std::string_view summary_key;  // metric key, e.g. "pump_flow_L_min" (empty: none)
-  double summary_scale = 1;      // unit conversion into the summary key's unit
+  std::string_view summary_key;    // metric key, e.g. "pump_flow_L_min" (empty: none)
+  double summary_scale = 1;        // unit conversion into the summary key's unit
+  std::string_view summary_label;  // the metric in words, e.g. "pump flow"
+  std::string_view summary_unit;   // e.g. "L/min"
 };
 
 class DeviceBlock {
  public:
+  // parameter_fingerprint: a fingerprint of the parameter values the block was built from, so
+  // that a saved simulation State can tell whether it belongs to the same device.
+  explicit DeviceBlock(std::uint64_t parameter_fingerprint)
+      : parameter_fingerprint_(parameter_fingerprint) {}
   virtual ~DeviceBlock() = default;
+  DeviceBlock(const DeviceBlock&) = delete;
+  DeviceBlock& operator=(const DeviceBlock&) = delete;
+  std::uint64_t parameter_fingerprint() const { return parameter_fingerprint_; }
 
   // Kind as the user names it ("impella-cp", "iabp", "va-ecmo").
   virtual std::string_view kind() const = 0;
@@ -129,6 +149,9 @@ class DeviceBlock {
   // the readings. Must not allocate.
   virtual void evaluate(const DeviceContext& c, std::span<const double> x, std::span<double> dxdt,
                         const DeviceSettings& s, SiteFlows& flows, DeviceReadings* out) const = 0;
+
+ private:
+  std::uint64_t parameter_fingerprint_;
 };
 
 // Index of a setting by name, or nullopt.

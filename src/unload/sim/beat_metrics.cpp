@@ -14,22 +14,13 @@ BeatAccumulator::BeatAccumulator(double body_surface_area_m2, const physio::Wall
       v0_(left_ventricle.dead_volume_mL),
       device_metrics_(std::move(device_metrics)) {}
 
-void BeatAccumulator::begin(int beat, double start_s) {
-  m_ = BeatMetrics{};
-  m_.beat = beat;
-  m_.start_s = start_s;
-  first_ = true;
-  int_aop_ = int_la_ = int_ra_ = int_pa_ = int_av_ = int_sys_out_ = 0;
-  int_cor_.fill(0.0);
-  int_left_cor_dia_ = int_left_cor_ = 0;
-  work_ = 0;
-  dpdt_max_ = 0;
-  q_av_peak_ = 0;
-  e_max_ = p_es_ = v_es_ = 0;
-  device_acc_.fill(0.0);
-  t_end_ejection_ = 0;
-  ejection_ended_ = false;
-  duration_ = 0;
+void BeatAccumulator::begin(BeatProgress& p, int beat, double start_s) const {
+  // Everything but the run integrals of cumulative readings starts again.
+  const auto run = p.device_run;
+  p = BeatProgress{};
+  p.device_run = run;
+  p.m.beat = beat;
+  p.m.start_s = start_s;
 }
 
 namespace {
@@ -46,150 +37,150 @@ double left_coronary(const physio::Observables& o) {
 }
 }  // namespace
 
-void BeatAccumulator::add(const physio::Observables& o) {
-  if (first_) {
-    first_ = false;
-    edv_ = o.left_ventricle_mL;
-    edp_ = o.left_ventricle_mmHg;
-    aop_max_ = aop_min_ = o.aortic_root_mmHg;
-    pa_max_ = pa_min_ = o.pulmonary_arteries_mmHg;
-    lv_max_ = o.left_ventricle_mmHg;
-    v_min_ = o.left_ventricle_mL;
-    p_at_v_min_ = o.left_ventricle_mmHg;
-    int_left_cor_dia_ = 0;
+void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
+  if (p.first) {
+    p.first = false;
+    p.edv = o.left_ventricle_mL;
+    p.edp = o.left_ventricle_mmHg;
+    p.aop_max = p.aop_min = o.aortic_root_mmHg;
+    p.pa_max = p.pa_min = o.pulmonary_arteries_mmHg;
+    p.lv_max = o.left_ventricle_mmHg;
+    p.v_min = o.left_ventricle_mL;
+    p.p_at_v_min = o.left_ventricle_mmHg;
+    p.int_left_cor_dia = 0;
     for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
       switch (device_metrics_[i].summary) {
         case physio::BeatSummary::mean:
-          device_acc_[i] = 0.0;
+          p.device_acc[i] = 0.0;
           break;
         case physio::BeatSummary::cumulative:
-          device_acc_[i] = device_run_[i];
+          p.device_acc[i] = p.device_run[i];
           break;
         default:
-          device_acc_[i] = o.device_readings[device_metrics_[i].reading];
+          p.device_acc[i] = o.device_readings[device_metrics_[i].reading];
       }
     }
-    remember(o, systemic_outflow(o), left_coronary(o));
+    remember(p, o, systemic_outflow(o), left_coronary(o));
     return;
   }
-  const double dt = o.t_s - t_prev_;
+  const double dt = o.t_s - p.t_prev;
   if (dt <= 0) return;
   auto trap = [dt](double a, double b) { return 0.5 * dt * (a + b); };
-  int_aop_ += trap(prev_.aortic_root_mmHg, o.aortic_root_mmHg);
-  int_la_ += trap(prev_.left_atrium_mmHg, o.left_atrium_mmHg);
-  int_ra_ += trap(prev_.right_atrium_mmHg, o.right_atrium_mmHg);
-  int_pa_ += trap(prev_.pulmonary_arteries_mmHg, o.pulmonary_arteries_mmHg);
-  int_av_ += trap(prev_.aortic_valve_mL_s, o.aortic_valve_mL_s);
+  p.int_aop += trap(p.prev_aortic_root_mmHg, o.aortic_root_mmHg);
+  p.int_la += trap(p.prev_left_atrium_mmHg, o.left_atrium_mmHg);
+  p.int_ra += trap(p.prev_right_atrium_mmHg, o.right_atrium_mmHg);
+  p.int_pa += trap(p.prev_pulmonary_arteries_mmHg, o.pulmonary_arteries_mmHg);
+  p.int_av += trap(p.prev_aortic_valve_mL_s, o.aortic_valve_mL_s);
   const double sys_out = systemic_outflow(o);
   const double left_cor = left_coronary(o);
-  int_sys_out_ += trap(prev_.systemic_outflow_mL_s, sys_out);
-  for (std::size_t k = 0; k < int_cor_.size(); ++k) {
-    int_cor_[k] += trap(prev_.coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
+  p.int_sys_out += trap(p.prev_systemic_outflow_mL_s, sys_out);
+  for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
+    p.int_cor[k] += trap(p.prev_coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
   }
-  const double left_cor_step = trap(prev_.left_coronary_mL_s, left_cor);
-  int_left_cor_ += left_cor_step;
+  const double left_cor_step = trap(p.prev_left_coronary_mL_s, left_cor);
+  p.int_left_cor += left_cor_step;
   // Pressure-volume loop area: -closed integral of P dV (positive for a normal loop).
-  work_ -= 0.5 * (prev_.left_ventricle_mmHg + o.left_ventricle_mmHg) *
-           (o.left_ventricle_mL - prev_.left_ventricle_mL);
-  dpdt_max_ = std::max(dpdt_max_, o.left_ventricle_dpdt_mmHg_s);
+  p.work -= 0.5 * (p.prev_left_ventricle_mmHg + o.left_ventricle_mmHg) *
+            (o.left_ventricle_mL - p.prev_left_ventricle_mL);
+  p.dpdt_max = std::max(p.dpdt_max, o.left_ventricle_dpdt_mmHg_s);
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
     const std::size_t r = device_metrics_[i].reading;
     switch (device_metrics_[i].summary) {
       case physio::BeatSummary::mean:
-        device_acc_[i] += trap(prev_.device[i], o.device_readings[r]);
+        p.device_acc[i] += trap(p.prev_device[i], o.device_readings[r]);
         break;
       case physio::BeatSummary::cumulative:
-        device_run_[i] += trap(prev_.device[i], o.device_readings[r]);
-        device_acc_[i] = device_run_[i];
+        p.device_run[i] += trap(p.prev_device[i], o.device_readings[r]);
+        p.device_acc[i] = p.device_run[i];
         break;
       case physio::BeatSummary::max:
-        device_acc_[i] = std::max(device_acc_[i], o.device_readings[r]);
+        p.device_acc[i] = std::max(p.device_acc[i], o.device_readings[r]);
         break;
       case physio::BeatSummary::last:
       case physio::BeatSummary::none:
-        device_acc_[i] = o.device_readings[r];
+        p.device_acc[i] = o.device_readings[r];
         break;
     }
   }
-  aop_max_ = std::max(aop_max_, o.aortic_root_mmHg);
-  aop_min_ = std::min(aop_min_, o.aortic_root_mmHg);
-  pa_max_ = std::max(pa_max_, o.pulmonary_arteries_mmHg);
-  pa_min_ = std::min(pa_min_, o.pulmonary_arteries_mmHg);
-  lv_max_ = std::max(lv_max_, o.left_ventricle_mmHg);
+  p.aop_max = std::max(p.aop_max, o.aortic_root_mmHg);
+  p.aop_min = std::min(p.aop_min, o.aortic_root_mmHg);
+  p.pa_max = std::max(p.pa_max, o.pulmonary_arteries_mmHg);
+  p.pa_min = std::min(p.pa_min, o.pulmonary_arteries_mmHg);
+  p.lv_max = std::max(p.lv_max, o.left_ventricle_mmHg);
   // End of ejection: aortic flow falls below 1% of its systolic peak.
-  q_av_peak_ = std::max(q_av_peak_, o.aortic_valve_mL_s);
-  const double threshold = 0.01 * q_av_peak_;
-  if (!ejection_ended_ && q_av_peak_ > kEjectionFlow_mL_s && prev_.aortic_valve_mL_s > threshold &&
-      o.aortic_valve_mL_s <= threshold) {
+  p.q_av_peak = std::max(p.q_av_peak, o.aortic_valve_mL_s);
+  const double threshold = 0.01 * p.q_av_peak;
+  if (!p.ejection_ended && p.q_av_peak > kEjectionFlow_mL_s &&
+      p.prev_aortic_valve_mL_s > threshold && o.aortic_valve_mL_s <= threshold) {
     const double w =
-        (prev_.aortic_valve_mL_s - threshold) / (prev_.aortic_valve_mL_s - o.aortic_valve_mL_s);
+        (p.prev_aortic_valve_mL_s - threshold) / (p.prev_aortic_valve_mL_s - o.aortic_valve_mL_s);
     // Left coronary inflow up to the end of ejection: what follows is diastolic.
-    int_left_cor_dia_ = int_left_cor_ - (1.0 - w) * left_cor_step;
-    ejection_ended_ = true;
-    t_end_ejection_ = prev_.t_s + w * dt - m_.start_s;
+    p.int_left_cor_dia = p.int_left_cor - (1.0 - w) * left_cor_step;
+    p.ejection_ended = true;
+    p.t_end_ejection = p.prev_t_s + w * dt - p.m.start_s;
   }
   // End-systole: maximal elastance P / (V - V0).
-  if (const double v = o.left_ventricle_mL - v0_; v > 1.0 && o.left_ventricle_mmHg / v > e_max_) {
-    e_max_ = o.left_ventricle_mmHg / v;
-    p_es_ = o.left_ventricle_mmHg;
-    v_es_ = o.left_ventricle_mL;
+  if (const double v = o.left_ventricle_mL - v0_; v > 1.0 && o.left_ventricle_mmHg / v > p.e_max) {
+    p.e_max = o.left_ventricle_mmHg / v;
+    p.p_es = o.left_ventricle_mmHg;
+    p.v_es = o.left_ventricle_mL;
   }
-  if (o.left_ventricle_mL < v_min_) {
-    v_min_ = o.left_ventricle_mL;
-    p_at_v_min_ = o.left_ventricle_mmHg;
-    if (!ejection_ended_) int_left_cor_dia_ = int_left_cor_;  // fallback: no ejection seen
+  if (o.left_ventricle_mL < p.v_min) {
+    p.v_min = o.left_ventricle_mL;
+    p.p_at_v_min = o.left_ventricle_mmHg;
+    if (!p.ejection_ended) p.int_left_cor_dia = p.int_left_cor;  // fallback: no ejection seen
   }
-  duration_ += dt;
-  remember(o, sys_out, left_cor);
+  p.duration += dt;
+  remember(p, o, sys_out, left_cor);
 }
 
-void BeatAccumulator::remember(const physio::Observables& o, double systemic_outflow,
-                               double left_coronary) {
-  prev_.t_s = o.t_s;
-  prev_.aortic_root_mmHg = o.aortic_root_mmHg;
-  prev_.left_atrium_mmHg = o.left_atrium_mmHg;
-  prev_.right_atrium_mmHg = o.right_atrium_mmHg;
-  prev_.pulmonary_arteries_mmHg = o.pulmonary_arteries_mmHg;
-  prev_.aortic_valve_mL_s = o.aortic_valve_mL_s;
-  prev_.systemic_outflow_mL_s = systemic_outflow;
-  prev_.left_coronary_mL_s = left_coronary;
-  prev_.left_ventricle_mmHg = o.left_ventricle_mmHg;
-  prev_.left_ventricle_mL = o.left_ventricle_mL;
-  prev_.coronary_inflow_mL_s = o.coronary_inflow_mL_s;
+void BeatAccumulator::remember(BeatProgress& p, const physio::Observables& o,
+                               double systemic_outflow, double left_coronary) const {
+  p.prev_t_s = o.t_s;
+  p.prev_aortic_root_mmHg = o.aortic_root_mmHg;
+  p.prev_left_atrium_mmHg = o.left_atrium_mmHg;
+  p.prev_right_atrium_mmHg = o.right_atrium_mmHg;
+  p.prev_pulmonary_arteries_mmHg = o.pulmonary_arteries_mmHg;
+  p.prev_aortic_valve_mL_s = o.aortic_valve_mL_s;
+  p.prev_systemic_outflow_mL_s = systemic_outflow;
+  p.prev_left_coronary_mL_s = left_coronary;
+  p.prev_left_ventricle_mmHg = o.left_ventricle_mmHg;
+  p.prev_left_ventricle_mL = o.left_ventricle_mL;
+  p.prev_coronary_inflow_mL_s = o.coronary_inflow_mL_s;
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
-    prev_.device[i] = o.device_readings[device_metrics_[i].reading];
+    p.prev_device[i] = o.device_readings[device_metrics_[i].reading];
   }
-  t_prev_ = o.t_s;
+  p.t_prev = o.t_s;
 }
 
-BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
-  add(end);
-  BeatMetrics& m = m_;
-  const double T = duration_ > 0 ? duration_ : 1.0;
-  m.duration_s = duration_;
+BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& end) const {
+  add(p, end);
+  BeatMetrics& m = p.m;
+  const double T = p.duration > 0 ? p.duration : 1.0;
+  m.duration_s = p.duration;
   m.hr_bpm = 60.0 / T;
-  m.aop_sys_mmHg = aop_max_;
-  m.aop_dia_mmHg = aop_min_;
-  m.map_mmHg = int_aop_ / T;
-  m.co_native_L_min = int_av_ / T * units::mL_per_s_to_L_per_min;
-  m.co_L_min = int_sys_out_ / T * units::mL_per_s_to_L_per_min;
+  m.aop_sys_mmHg = p.aop_max;
+  m.aop_dia_mmHg = p.aop_min;
+  m.map_mmHg = p.int_aop / T;
+  m.co_native_L_min = p.int_av / T * units::mL_per_s_to_L_per_min;
+  m.co_L_min = p.int_sys_out / T * units::mL_per_s_to_L_per_min;
   m.ci_L_min_m2 = m.co_L_min / bsa_;
-  m.sv_mL = int_av_;
-  m.lvedv_mL = edv_;
-  m.lvesv_mL = v_min_;
-  m.ef_pct = edv_ > 0 ? 100.0 * (edv_ - v_min_) / edv_ : 0.0;
-  m.lvedp_mmHg = edp_;
-  m.lvesp_mmHg = e_max_ > 0 ? p_es_ : p_at_v_min_;
-  m.lv_peak_mmHg = lv_max_;
-  m.dpdt_max_mmHg_s = dpdt_max_;
-  m.pcwp_mmHg = int_la_ / T;
-  m.rap_mmHg = int_ra_ / T;
-  m.pap_sys_mmHg = pa_max_;
-  m.pap_dia_mmHg = pa_min_;
-  m.pap_mean_mmHg = int_pa_ / T;
+  m.sv_mL = p.int_av;
+  m.lvedv_mL = p.edv;
+  m.lvesv_mL = p.v_min;
+  m.ef_pct = p.edv > 0 ? 100.0 * (p.edv - p.v_min) / p.edv : 0.0;
+  m.lvedp_mmHg = p.edp;
+  m.lvesp_mmHg = p.e_max > 0 ? p.p_es : p.p_at_v_min;
+  m.lv_peak_mmHg = p.lv_max;
+  m.dpdt_max_mmHg_s = p.dpdt_max;
+  m.pcwp_mmHg = p.int_la / T;
+  m.rap_mmHg = p.int_ra / T;
+  m.pap_sys_mmHg = p.pa_max;
+  m.pap_dia_mmHg = p.pa_min;
+  m.pap_mean_mmHg = p.int_pa / T;
   m.svr_wood = m.co_L_min > 0 ? (m.map_mmHg - m.rap_mmHg) / m.co_L_min : 0.0;
-  m.sw_mmHg_mL = work_;
-  const double v_es = e_max_ > 0 ? v_es_ : v_min_;
+  m.sw_mmHg_mL = p.work;
+  const double v_es = p.e_max > 0 ? p.v_es : p.v_min;
   // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to Ves.
   const double lambda = lv_.passive_stiffness_per_mL;
   const double vp = lv_.passive_zero_volume_mL;
@@ -197,21 +188,21 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
       lv_.passive_pressure_mmHg *
       ((std::exp(lambda * (v_es - vp)) - std::exp(lambda * (v0_ - vp))) / lambda - (v_es - v0_));
   const double pe = m.lvesp_mmHg * (v_es - v0_) / 2.0 - edpvr_area;
-  m.pva_mmHg_mL = work_ + pe;
+  m.pva_mmHg_mL = p.work + pe;
   m.cpo_W = m.map_mmHg * m.co_L_min / units::cardiac_power_divisor;
   m.coronary_flow_mL_min = 0;
-  for (std::size_t k = 0; k < int_cor_.size(); ++k) {
-    m.coronary_territory_mL_min[k] = int_cor_[k] / T * 60.0;
+  for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
+    m.coronary_territory_mL_min[k] = p.int_cor[k] / T * 60.0;
     m.coronary_flow_mL_min += m.coronary_territory_mL_min[k];
   }
-  m.coronary_diastolic_fraction =
-      int_left_cor_ != 0 ? (int_left_cor_ - int_left_cor_dia_) / int_left_cor_ : 0.0;
-  m.cpp_mmHg = aop_min_ - edp_;
+  m.coronary_left_diastolic_pct =
+      p.int_left_cor != 0 ? 100.0 * (p.int_left_cor - p.int_left_cor_dia) / p.int_left_cor : 0.0;
+  m.cpp_mmHg = p.aop_min - p.edp;
   m.blood_volume_mL = end.blood_volume_mL;
-  m.ejection_end_s = ejection_ended_ ? t_end_ejection_ : 0.0;
+  m.ejection_end_s = p.ejection_ended ? p.t_end_ejection : 0.0;
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
     const auto& dm = device_metrics_[i];
-    double v = device_acc_[i];
+    double v = p.device_acc[i];
     if (dm.summary == physio::BeatSummary::mean) v /= T;
     // A maximum that stayed at zero means the device gave nothing this beat.
     if (dm.summary == physio::BeatSummary::max && v == 0.0) v = std::nan("");
@@ -221,48 +212,87 @@ BeatMetrics BeatAccumulator::finish(const physio::Observables& end) {
 }
 
 namespace {
-#define UNLOAD_METRIC(field)                             \
-  MetricField {                                          \
-#field, [](const BeatMetrics& m) { return m.field; } \
+#define UNLOAD_METRIC(key, group, label, unit, decimals, description) \
+  MetricField {                                                       \
+#key, group, label, unit, decimals, description,                  \
+        [](BeatMetrics & m) -> double& { return m.key; }              \
   }
+#define UNLOAD_TERRITORY(key, k, label)                                                         \
+  MetricField {                                                                                 \
+    key, kCoronary, label, "mL/min", 0, "mean inflow of the " label " territory over the beat", \
+        [](BeatMetrics& m) -> double& { return m.coronary_territory_mL_min[k]; }                \
+  }
+constexpr std::string_view kHeart = "Heart and output";
+constexpr std::string_view kLeftVentricle = "Left ventricle";
+constexpr std::string_view kArterial = "Arterial pressure";
+constexpr std::string_view kRight = "Right heart and lungs";
+constexpr std::string_view kEnergetics = "Energetics";
+constexpr std::string_view kCoronary = "Coronary circulation";
+constexpr std::string_view kBlood = "Blood";
+// In the order of the output contract (beats.csv columns, summary.json, --json).
 constexpr MetricField kFields[] = {
-    UNLOAD_METRIC(hr_bpm),
-    UNLOAD_METRIC(aop_sys_mmHg),
-    UNLOAD_METRIC(aop_dia_mmHg),
-    UNLOAD_METRIC(map_mmHg),
-    UNLOAD_METRIC(co_L_min),
-    UNLOAD_METRIC(co_native_L_min),
-    UNLOAD_METRIC(ci_L_min_m2),
-    UNLOAD_METRIC(sv_mL),
-    UNLOAD_METRIC(lvedv_mL),
-    UNLOAD_METRIC(lvesv_mL),
-    UNLOAD_METRIC(ef_pct),
-    UNLOAD_METRIC(lvedp_mmHg),
-    UNLOAD_METRIC(lvesp_mmHg),
-    UNLOAD_METRIC(dpdt_max_mmHg_s),
-    UNLOAD_METRIC(pcwp_mmHg),
-    UNLOAD_METRIC(rap_mmHg),
-    UNLOAD_METRIC(pap_sys_mmHg),
-    UNLOAD_METRIC(pap_dia_mmHg),
-    UNLOAD_METRIC(pap_mean_mmHg),
-    UNLOAD_METRIC(svr_wood),
-    UNLOAD_METRIC(sw_mmHg_mL),
-    UNLOAD_METRIC(pva_mmHg_mL),
-    UNLOAD_METRIC(cpo_W),
-    UNLOAD_METRIC(coronary_flow_mL_min),
-    MetricField{"coronary_lad_mL_min",
-                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[0]; }},
-    MetricField{"coronary_lcx_mL_min",
-                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[1]; }},
-    MetricField{"coronary_rca_mL_min",
-                [](const BeatMetrics& m) { return m.coronary_territory_mL_min[2]; }},
-    UNLOAD_METRIC(cpp_mmHg),
-    UNLOAD_METRIC(blood_volume_mL),
-    UNLOAD_METRIC(lv_peak_mmHg),
-    MetricField{"coronary_left_diastolic_pct",
-                [](const BeatMetrics& m) { return 100.0 * m.coronary_diastolic_fraction; }},
+    UNLOAD_METRIC(hr_bpm, kHeart, "heart rate", "/min", 0, "60 / R-R interval"),
+    UNLOAD_METRIC(aop_sys_mmHg, kArterial, "aortic systolic", "mmHg", 1,
+                  "highest aortic root pressure of the beat"),
+    UNLOAD_METRIC(aop_dia_mmHg, kArterial, "aortic diastolic", "mmHg", 1,
+                  "lowest aortic root pressure of the beat"),
+    UNLOAD_METRIC(map_mmHg, kArterial, "mean arterial pressure (MAP)", "mmHg", 1,
+                  "time mean of aortic root pressure over the beat"),
+    UNLOAD_METRIC(co_L_min, kHeart, "cardiac output", "L/min", 2,
+                  "total systemic flow: what leaves the aorta to the body and the coronaries "
+                  "(native output plus any device flow into the aorta)"),
+    UNLOAD_METRIC(co_native_L_min, kHeart, "native output (aortic valve)", "L/min", 2,
+                  "net flow through the aortic valve"),
+    UNLOAD_METRIC(ci_L_min_m2, kHeart, "cardiac index", "L/min/m2", 2,
+                  "cardiac output / body surface area (Mosteller)"),
+    UNLOAD_METRIC(sv_mL, kHeart, "stroke volume (through the aortic valve)", "mL", 1,
+                  "net volume through the aortic valve in the beat"),
+    UNLOAD_METRIC(lvedv_mL, kLeftVentricle, "end-diastolic volume (LVEDV)", "mL", 1,
+                  "LV volume at the R wave"),
+    UNLOAD_METRIC(lvesv_mL, kLeftVentricle, "end-systolic volume (LVESV)", "mL", 1,
+                  "smallest LV volume of the beat"),
+    UNLOAD_METRIC(ef_pct, kHeart, "ejection fraction", "%", 1, "(LVEDV - LVESV) / LVEDV"),
+    UNLOAD_METRIC(lvedp_mmHg, kLeftVentricle, "end-diastolic pressure (LVEDP)", "mmHg", 1,
+                  "LV pressure at the R wave"),
+    UNLOAD_METRIC(lvesp_mmHg, kLeftVentricle, "end-systolic pressure", "mmHg", 1,
+                  "LV pressure at maximal elastance P/(V - V0)"),
+    UNLOAD_METRIC(dpdt_max_mmHg_s, kLeftVentricle, "dP/dt max", "mmHg/s", 0,
+                  "steepest rise of LV pressure"),
+    UNLOAD_METRIC(pcwp_mmHg, kRight, "wedge pressure (PCWP)", "mmHg", 1,
+                  "mean left atrial pressure over the beat"),
+    UNLOAD_METRIC(rap_mmHg, kRight, "right atrial pressure (RAP)", "mmHg", 1,
+                  "mean right atrial pressure over the beat"),
+    UNLOAD_METRIC(pap_sys_mmHg, kRight, "pulmonary artery systolic", "mmHg", 1,
+                  "highest pulmonary arterial pressure of the beat"),
+    UNLOAD_METRIC(pap_dia_mmHg, kRight, "pulmonary artery diastolic", "mmHg", 1,
+                  "lowest pulmonary arterial pressure of the beat"),
+    UNLOAD_METRIC(pap_mean_mmHg, kRight, "pulmonary artery mean", "mmHg", 1,
+                  "mean pulmonary arterial pressure over the beat"),
+    UNLOAD_METRIC(svr_wood, kArterial, "systemic vascular resistance", "Wood units", 2,
+                  "(MAP - RAP) / cardiac output"),
+    UNLOAD_METRIC(sw_mmHg_mL, kEnergetics, "stroke work", "mmHg*mL", 0,
+                  "area of the LV pressure-volume loop"),
+    UNLOAD_METRIC(pva_mmHg_mL, kEnergetics, "pressure-volume area (PVA)", "mmHg*mL", 0,
+                  "stroke work plus the potential energy between ESPVR and EDPVR (Suga 1979); "
+                  "proportional to myocardial oxygen demand"),
+    UNLOAD_METRIC(cpo_W, kEnergetics, "cardiac power output (CPO)", "W", 2,
+                  "MAP x cardiac output / 451 (Fincke et al., JACC 2004)"),
+    UNLOAD_METRIC(coronary_flow_mL_min, kCoronary, "total coronary flow", "mL/min", 0,
+                  "mean inflow of all coronary territories over the beat"),
+    UNLOAD_TERRITORY("coronary_lad_mL_min", 0, "LAD"),
+    UNLOAD_TERRITORY("coronary_lcx_mL_min", 1, "LCx"),
+    UNLOAD_TERRITORY("coronary_rca_mL_min", 2, "RCA"),
+    UNLOAD_METRIC(cpp_mmHg, kCoronary, "perfusion pressure (Ao dia - LVEDP)", "mmHg", 1,
+                  "coronary perfusion pressure: aortic diastolic minus LV end-diastolic pressure"),
+    UNLOAD_METRIC(blood_volume_mL, kBlood, "total blood volume", "mL", 0,
+                  "sum of every compartment's volume at the end of the beat"),
+    UNLOAD_METRIC(lv_peak_mmHg, kLeftVentricle, "peak systolic pressure", "mmHg", 1,
+                  "highest LV pressure of the beat"),
+    UNLOAD_METRIC(coronary_left_diastolic_pct, kCoronary, "left coronary flow in diastole", "%", 0,
+                  "share of left coronary (LAD + LCx) inflow after the end of ejection"),
 };
 #undef UNLOAD_METRIC
+#undef UNLOAD_TERRITORY
 }  // namespace
 
 std::span<const MetricField> metric_fields() { return kFields; }
@@ -271,47 +301,14 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
   BeatMetrics a{};
   if (beats.empty()) return a;
   const double n = static_cast<double>(beats.size());
-  auto acc = [&](double BeatMetrics::*f) {
+  for (const auto& f : metric_fields()) {
     double s = 0;
-    for (const auto& b : beats) s += b.*f;
-    a.*f = s / n;
-  };
-  for (auto f : {&BeatMetrics::hr_bpm,
-                 &BeatMetrics::aop_sys_mmHg,
-                 &BeatMetrics::aop_dia_mmHg,
-                 &BeatMetrics::map_mmHg,
-                 &BeatMetrics::co_L_min,
-                 &BeatMetrics::co_native_L_min,
-                 &BeatMetrics::ci_L_min_m2,
-                 &BeatMetrics::sv_mL,
-                 &BeatMetrics::lvedv_mL,
-                 &BeatMetrics::lvesv_mL,
-                 &BeatMetrics::ef_pct,
-                 &BeatMetrics::lvedp_mmHg,
-                 &BeatMetrics::lvesp_mmHg,
-                 &BeatMetrics::lv_peak_mmHg,
-                 &BeatMetrics::dpdt_max_mmHg_s,
-                 &BeatMetrics::pcwp_mmHg,
-                 &BeatMetrics::rap_mmHg,
-                 &BeatMetrics::pap_sys_mmHg,
-                 &BeatMetrics::pap_dia_mmHg,
-                 &BeatMetrics::pap_mean_mmHg,
-                 &BeatMetrics::svr_wood,
-                 &BeatMetrics::sw_mmHg_mL,
-                 &BeatMetrics::pva_mmHg_mL,
-                 &BeatMetrics::cpo_W,
-                 &BeatMetrics::coronary_flow_mL_min,
-                 &BeatMetrics::coronary_diastolic_fraction,
-                 &BeatMetrics::cpp_mmHg,
-                 &BeatMetrics::blood_volume_mL,
-                 &BeatMetrics::duration_s}) {
-    acc(f);
+    for (const auto& b : beats) s += f.get(b);
+    f.field(a) = s / n;
   }
-  for (std::size_t k = 0; k < physio::territory_count; ++k) {
-    double s = 0;
-    for (const auto& b : beats) s += b.coronary_territory_mL_min[k];
-    a.coronary_territory_mL_min[k] = s / n;
-  }
+  double duration = 0;
+  for (const auto& b : beats) duration += b.duration_s;
+  a.duration_s = duration / n;
   // Device metrics: mean over the beats that have a value.
   for (std::size_t i = 0; i < BeatMetrics::max_device_metrics; ++i) {
     double s = 0;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -37,78 +38,98 @@ struct BeatMetrics {
   double svr_wood = 0, sw_mmHg_mL = 0, pva_mmHg_mL = 0, cpo_W = 0;
   double coronary_flow_mL_min = 0;
   std::array<double, physio::territory_count> coronary_territory_mL_min{};
-  double coronary_diastolic_fraction = 0;  // left coronary inflow after the end of ejection
+  double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
   double ejection_end_s = 0;  // end of ejection after the R wave (0: no ejection seen)
-  // Per-beat summaries of device readings (keys: Simulation::device_metric_keys()); NaN when the
-  // device gave no value this beat (a balloon pump beat without augmentation).
+  // Per-beat summaries of device readings (keys: Model::device_metrics()); NaN when the device
+  // gave no value this beat (a balloon pump beat without augmentation).
   static constexpr std::size_t max_device_metrics = 16;
   std::array<double, max_device_metrics> device{};
 };
 
-// A device reading summarised per beat: its index in Observables::device_readings, how, and the
-// unit conversion into the metric's unit.
+// The one registry of beat metrics: each metric's key (the column of beats.csv, the key of
+// `steady --json` and summary.json), where it is shown in the table, its label and unit in words,
+// how many decimals a person needs, its definition, and where it lives in BeatMetrics. Writers,
+// the table, `unload list` and docs/outputs.md all read this list; nothing else names them.
+struct MetricField {
+  std::string_view name;         // key, e.g. "map_mmHg"
+  std::string_view group;        // heading in the table, e.g. "Arterial pressure"
+  std::string_view label;        // e.g. "mean arterial pressure (MAP)"
+  std::string_view unit;         // e.g. "mmHg"
+  int decimals = 1;              // shown in the table
+  std::string_view description;  // definition
+  double& (*field)(BeatMetrics&);
+  double get(const BeatMetrics& m) const { return field(const_cast<BeatMetrics&>(m)); }
+};
+std::span<const MetricField> metric_fields();
+
+// A device reading summarised per beat: its key, label and unit (from the device's ReadingSpec),
+// its index in Observables::device_readings, how it is summarised, and the unit conversion.
 struct DeviceMetric {
+  std::string key;  // unique among all metrics of a Model
+  std::string label, unit, description;
+  std::string device;  // kind of the device it comes from
   std::size_t reading = 0;
   physio::BeatSummary summary = physio::BeatSummary::mean;
   double scale = 1;
 };
 
-// Metric fields by name, in the order of the output contract (beats.csv, summary.json).
-struct MetricField {
-  std::string_view name;
-  double (*get)(const BeatMetrics&);
-};
-std::span<const MetricField> metric_fields();
-
 // Mean of each metric over a set of beats (beat/start/duration from the last one).
 BeatMetrics average(std::span<const BeatMetrics> beats);
 
-// Accumulates samples of one beat. add() allocates nothing.
+// What the samples of the current beat have added up so far, and the run integrals of cumulative
+// device readings: the accumulator's part of a simulation's State (a value type).
+struct BeatProgress {
+  BeatMetrics m{};
+  bool first = true;
+  double t_prev = 0;
+  // What the next sample's trapezoids need of the previous one (not the whole Observables: a
+  // copy of it per sample would cost more than the sums).
+  double prev_t_s = 0, prev_aortic_root_mmHg = 0, prev_left_atrium_mmHg = 0,
+         prev_right_atrium_mmHg = 0, prev_pulmonary_arteries_mmHg = 0, prev_aortic_valve_mL_s = 0,
+         prev_systemic_outflow_mL_s = 0, prev_left_coronary_mL_s = 0, prev_left_ventricle_mmHg = 0,
+         prev_left_ventricle_mL = 0;
+  std::array<double, physio::territory_count> prev_coronary_inflow_mL_s{};
+  std::array<double, BeatMetrics::max_device_metrics> prev_device{};
+  double duration = 0;
+  // Time integrals over the beat (trapezoid on the sample grid).
+  double int_aop = 0, int_la = 0, int_ra = 0, int_pa = 0, int_av = 0, int_sys_out = 0;
+  std::array<double, physio::territory_count> int_cor{};
+  double int_left_cor_dia = 0, int_left_cor = 0;
+  double work = 0;
+  double aop_max = 0, aop_min = 0, pa_max = 0, pa_min = 0, lv_max = 0, dpdt_max = 0;
+  double v_min = 0, p_at_v_min = 0;
+  double edv = 0, edp = 0;
+  std::array<double, BeatMetrics::max_device_metrics> device_acc{};
+  // Run integrals of the cumulative readings (kept across beats).
+  std::array<double, BeatMetrics::max_device_metrics> device_run{};
+  double t_end_ejection = 0;
+  double e_max = 0, p_es = 0, v_es = 0;  // point of maximal elastance
+  double q_av_peak = 0;
+  bool ejection_ended = false;
+};
+
+// Turns the samples of one beat into its metrics. Holds only constants of the model; the sums
+// live in a BeatProgress. add() allocates nothing.
 class BeatAccumulator {
  public:
   // left_ventricle: the LV free wall (its ESPVR intercept and EDPVR enter PVA).
   BeatAccumulator(double body_surface_area_m2, const physio::Wall& left_ventricle,
                   std::vector<DeviceMetric> device_metrics = {});
-  void begin(int beat, double start_s);
-  void add(const physio::Observables& o);  // samples in time order, first at the beat's start
-  BeatMetrics finish(const physio::Observables& end);  // `end` is the sample at the next R wave
+  void begin(BeatProgress& p, int beat, double start_s) const;
+  // Samples in time order, the first at the beat's start.
+  void add(BeatProgress& p, const physio::Observables& o) const;
+  // `end` is the sample at the next R wave.
+  BeatMetrics finish(BeatProgress& p, const physio::Observables& end) const;
 
  private:
   double bsa_;
   physio::Wall lv_;
   double v0_;  // ESPVR volume intercept
-  BeatMetrics m_{};
-  bool first_ = true;
-  double t_prev_ = 0;
-  // What the next sample's trapezoids need of the previous one (not the whole Observables: a
-  // copy of it per sample would cost more than the sums).
-  struct Previous {
-    double t_s = 0, aortic_root_mmHg = 0, left_atrium_mmHg = 0, right_atrium_mmHg = 0,
-           pulmonary_arteries_mmHg = 0, aortic_valve_mL_s = 0, systemic_outflow_mL_s = 0,
-           left_coronary_mL_s = 0, left_ventricle_mmHg = 0, left_ventricle_mL = 0;
-    std::array<double, physio::territory_count> coronary_inflow_mL_s{};
-    std::array<double, BeatMetrics::max_device_metrics> device{};  // by device metric
-  } prev_{};
-  void remember(const physio::Observables& o, double systemic_outflow, double left_coronary);
-  double duration_ = 0;
-  // Time integrals over the beat (trapezoid on the sample grid).
-  double int_aop_ = 0, int_la_ = 0, int_ra_ = 0, int_pa_ = 0, int_av_ = 0, int_sys_out_ = 0;
-  std::array<double, physio::territory_count> int_cor_{};
-  double int_left_cor_dia_ = 0, int_left_cor_ = 0;
-  double work_ = 0;
-  double aop_max_ = 0, aop_min_ = 0, pa_max_ = 0, pa_min_ = 0, lv_max_ = 0, dpdt_max_ = 0;
-  double v_min_ = 0, p_at_v_min_ = 0;
-  double edv_ = 0, edp_ = 0;
   std::vector<DeviceMetric> device_metrics_;
-  std::array<double, BeatMetrics::max_device_metrics> device_acc_{};
-  // Run integrals of the cumulative readings (kept across beats).
-  std::array<double, BeatMetrics::max_device_metrics> device_run_{};
-  double t_end_ejection_ = 0;
-  double e_max_ = 0, p_es_ = 0, v_es_ = 0;  // point of maximal elastance
-  double q_av_peak_ = 0;
-  bool ejection_ended_ = false;
+  void remember(BeatProgress& p, const physio::Observables& o, double systemic_outflow,
+                double left_coronary) const;
 };
 
 }  // namespace unload::sim

@@ -57,6 +57,9 @@ class Cvode final : public Integrator {
 
   void restart(double t, std::span<const double> y) override {
     std::copy(y.begin(), y.end(), N_VGetArrayPointer(y_));
+    // CVodeReInit sets CVODE's counters to zero: keep the totals.
+    base_ = stats();
+    counters_belong_to_run_ = true;
     check(CVodeReInit(mem_, t, y_), "CVodeReInit");
     t_ = t_prev_ = t;
   }
@@ -90,15 +93,21 @@ class Cvode final : public Integrator {
     return {N_VGetArrayPointer(y_), system_.size()};
   }
   IntegratorStats stats() const override {
-    IntegratorStats s;
+    IntegratorStats s = base_;
+    if (!counters_belong_to_run_) return s;
     long v = 0;
     CVodeGetNumSteps(mem_, &v);
-    s.steps = v;
+    s.steps += v;
     CVodeGetNumRhsEvals(mem_, &v);
-    s.rhs_evaluations = v;
+    s.rhs_evaluations += v;
     CVodeGetNumErrTestFails(mem_, &v);
-    s.rejected_steps = v;
+    s.rejected_steps += v;
     return s;
+  }
+  IntegratorMemory memory() const override { return {0.0, stats()}; }
+  void set_memory(const IntegratorMemory& m) override {
+    base_ = m.stats;
+    counters_belong_to_run_ = false;  // until the next restart
   }
 
  private:
@@ -116,6 +125,8 @@ class Cvode final : public Integrator {
   void* mem_ = nullptr;
   double t_ = 0, t_prev_ = 0;
   long steps_ = 0;
+  IntegratorStats base_;                 // totals up to the last restart
+  bool counters_belong_to_run_ = false;  // CVODE's counters count steps of this run
 };
 
 }  // namespace

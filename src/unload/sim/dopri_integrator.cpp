@@ -57,6 +57,10 @@ using ErrorChecker = OffsetErrorChecker;
 // (integrator_test against CVODE).
 class PiStepAdjuster {
  public:
+  // log_previous_error: where the integrator keeps the last accepted error's logarithm (it is
+  // part of the run's State, not of the stepper).
+  explicit PiStepAdjuster(double* log_previous_error = nullptr)
+      : log_previous_error_(log_previous_error) {}
   // Powers as exponentials of logarithms, the last error's logarithm kept: std::pow costs several
   // times an exp and a log, and this runs at every step.
   double decrease_step(double dt, double error, int /*error_order*/) const {
@@ -65,8 +69,8 @@ class PiStepAdjuster {
   double increase_step(double dt, double error, int stepper_order) const {
     const double log_e = std::log(std::max(error, 1e-10));
     const double p = static_cast<double>(stepper_order);
-    const double factor = 0.95 * std::exp((-0.8 * log_e + 0.3 * log_previous_error_) / p);
-    log_previous_error_ = std::max(log_e, kLogErrorFloor);
+    const double factor = 0.95 * std::exp((-0.8 * log_e + 0.3 * *log_previous_error_) / p);
+    *log_previous_error_ = std::max(log_e, kLogErrorFloor);
     return dt * std::clamp(factor, 0.2, 4.0);
   }
   bool check_step_size_limit(double /*dt*/) const { return true; }
@@ -78,7 +82,7 @@ class PiStepAdjuster {
   // between the beats of a periodic solution when a trial near the stability bound is accepted in
   // one beat and rejected in the next; docs/model.md, section 3.)
   static constexpr double kLogErrorFloor = -9.210340371976184;  // ln(1e-4)
-  mutable double log_previous_error_ = 0.0;                     // ln(1)
+  double* log_previous_error_;                                  // starts at ln(1) = 0
 };
 
 using Controlled = odeint::controlled_runge_kutta<ErrorStepper, ErrorChecker, PiStepAdjuster>;
@@ -88,7 +92,8 @@ class DormandPrince final : public Integrator {
   DormandPrince(OdeSystem& system, const IntegratorOptions& o)
       : system_(system),
         options_(o),
-        stepper_(ErrorChecker(o.absolute_tolerance, o.relative_tolerance, offsets(system))) {
+        stepper_(ErrorChecker(o.absolute_tolerance, o.relative_tolerance, offsets(system)),
+                 PiStepAdjuster(&memory_.controller)) {
     const std::size_t n = system.size();
     x_.resize(n);
     dxdt_.resize(n);
@@ -115,7 +120,7 @@ class DormandPrince final : public Integrator {
       const auto result = stepper_.try_step(sys, x_, dxdt_, t, x_new_, dxdt_new_, dt);
       if (result == odeint::success && !all_finite(x_new_)) {
         // A trial that overflowed (a wild stage state) is a rejected step, not a result.
-        ++stats_.rejected_steps;
+        ++memory_.stats.rejected_steps;
         dt_ = 0.25 * dt;
         continue;
       }
@@ -125,12 +130,12 @@ class DormandPrince final : public Integrator {
         t_ = (std::abs(t - t_stop) < 1e-12 * std::max(1.0, std::abs(t_stop))) ? t_stop : t;
         x_.swap(x_new_);
         dxdt_.swap(dxdt_new_);
-        ++stats_.steps;
+        ++memory_.stats.steps;
         // Keep the controller's proposal unless the step was shortened to meet t_stop.
         if (!clamped) dt_ = dt;
         return t_;
       }
-      ++stats_.rejected_steps;
+      ++memory_.stats.rejected_steps;
       dt_ = dt;
       if (dt_ < 1e-12) break;
     }
@@ -148,7 +153,9 @@ class DormandPrince final : public Integrator {
   double time() const override { return t_; }
   double previous_time() const override { return t_prev_; }
   std::span<const double> state() const override { return x_; }
-  IntegratorStats stats() const override { return stats_; }
+  IntegratorStats stats() const override { return memory_.stats; }
+  IntegratorMemory memory() const override { return memory_; }
+  void set_memory(const IntegratorMemory& m) override { memory_ = m; }
 
  private:
   static std::vector<double> offsets(const OdeSystem& system) {
@@ -163,7 +170,7 @@ class DormandPrince final : public Integrator {
     return true;
   }
   void count_rhs(double t, const State& x, State& dxdt) {
-    ++stats_.rhs_evaluations;
+    ++memory_.stats.rhs_evaluations;
     system_.rhs(t, x.data(), dxdt.data());
   }
   // After a successful step, x_new_/dxdt_new_ hold the previous end point (swapped).
@@ -176,7 +183,7 @@ class DormandPrince final : public Integrator {
   Controlled stepper_;
   State x_, dxdt_, x_new_, dxdt_new_, interp_;
   double t_ = 0, t_prev_ = 0, dt_ = 0;
-  IntegratorStats stats_;
+  IntegratorMemory memory_;
 };
 
 }  // namespace

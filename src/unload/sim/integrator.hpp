@@ -45,6 +45,13 @@ struct IntegratorStats {
   long rhs_evaluations = 0;
 };
 
+// What an integrator carries from one segment to the next (across restart()): part of a
+// simulation's State, so that a restored run takes exactly the steps the original took.
+struct IntegratorMemory {
+  double controller = 0;  // production: logarithm of the last accepted step's error (PI control)
+  IntegratorStats stats;  // totals since the start of the run
+};
+
 class Integrator {
  public:
   virtual ~Integrator() = default;
@@ -59,6 +66,9 @@ class Integrator {
   virtual double previous_time() const = 0;
   virtual std::span<const double> state() const = 0;
   virtual IntegratorStats stats() const = 0;
+  virtual IntegratorMemory memory() const = 0;
+  // Takes over what another run carried (before the restart() that begins its next segment).
+  virtual void set_memory(const IntegratorMemory& m) = 0;
 };
 
 std::unique_ptr<Integrator> make_integrator(IntegratorKind kind, OdeSystem& system,

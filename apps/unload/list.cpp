@@ -1,0 +1,219 @@
+// unload list: what unload knows, from the registries the code itself uses (so the list cannot
+// drift from the program): patients, devices with their settings (units, ranges, accepted words),
+// readings and metrics, the beat metrics, the waveform columns, and the scenario keys.
+#include <fmt/format.h>
+
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "commands.hpp"
+#include "unload/core/signals.hpp"
+#include "unload/devices/registry.hpp"
+#include "unload/io/devices.hpp"
+#include "unload/io/presets.hpp"
+#include "unload/io/run_setup.hpp"
+#include "unload/io/scenario.hpp"
+#include "unload/io/writers.hpp"
+#include "unload/physio/circulation.hpp"
+#include "unload/sim/beat_metrics.hpp"
+
+namespace unload::cli {
+
+namespace {
+
+using nlohmann::json;
+
+json patients_json() {
+  json out = json::array();
+  for (const auto& name : io::preset_names()) {
+    const auto p = io::load_preset(name);
+    out.push_back({{"name", name},
+                   {"description", p.description},
+                   {"file", (io::data_directory() / "patients" / (name + ".toml")).string()}});
+  }
+  return out;
+}
+
+json devices_json() {
+  json out = json::array();
+  for (const auto& type : devices::device_types()) {
+    const auto block = io::load_device(type.kind);
+    json settings = json::array();
+    for (const auto& s : block->setting_specs()) {
+      json words = json::array();
+      for (const auto& w : type.words) {
+        if (w.setting == s.name) words.push_back(w.word);
+      }
+      settings.push_back(
+          {{"name", s.name},
+           {"unit", s.unit},
+           {"min", s.min},
+           {"max", s.max},
+           {"help", s.help},
+           {"words", words},
+           {"console_command",
+            s.command == CommandKind::none ? json(nullptr) : json(command_name(s.command))}});
+    }
+    json readings = json::array();
+    for (const auto& r : block->reading_specs()) {
+      readings.push_back(
+          {{"column", fmt::format("{}.{}", type.kind, r.name)},
+           {"unit", r.unit},
+           {"description", r.description},
+           {"sensor", r.signal == Signal::none ? json(nullptr) : json(signal_name(r.signal))},
+           {"metric", r.summary_key.empty() ? json(nullptr) : json(r.summary_key)},
+           {"metric_label", r.summary_label},
+           {"metric_unit", r.summary_unit}});
+    }
+    out.push_back({{"kind", type.kind},
+                   {"family", type.family},
+                   {"description", type.description},
+                   {"console", io::has_console(type.kind)},
+                   {"one_per_patient", type.one_per_patient},
+                   {"data_file", (io::data_directory() / "devices" / type.data_file).string()},
+                   {"settings", settings},
+                   {"readings", readings}});
+  }
+  return out;
+}
+
+json metrics_json() {
+  json out = json::array();
+  for (const auto& f : sim::metric_fields()) {
+    out.push_back({{"key", f.name},
+                   {"group", f.group},
+                   {"label", f.label},
+                   {"unit", f.unit},
+                   {"description", f.description}});
+  }
+  return out;
+}
+
+json columns_json() {
+  json out = json::array({{{"name", "t_s"}, {"unit", "s"}, {"description", "time"}}});
+  for (const auto& c : physio::observable_columns()) {
+    out.push_back({{"name", c.name}, {"unit", c.unit}, {"description", c.description}});
+  }
+  return out;
+}
+
+json scenario_json() {
+  json out = json::array();
+  for (const auto& k : io::scenario_keys()) {
+    out.push_back({{"table", k.table},
+                   {"key", k.key},
+                   {"type", k.type},
+                   {"unit", k.unit},
+                   {"description", k.description}});
+  }
+  return out;
+}
+
+json everything(const std::string& what) {
+  json out = {{"notice", io::kSimulationNotice}};
+  const bool all = what == "all";
+  if (all || what == "patients") out["patients"] = patients_json();
+  if (all || what == "devices") out["devices"] = devices_json();
+  if (all || what == "metrics") out["metrics"] = metrics_json();
+  if (all || what == "columns") out["columns"] = columns_json();
+  if (all || what == "scenario") out["scenario_keys"] = scenario_json();
+  return out;
+}
+
+std::string text(const json& j, bool markdown) {
+  std::string out;
+  auto line = [&out](std::string s) { out += s + "\n"; };
+  auto heading = [&](const std::string& title) {
+    line(markdown ? "\n## " + title + "\n" : "\n" + title);
+  };
+  auto row = [&](std::initializer_list<std::string> cells) {
+    std::string r;
+    for (const auto& c : cells) r += (markdown ? "| " : "  ") + c + " ";
+    line(markdown ? r + "|" : r);
+  };
+  auto table_head = [&](std::initializer_list<std::string> cells) {
+    if (!markdown) return;
+    row(cells);
+    std::string r;
+    for (std::size_t i = 0; i < cells.size(); ++i) r += "|---";
+    line(r + "|");
+  };
+  auto str = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (markdown) {
+    line("# unload: patients, devices, metrics, columns and scenario keys");
+    line("");
+    line(
+        "Made by `unload list --markdown` from the registries the program uses; a test checks "
+        "that this file is up to date. " +
+        j["notice"].get<std::string>());
+  }
+  if (j.contains("patients")) {
+    heading("Patients (`--patient NAME`, `[scenario] patient`)");
+    table_head({"name", "description"});
+    for (const auto& p : j["patients"]) row({str(p["name"]), str(p["description"])});
+  }
+  if (j.contains("devices")) {
+    heading("Devices (`--device KIND`, `[[devices]] kind`)");
+    for (const auto& d : j["devices"]) {
+      line(markdown
+               ? fmt::format("\n### {}\n\n{} ({}). One per patient: {}.{}", str(d["kind"]),
+                             str(d["description"]), str(d["family"]), str(d["one_per_patient"]),
+                             d["console"].get<bool>() ? " Runs with its console." : "")
+               : fmt::format("\n {}: {} ({})", str(d["kind"]), str(d["description"]),
+                             str(d["family"])));
+      if (markdown) line("");
+      table_head({"setting", "unit", "range", "words", "console command", "accepts"});
+      for (const auto& s : d["settings"]) {
+        std::string words;
+        for (const auto& w : s["words"]) words += (words.empty() ? "" : ", ") + str(w);
+        row({str(s["name"]), str(s["unit"]),
+             fmt::format("{:g} to {:g}", s["min"].get<double>(), s["max"].get<double>()), words,
+             s["console_command"].is_null() ? "" : str(s["console_command"]), str(s["help"])});
+      }
+      if (markdown) line("");
+      table_head({"waveform column", "unit", "sensor", "beat metric", "what"});
+      for (const auto& r : d["readings"]) {
+        row({str(r["column"]), str(r["unit"]), r["sensor"].is_null() ? "" : str(r["sensor"]),
+             r["metric"].is_null()
+                 ? ""
+                 : fmt::format("{} ({})", str(r["metric"]), str(r["metric_unit"])),
+             str(r["description"])});
+      }
+    }
+  }
+  if (j.contains("metrics")) {
+    heading("Beat metrics (beats.csv, `steady --json`, summary.json)");
+    table_head({"key", "unit", "label", "definition"});
+    for (const auto& m : j["metrics"]) {
+      row({str(m["key"]), str(m["unit"]), str(m["label"]), str(m["description"])});
+    }
+  }
+  if (j.contains("columns")) {
+    heading("Waveform columns (waveforms.csv; device readings follow as KIND.READING)");
+    table_head({"column", "unit", "what"});
+    for (const auto& c : j["columns"]) row({str(c["name"]), str(c["unit"]), str(c["description"])});
+  }
+  if (j.contains("scenario_keys")) {
+    heading("Scenario keys");
+    table_head({"table", "key", "type", "unit", "meaning"});
+    for (const auto& k : j["scenario_keys"]) {
+      row({str(k["table"]), str(k["key"]), str(k["type"]), str(k["unit"]), str(k["description"])});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int list(const ListOptions& options) {
+  const json j = everything(options.what);
+  if (options.json) {
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{}", text(j, options.markdown));
+  }
+  return 0;
+}
+
+}  // namespace unload::cli

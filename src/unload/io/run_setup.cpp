@@ -1,0 +1,99 @@
+#include "unload/io/run_setup.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "unload/core/error.hpp"
+#include "unload/devices/registry.hpp"
+#include "unload/io/state_file.hpp"
+
+namespace unload::io {
+
+std::string StartReport::text() const {
+  switch (kind) {
+    case StartKind::steady:
+      return fmt::format(
+          "from the patient's periodic steady state without devices ({} after {} beats, computed "
+          "in {:.2f} s); devices attached at t = 0",
+          steady_state_reached ? "reached" : "NOT reached", beats_to_steady, wall_time_s);
+    case StartKind::rest:
+      return "from rest (uniform pressures): the first beats are the transient to steady state";
+    case StartKind::state_file:
+      return fmt::format("from the state saved in {} (its R wave is t = 0){}", file.string(),
+                         exact ? "" : "; devices attached or removed at t = 0");
+  }
+  return "";
+}
+
+sim::SimulationOptions simulation_options(const Scenario& scenario) {
+  sim::SimulationOptions o;
+  o.integrator = scenario.integrator;
+  return o;
+}
+
+bool has_console(std::string_view device_kind) {
+  const auto* type = devices::find_device_type(device_kind);
+  return type && type->family == "micro-axial pump";
+}
+
+void attach_consoles(PreparedRun& run) {
+  const auto devices = run.model->devices();
+  for (std::size_t k = 0; k < devices.size(); ++k) {
+    if (!has_console(devices[k].block->kind())) continue;
+    run.consoles.push_back(std::make_unique<control::OperatorConsole>());
+    run.bindings.push_back({static_cast<std::uint32_t>(k), run.consoles.back().get()});
+  }
+}
+
+PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options) {
+  PreparedRun run;
+  const sim::SimulationOptions numerics = simulation_options(scenario);
+  run.model =
+      std::make_shared<const sim::Model>(scenario.patient, scenario.devices.blocks, numerics);
+  run.device_settings = scenario.devices.settings;
+  run.report.kind = scenario.start;
+  switch (scenario.start) {
+    case StartKind::rest:
+      run.start = sim::rest_state(*run.model, run.device_settings);
+      break;
+    case StartKind::steady: {
+      const auto t0 = std::chrono::steady_clock::now();
+      const sim::Model unsupported(scenario.patient, {}, numerics);
+      sim::Session session(std::shared_ptr<const sim::Model>(&unsupported, [](const auto*) {}),
+                           sim::rest_state(unsupported));
+      const auto result = sim::run_to_steady_state(session);
+      run.start = sim::start_from(*run.model, session.save(), unsupported, run.device_settings);
+      run.report.beats_to_steady = result.beats_to_steady;
+      run.report.steady_state_reached = result.reached;
+      run.report.wall_time_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      break;
+    }
+    case StartKind::state_file: {
+      const StateFile saved = read_state_file(scenario.start_state);
+      run.report.file = scenario.start_state;
+      run.report.state_fingerprint = sim::state_fingerprint(saved.state);
+      if (scenario.start_state_fingerprint &&
+          *scenario.start_state_fingerprint != run.report.state_fingerprint) {
+        throw InputError(fmt::format(
+            "{}: start_state {} is not the state this run started from (fingerprint {:016x}, "
+            "expected {:016x})",
+            scenario.file.string(), scenario.start_state.string(), run.report.state_fingerprint,
+            *scenario.start_state_fingerprint));
+      }
+      try {
+        run.start = sim::start_from(*run.model, saved.state, *saved.model, run.device_settings);
+        run.report.exact = saved.model->fingerprint() == run.model->fingerprint();
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: start_state {}: {}", scenario.file.string(),
+                                     scenario.start_state.string(), e.what()));
+      }
+      break;
+    }
+  }
+  if (options.consoles) attach_consoles(run);
+  return run;
+}
+
+}  // namespace unload::io

@@ -1,0 +1,73 @@
+// From a Scenario to what a Session needs: the Model (shared, immutable), the State the run starts
+// from, and the consoles attached to the devices that have one. Every front end (the command line
+// now; later a live console, Python, a cohort runner) builds its runs here, so that a scenario
+// means the same thing everywhere.
+//
+// How a run starts (Scenario::start):
+//   steady      the patient's periodic steady state WITHOUT devices is computed first (from rest,
+//               to the criterion of sim::run_to_steady_state); the devices are then attached at
+//               t = 0, as in the cath lab, where support starts in a patient who was in a steady
+//               state without it;
+//   rest        a uniform-pressure rest state (the devices run from t = 0 through the transient);
+//   state_file  a State saved by `unload steady --save-state`: exactly, when the scenario's model
+//               is the saved one; otherwise (other devices) the circulation carries over and the
+//               scenario's devices are attached at t = 0.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "unload/control/operator_console.hpp"
+#include "unload/io/scenario.hpp"
+#include "unload/sim/model.hpp"
+#include "unload/sim/session.hpp"
+#include "unload/sim/state.hpp"
+
+namespace unload::io {
+
+struct StartReport {
+  StartKind kind = StartKind::steady;
+  // steady: how many beats the unsupported patient took, whether the criterion was met, and the
+  // wall time it took.
+  int beats_to_steady = 0;
+  bool steady_state_reached = true;
+  double wall_time_s = 0;
+  // state_file: which file, its State's fingerprint, and whether the scenario's model was the
+  // saved one (exact continuation) or devices were attached or removed at t = 0.
+  std::filesystem::path file;
+  std::uint64_t state_fingerprint = 0;
+  bool exact = false;
+  // One line for people: how the run started.
+  std::string text() const;
+};
+
+struct PreparedRun {
+  std::shared_ptr<const sim::Model> model;
+  sim::State start;
+  StartReport report;
+  // Consoles, one per device that has one (micro-axial pumps), and their bindings to the devices.
+  std::vector<std::unique_ptr<control::OperatorConsole>> consoles;
+  std::vector<sim::ConsoleBinding> bindings;
+  // The starting settings of each device, as the run began (for summary.json).
+  std::vector<physio::DeviceSettings> device_settings;
+};
+
+struct PrepareOptions {
+  bool consoles = true;  // false: devices run bare (no console between operator and device)
+};
+
+// The scenario's numerics as SimulationOptions.
+sim::SimulationOptions simulation_options(const Scenario& scenario);
+
+// Whether devices of this kind run with a console (micro-axial pumps do, as the real device).
+bool has_console(std::string_view device_kind);
+
+// Builds a scenario's run: model, starting state (computing a steady state if asked), consoles.
+PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options = {});
+
+// Consoles for the devices of `model` that have one (used by prepare_run and by `steady`).
+void attach_consoles(PreparedRun& run);
+
+}  // namespace unload::io

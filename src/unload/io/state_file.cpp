@@ -1,0 +1,273 @@
+#include "unload/io/state_file.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "unload/core/build_info.hpp"
+#include "unload/core/error.hpp"
+#include "unload/io/devices.hpp"
+#include "unload/io/presets.hpp"
+#include "unload/io/scenario.hpp"
+#include "unload/io/writers.hpp"
+
+namespace unload::io {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kFormat = "unload-state";
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+std::uint64_t parse_hex(const fs::path& file, const json& j, std::string_view key) {
+  if (!j.is_string() || j.get<std::string>().size() != 16) {
+    throw InputError(
+        fmt::format("{}: key '{}': expected 16 hexadecimal digits", file.string(), key));
+  }
+  std::uint64_t v = 0;
+  for (char c : j.get<std::string>()) {
+    const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) {
+      throw InputError(
+          fmt::format("{}: key '{}': expected 16 hexadecimal digits", file.string(), key));
+    }
+    v = v * 16 + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+json numbers(const std::vector<double>& v) {
+  json a = json::array();
+  for (double x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
+  return a;
+}
+
+json model_json(const sim::Model& model) {
+  const auto& p = model.patient();
+  json parameters = json::object();
+  physio::PatientParameters copy = p;
+  for (const auto& spec : physio::parameter_specs()) parameters[spec.key] = spec.field(copy);
+  parameters["baroreflex.enabled"] = p.baroreflex.enabled;
+  json devices = json::array();
+  for (const auto& d : model.devices()) {
+    devices.push_back({{"kind", d.block->kind()},
+                       {"parameter_fingerprint", hex(d.block->parameter_fingerprint())}});
+  }
+  const auto& o = model.options();
+  const auto tol = model.tolerances();
+  return {{"fingerprint", hex(model.fingerprint())},
+          {"patient_fingerprint", hex(model.patient_fingerprint())},
+          {"patient", p.name},
+          {"patient_parameters", parameters},
+          {"devices", devices},
+          {"numerics",
+           {{"integrator", integrator_name(o.integrator)},
+            {"relative_tolerance", tol.relative_tolerance},
+            {"absolute_tolerance", tol.absolute_tolerance},
+            {"max_step_s", tol.max_step_s},
+            {"sample_interval_s", o.sample_interval_s},
+            {"relaxed_sample_interval_s", o.relaxed_sample_interval_s},
+            {"history_interval_s", o.history_interval_s},
+            {"control_interval_s", o.control_interval_s}}}};
+}
+
+// What the file says, or an InputError naming the file and key.
+const json& need(const fs::path& file, const json& j, std::string_view key) {
+  if (!j.is_object() || !j.contains(key)) {
+    throw InputError(
+        fmt::format("{}: key '{}': missing (not an unload state file?)", file.string(), key));
+  }
+  return j.at(std::string(key));
+}
+
+double number(const fs::path& file, const json& j, std::string_view key) {
+  const json& v = need(file, j, key);
+  if (!v.is_number()) {
+    throw InputError(fmt::format("{}: key '{}': expected a number", file.string(), key));
+  }
+  return v.get<double>();
+}
+
+std::shared_ptr<const sim::Model> rebuild_model(const fs::path& file, const json& m) {
+  const std::string where = file.string() + ": model";
+  const json& name = need(file, m, "patient");
+  if (!name.is_string()) throw InputError(where + ": key 'patient': expected a string");
+  // The preset names the patient; every value comes from the file.
+  physio::PatientParameters patient;
+  try {
+    patient = load_preset(name.get<std::string>());
+  } catch (const InputError&) {
+    patient = load_preset("normal");  // only a template: every value is set below
+    patient.name = name.get<std::string>();
+    patient.description.clear();
+  }
+  const json& values = need(file, m, "patient_parameters");
+  std::vector<Override> batch;
+  for (const auto& spec : physio::parameter_specs()) {
+    batch.push_back({spec.key, number(file, values, spec.key), where + ".patient_parameters"});
+  }
+  const json& enabled = need(file, values, "baroreflex.enabled");
+  if (!enabled.is_boolean()) {
+    throw InputError(where + ".patient_parameters: key 'baroreflex.enabled': expected true/false");
+  }
+  batch.push_back({"baroreflex.enabled", enabled.get<bool>() ? 1.0 : 0.0, where});
+  apply_overrides(patient, batch, where + ".patient_parameters");
+
+  std::vector<DeviceRequest> requests;
+  const json& devices = need(file, m, "devices");
+  if (!devices.is_array()) throw InputError(where + ": key 'devices': expected an array");
+  for (const auto& d : devices) {
+    const json& kind = need(file, d, "kind");
+    if (!kind.is_string()) throw InputError(where + ": key 'devices.kind': expected a string");
+    requests.push_back({kind.get<std::string>(), {}, where + ".devices"});
+  }
+  DeviceSetup setup = setup_devices(requests);
+  for (std::size_t k = 0; k < setup.blocks.size(); ++k) {
+    const auto f = parse_hex(file, need(file, devices[k], "parameter_fingerprint"),
+                             "model.devices.parameter_fingerprint");
+    if (f != setup.blocks[k]->parameter_fingerprint()) {
+      throw InputError(fmt::format(
+          "{}: the parameters of {} (data/devices/) have changed since this state was saved",
+          file.string(), setup.blocks[k]->kind()));
+    }
+  }
+  const json& n = need(file, m, "numerics");
+  sim::SimulationOptions o;
+  const json& integrator = need(file, n, "integrator");
+  const auto kind =
+      integrator.is_string() ? integrator_from_name(integrator.get<std::string>()) : std::nullopt;
+  if (!kind) throw InputError(where + ".numerics: key 'integrator': expected production/reference");
+  o.integrator = *kind;
+  o.tolerances =
+      sim::IntegratorOptions{number(file, n, "relative_tolerance"),
+                             number(file, n, "absolute_tolerance"), number(file, n, "max_step_s")};
+  const sim::IntegratorOptions defaults = sim::default_options(o.integrator);
+  if (o.tolerances->relative_tolerance == defaults.relative_tolerance &&
+      o.tolerances->absolute_tolerance == defaults.absolute_tolerance &&
+      o.tolerances->max_step_s == defaults.max_step_s) {
+    o.tolerances.reset();
+  }
+  o.sample_interval_s = number(file, n, "sample_interval_s");
+  o.relaxed_sample_interval_s = number(file, n, "relaxed_sample_interval_s");
+  o.history_interval_s = number(file, n, "history_interval_s");
+  o.control_interval_s = number(file, n, "control_interval_s");
+  auto model = std::make_shared<const sim::Model>(patient, setup.blocks, o);
+  const auto expected = parse_hex(file, need(file, m, "fingerprint"), "model.fingerprint");
+  if (model->fingerprint() != expected) {
+    throw InputError(fmt::format(
+        "{}: the model rebuilt from this file differs from the one that saved it (fingerprint "
+        "{}, saved {}): was it written by another version of unload?",
+        file.string(), hex(model->fingerprint()), hex(expected)));
+  }
+  return model;
+}
+
+}  // namespace
+
+void write_state_file(const fs::path& file, const sim::State& state, const sim::Model& model,
+                      const std::string& description) {
+  json fields = json::object();
+  for (const auto& [name, values] : sim::to_record(state).fields) fields[name] = numbers(values);
+  const json doc = {{"format", kFormat},
+                    {"version", kStateFileVersion},
+                    {"notice", kSimulationNotice},
+                    {"description", description},
+                    {"unload_version", unload_version()},
+                    {"git_commit", git_commit()},
+                    {"time_s", state.t_s},
+                    {"beats", state.restart.beats_done},
+                    {"state_fingerprint", hex(sim::state_fingerprint(state))},
+                    {"model", model_json(model)},
+                    {"state", fields}};
+  const fs::path parent = fs::absolute(file).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(parent, ec)) {
+    throw InputError(fmt::format("{}: cannot write the state file: no directory {}", file.string(),
+                                 parent.string()));
+  }
+  const fs::path tmp = fs::path(file.string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << doc.dump(1) << '\n';
+    out.close();
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      fs::remove(tmp, ec);
+      throw std::runtime_error(fmt::format("cannot write {}: {}", file.string(), why));
+    }
+  }
+  fs::rename(tmp, file, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", file.string(), ec.message()));
+  }
+}
+
+StateFile read_state_file(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    throw InputError(fmt::format("{}: cannot read the state file: no such file", file.string()));
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  json doc;
+  try {
+    doc = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+  }
+  if (!doc.is_object() || doc.value("format", "") != kFormat) {
+    throw InputError(fmt::format("{}: not an unload state file (expected \"format\": \"{}\")",
+                                 file.string(), kFormat));
+  }
+  if (doc.value("version", 0) != kStateFileVersion) {
+    throw InputError(fmt::format("{}: state file version {} (this unload reads version {})",
+                                 file.string(), doc.value("version", 0), kStateFileVersion));
+  }
+  StateFile out;
+  out.description = doc.value("description", "");
+  out.model = rebuild_model(file, need(file, doc, "model"));
+  sim::StateRecord record;
+  const json& fields = need(file, doc, "state");
+  if (!fields.is_object()) throw InputError(file.string() + ": key 'state': expected an object");
+  for (const auto& [name, values] : fields.items()) {
+    std::vector<double> v;
+    if (!values.is_array()) {
+      throw InputError(
+          fmt::format("{}: key 'state.{}': expected an array of numbers", file.string(), name));
+    }
+    for (const auto& x : values) {
+      if (x.is_null()) {
+        v.push_back(std::nan(""));
+      } else if (x.is_number()) {
+        v.push_back(x.get<double>());
+      } else {
+        throw InputError(fmt::format("{}: key 'state.{}': expected numbers", file.string(), name));
+      }
+    }
+    record.fields.emplace_back(name, std::move(v));
+  }
+  try {
+    out.state = sim::from_record(record, *out.model);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", file.string(), e.what()));
+  }
+  if (const auto it = doc.find("state_fingerprint"); it != doc.end()) {
+    if (parse_hex(file, *it, "state_fingerprint") != sim::state_fingerprint(out.state)) {
+      throw InputError(
+          fmt::format("{}: the state does not match its fingerprint (edited?)", file.string()));
+    }
+  }
+  return out;
+}
+
+}  // namespace unload::io

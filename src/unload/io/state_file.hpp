@@ -1,0 +1,33 @@
+// State files: a simulation State (sim/state.hpp) as JSON, with what is needed to rebuild the Model
+// it belongs to (the patient's every parameter, the devices, the numerics), a format version, and
+// the build that wrote it. Written by `unload steady --save-state FILE`, read by a scenario's
+// `start_state = "FILE"`. Numbers are written so that they read back exactly (a restored State
+// continues bit for bit); NaN is written as null.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "unload/sim/model.hpp"
+#include "unload/sim/state.hpp"
+
+namespace unload::io {
+
+inline constexpr int kStateFileVersion = 1;
+
+struct StateFile {
+  sim::State state;
+  std::shared_ptr<const sim::Model> model;  // the Model the State belongs to, rebuilt
+  std::string description;                  // what the writer said it is
+};
+
+// Writes atomically (a temporary file renamed into place): a failure leaves no partial file.
+void write_state_file(const std::filesystem::path& file, const sim::State& state,
+                      const sim::Model& model, const std::string& description);
+
+// Reads and checks a state file; InputError naming the file and what is wrong (not a state file,
+// another format version, a device whose data changed since, a field missing).
+StateFile read_state_file(const std::filesystem::path& file);
+
+}  // namespace unload::io

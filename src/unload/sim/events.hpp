@@ -1,0 +1,41 @@
+// Typed events on a run's timeline. A scenario's [[events]] become Events when the scenario is
+// loaded (and checked there, with file, line and key); a front end (a live console, Python) applies
+// the same Events through the Session. The simulation applies an event at its time, after every
+// sample, the end of a beat and the control tick that fall on the same instant, so an event given
+// in a timeline and one applied through the Session at that time have the same effect.
+//
+// Kinds grow with the procedure (balloon inflation, rhythm, drug, fluid, fault): each is one
+// enumerator here, its fields below, and one case in Session::apply_event. Front ends do not
+// change.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace unload::sim {
+
+enum class EventKind : std::uint8_t {
+  // A physical change of a device (its position, an occluded purge line, a failed motor) or any
+  // setting of a device without a console: the device's setting changes at once.
+  device_setting,
+  // A setting an operator enters on a device's console (a performance level, a purge flow). With
+  // a console attached the console decides what the device receives (from its next control
+  // tick); without one, the device's setting changes at once.
+  operator_setting,
+};
+
+std::string_view to_string(EventKind kind);
+
+struct Event {
+  double time_s = 0;
+  EventKind kind = EventKind::device_setting;
+  // device_setting, operator_setting: which attached device, which of its settings (index into
+  // its SettingSpec list), and the value in the setting's unit.
+  std::uint32_t device = 0;
+  std::uint32_t setting = 0;
+  double value = 0;
+
+  bool operator==(const Event&) const = default;
+};
+
+}  // namespace unload::sim

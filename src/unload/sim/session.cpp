@@ -1,0 +1,555 @@
+#include "unload/sim/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "unload/core/error.hpp"
+
+namespace unload::sim {
+
+namespace {
+
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// Opens a beat at the R wave t: lays out its metric grid and takes its first sample.
+void begin_beat(const Model& model, RunState& r, double t, physio::Observables& obs,
+                std::span<double> dydt) {
+  const auto& c = r.inputs.cycle;
+  // Dense while the ventricles contract: until their activation's sine ends.
+  const double contraction = c.ventricles.rise_end_s - c.beat_start_s;
+  r.dense_metrics =
+      static_cast<long>(std::ceil(contraction / model.options().sample_interval_s - 1e-9));
+  r.next_metric = 1;
+  model.accumulator().begin(r.beat, r.beats_done, t);
+  model.plant().evaluate(t, r.y, dydt, r.inputs, r.sample_ws, &obs);
+  model.accumulator().add(r.beat, obs);
+}
+
+void prepare_settings(const Model& model, std::vector<physio::DeviceSettings>& settings) {
+  const auto devices = model.devices();
+  if (settings.empty()) settings = model.plant().default_device_settings();
+  if (settings.size() != devices.size()) {
+    throw InputError("one set of settings per attached device is needed (" +
+                     std::to_string(devices.size()) + " devices, " +
+                     std::to_string(settings.size()) + " sets)");
+  }
+  for (std::size_t k = 0; k < devices.size(); ++k) devices[k].block->derive_settings(settings[k]);
+}
+
+}  // namespace
+
+std::string_view to_string(EventKind kind) {
+  switch (kind) {
+    case EventKind::device_setting:
+      return "device_setting";
+    case EventKind::operator_setting:
+      return "operator_setting";
+  }
+  return "?";
+}
+
+// --- starting States ---
+
+State rest_state(const Model& model, std::vector<physio::DeviceSettings> settings) {
+  const auto& plant = model.plant();
+  State s;
+  s.model_fingerprint = model.fingerprint();
+  RunState& r = s.restart;
+  prepare_settings(model, settings);
+  r.inputs.device_settings = std::move(settings);
+  r.y.assign(plant.state_size(), 0.0);
+  plant.initial_state(r.y, r.inputs.device_settings);
+  r.inputs.efferent_history.reset(0.0, model.options().history_interval_s,
+                                  plant.longest_reflex_delay_s() + 0.5,
+                                  plant.efferent_activity_at_rest());
+  r.inputs.cycle = plant.start_beat(0.0, r.y.data(), nullptr);
+  physio::Observables obs;
+  std::vector<double> dydt(plant.state_size());
+  begin_beat(model, r, 0.0, obs, dydt);
+  return s;
+}
+
+State start_from(const Model& model, const State& from, const Model& from_model,
+                 std::vector<physio::DeviceSettings> settings) {
+  if (from.model_fingerprint != from_model.fingerprint()) {
+    throw InputError("the starting state does not belong to the model it was said to come from");
+  }
+  if (model.patient_fingerprint() != from_model.patient_fingerprint()) {
+    throw InputError(
+        "the starting state is of another patient (its parameters differ from this scenario's)");
+  }
+  const RunState& f = from.restart;
+  if (from.t_s != f.t_s || f.inputs.cycle.beat_start_s != f.t_s) {
+    throw InputError("a run can only start from a state at an R wave (the end of a beat)");
+  }
+  const auto& plant = model.plant();
+  State s;
+  s.model_fingerprint = model.fingerprint();
+  RunState& r = s.restart;
+  r = f;
+  prepare_settings(model, settings);
+  r.inputs.device_settings = std::move(settings);
+  // The circulation carries over; a device that was attached in `from` (same kind and
+  // parameters) keeps its states, others start from their own initial states.
+  std::vector<double> y(plant.state_size(), 0.0);
+  plant.initial_state(y, r.inputs.device_settings);
+  std::copy_n(f.y.begin(), physio::kStateCount, y.begin());
+  for (const auto& d : model.devices()) {
+    for (const auto& old : from_model.devices()) {
+      if (old.block->kind() == d.block->kind() &&
+          old.block->parameter_fingerprint() == d.block->parameter_fingerprint()) {
+        std::copy_n(f.y.begin() + static_cast<long>(old.state_offset), d.block->state_size(),
+                    y.begin() + static_cast<long>(d.state_offset));
+      }
+    }
+  }
+  r.y = std::move(y);
+  // This R wave becomes t = 0.
+  const double dt = -f.t_s;
+  r.inputs.cycle.shift_time(dt);
+  r.inputs.cycle.beat_index = 0;
+  r.inputs.efferent_history.shift_time(dt);
+  for (auto* ws : {&r.integration_ws, &r.sample_ws, &r.control_ws, &r.output_ws}) {
+    ws->septum_t_s += dt;
+  }
+  r.t_s = 0.0;
+  r.beats_done = 0;
+  r.beat.device_run.fill(0.0);
+  r.next_tick = 0;
+  r.next_output = 0;
+  r.output_interval_s = 0.0;
+  r.timeline.clear();
+  r.next_event = 0;
+  r.consoles.clear();
+  r.integrator.stats = {};
+  if (model.options().integrator != from_model.options().integrator) r.integrator = {};
+  physio::Observables obs;
+  std::vector<double> dydt(plant.state_size());
+  begin_beat(model, r, 0.0, obs, dydt);
+  return s;
+}
+
+// --- Session ---
+
+Session::Session(std::shared_ptr<const Model> model, const State& start,
+                 std::vector<ConsoleBinding> consoles)
+    : model_(std::move(model)), consoles_(std::move(consoles)) {
+  if (!model_) throw InputError("a session needs a model");
+  if (start.model_fingerprint != model_->fingerprint()) {
+    throw InputError(
+        "the state belongs to another model (a different patient, devices or numerics)");
+  }
+  const auto devices = model_->devices();
+  for (const auto& c : consoles_) {
+    if (!c.console || c.device >= devices.size()) {
+      throw InputError("a console must be attached to one of the model's devices");
+    }
+  }
+  const std::size_t n = model_->plant().state_size();
+  if (start.restart.y.size() != n) throw InputError("the state has the wrong size for the model");
+  scratch_y_.resize(n);
+  scratch_dydt_.resize(n);
+  frames_.reserve(consoles_.size());
+  commands_.reserve(16);
+
+  live_ = start.restart;
+  recent_ = start.recent;
+  // Consoles: [length, values...] per console, in attachment order (empty: as constructed).
+  if (!live_.consoles.empty()) {
+    std::size_t at = 0;
+    for (const auto& c : consoles_) {
+      if (at >= live_.consoles.size()) throw InputError("the state holds fewer consoles");
+      const auto len = static_cast<std::size_t>(live_.consoles[at]);
+      if (at + 1 + len > live_.consoles.size()) throw InputError("the state's consoles are cut");
+      c.console->load_state(std::span<const double>(live_.consoles).subspan(at + 1, len));
+      at += 1 + len;
+    }
+    if (at != live_.consoles.size()) throw InputError("the state holds more consoles");
+  }
+  integrator_ = make_integrator(model_->options().integrator, *this, model_->tolerances());
+  integrator_->set_memory(live_.integrator);
+  t_ = live_.t_s;
+  snapshot();
+  integrator_->restart(t_, live_.y);
+  if (start.t_s > t_) {
+    replaying_ = true;
+    advance_to(start.t_s);
+    replaying_ = false;
+  }
+}
+
+Session::~Session() = default;
+
+void Session::rhs(double t, const double* y, double* dydt) {
+  const std::size_t n = size();
+  model_->plant().evaluate(t, std::span<const double>(y, n), std::span<double>(dydt, n),
+                           live_.inputs, live_.integration_ws, nullptr);
+}
+
+void Session::error_offsets(std::span<double> offsets) const {
+  std::fill(offsets.begin(), offsets.end(), 0.0);
+  model_->plant().unstressed_volumes(offsets.first(physio::kVolumeCount));
+}
+
+double Session::beat_end() const {
+  return live_.inputs.cycle.beat_start_s + live_.inputs.cycle.period_s;
+}
+
+double Session::metric_time(long k) const {
+  const double start = live_.inputs.cycle.beat_start_s;
+  const auto& o = model_->options();
+  if (k <= live_.dense_metrics) return start + static_cast<double>(k) * o.sample_interval_s;
+  return start + static_cast<double>(live_.dense_metrics) * o.sample_interval_s +
+         static_cast<double>(k - live_.dense_metrics) * o.relaxed_sample_interval_s;
+}
+
+double Session::tick_time(long k) const {
+  return static_cast<double>(k) * model_->options().control_interval_s;
+}
+
+double Session::output_time(long k) const {
+  return static_cast<double>(k) * live_.output_interval_s;
+}
+
+void Session::state_at(double t, std::span<double> y) {
+  if (t == integrator_->time()) {
+    const auto x = integrator_->state();
+    std::copy(x.begin(), x.end(), y.begin());
+  } else {
+    integrator_->interpolate(t, y);
+  }
+}
+
+void Session::snapshot() {
+  live_.t_s = t_;
+  live_.integrator = integrator_->memory();
+  save_consoles(live_.consoles);
+  restart_ = live_;  // copy-assignment into buffers of the same sizes: no allocation
+}
+
+void Session::restart_here() {
+  state_at(t_, live_.y);
+  snapshot();
+  integrator_->restart(t_, live_.y);
+}
+
+void Session::save_consoles(std::vector<double>& out) const {
+  out.clear();
+  for (const auto& c : consoles_) {
+    const std::size_t at = out.size();
+    out.push_back(0.0);
+    c.console->save_state(out);
+    out[at] = static_cast<double>(out.size() - at - 1);
+  }
+}
+
+void Session::process_samples(double horizon) {
+  const auto& plant = model_->plant();
+  // The baroreflex's delay line: a uniform grid in absolute time.
+  auto& history = live_.inputs.efferent_history;
+  for (double ts = history.sample_time(live_.next_history); ts <= horizon;
+       ts = history.sample_time(++live_.next_history)) {
+    state_at(ts, scratch_y_);
+    history.push(live_.next_history, plant.efferent_activity_now(scratch_y_));
+  }
+  // Beat metrics: a grid locked to the beat's start, so that every beat of a periodic solution
+  // is sampled at the same phases (no sampling noise between beats).
+  const double end = beat_end();
+  for (double tm = metric_time(live_.next_metric); tm <= horizon && tm < end;
+       tm = metric_time(++live_.next_metric)) {
+    state_at(tm, scratch_y_);
+    plant.evaluate(tm, scratch_y_, scratch_dydt_, live_.inputs, live_.sample_ws, &obs_);
+    model_->accumulator().add(live_.beat, obs_);
+  }
+  // Outputs: times are index x interval, so that long runs do not accumulate round-off.
+  if (live_.output_interval_s > 0 && (recorder_ || replaying_)) {
+    for (double to = output_time(live_.next_output); to <= horizon;
+         to = output_time(++live_.next_output)) {
+      state_at(to, scratch_y_);
+      physio::Observables o;
+      plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, live_.output_ws, &o);
+      if (!replaying_) recorder_->on_sample(o);
+    }
+  }
+}
+
+void Session::end_beat() {
+  const auto& plant = model_->plant();
+  // The sample exactly at the R wave closes this beat and opens the next.
+  state_at(t_, live_.y);
+  plant.evaluate(t_, live_.y, scratch_dydt_, live_.inputs, live_.sample_ws, &obs_);
+  const BeatMetrics m = model_->accumulator().finish(live_.beat, obs_);
+  live_.inputs.previous_ejection_end_s = m.ejection_end_s;
+  recent_[static_cast<std::size_t>(live_.beats_done) % kRecentBeats] = m;
+  ++live_.beats_done;
+  if (recorder_ && !replaying_) recorder_->on_beat(m);
+  live_.inputs.cycle = plant.start_beat(t_, live_.y.data(), &live_.inputs.cycle);
+  begin_beat(*model_, live_, t_, obs_, scratch_dydt_);
+  snapshot();
+  integrator_->restart(t_, live_.y);
+}
+
+bool Session::set_setting(std::uint32_t device, std::size_t slot, double value) {
+  auto& s = live_.inputs.device_settings[device];
+  if (s.value[slot] == value) return false;
+  s.value[slot] = value;
+  model_->devices()[device].block->derive_settings(s);
+  return true;
+}
+
+void Session::control_tick() {
+  const auto& plant = model_->plant();
+  state_at(t_, scratch_y_);
+  plant.evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, live_.control_ws, &obs_);
+  commands_.clear();
+  for (const auto& c : consoles_) {
+    frames_.clear();
+    SignalFrame& f = frames_.emplace_back();
+    f.t_s = t_;
+    f.device = c.device;
+    const auto& d = model_->devices()[c.device];
+    const auto specs = d.block->reading_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].signal != Signal::none) {
+        f.value[static_cast<std::size_t>(specs[i].signal)] =
+            obs_.device_readings[d.reading_offset + i];
+      }
+    }
+    c.console->tick(t_, frames_, commands_);
+  }
+  ++live_.next_tick;
+  bool changed = false;
+  for (const auto& cmd : commands_) {
+    const auto devices = model_->devices();
+    if (cmd.device >= devices.size()) throw SimulationError("a console commanded no such device");
+    const auto specs = devices[cmd.device].block->setting_specs();
+    std::size_t slot = specs.size();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].command == cmd.kind && cmd.kind != CommandKind::none) slot = i;
+    }
+    if (slot == specs.size() || !(cmd.value >= specs[slot].min && cmd.value <= specs[slot].max)) {
+      throw SimulationError("a console sent " + std::string(command_name(cmd.kind)) + " = " +
+                            std::to_string(cmd.value) + ", which " +
+                            std::string(devices[cmd.device].block->kind()) + " does not accept");
+    }
+    if (set_setting(cmd.device, slot, cmd.value)) {
+      changed = true;
+      if (recorder_ && !replaying_) recorder_->on_command(t_, cmd);
+    }
+  }
+  if (changed) restart_here();
+}
+
+void Session::apply_event(const Event& e) {
+  switch (e.kind) {
+    case EventKind::device_setting:
+      if (set_setting(e.device, e.setting, e.value)) restart_here();
+      break;
+    case EventKind::operator_setting: {
+      const auto& spec = model_->devices()[e.device].block->setting_specs()[e.setting];
+      Controller* console = nullptr;
+      for (const auto& c : consoles_) {
+        if (c.device == e.device) console = c.console;
+      }
+      if (console && spec.command != CommandKind::none) {
+        console->operator_input(t_, {e.device, spec.command, e.value});
+      } else if (set_setting(e.device, e.setting, e.value)) {
+        restart_here();
+      }
+      break;
+    }
+  }
+  if (recorder_ && !replaying_) recorder_->on_event(e);
+}
+
+void Session::advance_to(double t_end_s) {
+  if (!(t_end_s >= t_) || !std::isfinite(t_end_s)) {
+    throw InputError("advance_to: the time must be finite and not before the session's time");
+  }
+  for (;;) {
+    const double stop = beat_end();
+    if (integrator_->time() <= t_ && t_ < t_end_s) integrator_->step(stop);
+    // The next instant where something happens: T, the end of the integrator's step (at most the
+    // end of the beat), a control tick or an event.
+    double horizon = std::min(t_end_s, integrator_->time());
+    const double next_tick = consoles_.empty() ? kNever : tick_time(live_.next_tick);
+    const double next_event =
+        live_.next_event < live_.timeline.size() ? live_.timeline[live_.next_event].time_s : kNever;
+    horizon = std::min({horizon, next_tick, next_event});
+    process_samples(horizon);
+    t_ = horizon;
+    if (t_ >= stop) end_beat();
+    if (t_ == next_tick) control_tick();
+    while (live_.next_event < live_.timeline.size() &&
+           live_.timeline[live_.next_event].time_s <= t_) {
+      const Event e = live_.timeline[live_.next_event++];
+      apply_event(e);
+    }
+    if (t_ >= t_end_s) break;
+  }
+}
+
+void Session::advance_beats(int n) {
+  for (int i = 0; i < n; ++i) advance_to(beat_end());
+}
+
+void Session::check_event(const Event& e) const {
+  const auto devices = model_->devices();
+  if (!std::isfinite(e.time_s)) throw InputError("an event's time must be finite");
+  switch (e.kind) {
+    case EventKind::device_setting:
+    case EventKind::operator_setting: {
+      if (e.device >= devices.size()) throw InputError("an event names no attached device");
+      const auto specs = devices[e.device].block->setting_specs();
+      if (e.setting >= specs.size()) throw InputError("an event names no setting of its device");
+      const auto& spec = specs[e.setting];
+      if (!(e.value >= spec.min && e.value <= spec.max)) {
+        throw InputError(std::string(devices[e.device].block->kind()) + " " +
+                         std::string(spec.name) + ": expected " + std::to_string(spec.min) +
+                         " to " + std::to_string(spec.max) + " " + std::string(spec.unit) +
+                         ", got " + std::to_string(e.value));
+      }
+      return;
+    }
+  }
+  throw InputError("an event of unknown kind");
+}
+
+void Session::schedule(std::span<const Event> events) {
+  for (const auto& e : events) {
+    check_event(e);
+    if (e.time_s < t_) throw InputError("an event cannot be scheduled before the session's time");
+  }
+  for (const auto& e : events) {
+    // After every event already due at the same time (first come, first applied).
+    const auto first = live_.timeline.begin() + static_cast<long>(live_.next_event);
+    const auto at = std::upper_bound(first, live_.timeline.end(), e.time_s,
+                                     [](double t, const Event& x) { return t < x.time_s; });
+    live_.timeline.insert(at, e);
+  }
+}
+
+void Session::apply(Event event) {
+  event.time_s = t_;
+  check_event(event);
+  live_.timeline.insert(live_.timeline.begin() + static_cast<long>(live_.next_event), event);
+  ++live_.next_event;
+  apply_event(event);
+}
+
+void Session::set_recorder(SimulationObserver* recorder, double output_interval_s) {
+  recorder_ = recorder;
+  const double interval = recorder && output_interval_s > 0 ? output_interval_s : 0.0;
+  if (interval == live_.output_interval_s) return;
+  live_.output_interval_s = interval;
+  // The first sample at or after now (at t = 0 the first row is the start).
+  live_.next_output = interval > 0 ? static_cast<long>(std::ceil(t_ / interval - 1e-9)) : 0;
+  if (interval > 0 && output_time(live_.next_output) < t_) ++live_.next_output;
+}
+
+State Session::save() const {
+  State s;
+  s.model_fingerprint = model_->fingerprint();
+  s.restart = restart_;
+  // Events applied or scheduled since the restart point are part of what follows it.
+  s.restart.timeline = live_.timeline;
+  s.t_s = t_;
+  s.recent = recent_;
+  return s;
+}
+
+std::span<const double> Session::state() {
+  state_at(t_, scratch_y_);
+  return scratch_y_;
+}
+
+physio::Observables Session::observe() {
+  state_at(t_, scratch_y_);
+  physio::PlantWorkspace ws = live_.sample_ws;  // a copy: reading never changes the run
+  physio::Observables o;
+  model_->plant().evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, ws, &o);
+  return o;
+}
+
+SignalFrame Session::signals(std::uint32_t device) {
+  if (device >= model_->devices().size()) throw InputError("no such device");
+  const physio::Observables o = observe();
+  SignalFrame f;
+  f.t_s = t_;
+  f.device = device;
+  const auto& d = model_->devices()[device];
+  const auto specs = d.block->reading_specs();
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].signal != Signal::none) {
+      f.value[static_cast<std::size_t>(specs[i].signal)] = o.device_readings[d.reading_offset + i];
+    }
+  }
+  return f;
+}
+
+std::span<const BeatMetrics> Session::recent_beats() const {
+  const auto done = static_cast<std::size_t>(live_.beats_done);
+  const std::size_t n = std::min(done, kRecentBeats);
+  for (std::size_t i = 0; i < n; ++i) ordered_[i] = recent_[(done - n + i) % kRecentBeats];
+  return {ordered_.data(), n};
+}
+
+// --- steady state ---
+
+double relative_change(const BeatMetrics& a, const BeatMetrics& b) {
+  // Each metric's change relative to its value, but never to less than a clinical scale (10 mmHg,
+  // 10 mL, 1 L/min, 10/min, 10 mL/min): a 0.01 mmHg wobble of a 2 mmHg atrial pressure is not
+  // a change anyone reads.
+  struct Watched {
+    double BeatMetrics::*field;
+    double scale;
+  };
+  static constexpr Watched watched[] = {{&BeatMetrics::map_mmHg, 10.0},
+                                        {&BeatMetrics::co_L_min, 1.0},
+                                        {&BeatMetrics::lvedv_mL, 10.0},
+                                        {&BeatMetrics::lvesv_mL, 10.0},
+                                        {&BeatMetrics::pcwp_mmHg, 10.0},
+                                        {&BeatMetrics::rap_mmHg, 10.0},
+                                        {&BeatMetrics::pap_mean_mmHg, 10.0},
+                                        {&BeatMetrics::hr_bpm, 10.0},
+                                        {&BeatMetrics::coronary_flow_mL_min, 10.0}};
+  double worst = 0;
+  for (const auto& w : watched) {
+    const double x = a.*(w.field), y = b.*(w.field);
+    worst = std::max(worst, std::abs(x - y) / std::max(std::abs(y), w.scale));
+  }
+  return worst;
+}
+
+SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions& options) {
+  SteadyStateResult r;
+  int calm = 0;
+  const int start = session.completed_beats();
+  while (session.completed_beats() - start < options.max_beats) {
+    session.advance_beats(1);
+    const auto beats = session.recent_beats();
+    // Means of the last `window` beats against the means `lag` beats earlier: averaging damps
+    // the beat-to-beat jitter of an adaptive integrator, the lag catches slow reflex drift.
+    const std::size_t window = static_cast<std::size_t>(std::max(options.average_beats, 1));
+    const std::size_t lag = static_cast<std::size_t>(std::max(options.lag_beats, 1));
+    if (beats.size() < window + lag) continue;
+    const auto now = average(beats.subspan(beats.size() - window));
+    const auto then = average(beats.subspan(beats.size() - window - lag, window));
+    r.last_change = relative_change(now, then);
+    calm = r.last_change < options.tolerance ? calm + 1 : 0;
+    if (calm >= options.consecutive_beats) {
+      r.reached = true;
+      break;
+    }
+  }
+  r.beats_to_steady = session.completed_beats() - start;
+  auto beats = session.recent_beats();
+  const auto n =
+      std::min<std::size_t>(beats.size(), static_cast<std::size_t>(options.average_beats));
+  r.average = average(beats.subspan(beats.size() - n));
+  return r;
+}
+
+}  // namespace unload::sim

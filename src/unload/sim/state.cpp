@@ -1,0 +1,371 @@
+#include "unload/sim/state.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
+
+namespace unload::sim {
+
+namespace {
+
+// Every field of a State, by name, in one place: to_record, from_record and identical() all walk
+// this list, so a field added to State and forgotten here fails the save-and-restore test (the
+// restored run would not continue bit for bit).
+//
+// The visitor is called as v(name, x) with x a double&, a long& / int& / bool& / std::uint32_t& /
+// std::uint64_t& (numbers stored as doubles) or a std::vector<double>& (an array whose length the
+// model fixes, or, for `variable` arrays, the record does).
+template <class V>
+class Walker {
+ public:
+  explicit Walker(V& v) : v_(v) {}
+
+  template <class T>
+  void operator()(const std::string& name, T& x) {
+    v_(prefix_ + name, x);
+  }
+  // Arrays of doubles with a fixed length.
+  template <std::size_t N>
+  void operator()(const std::string& name, std::array<double, N>& a) {
+    std::vector<double> tmp(a.begin(), a.end());
+    v_(prefix_ + name, tmp);
+    std::copy(tmp.begin(), tmp.begin() + static_cast<long>(std::min(N, tmp.size())), a.begin());
+  }
+  void enter(const std::string& name) {
+    stack_.push_back(prefix_.size());
+    prefix_ += name + ".";
+  }
+  void leave() {
+    prefix_.resize(stack_.back());
+    stack_.pop_back();
+  }
+  V& visitor() { return v_; }
+
+ private:
+  V& v_;
+  std::string prefix_;
+  std::vector<std::size_t> stack_;
+};
+
+// Adapts a Walker to the `v(const char*, x)` form physio types call in their visit().
+template <class W>
+struct Forward {
+  W& w;
+  template <class T>
+  void operator()(const char* name, T& x) {
+    w(name, x);
+  }
+};
+
+template <class W>
+void walk(W& w, physio::ContractionTiming& c) {
+  w("onset_s", c.onset_s);
+  w("rise_end_s", c.rise_end_s);
+  w("phase_per_s", c.phase_per_s);
+  w("per_time_constant", c.per_time_constant);
+}
+
+template <class W>
+void walk(W& w, physio::CardiacCycle& c) {
+  w("beat_index", c.beat_index);
+  w("beat_start_s", c.beat_start_s);
+  w("period_s", c.period_s);
+  w("ventricular_scale", c.ventricular_scale);
+  w("atrial_onset_s", c.atrial_onset_s);
+  w("previous_atrial_scale", c.previous_atrial_scale);
+  w("next_atrial_onset_s", c.next_atrial_onset_s);
+  w("atrial_scale", c.atrial_scale);
+  const std::pair<const char*, physio::ContractionTiming*> parts[] = {
+      {"ventricles", &c.ventricles},
+      {"previous_atria", &c.previous_atria},
+      {"next_atria", &c.next_atria}};
+  for (auto& [name, timing] : parts) {
+    w.enter(name);
+    walk(w, *timing);
+    w.leave();
+  }
+}
+
+template <class W>
+void walk(W& w, physio::PlantWorkspace& ws) {
+  w("septum_mL", ws.septum_mL);
+  w("septum_t_s", ws.septum_t_s);
+  w("septum_rate_mL_s", ws.septum_rate_mL_s);
+  const std::pair<const char*, physio::NearbyExp*> exps[] = {
+      {"lv_wall", &ws.lv_wall},         {"rv_wall", &ws.rv_wall},
+      {"septum_wall", &ws.septum_wall}, {"pericardium", &ws.pericardium},
+      {"left_atrium", &ws.left_atrium}, {"right_atrium", &ws.right_atrium}};
+  for (auto& [name, e] : exps) {
+    w.enter(name);
+    Forward<W> f{w};
+    e->visit(f);
+    w.leave();
+  }
+}
+
+template <class W>
+void walk(W& w, BeatMetrics& m) {
+  w("beat", m.beat);
+  w("start_s", m.start_s);
+  w("duration_s", m.duration_s);
+  w("ejection_end_s", m.ejection_end_s);
+  for (const auto& f : metric_fields()) w(std::string(f.name), f.field(m));
+  w("device", m.device);
+}
+
+template <class W>
+void walk(W& w, BeatProgress& p) {
+  w.enter("m");
+  walk(w, p.m);
+  w.leave();
+  w("first", p.first);
+  w("t_prev", p.t_prev);
+  w("prev_t_s", p.prev_t_s);
+  w("prev_aortic_root_mmHg", p.prev_aortic_root_mmHg);
+  w("prev_left_atrium_mmHg", p.prev_left_atrium_mmHg);
+  w("prev_right_atrium_mmHg", p.prev_right_atrium_mmHg);
+  w("prev_pulmonary_arteries_mmHg", p.prev_pulmonary_arteries_mmHg);
+  w("prev_aortic_valve_mL_s", p.prev_aortic_valve_mL_s);
+  w("prev_systemic_outflow_mL_s", p.prev_systemic_outflow_mL_s);
+  w("prev_left_coronary_mL_s", p.prev_left_coronary_mL_s);
+  w("prev_left_ventricle_mmHg", p.prev_left_ventricle_mmHg);
+  w("prev_left_ventricle_mL", p.prev_left_ventricle_mL);
+  w("prev_coronary_inflow_mL_s", p.prev_coronary_inflow_mL_s);
+  w("prev_device", p.prev_device);
+  w("duration", p.duration);
+  w("int_aop", p.int_aop);
+  w("int_la", p.int_la);
+  w("int_ra", p.int_ra);
+  w("int_pa", p.int_pa);
+  w("int_av", p.int_av);
+  w("int_sys_out", p.int_sys_out);
+  w("int_cor", p.int_cor);
+  w("int_left_cor_dia", p.int_left_cor_dia);
+  w("int_left_cor", p.int_left_cor);
+  w("work", p.work);
+  w("aop_max", p.aop_max);
+  w("aop_min", p.aop_min);
+  w("pa_max", p.pa_max);
+  w("pa_min", p.pa_min);
+  w("lv_max", p.lv_max);
+  w("dpdt_max", p.dpdt_max);
+  w("v_min", p.v_min);
+  w("p_at_v_min", p.p_at_v_min);
+  w("edv", p.edv);
+  w("edp", p.edp);
+  w("device_acc", p.device_acc);
+  w("device_run", p.device_run);
+  w("t_end_ejection", p.t_end_ejection);
+  w("e_max", p.e_max);
+  w("p_es", p.p_es);
+  w("v_es", p.v_es);
+  w("q_av_peak", p.q_av_peak);
+  w("ejection_ended", p.ejection_ended);
+}
+
+template <class W>
+void walk(W& w, RunState& r) {
+  w("t_s", r.t_s);
+  w("y", r.y);
+  w.enter("inputs");
+  w.enter("cycle");
+  walk(w, r.inputs.cycle);
+  w.leave();
+  w.enter("efferent_history");
+  Forward<W> f{w};
+  r.inputs.efferent_history.visit(f);
+  w.leave();
+  w("regional_contractility", r.inputs.regional_contractility);
+  // Device settings: every slot of every device, as one array.
+  std::vector<double> settings;
+  for (const auto& d : r.inputs.device_settings) {
+    settings.insert(settings.end(), d.value.begin(), d.value.end());
+  }
+  w("device_settings", settings);
+  for (std::size_t k = 0; k < r.inputs.device_settings.size(); ++k) {
+    for (std::size_t i = 0; i < physio::max_device_settings; ++i) {
+      const std::size_t j = k * physio::max_device_settings + i;
+      if (j < settings.size()) r.inputs.device_settings[k].value[i] = settings[j];
+    }
+  }
+  w("previous_ejection_end_s", r.inputs.previous_ejection_end_s);
+  w.leave();
+  const std::pair<const char*, physio::PlantWorkspace*> workspaces[] = {
+      {"integration_ws", &r.integration_ws},
+      {"sample_ws", &r.sample_ws},
+      {"control_ws", &r.control_ws},
+      {"output_ws", &r.output_ws}};
+  for (auto& [name, ws] : workspaces) {
+    w.enter(name);
+    walk(w, *ws);
+    w.leave();
+  }
+  w("integrator.controller", r.integrator.controller);
+  w("integrator.steps", r.integrator.stats.steps);
+  w("integrator.rejected_steps", r.integrator.stats.rejected_steps);
+  w("integrator.rhs_evaluations", r.integrator.stats.rhs_evaluations);
+  w.enter("beat");
+  walk(w, r.beat);
+  w.leave();
+  w("next_history", r.next_history);
+  w("next_metric", r.next_metric);
+  w("dense_metrics", r.dense_metrics);
+  w("next_tick", r.next_tick);
+  w("next_output", r.next_output);
+  w("output_interval_s", r.output_interval_s);
+  w("beats_done", r.beats_done);
+  // Events: five numbers each (time, kind, device, setting, value).
+  std::vector<double> events;
+  for (const auto& e : r.timeline) {
+    events.insert(events.end(),
+                  {e.time_s, static_cast<double>(e.kind), static_cast<double>(e.device),
+                   static_cast<double>(e.setting), e.value});
+  }
+  w.visitor().variable(true);
+  w("timeline", events);
+  r.timeline.resize(events.size() / 5);
+  for (std::size_t i = 0; i < r.timeline.size(); ++i) {
+    const double* e = &events[5 * i];
+    r.timeline[i] = {e[0], static_cast<EventKind>(static_cast<int>(e[1])),
+                     static_cast<std::uint32_t>(e[2]), static_cast<std::uint32_t>(e[3]), e[4]};
+  }
+  w("next_event", r.next_event);
+  w("consoles", r.consoles);
+  w.visitor().variable(false);
+}
+
+template <class W>
+void walk(W& w, State& s) {
+  w("t_s", s.t_s);
+  w.enter("restart");
+  walk(w, s.restart);
+  w.leave();
+  for (std::size_t i = 0; i < s.recent.size(); ++i) {
+    w.enter("recent[" + std::to_string(i) + "]");
+    walk(w, s.recent[i]);
+    w.leave();
+  }
+}
+
+template <class T>
+double as_number(T x) {
+  return static_cast<double>(x);
+}
+
+// Writes every field into a record.
+struct Writer {
+  StateRecord& out;
+  void variable(bool) {}
+  void operator()(const std::string& name, std::vector<double>& v) {
+    out.fields.emplace_back(name, v);
+  }
+  template <class T>
+  void operator()(const std::string& name, T& x) {
+    out.fields.emplace_back(name, std::vector<double>{as_number(x)});
+  }
+};
+
+// Reads every field from a record; a field's length must match the template State's unless the
+// field is variable.
+struct Reader {
+  const std::map<std::string, const std::vector<double>*>& in;
+  bool variable_ = false;
+  void variable(bool v) { variable_ = v; }
+  const std::vector<double>& field(const std::string& name, std::size_t size) const {
+    const auto it = in.find(name);
+    if (it == in.end()) throw InputError("state: field '" + name + "' is missing");
+    if (!variable_ && it->second->size() != size) {
+      throw InputError("state: field '" + name + "' has " + std::to_string(it->second->size()) +
+                       " numbers (expected " + std::to_string(size) +
+                       " for this patient and its devices)");
+    }
+    return *it->second;
+  }
+  void operator()(const std::string& name, std::vector<double>& v) { v = field(name, v.size()); }
+  void operator()(const std::string& name, double& x) { x = field(name, 1)[0]; }
+  void operator()(const std::string& name, bool& x) { x = whole(name) != 0; }
+  template <class T>
+  void operator()(const std::string& name, T& x) {
+    x = static_cast<T>(whole(name));
+  }
+  double whole(const std::string& name) const {
+    const double v = field(name, 1)[0];
+    if (!(std::isfinite(v) && v == std::floor(v) && std::abs(v) < 9.0e15)) {
+      throw InputError("state: field '" + name + "' must be a whole number");
+    }
+    return v;
+  }
+};
+
+}  // namespace
+
+StateRecord to_record(const State& s) {
+  StateRecord r;
+  Writer writer{r};
+  Walker<Writer> w(writer);
+  walk(w, const_cast<State&>(s));  // the writer only reads
+  r.fields.insert(r.fields.begin(), {"model_fingerprint_low",
+                                     {static_cast<double>(s.model_fingerprint & 0xffffffffULL)}});
+  r.fields.insert(r.fields.begin() + 1,
+                  {"model_fingerprint_high", {static_cast<double>(s.model_fingerprint >> 32)}});
+  return r;
+}
+
+State from_record(const StateRecord& record, const Model& model) {
+  std::map<std::string, const std::vector<double>*> by_name;
+  for (const auto& [name, values] : record.fields) by_name[name] = &values;
+  // A template of the right sizes for this model.
+  State s = rest_state(model);
+  Reader reader{by_name};
+  const std::uint64_t low = static_cast<std::uint64_t>(reader.whole("model_fingerprint_low"));
+  const std::uint64_t high = static_cast<std::uint64_t>(reader.whole("model_fingerprint_high"));
+  const std::uint64_t fingerprint = (high << 32) | low;
+  if (fingerprint != model.fingerprint()) {
+    throw InputError(
+        "state: it belongs to another model (a different patient, devices or numerics): "
+        "fingerprint " +
+        Fingerprint().add(fingerprint).hex() + ", this model's " +
+        Fingerprint().add(model.fingerprint()).hex());
+  }
+  Walker<Reader> w(reader);
+  walk(w, s);
+  s.model_fingerprint = fingerprint;
+  if (s.restart.timeline.size() * 5 != by_name.at("restart.timeline")->size()) {
+    throw InputError("state: field 'restart.timeline' must hold 5 numbers per event");
+  }
+  if (!(s.restart.t_s <= s.t_s) || s.restart.next_event > s.restart.timeline.size() ||
+      s.restart.y.size() != model.plant().state_size()) {
+    throw InputError("state: inconsistent times or event position");
+  }
+  return s;
+}
+
+bool identical(const State& a, const State& b) {
+  if (a.model_fingerprint != b.model_fingerprint) return false;
+  const StateRecord ra = to_record(a), rb = to_record(b);
+  if (ra.fields.size() != rb.fields.size()) return false;
+  for (std::size_t i = 0; i < ra.fields.size(); ++i) {
+    const auto& [na, va] = ra.fields[i];
+    const auto& [nb, vb] = rb.fields[i];
+    if (na != nb || va.size() != vb.size()) return false;
+    if (!va.empty() && std::memcmp(va.data(), vb.data(), va.size() * sizeof(double)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::uint64_t state_fingerprint(const State& s) {
+  Fingerprint f;
+  for (const auto& [name, values] : to_record(s).fields) {
+    f.add(name);
+    for (double v : values) f.add(std::bit_cast<std::uint64_t>(v));
+  }
+  return f.value();
+}
+
+}  // namespace unload::sim

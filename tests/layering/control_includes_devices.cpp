@@ -1,0 +1,1 @@
+#include "unload/devices/registry.hpp"  // a console sees signals only: must not compile

@@ -1,0 +1,1 @@
+#include "unload/physio/circulation.hpp"  // a console sees signals only: must not compile

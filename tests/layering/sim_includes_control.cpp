@@ -1,0 +1,1 @@
+#include "unload/control/operator_console.hpp"  // sim knows consoles only as core::Controller
