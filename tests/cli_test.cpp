@@ -91,7 +91,8 @@ TEST_F(UnloadCommand, VersionNamesTheProjectVersionAndTheCommit) {
 }
 
 TEST_F(UnloadCommand, HelpOfTheCommandAndEachSubcommandExitsZero) {
-  for (const char* args : {"--help", "steady --help", "run --help", "bench --help"}) {
+  for (const char* args :
+       {"--help", "steady --help", "run --help", "bench --help", "list --help"}) {
     const Outcome o = unload(args);
     EXPECT_EQ(o.exit_code, 0) << args;
     EXPECT_THAT(o.out, HasSubstr("Usage")) << args;
@@ -354,6 +355,204 @@ ratio = "1:2"
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_THAT(o.err, HasSubstr("bad.toml:"));
   EXPECT_THAT(o.err, HasSubstr("not attached"));
+  EXPECT_FALSE(fs::exists(work() / "out"));
+}
+
+// --- list ---
+
+TEST_F(UnloadCommand, ListJsonNamesEveryPresetDeviceMetricColumnAndScenarioKey) {
+  const Outcome o = unload("list --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(count_lines(o.out), 1u);
+  const auto json = nlohmann::json::parse(o.out);
+  std::vector<std::string> patients;
+  for (const auto& p : json["patients"]) {
+    patients.push_back(p["name"]);
+    EXPECT_FALSE(p["description"].get<std::string>().empty()) << p["name"];
+  }
+  for (const char* p : {"normal", "hfref", "shock", "hrpci"}) {
+    EXPECT_NE(std::find(patients.begin(), patients.end(), p), patients.end()) << p;
+  }
+  std::vector<std::string> kinds;
+  for (const auto& d : json["devices"]) {
+    kinds.push_back(d["kind"]);
+    EXPECT_FALSE(d["settings"].empty()) << d["kind"];
+    for (const auto& setting : d["settings"]) {
+      EXPECT_TRUE(setting["unit"].is_string());
+      EXPECT_LE(setting["min"].get<double>(), setting["max"].get<double>());
+    }
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"impella-2.5", "impella-cp", "impella-5.5", "iabp",
+                                             "va-ecmo"}));
+  // The pump's speed takes the words level and rpm; the ECMO's flow takes flow.
+  const auto& cp = json["devices"][1];
+  EXPECT_EQ(cp["settings"][0]["name"], "speed_rpm");
+  EXPECT_EQ(cp["settings"][0]["words"], nlohmann::json::array({"level", "rpm"}));
+  EXPECT_EQ(json["metrics"].size(), unload::sim::metric_fields().size());
+  EXPECT_EQ(json["columns"].size(), unload::physio::observable_columns().size() + 1);
+  bool start = false;
+  for (const auto& k : json["scenario_keys"]) start = start || k["key"] == "start";
+  EXPECT_TRUE(start);
+}
+
+TEST_F(UnloadCommand, DocsOutputsIsWhatListMarkdownPrints) {
+  const Outcome o = unload("list --markdown");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(read_text(fs::path(UNLOAD_SOURCE_DIR) / "docs" / "outputs.md"), o.out)
+      << "docs/outputs.md is out of date: build/<preset>/apps/unload/unload list --markdown > "
+         "docs/outputs.md";
+}
+
+// --- how a run starts, and runs made again ---
+
+TEST_F(UnloadCommand, RunStartsFromTheSteadyStateUnlessAskedToStartAtRest) {
+  write("steady.toml", kSmallScenario);
+  write("rest.toml", std::string(kSmallScenario) + "start = \"rest\"\n");
+  ASSERT_EQ(unload("run steady.toml --out a").exit_code, 0);
+  const Outcome rest = unload("run rest.toml --out b");
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  const auto a = nlohmann::json::parse(read_text(work() / "a" / "summary.json"));
+  const auto b = nlohmann::json::parse(read_text(work() / "b" / "summary.json"));
+  EXPECT_EQ(a["start"]["kind"], "steady");
+  EXPECT_EQ(a["start"]["steady_state_reached"], true);
+  EXPECT_GT(a["start"]["beats_to_steady"].get<int>(), 20);
+  EXPECT_EQ(b["start"]["kind"], "rest");
+  EXPECT_THAT(rest.out, HasSubstr("from rest"));
+  // Beat 0 (second line of beats.csv): MAP near 90 from the steady state, far below from rest.
+  auto first_map = [this](const char* dir) {
+    std::ifstream beats(work() / dir / "beats.csv");
+    std::string header, row;
+    std::getline(beats, header);
+    std::getline(beats, row);
+    std::vector<std::string> h, r;
+    std::stringstream hs(header), rs(row);
+    for (std::string c; std::getline(hs, c, ',');) h.push_back(c);
+    for (std::string c; std::getline(rs, c, ',');) r.push_back(c);
+    const auto i = std::find(h.begin(), h.end(), "map_mmHg") - h.begin();
+    return std::stod(r.at(static_cast<std::size_t>(i)));
+  };
+  EXPECT_GT(first_map("a"), 85.0);
+  EXPECT_LT(first_map("b"), 60.0);
+}
+
+TEST_F(UnloadCommand, ARunMadeAgainFromItsSummaryGivesIdenticalOutputs) {
+  write("pump.toml", R"(
+[scenario]
+patient = "hrpci"
+duration = 8
+output_rate = 100
+
+[overrides]
+left_ventricle.end_systolic_elastance = 1.1
+
+[[devices]]
+kind = "impella-cp"
+level = "P6"
+purge_flow_mL_h = 12
+
+[[events]]
+time = 3.25
+device = "impella-cp"
+level = "P2"
+
+[[events]]
+time = 5
+device = "impella-cp"
+position = "ventricle"
+)");
+  ASSERT_EQ(unload("run pump.toml --out first").exit_code, 0);
+  const auto summary = nlohmann::json::parse(read_text(work() / "first" / "summary.json"));
+  EXPECT_FALSE(summary["git_commit"].get<std::string>().empty());
+  EXPECT_EQ(summary["events"].size(), 2u);
+  EXPECT_EQ(summary["device_settings"][0]["settings"]["purge_flow_mL_h"], 12.0);
+  EXPECT_EQ(summary["device_settings"][0]["console"], "operator console");
+  // Made again from its summary.json, elsewhere: the same waveforms and beats, byte for byte.
+  fs::create_directories(work() / "elsewhere");
+  const Outcome again = unload("run first/summary.json --out elsewhere/second");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  for (const char* file : {"waveforms.csv", "beats.csv"}) {
+    EXPECT_EQ(read_text(work() / "first" / file), read_text(work() / "elsewhere/second" / file))
+        << file;
+  }
+  const auto second = nlohmann::json::parse(read_text(work() / "elsewhere/second/summary.json"));
+  EXPECT_EQ(second["rerun"], summary["rerun"]);
+  EXPECT_EQ(second["model_fingerprint"], summary["model_fingerprint"]);
+}
+
+TEST_F(UnloadCommand, ASavedSteadyStateStartsARunAndAnotherPatientsIsRefused) {
+  const Outcome saved = unload("steady --patient hfref --save-state hfref.state.json --json");
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  EXPECT_TRUE(fs::exists(work() / "hfref.state.json"));
+  write("from_state.toml", R"(
+[scenario]
+patient = "hfref"
+duration = 3
+start_state = "hfref.state.json"
+
+[[devices]]
+kind = "impella-cp"
+level = "P8"
+)");
+  const Outcome o = unload("run from_state.toml --out out");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("hfref.state.json"));
+  const auto summary = nlohmann::json::parse(read_text(work() / "out" / "summary.json"));
+  EXPECT_EQ(summary["start"]["kind"], "state_file");
+  EXPECT_EQ(summary["start"]["same_model"], false);  // the pump was attached at t = 0
+
+  write("wrong.toml",
+        "[scenario]\npatient = \"normal\"\nduration = 3\nstart_state = \"hfref.state.json\"\n");
+  const Outcome wrong = unload("run wrong.toml --out out2");
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("wrong.toml"));
+  EXPECT_THAT(wrong.err, HasSubstr("another patient"));
+  EXPECT_EQ(count_lines(wrong.err), 1u) << wrong.err;
+  EXPECT_FALSE(fs::exists(work() / "out2"));
+
+  write("both.toml",
+        std::string(kSmallScenario) + "start = \"rest\"\nstart_state = \"hfref.state.json\"\n");
+  const Outcome both = unload("run both.toml --out out3");
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, HasSubstr("not both"));
+
+  write("not_a_state.json", "{\"format\": \"something else\"}");
+  write("bad_state.toml", std::string(kSmallScenario) + "start_state = \"not_a_state.json\"\n");
+  const Outcome bad = unload("run bad_state.toml --out out4");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("not an unload state file"));
+}
+
+TEST_F(UnloadCommand, TwoDevicesOfOneFamilyAreRefusedWithTheReason) {
+  const Outcome o =
+      unload("steady --patient normal --device impella-cp --device impella-2.5 --level P2");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("aortic valve"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+}
+
+TEST_F(UnloadCommand, EventsOutOfTimeOrderAreAnError) {
+  write("order.toml", R"(
+[scenario]
+patient = "normal"
+duration = 10
+
+[[devices]]
+kind = "impella-cp"
+
+[[events]]
+time = 6
+device = "impella-cp"
+level = "P2"
+
+[[events]]
+time = 3
+device = "impella-cp"
+level = "P4"
+)");
+  const Outcome o = unload("run order.toml --out out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("order.toml:"));
+  EXPECT_THAT(o.err, HasSubstr("time order"));
   EXPECT_FALSE(fs::exists(work() / "out"));
 }
 
