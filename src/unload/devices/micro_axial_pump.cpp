@@ -555,6 +555,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
     r[kReadPurgePressure] = purge_pressure;
     r[kReadPurgeFlow] = purge_flow;
     r[kReadPumpFlow] = q;
+    if (out->sensors_only) return;
     // Blood damage, Giersiepen per pass, in logarithms (one exponential instead of three powers):
     // ln(dHI/dt) = ln(|Q| * C * (V_exp/|Q|)^alpha * tau^beta / 100), tau as in the header. Only
     // the recorders need it (they integrate it over the run), so it is computed for readings only.

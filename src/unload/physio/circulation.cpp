@@ -305,6 +305,18 @@ double Circulation::longest_reflex_delay_s() const {
 
 void Circulation::evaluate(double t, std::span<const double> y, std::span<double> dydt,
                            const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const {
+  evaluate_impl<false>(t, y, dydt, in, ws, obs);
+}
+
+void Circulation::sense(double t, std::span<const double> y, std::span<double> scratch,
+                        const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const {
+  evaluate_impl<true>(t, y, scratch, in, ws, &obs);
+}
+
+template <bool kSensorsOnly>
+void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
+                                const PlantInputs& in, PlantWorkspace& ws,
+                                Observables* obs) const {
   const auto& b = p_.baroreflex;
   const auto& s = p_.systemic;
   const auto& pc = p_.pulmonary_circulation;
@@ -412,6 +424,47 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
       (y[kPulmonaryCapillariesVolume] - pc.capillaries.unstressed_volume_mL) * k_.e_pcap + pth;
   const double p_pv = (y[kPulmonaryVeinsVolume] - pc.veins.unstressed_volume_mL) * k_.e_pv + pth;
 
+  // Devices: their own states, the blood they move between sites (added to the volumes' rates
+  // below) and, when asked, their readings. Only sensors wanted: nothing else is needed.
+  SiteFlows flows;
+  if (!devices_.empty()) {
+    DeviceContext dc;
+    dc.t_s = t;
+    dc.pressure_mmHg = {p_lv, p_root, p_desc, p_ra, p_vc, p_la, p_pa};  // in Site order
+    dc.left_ventricle_mL = v_lv;
+    dc.left_ventricle_unstressed_mL =
+        p_.left_ventricle.passive_zero_volume_mL + p_.septum.passive_zero_volume_mL;
+    dc.aortic_valve_flow_mL_s = y[kAorticFlow];
+    dc.beat_start_s = c.beat_start_s;
+    dc.period_s = c.period_s;
+    dc.beat_index = c.beat_index;
+    dc.previous_ejection_end_s = in.previous_ejection_end_s;
+    for (std::size_t k = 0; k < devices_.size(); ++k) {
+      const auto& d = devices_[k];
+      const std::size_t n = d.block->state_size();
+      if (!obs) {
+        d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
+                          in.device_settings[k], flows, nullptr);
+        continue;
+      }
+      DeviceReadings r;
+      r.sensors_only = kSensorsOnly;
+      d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
+                        in.device_settings[k], flows, &r);
+      const std::size_t m = d.block->reading_specs().size();
+      std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
+    }
+  }
+  if constexpr (kSensorsOnly) {
+    // The next tick starts its septal Newton iteration here (without the rate, which needs the
+    // flows).
+    ws.septum_mL = x;
+    ws.septum_t_s = t;
+    ws.septum_rate_mL_s = 0.0;
+    obs->t_s = t;
+    return;
+  }
+
   // Flows (mL/s).
   const double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
   const double r_micro = s.microvascular_resistance_mmHg_s_per_mL * resistance_factor;
@@ -460,34 +513,7 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   dydt[kPulmonaryCapillariesVolume] = q_pvasc - q_pcap;
   dydt[kPulmonaryVeinsVolume] = q_pcap - q_pven;
 
-  // Devices: their own states, and the blood they move between sites.
   if (!devices_.empty()) {
-    DeviceContext dc;
-    dc.t_s = t;
-    dc.pressure_mmHg = {p_lv, p_root, p_desc, p_ra, p_vc, p_la, p_pa};  // in Site order
-    dc.left_ventricle_mL = v_lv;
-    dc.left_ventricle_unstressed_mL =
-        p_.left_ventricle.passive_zero_volume_mL + p_.septum.passive_zero_volume_mL;
-    dc.aortic_valve_flow_mL_s = q_av;
-    dc.beat_start_s = c.beat_start_s;
-    dc.period_s = c.period_s;
-    dc.beat_index = c.beat_index;
-    dc.previous_ejection_end_s = in.previous_ejection_end_s;
-    SiteFlows flows;
-    for (std::size_t k = 0; k < devices_.size(); ++k) {
-      const auto& d = devices_[k];
-      const std::size_t n = d.block->state_size();
-      if (!obs) {
-        d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
-                          in.device_settings[k], flows, nullptr);
-        continue;
-      }
-      DeviceReadings r;
-      d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
-                        in.device_settings[k], flows, &r);
-      const std::size_t m = d.block->reading_specs().size();
-      std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
-    }
     dydt[kLeftVentricleVolume] += flows.into(Site::left_ventricle);
     dydt[kAorticRootVolume] += flows.into(Site::aortic_root);
     dydt[kDescendingAortaVolume] += flows.into(Site::descending_aorta);

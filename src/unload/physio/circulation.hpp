@@ -234,6 +234,12 @@ class Circulation {
   // dy/dt at time t. Fills obs when it is not null. Allocates nothing.
   void evaluate(double t, std::span<const double> y, std::span<double> dydt, const PlantInputs& in,
                 PlantWorkspace& ws, Observables* obs) const;
+  // What the devices' sensors read at time t: fills obs.t_s and the device readings a device marks
+  // as sensors (ReadingSpec::signal), nothing else; `scratch` (state-sized) receives partial
+  // derivatives. Skips the flows, valves, coronaries and reflex the sensors do not need: the
+  // control tick's cheap path.
+  void sense(double t, std::span<const double> y, std::span<double> scratch,
+             const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const;
 
   // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
   CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;
@@ -255,6 +261,9 @@ class Circulation {
   void unstressed_volumes(std::span<double> v) const;
 
  private:
+  template <bool kSensorsOnly>
+  void evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
+                     const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const;
   // Every volume state's volume at the uniform transmural pressure p (mmHg) with relaxed walls.
   void relaxed_volumes(double p, std::span<double> v) const;
 

@@ -86,6 +86,9 @@ struct SettingSpec {
 inline constexpr std::size_t max_device_readings = 16;
 struct DeviceReadings {
   std::array<double, max_device_readings> value{};
+  // Set by the plant when only the readings marked as sensors are wanted (a console's tick): a
+  // device may then skip the others.
+  bool sensors_only = false;
 };
 
 // How a reading is summarised per beat in beats.csv and summary.json. `cumulative` is the time

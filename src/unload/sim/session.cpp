@@ -302,7 +302,7 @@ bool Session::set_setting(std::uint32_t device, std::size_t slot, double value) 
 void Session::control_tick() {
   const auto& plant = model_->plant();
   state_at(t_, scratch_y_);
-  plant.evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, live_.control_ws, &obs_);
+  plant.sense(t_, scratch_y_, scratch_dydt_, live_.inputs, live_.control_ws, obs_);
   commands_.clear();
   for (const auto& c : consoles_) {
     frames_.clear();
