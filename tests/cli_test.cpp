@@ -522,6 +522,14 @@ level = "P8"
   EXPECT_THAT(bad.err, HasSubstr("not an unload state file"));
 }
 
+TEST_F(UnloadCommand, ASaveStateWithNowhereToGoIsRefusedBeforeTheRun) {
+  const Outcome o = unload("steady --patient normal --save-state no/such/dir/x.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--save-state"));
+  EXPECT_THAT(o.err, HasSubstr("no directory"));
+  EXPECT_TRUE(o.out.empty());
+}
+
 TEST_F(UnloadCommand, TwoDevicesOfOneFamilyAreRefusedWithTheReason) {
   const Outcome o =
       unload("steady --patient normal --device impella-cp --device impella-2.5 --level P2");

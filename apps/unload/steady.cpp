@@ -67,6 +67,13 @@ void print_table(const SteadyOptions& options, const sim::Model& model,
 
 int steady(const SteadyOptions& options) {
   const physio::PatientParameters patient = patient_from_options(options);
+  if (options.save_state) {
+    try {
+      io::check_state_file_target(*options.save_state);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--save-state {}", e.what()));
+    }
+  }
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
   const io::DeviceSetup devices = io::setup_devices(options.devices);

@@ -4,10 +4,33 @@
 
 #include <bit>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace unload {
+
+// 16 lower-case hexadecimal digits, as fingerprints are written in files.
+inline std::string to_hex16(std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 0; i < 16; ++i) s[15 - i] = digits[(v >> (4 * i)) & 0xf];
+  return s;
+}
+// The number 16 hexadecimal digits (either case) spell, or nullopt.
+inline std::optional<std::uint64_t> from_hex16(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
 
 class Fingerprint {
  public:
@@ -25,12 +48,7 @@ class Fingerprint {
   Fingerprint& add(std::uint64_t n) { return add_bits(n); }
   std::uint64_t value() const { return h_; }
   // 16 hexadecimal digits.
-  std::string hex() const {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s(16, '0');
-    for (int i = 0; i < 16; ++i) s[15 - i] = digits[(h_ >> (4 * i)) & 0xf];
-    return s;
-  }
+  std::string hex() const { return to_hex16(h_); }
 
  private:
   Fingerprint& add_bits(std::uint64_t bits) {

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/devices/registry.hpp"
 #include "unload/io/state_file.hpp"
 
@@ -77,10 +78,10 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       if (scenario.start_state_fingerprint &&
           *scenario.start_state_fingerprint != run.report.state_fingerprint) {
         throw InputError(fmt::format(
-            "{}: start_state {} is not the state this run started from (fingerprint {:016x}, "
-            "expected {:016x})",
-            scenario.file.string(), scenario.start_state.string(), run.report.state_fingerprint,
-            *scenario.start_state_fingerprint));
+            "{}: start_state {} is not the state this run started from (fingerprint {}, "
+            "expected {})",
+            scenario.file.string(), scenario.start_state.string(),
+            to_hex16(run.report.state_fingerprint), to_hex16(*scenario.start_state_fingerprint)));
       }
       try {
         run.start = sim::start_from(*run.model, saved.state, *saved.model, run.device_settings);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/devices/registry.hpp"
 #include "unload/devices/setting_text.hpp"
 #include "unload/io/presets.hpp"
@@ -245,16 +246,9 @@ void read_scenario_table(const fs::path& file, const toml::table& table, Scenari
       if (v.empty()) fail(at, "expected the path of a state file");
       s.start_state = relative_to(file, v);
     } else if (k == "start_state_fingerprint") {
-      const std::string v = text(at, node);
-      std::uint64_t f = 0;
-      bool ok = v.size() == 16;
-      for (char c : v) {
-        const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-        if (d < 0) ok = false;
-        f = f * 16 + static_cast<std::uint64_t>(std::max(d, 0));
-      }
-      if (!ok) fail(at, fmt::format("expected 16 hexadecimal digits, got {}", describe(node)));
-      s.start_state_fingerprint = f;
+      const auto f = from_hex16(text(at, node));
+      if (!f) fail(at, fmt::format("expected 16 hexadecimal digits, got {}", describe(node)));
+      s.start_state_fingerprint = *f;
     } else {
       fail({file, k.source(), at.key},
            fmt::format("unknown key (expected one of: {})", keys_of("scenario")));

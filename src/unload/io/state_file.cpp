@@ -11,6 +11,7 @@
 
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/scenario.hpp"
@@ -25,23 +26,15 @@ namespace {
 
 constexpr std::string_view kFormat = "unload-state";
 
-std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+std::string hex(std::uint64_t v) { return to_hex16(v); }
 
 std::uint64_t parse_hex(const fs::path& file, const json& j, std::string_view key) {
-  if (!j.is_string() || j.get<std::string>().size() != 16) {
+  const auto v = j.is_string() ? from_hex16(j.get<std::string>()) : std::nullopt;
+  if (!v) {
     throw InputError(
         fmt::format("{}: key '{}': expected 16 hexadecimal digits", file.string(), key));
   }
-  std::uint64_t v = 0;
-  for (char c : j.get<std::string>()) {
-    const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (d < 0) {
-      throw InputError(
-          fmt::format("{}: key '{}': expected 16 hexadecimal digits", file.string(), key));
-    }
-    v = v * 16 + static_cast<std::uint64_t>(d);
-  }
-  return v;
+  return *v;
 }
 
 json numbers(const std::vector<double>& v) {
@@ -172,8 +165,21 @@ std::shared_ptr<const sim::Model> rebuild_model(const fs::path& file, const json
 
 }  // namespace
 
+void check_state_file_target(const fs::path& file) {
+  std::error_code ec;
+  const fs::path parent = fs::absolute(file).parent_path();
+  if (file.empty() || !file.has_filename() || fs::is_directory(file, ec)) {
+    throw InputError(fmt::format("{}: expected a file name for the state", file.string()));
+  }
+  if (!fs::is_directory(parent, ec)) {
+    throw InputError(fmt::format("{}: cannot write the state file: no directory {}", file.string(),
+                                 parent.string()));
+  }
+}
+
 void write_state_file(const fs::path& file, const sim::State& state, const sim::Model& model,
                       const std::string& description) {
+  check_state_file_target(file);
   json fields = json::object();
   for (const auto& [name, values] : sim::to_record(state).fields) fields[name] = numbers(values);
   const json doc = {{"format", kFormat},
@@ -187,12 +193,7 @@ void write_state_file(const fs::path& file, const sim::State& state, const sim::
                     {"state_fingerprint", hex(sim::state_fingerprint(state))},
                     {"model", model_json(model)},
                     {"state", fields}};
-  const fs::path parent = fs::absolute(file).parent_path();
   std::error_code ec;
-  if (!fs::is_directory(parent, ec)) {
-    throw InputError(fmt::format("{}: cannot write the state file: no directory {}", file.string(),
-                                 parent.string()));
-  }
   const fs::path tmp = fs::path(file.string() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary);

@@ -22,6 +22,10 @@ struct StateFile {
   std::string description;                  // what the writer said it is
 };
 
+// Throws InputError if `file` cannot be a state file's place (no such directory, a directory):
+// callers check before a long computation, so that a typo costs nothing.
+void check_state_file_target(const std::filesystem::path& file);
+
 // Writes atomically (a temporary file renamed into place): a failure leaves no partial file.
 void write_state_file(const std::filesystem::path& file, const sim::State& state,
                       const sim::Model& model, const std::string& description);

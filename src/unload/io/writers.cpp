@@ -17,6 +17,7 @@
 
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 
 namespace unload::io {
 
@@ -167,8 +168,6 @@ nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model) 
 
 namespace {
 
-std::string hex16(std::uint64_t v) { return fmt::format("{:016x}", v); }
-
 nlohmann::json scenario_json(const Scenario& sc) {
   nlohmann::json overrides = nlohmann::json::object();
   for (const auto& o : sc.overrides) overrides[o.key] = o.value;
@@ -191,7 +190,7 @@ nlohmann::json start_json(const StartReport& r) {
   }
   if (r.kind == StartKind::state_file) {
     j["file"] = fs::absolute(r.file).lexically_normal().string();
-    j["state_fingerprint"] = hex16(r.state_fingerprint);
+    j["state_fingerprint"] = to_hex16(r.state_fingerprint);
     j["same_model"] = r.exact;
   }
   return j;
@@ -214,7 +213,7 @@ nlohmann::json device_settings_json(const sim::Model& model,
     for (const auto& c : consoles) console = console || c.device == k;
     out.push_back({{"kind", block.kind()},
                    {"console", console ? "operator console" : "none"},
-                   {"parameter_fingerprint", hex16(block.parameter_fingerprint())},
+                   {"parameter_fingerprint", to_hex16(block.parameter_fingerprint())},
                    {"settings", values}});
   }
   return out;
@@ -249,7 +248,7 @@ nlohmann::json rerun_json(const RunSummary& s) {
   }
   if (sc.start == StartKind::state_file) {
     scenario["start_state"] = fs::absolute(sc.start_state).lexically_normal().string();
-    scenario["start_state_fingerprint"] = hex16(run.report.state_fingerprint);
+    scenario["start_state_fingerprint"] = to_hex16(run.report.state_fingerprint);
   } else {
     scenario["start"] = to_string(sc.start);
   }
@@ -304,7 +303,7 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"devices", kinds},
       {"device_settings", device_settings_json(model, s.run->device_settings, s.run->bindings)},
       {"events", events_json(model, *s.scenario)},
-      {"model_fingerprint", hex16(model.fingerprint())},
+      {"model_fingerprint", to_hex16(model.fingerprint())},
       {"duration_s", s.simulated_s},
       {"beats", s.beats},
       {"averaged_beats", s.averaged_beats},

@@ -315,8 +315,7 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
 
 template <bool kSensorsOnly>
 void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
-                                const PlantInputs& in, PlantWorkspace& ws,
-                                Observables* obs) const {
+                                const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const {
   const auto& b = p_.baroreflex;
   const auto& s = p_.systemic;
   const auto& pc = p_.pulmonary_circulation;

@@ -238,8 +238,8 @@ class Circulation {
   // as sensors (ReadingSpec::signal), nothing else; `scratch` (state-sized) receives partial
   // derivatives. Skips the flows, valves, coronaries and reflex the sensors do not need: the
   // control tick's cheap path.
-  void sense(double t, std::span<const double> y, std::span<double> scratch,
-             const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const;
+  void sense(double t, std::span<const double> y, std::span<double> scratch, const PlantInputs& in,
+             PlantWorkspace& ws, Observables& obs) const;
 
   // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
   CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;

@@ -328,8 +328,7 @@ State from_record(const StateRecord& record, const Model& model) {
     throw InputError(
         "state: it belongs to another model (a different patient, devices or numerics): "
         "fingerprint " +
-        Fingerprint().add(fingerprint).hex() + ", this model's " +
-        Fingerprint().add(model.fingerprint()).hex());
+        to_hex16(fingerprint) + ", this model's " + to_hex16(model.fingerprint()));
   }
   Walker<Reader> w(reader);
   walk(w, s);
