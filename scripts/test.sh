@@ -13,10 +13,12 @@ jobs="${UNLOAD_JOBS:-$(nproc)}"
 bash scripts/install-deps.sh
 
 # Each layer's include directory holds only its own headers (docs/architecture.md); an include path
-# with "../" would reach a header of any layer through the file system and bypass that rule.
-echo "test: checking that no include under src/ apps/ tests/ bench/ climbs with ../"
-if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]*\.\./' src apps tests bench; then
-  echo "test: the include(s) above use ../; include \"unload/<layer>/<file>.hpp\" instead" >&2
+# with "../" or an absolute path would reach a header of any layer through the file system and
+# bypass that rule.
+echo "test: checking that no include under src/ apps/ tests/ bench/ climbs with ../ or is absolute"
+if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]([^">]*\.\./|/)' src apps tests bench; then
+  echo "test: the include(s) above use ../ or an absolute path; include" \
+    "\"unload/<layer>/<file>.hpp\" instead" >&2
   exit 1
 fi
 

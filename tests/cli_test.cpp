@@ -477,6 +477,57 @@ position = "ventricle"
   const auto second = nlohmann::json::parse(read_text(work() / "elsewhere/second/summary.json"));
   EXPECT_EQ(second["rerun"], summary["rerun"]);
   EXPECT_EQ(second["model_fingerprint"], summary["model_fingerprint"]);
+  // A run made without the pump's console is made again without it.
+  ASSERT_EQ(unload("run pump.toml --no-console --out bare").exit_code, 0);
+  ASSERT_EQ(unload("run bare/summary.json --out bare-again").exit_code, 0);
+  EXPECT_EQ(read_text(work() / "bare" / "waveforms.csv"),
+            read_text(work() / "bare-again" / "waveforms.csv"));
+  EXPECT_NE(read_text(work() / "bare" / "waveforms.csv"),
+            read_text(work() / "first" / "waveforms.csv"));
+}
+
+TEST_F(UnloadCommand, AStateFileWithWrongTypesOrTamperedFieldsIsOneClearError) {
+  ASSERT_EQ(unload("steady --patient normal --save-state s.json --json").exit_code, 0);
+  const std::string good = read_text(work() / "s.json");
+  write("run.toml", std::string(kSmallScenario) + "start_state = \"t.json\"\n");
+  auto tampered = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    write("t.json", text);
+    return unload("run run.toml --out out");
+  };
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"version\": 1", "\"version\": \"1\""},
+           {"\"description\": \"", "\"description\": 5, \"x\": \""},
+           {"\"format\": \"unload-state\"", "\"format\": 7"}}) {
+    const Outcome o = tampered(from, to);
+    EXPECT_EQ(o.exit_code, 2) << to << ": " << o.err;
+    EXPECT_THAT(o.err, HasSubstr("t.json")) << to;
+    EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+    EXPECT_FALSE(fs::exists(work() / "out"));
+  }
+  // An edited number is refused by the State's checks (or by its fingerprint).
+  auto j = nlohmann::json::parse(good);
+  j["state"]["restart.inputs.efferent_history.interval_s"] = {0.0};
+  write("t.json", j.dump());
+  Outcome o = unload("run run.toml --out out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("t.json"));
+  j["state"]["restart.inputs.efferent_history.interval_s"] = {0.02};
+  j["state"]["restart.y"][0] = 1e9;  // a number the checks accept: caught by the fingerprint
+  write("t.json", j.dump());
+  o = unload("run run.toml --out out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("fingerprint"));
+  j["state"]["restart.inputs.efferent_history.interval_s"] = {0.0};
+  j.erase("state_fingerprint");
+  write("t.json", j.dump());
+  o = unload("run run.toml --out out");
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("delay line"));
+  EXPECT_FALSE(fs::exists(work() / "out"));
 }
 
 TEST_F(UnloadCommand, ASavedSteadyStateStartsARunAndAnotherPatientsIsRefused) {

@@ -3,9 +3,11 @@
 // readings and metrics, the beat metrics, the waveform columns, and the scenario keys.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "unload/core/signals.hpp"
@@ -121,85 +123,125 @@ json everything(const std::string& what) {
   return out;
 }
 
+// A table, printed as Markdown or as aligned text.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  std::string render(bool markdown) const {
+    std::string out;
+    if (markdown) {
+      auto line = [&out](const std::vector<std::string>& cells) {
+        for (const auto& c : cells) out += "| " + c + " ";
+        out += "|\n";
+      };
+      line(header_);
+      for (std::size_t i = 0; i < header_.size(); ++i) out += "|---";
+      out += "|\n";
+      for (const auto& r : rows_) line(r);
+      return out;
+    }
+    // Text: every column but the last padded to its widest cell.
+    std::vector<std::size_t> width(header_.size(), 0);
+    for (const auto* r : all()) {
+      for (std::size_t i = 0; i < r->size(); ++i) width[i] = std::max(width[i], (*r)[i].size());
+    }
+    for (const auto* r : all()) {
+      std::string line = " ";
+      for (std::size_t i = 0; i < r->size(); ++i) {
+        const std::string& cell = (*r)[i];
+        line.push_back(' ');
+        line.append(cell);
+        if (i + 1 < r->size()) line.append(width[i] - cell.size(), ' ');
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out += line + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<const std::vector<std::string>*> all() const {
+    std::vector<const std::vector<std::string>*> r = {&header_};
+    for (const auto& x : rows_) r.push_back(&x);
+    return r;
+  }
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
 std::string text(const json& j, bool markdown) {
   std::string out;
-  auto line = [&out](std::string s) { out += s + "\n"; };
-  auto heading = [&](const std::string& title) {
-    line(markdown ? "\n## " + title + "\n" : "\n" + title);
-  };
-  auto row = [&](std::initializer_list<std::string> cells) {
-    std::string r;
-    for (const auto& c : cells) r += (markdown ? "| " : "  ") + c + " ";
-    line(markdown ? r + "|" : r);
-  };
-  auto table_head = [&](std::initializer_list<std::string> cells) {
-    if (!markdown) return;
-    row(cells);
-    std::string r;
-    for (std::size_t i = 0; i < cells.size(); ++i) r += "|---";
-    line(r + "|");
-  };
   auto str = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  auto heading = [&](const std::string& title, int level = 2) {
+    out += markdown ? fmt::format("\n{} {}\n\n", level == 2 ? "##" : "###", title)
+                    : fmt::format("\n{}\n", title);
+  };
   if (markdown) {
-    line("# unload: patients, devices, metrics, columns and scenario keys");
-    line("");
-    line(
+    out += "# unload: patients, devices, metrics, columns and scenario keys\n\n";
+    out +=
         "Made by `unload list --markdown` from the registries the program uses; a test checks "
         "that this file is up to date. " +
-        j["notice"].get<std::string>());
+        j["notice"].get<std::string>() + "\n";
   }
   if (j.contains("patients")) {
     heading("Patients (`--patient NAME`, `[scenario] patient`)");
-    table_head({"name", "description"});
-    for (const auto& p : j["patients"]) row({str(p["name"]), str(p["description"])});
+    Table t({"name", "description"});
+    for (const auto& p : j["patients"]) t.row({str(p["name"]), str(p["description"])});
+    out += t.render(markdown);
   }
   if (j.contains("devices")) {
     heading("Devices (`--device KIND`, `[[devices]] kind`)");
     for (const auto& d : j["devices"]) {
-      line(markdown
-               ? fmt::format("\n### {}\n\n{} ({}). One per patient: {}.{}", str(d["kind"]),
-                             str(d["description"]), str(d["family"]), str(d["one_per_patient"]),
-                             d["console"].get<bool>() ? " Runs with its console." : "")
-               : fmt::format("\n {}: {} ({})", str(d["kind"]), str(d["description"]),
-                             str(d["family"])));
-      if (markdown) line("");
-      table_head({"setting", "unit", "range", "words", "console command", "accepts"});
+      heading(str(d["kind"]), 3);
+      out += fmt::format("{}{} ({}). One per patient: {}.{}\n\n", markdown ? "" : "  ",
+                         str(d["description"]), str(d["family"]), str(d["one_per_patient"]),
+                         d["console"].get<bool>() ? " Runs with its console." : "");
+      Table settings({"setting", "unit", "range", "words", "console command", "accepts"});
       for (const auto& s : d["settings"]) {
         std::string words;
         for (const auto& w : s["words"]) words += (words.empty() ? "" : ", ") + str(w);
-        row({str(s["name"]), str(s["unit"]),
-             fmt::format("{:g} to {:g}", s["min"].get<double>(), s["max"].get<double>()), words,
-             s["console_command"].is_null() ? "" : str(s["console_command"]), str(s["help"])});
+        settings.row({str(s["name"]), str(s["unit"]),
+                      fmt::format("{:g} to {:g}", s["min"].get<double>(), s["max"].get<double>()),
+                      words, s["console_command"].is_null() ? "" : str(s["console_command"]),
+                      str(s["help"])});
       }
-      if (markdown) line("");
-      table_head({"waveform column", "unit", "sensor", "beat metric", "what"});
+      out += settings.render(markdown) + "\n";
+      Table readings({"waveform column", "unit", "sensor", "beat metric", "what"});
       for (const auto& r : d["readings"]) {
-        row({str(r["column"]), str(r["unit"]), r["sensor"].is_null() ? "" : str(r["sensor"]),
-             r["metric"].is_null()
-                 ? ""
-                 : fmt::format("{} ({})", str(r["metric"]), str(r["metric_unit"])),
-             str(r["description"])});
+        readings.row({str(r["column"]), str(r["unit"]),
+                      r["sensor"].is_null() ? "" : str(r["sensor"]),
+                      r["metric"].is_null()
+                          ? ""
+                          : fmt::format("{} ({})", str(r["metric"]), str(r["metric_unit"])),
+                      str(r["description"])});
       }
+      out += readings.render(markdown);
     }
   }
   if (j.contains("metrics")) {
     heading("Beat metrics (beats.csv, `steady --json`, summary.json)");
-    table_head({"key", "unit", "label", "definition"});
+    Table t({"key", "unit", "label", "definition"});
     for (const auto& m : j["metrics"]) {
-      row({str(m["key"]), str(m["unit"]), str(m["label"]), str(m["description"])});
+      t.row({str(m["key"]), str(m["unit"]), str(m["label"]), str(m["description"])});
     }
+    out += t.render(markdown);
   }
   if (j.contains("columns")) {
     heading("Waveform columns (waveforms.csv; device readings follow as KIND.READING)");
-    table_head({"column", "unit", "what"});
-    for (const auto& c : j["columns"]) row({str(c["name"]), str(c["unit"]), str(c["description"])});
+    Table t({"column", "unit", "what"});
+    for (const auto& c : j["columns"])
+      t.row({str(c["name"]), str(c["unit"]), str(c["description"])});
+    out += t.render(markdown);
   }
   if (j.contains("scenario_keys")) {
     heading("Scenario keys");
-    table_head({"table", "key", "type", "unit", "meaning"});
+    Table t({"table", "key", "type", "unit", "meaning"});
     for (const auto& k : j["scenario_keys"]) {
-      row({str(k["table"]), str(k["key"]), str(k["type"]), str(k["unit"]), str(k["description"])});
+      t.row(
+          {str(k["table"]), str(k["key"]), str(k["type"]), str(k["unit"]), str(k["description"])});
     }
+    out += t.render(markdown);
   }
   return out;
 }

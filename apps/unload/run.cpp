@@ -84,7 +84,8 @@ int run(const RunOptions& options) {
   // Declared first so that it outlives the writers: on failure they close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
                           options.force);
-  const io::PreparedRun prepared = io::prepare_run(scenario, {options.consoles});
+  const io::PreparedRun prepared =
+      io::prepare_run(scenario, {options.consoles && scenario.consoles});
   sim::Session session(prepared.model, prepared.start, prepared.bindings);
   std::vector<sim::Event> events;
   for (const auto& e : scenario.events) events.push_back(e.event);

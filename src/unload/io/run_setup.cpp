@@ -22,7 +22,9 @@ std::string StartReport::text() const {
       return "from rest (uniform pressures): the first beats are the transient to steady state";
     case StartKind::state_file:
       return fmt::format("from the state saved in {} (its R wave is t = 0){}", file.string(),
-                         exact ? "" : "; devices attached or removed at t = 0");
+                         exact ? ""
+                               : "; the saved model differed (devices attached or removed, or "
+                                 "other numerics)");
   }
   return "";
 }

@@ -41,6 +41,9 @@ constexpr ScenarioKey kKeys[] = {
     {"scenario", "start_state", "string", "",
      "start from a state saved by `unload steady --save-state FILE` (path relative to the "
      "scenario file); devices of the scenario that the state lacks are attached at t = 0"},
+    {"scenario", "consoles", "boolean", "",
+     "true (default): a micro-axial pump runs with its console, which passes the operator's "
+     "settings on at its next 10 ms tick; false: the bare pump (as --no-console)"},
     {"scenario", "start_state_fingerprint", "string", "",
      "16 hexadecimal digits: refuse the start_state file unless it is exactly this state (written "
      "by summary.json so that a rerun starts where the run started)"},
@@ -60,9 +63,9 @@ constexpr ScenarioKey kKeys[] = {
     {"events", "time", "number", "s", "when, from 0 to the duration; events in time order"},
     {"events", "device", "string", "", "which attached device the event changes"},
     {"events", "*", "number or string", "the setting's unit",
-     "the settings to change (as in [[devices]]); a setting an operator enters on a console "
-     "(level, purge flow) goes through the device's console, a physical change (position, "
-     "purge_occlusion, motor_failure) acts at once"},
+     "the settings to change (as in [[devices]]), applied in the order written; a setting an "
+     "operator enters on a console (level, purge flow) goes through the device's console, a "
+     "physical change (position, purge_occlusion, motor_failure) acts at once"},
 };
 
 // Everything a scenario error needs to say where it is.
@@ -245,6 +248,10 @@ void read_scenario_table(const fs::path& file, const toml::table& table, Scenari
       const std::string v = text(at, node);
       if (v.empty()) fail(at, "expected the path of a state file");
       s.start_state = relative_to(file, v);
+    } else if (k == "consoles") {
+      if (!node.is_boolean())
+        fail(at, fmt::format("expected true or false, got {}", describe(node)));
+      s.consoles = *node.value<bool>();
     } else if (k == "start_state_fingerprint") {
       const auto f = from_hex16(text(at, node));
       if (!f) fail(at, fmt::format("expected 16 hexadecimal digits, got {}", describe(node)));
@@ -364,6 +371,20 @@ void check_tables(const fs::path& file, const toml::table& doc) {
   }
 }
 
+// A table's entries in the order they are written in the file (toml++ keeps tables sorted by key;
+// settings of one event are applied in the order given). Tables without positions (from a
+// summary.json) keep their key order.
+std::vector<std::pair<std::string_view, const toml::node*>> as_written(const toml::table& table) {
+  std::vector<std::pair<std::string_view, const toml::node*>> out;
+  for (const auto& [k, node] : table) out.emplace_back(k.str(), &node);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    const auto& pa = a.second->source().begin;
+    const auto& pb = b.second->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  return out;
+}
+
 // A device setting as text: strings as written, numbers exactly (the shortest text that reads
 // back as the same double, so that a summary.json's numbers rerun exactly).
 std::string setting_text(const Where& at, const toml::node& node) {
@@ -395,11 +416,10 @@ void read_devices(const fs::path& file, const toml::array& array, Scenario& s) {
     const toml::node* kind = table.get("kind");
     if (!kind) fail(where(file, table, prefix + ".kind"), "missing (expected a device kind)");
     r.kind = text(where(file, *kind, prefix + ".kind"), *kind);
-    for (const auto& [k, node] : table) {
+    for (const auto& [k, node] : as_written(table)) {
       if (k == "kind") continue;
       r.settings.emplace_back(
-          std::string(k.str()),
-          setting_text(where(file, node, prefix + "." + std::string(k.str())), node));
+          std::string(k), setting_text(where(file, *node, prefix + "." + std::string(k)), *node));
     }
     requests.push_back(std::move(r));
   }
@@ -449,11 +469,11 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
            fmt::format("'{}' is not attached (attach it in a [[devices]] table)", kind));
     }
     std::size_t settings = 0;
-    for (const auto& [k, node] : table) {
-      if (is_key("events", k.str())) continue;
-      const Where at = where(file, node, prefix + "." + std::string(k.str()));
-      const auto [slot, value] = resolve_setting(*blocks[index], k.str(), setting_text(at, node),
-                                                 location(file, node.source()));
+    for (const auto& [k, node] : as_written(table)) {
+      if (is_key("events", k)) continue;
+      const Where at = where(file, *node, prefix + "." + std::string(k));
+      const auto [slot, value] = resolve_setting(*blocks[index], k, setting_text(at, *node),
+                                                 location(file, node->source()));
       const auto& spec = blocks[index]->setting_specs()[slot];
       sim::Event e;
       e.time_s = t;
@@ -462,7 +482,7 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       e.device = static_cast<std::uint32_t>(index);
       e.setting = static_cast<std::uint32_t>(slot);
       e.value = value;
-      s.events.push_back({e, location(file, node.source())});
+      s.events.push_back({e, location(file, node->source())});
       ++settings;
     }
     if (settings == 0) fail(where(file, table, prefix), "expected settings to change");

@@ -10,6 +10,7 @@
 //                             # without devices; "rest": from a uniform-pressure rest state
 //   start_state = "FILE"      # or: from a state saved by `unload steady --save-state FILE`
 //                             # (relative to this file); excludes `start`
+//   consoles = true           # false: micro-axial pumps run bare, without their console
 //
 //   [overrides]               # optional: patient parameters by their dotted preset keys
 //   left_ventricle.end_systolic_elastance = 1.2
@@ -87,6 +88,7 @@ struct Scenario {
   double output_rate_Hz = kDefaultOutputRate_Hz;
   sim::IntegratorKind integrator = sim::IntegratorKind::production;
   StartKind start = StartKind::steady;
+  bool consoles = true;  // micro-axial pumps run with their console (false: bare, --no-console)
   std::filesystem::path start_state;                     // for StartKind::state_file
   std::optional<std::uint64_t> start_state_fingerprint;  // required fingerprint of that State
   DeviceSetup devices;                // attached at t = 0, with their starting settings

@@ -226,16 +226,25 @@ StateFile read_state_file(const fs::path& file) {
   } catch (const json::parse_error& e) {
     throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
   }
-  if (!doc.is_object() || doc.value("format", "") != kFormat) {
+  if (!doc.is_object() || !doc.contains("format") || !doc["format"].is_string() ||
+      doc["format"].get<std::string>() != kFormat) {
     throw InputError(fmt::format("{}: not an unload state file (expected \"format\": \"{}\")",
                                  file.string(), kFormat));
   }
-  if (doc.value("version", 0) != kStateFileVersion) {
-    throw InputError(fmt::format("{}: state file version {} (this unload reads version {})",
-                                 file.string(), doc.value("version", 0), kStateFileVersion));
+  const json& version = need(file, doc, "version");
+  if (!version.is_number_integer() || version.get<long long>() != kStateFileVersion) {
+    throw InputError(
+        fmt::format("{}: key 'version': state file version {} (this unload reads "
+                    "version {})",
+                    file.string(), version.dump(), kStateFileVersion));
   }
   StateFile out;
-  out.description = doc.value("description", "");
+  if (const auto it = doc.find("description"); it != doc.end()) {
+    if (!it->is_string()) {
+      throw InputError(fmt::format("{}: key 'description': expected a string", file.string()));
+    }
+    out.description = it->get<std::string>();
+  }
   out.model = rebuild_model(file, need(file, doc, "model"));
   sim::StateRecord record;
   const json& fields = need(file, doc, "state");

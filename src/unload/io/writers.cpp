@@ -170,7 +170,10 @@ namespace {
 
 nlohmann::json scenario_json(const Scenario& sc) {
   nlohmann::json overrides = nlohmann::json::object();
-  for (const auto& o : sc.overrides) overrides[o.key] = o.value;
+  for (const auto& o : sc.overrides) {
+    overrides[o.key] =
+        o.key == "baroreflex.enabled" ? nlohmann::json(o.value != 0.0) : nlohmann::json(o.value);
+  }
   return {{"name", sc.name},
           {"file", sc.file.string()},
           {"description", sc.description},
@@ -245,6 +248,11 @@ nlohmann::json rerun_json(const RunSummary& s) {
   const fs::path p(sc.patient_reference);
   if (p.extension() == ".toml" || sc.patient_reference.find('/') != std::string::npos) {
     scenario["patient"] = fs::absolute(sc.file.parent_path() / p).lexically_normal().string();
+  }
+  if (run.bindings.empty() &&
+      std::any_of(model.devices().begin(), model.devices().end(),
+                  [](const physio::AttachedDevice& d) { return has_console(d.block->kind()); })) {
+    scenario["consoles"] = false;  // the run was made without consoles (--no-console)
   }
   if (sc.start == StartKind::state_file) {
     scenario["start_state"] = fs::absolute(sc.start_state).lexically_normal().string();

@@ -46,8 +46,13 @@ class EfferentHistory {
   EfferentActivity at(double t_s) const;  // inline below: every right-hand side calls it
   // Moves the grid by dt (a run that starts at t = 0 from a state reached at t = -dt).
   void shift_time(double dt_s) { anchor_s_ += dt_s; }
+  double interval_s() const { return interval_s_; }
+  // Numbers the history holds (two per slot): what a saved State's delay line must have.
+  std::size_t size() const { return ring_.size(); }
 
-  // Everything that defines the history, for saving and restoring a simulation's State.
+  // Everything that defines the history, for saving and restoring a simulation's State. A
+  // visitor that writes into the history (Visitor::reading) has the derived values refreshed; one
+  // that only reads changes nothing.
   template <class Visitor>
   void visit(Visitor& v) {
     v("anchor_s", anchor_s_);
@@ -56,8 +61,10 @@ class EfferentHistory {
     v("rest_sympathetic", rest_.sympathetic);
     v("rest_vagal", rest_.vagal);
     v("ring", ring_);
-    per_interval_ = interval_s_ > 0 ? 1.0 / interval_s_ : 0.0;
-    mask_ = ring_.size() / 2 - 1;
+    if constexpr (Visitor::reading) {
+      per_interval_ = interval_s_ > 0 ? 1.0 / interval_s_ : 0.0;
+      mask_ = ring_.size() >= 2 ? ring_.size() / 2 - 1 : 0;
+    }
   }
 
  private:

@@ -75,7 +75,8 @@ struct DeviceMetric {
   double scale = 1;
 };
 
-// Mean of each metric over a set of beats (beat/start/duration from the last one).
+// Mean of each metric over a set of beats; `beat` is the last beat's, `start_s` the first beat's,
+// `duration_s` the mean.
 BeatMetrics average(std::span<const BeatMetrics> beats);
 
 // What the samples of the current beat have added up so far, and the run integrals of cumulative

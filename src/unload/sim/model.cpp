@@ -94,14 +94,7 @@ Model::Model(const physio::PatientParameters& patient,
   physio::EfferentHistory h;
   h.reset(0.0, options_.history_interval_s, plant_.longest_reflex_delay_s() + 0.5,
           plant_.efferent_activity_at_rest());
-  struct Counter {
-    std::size_t n = 0;
-    void operator()(const char*, std::vector<double>& v) { n = v.size(); }
-    void operator()(const char*, double&) {}
-    void operator()(const char*, long&) {}
-  } count;
-  h.visit(count);
-  history_size_ = count.n;
+  history_size_ = h.size();
 
   patient_fingerprint_ = sim::patient_fingerprint(patient);
   Fingerprint f;

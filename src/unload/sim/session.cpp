@@ -111,15 +111,13 @@ State start_from(const Model& model, const State& from, const Model& from_model,
   r.inputs.cycle.shift_time(dt);
   r.inputs.cycle.beat_index = 0;
   r.inputs.efferent_history.shift_time(dt);
-  for (auto* ws : {&r.integration_ws, &r.sample_ws, &r.control_ws, &r.output_ws}) {
+  for (auto* ws : {&r.integration_ws, &r.sample_ws, &r.control_ws}) {
     ws->septum_t_s += dt;
   }
   r.t_s = 0.0;
   r.beats_done = 0;
   r.beat.device_run.fill(0.0);
   r.next_tick = 0;
-  r.next_output = 0;
-  r.output_interval_s = 0.0;
   r.timeline.clear();
   r.next_event = 0;
   r.consoles.clear();
@@ -148,7 +146,7 @@ Session::Session(std::shared_ptr<const Model> model, const State& start,
     }
   }
   const std::size_t n = model_->plant().state_size();
-  if (start.restart.y.size() != n) throw InputError("the state has the wrong size for the model");
+  check_state(start, *model_);
   scratch_y_.resize(n);
   scratch_dydt_.resize(n);
   frames_.reserve(consoles_.size());
@@ -168,16 +166,22 @@ Session::Session(std::shared_ptr<const Model> model, const State& start,
     }
     if (at != live_.consoles.size()) throw InputError("the state holds more consoles");
   }
+  // Console ticks start at the restart point when the State was saved without consoles.
+  if (!consoles_.empty()) {
+    const auto first_tick =
+        static_cast<long>(std::ceil(live_.t_s / model_->options().control_interval_s - 1e-9));
+    live_.next_tick = std::max(live_.next_tick, first_tick);
+  }
   integrator_ = make_integrator(model_->options().integrator, *this, model_->tolerances());
   integrator_->set_memory(live_.integrator);
   t_ = live_.t_s;
   snapshot();
   integrator_->restart(t_, live_.y);
-  if (start.t_s > t_) {
-    replaying_ = true;
-    advance_to(start.t_s);
-    replaying_ = false;
-  }
+  // Replay from the restart point to the saved time, including what was still due at the restart
+  // instant itself (a control tick or an event right after an R wave), without any output.
+  replaying_ = true;
+  advance_to(start.t_s);
+  replaying_ = false;
 }
 
 Session::~Session() = default;
@@ -209,9 +213,7 @@ double Session::tick_time(long k) const {
   return static_cast<double>(k) * model_->options().control_interval_s;
 }
 
-double Session::output_time(long k) const {
-  return static_cast<double>(k) * live_.output_interval_s;
-}
+double Session::output_time(long k) const { return static_cast<double>(k) * output_interval_s_; }
 
 void Session::state_at(double t, std::span<double> y) {
   if (t == integrator_->time()) {
@@ -263,14 +265,15 @@ void Session::process_samples(double horizon) {
     plant.evaluate(tm, scratch_y_, scratch_dydt_, live_.inputs, live_.sample_ws, &obs_);
     model_->accumulator().add(live_.beat, obs_);
   }
-  // Outputs: times are index x interval, so that long runs do not accumulate round-off.
-  if (live_.output_interval_s > 0 && (recorder_ || replaying_)) {
-    for (double to = output_time(live_.next_output); to <= horizon;
-         to = output_time(++live_.next_output)) {
+  // Outputs: times are index x interval, so that long runs do not accumulate round-off. Each
+  // sample is a pure function of its time and state (a fresh workspace), so outputs need no part
+  // of the State and never depend on when they were asked for.
+  if (output_interval_s_ > 0 && recorder_ && !replaying_) {
+    for (double to = output_time(next_output_); to <= horizon; to = output_time(++next_output_)) {
       state_at(to, scratch_y_);
-      physio::Observables o;
-      plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, live_.output_ws, &o);
-      if (!replaying_) recorder_->on_sample(o);
+      physio::PlantWorkspace fresh;
+      plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, fresh, &output_obs_);
+      recorder_->on_sample(output_obs_);
     }
   }
 }
@@ -364,30 +367,39 @@ void Session::apply_event(const Event& e) {
   if (recorder_ && !replaying_) recorder_->on_event(e);
 }
 
+void Session::settle_instant() {
+  // What is due at this instant, in order: the end of a beat, the control tick, events. Samples at
+  // this instant come first (they were taken when it was reached).
+  if (t_ >= beat_end()) end_beat();
+  if (!consoles_.empty() && tick_time(live_.next_tick) <= t_) control_tick();
+  while (live_.next_event < live_.timeline.size() &&
+         live_.timeline[live_.next_event].time_s <= t_) {
+    const Event e = live_.timeline[live_.next_event++];
+    apply_event(e);
+  }
+}
+
 void Session::advance_to(double t_end_s) {
   if (!(t_end_s >= t_) || !std::isfinite(t_end_s)) {
     throw InputError("advance_to: the time must be finite and not before the session's time");
   }
+  // Samples exactly at the session's time not yet taken (only at a run's first instant).
+  process_samples(t_);
   for (;;) {
-    const double stop = beat_end();
-    if (integrator_->time() <= t_ && t_ < t_end_s) integrator_->step(stop);
+    // Everything due now happens before the next step is taken: a setting that changes here
+    // restarts the integrator from this instant, and no step is taken only to be thrown away.
+    settle_instant();
+    if (t_ >= t_end_s) break;
+    if (integrator_->time() <= t_) integrator_->step(beat_end());
     // The next instant where something happens: T, the end of the integrator's step (at most the
     // end of the beat), a control tick or an event.
     double horizon = std::min(t_end_s, integrator_->time());
-    const double next_tick = consoles_.empty() ? kNever : tick_time(live_.next_tick);
-    const double next_event =
-        live_.next_event < live_.timeline.size() ? live_.timeline[live_.next_event].time_s : kNever;
-    horizon = std::min({horizon, next_tick, next_event});
+    if (!consoles_.empty()) horizon = std::min(horizon, tick_time(live_.next_tick));
+    if (live_.next_event < live_.timeline.size()) {
+      horizon = std::min(horizon, live_.timeline[live_.next_event].time_s);
+    }
     process_samples(horizon);
     t_ = horizon;
-    if (t_ >= stop) end_beat();
-    if (t_ == next_tick) control_tick();
-    while (live_.next_event < live_.timeline.size() &&
-           live_.timeline[live_.next_event].time_s <= t_) {
-      const Event e = live_.timeline[live_.next_event++];
-      apply_event(e);
-    }
-    if (t_ >= t_end_s) break;
   }
 }
 
@@ -440,13 +452,17 @@ void Session::apply(Event event) {
 }
 
 void Session::set_recorder(SimulationObserver* recorder, double output_interval_s) {
+  if (!(output_interval_s >= 0) || !std::isfinite(output_interval_s)) {
+    throw InputError("set_recorder: the output interval must be finite and not negative");
+  }
   recorder_ = recorder;
-  const double interval = recorder && output_interval_s > 0 ? output_interval_s : 0.0;
-  if (interval == live_.output_interval_s) return;
-  live_.output_interval_s = interval;
-  // The first sample at or after now (at t = 0 the first row is the start).
-  live_.next_output = interval > 0 ? static_cast<long>(std::ceil(t_ / interval - 1e-9)) : 0;
-  if (interval > 0 && output_time(live_.next_output) < t_) ++live_.next_output;
+  output_interval_s_ = recorder && output_interval_s > 0 ? output_interval_s : 0.0;
+  if (output_interval_s_ == 0) return;
+  // The first sample after now; at a run's start (t = 0) the first row is the start itself.
+  next_output_ = static_cast<long>(std::ceil(t_ / output_interval_s_));
+  while (output_time(next_output_) < t_ || (t_ > 0 && output_time(next_output_) == t_)) {
+    ++next_output_;
+  }
 }
 
 State Session::save() const {
@@ -524,6 +540,12 @@ double relative_change(const BeatMetrics& a, const BeatMetrics& b) {
 }
 
 SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions& options) {
+  if (options.average_beats < 1 || options.lag_beats < 1 ||
+      options.average_beats + options.lag_beats >= static_cast<int>(kRecentBeats) ||
+      options.consecutive_beats < 1 || options.max_beats < 1 || !(options.tolerance > 0)) {
+    throw InputError("steady state: average_beats + lag_beats must be below " +
+                     std::to_string(kRecentBeats) + ", and every count and the tolerance positive");
+  }
   SteadyStateResult r;
   int calm = 0;
   const int start = session.completed_beats();

@@ -12,7 +12,8 @@
 // setting change). Samples on the reflex delay line (absolute 20 ms grid), the beat metrics (5 ms
 // in systole, 10 ms after, locked to each R wave), the outputs (index x interval) and the control
 // ticks (index x control interval) are read off its dense output, each grid with its own
-// workspace, so that what is recorded never changes the trajectory. At one instant things happen
+// workspace (outputs a fresh one per sample), so that what is recorded never changes the
+// trajectory. At one instant things happen
 // in this order: samples, the end of a beat, the control tick, events (those of the timeline, then
 // any applied through the Session). advance_to(T) does everything up to and including T, so an
 // event applied after it acts exactly like a timeline event at T. How a run is cut into
@@ -84,7 +85,9 @@ class Session final : private OdeSystem {
   // Applies one event now (its time is ignored).
   void apply(Event event);
 
-  // Waveform samples every output_interval_s and completed beats go to `recorder` (nullptr: none).
+  // Waveform samples every output_interval_s (at index x interval, from the first after now; at a
+  // run's start, t = 0, from the start) and completed beats go to `recorder` (nullptr: none).
+  // Outputs are not part of the State: set the recorder again on a restored Session.
   void set_recorder(SimulationObserver* recorder, double output_interval_s = 0.0);
 
   // Everything needed to continue this run exactly.
@@ -107,6 +110,7 @@ class Session final : private OdeSystem {
   void rhs(double t, const double* y, double* dydt) override;
   void error_offsets(std::span<double> offsets) const override;
 
+  void settle_instant();
   double beat_end() const;
   double metric_time(long k) const;
   double tick_time(long k) const;
@@ -133,11 +137,13 @@ class Session final : private OdeSystem {
   mutable std::array<BeatMetrics, kRecentBeats> ordered_{};
   std::unique_ptr<Integrator> integrator_;
   SimulationObserver* recorder_ = nullptr;
+  double output_interval_s_ = 0;  // output grid (0: none); not part of the State
+  long next_output_ = 0;
   bool replaying_ = false;
   std::vector<double> scratch_y_, scratch_dydt_;
   std::vector<Command> commands_;
   std::vector<SignalFrame> frames_;
-  physio::Observables obs_{};
+  physio::Observables obs_{}, output_obs_{};
 };
 
 // Periodic steady state: the mean metrics of the last `average_beats` beats differ from those

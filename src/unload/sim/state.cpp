@@ -33,8 +33,11 @@ class Walker {
   void operator()(const std::string& name, std::array<double, N>& a) {
     std::vector<double> tmp(a.begin(), a.end());
     v_(prefix_ + name, tmp);
-    std::copy(tmp.begin(), tmp.begin() + static_cast<long>(std::min(N, tmp.size())), a.begin());
+    if constexpr (V::reading) {
+      std::copy(tmp.begin(), tmp.begin() + static_cast<long>(std::min(N, tmp.size())), a.begin());
+    }
   }
+  static constexpr bool reading = V::reading;
   void enter(const std::string& name) {
     stack_.push_back(prefix_.size());
     prefix_ += name + ".";
@@ -54,6 +57,7 @@ class Walker {
 // Adapts a Walker to the `v(const char*, x)` form physio types call in their visit().
 template <class W>
 struct Forward {
+  static constexpr bool reading = W::reading;
   W& w;
   template <class T>
   void operator()(const char* name, T& x) {
@@ -186,10 +190,12 @@ void walk(W& w, RunState& r) {
     settings.insert(settings.end(), d.value.begin(), d.value.end());
   }
   w("device_settings", settings);
-  for (std::size_t k = 0; k < r.inputs.device_settings.size(); ++k) {
-    for (std::size_t i = 0; i < physio::max_device_settings; ++i) {
-      const std::size_t j = k * physio::max_device_settings + i;
-      if (j < settings.size()) r.inputs.device_settings[k].value[i] = settings[j];
+  if constexpr (W::reading) {
+    for (std::size_t k = 0; k < r.inputs.device_settings.size(); ++k) {
+      for (std::size_t i = 0; i < physio::max_device_settings; ++i) {
+        const std::size_t j = k * physio::max_device_settings + i;
+        if (j < settings.size()) r.inputs.device_settings[k].value[i] = settings[j];
+      }
     }
   }
   w("previous_ejection_end_s", r.inputs.previous_ejection_end_s);
@@ -197,8 +203,7 @@ void walk(W& w, RunState& r) {
   const std::pair<const char*, physio::PlantWorkspace*> workspaces[] = {
       {"integration_ws", &r.integration_ws},
       {"sample_ws", &r.sample_ws},
-      {"control_ws", &r.control_ws},
-      {"output_ws", &r.output_ws}};
+      {"control_ws", &r.control_ws}};
   for (auto& [name, ws] : workspaces) {
     w.enter(name);
     walk(w, *ws);
@@ -215,8 +220,6 @@ void walk(W& w, RunState& r) {
   w("next_metric", r.next_metric);
   w("dense_metrics", r.dense_metrics);
   w("next_tick", r.next_tick);
-  w("next_output", r.next_output);
-  w("output_interval_s", r.output_interval_s);
   w("beats_done", r.beats_done);
   // Events: five numbers each (time, kind, device, setting, value).
   std::vector<double> events;
@@ -227,11 +230,24 @@ void walk(W& w, RunState& r) {
   }
   w.visitor().variable(true);
   w("timeline", events);
-  r.timeline.resize(events.size() / 5);
-  for (std::size_t i = 0; i < r.timeline.size(); ++i) {
-    const double* e = &events[5 * i];
-    r.timeline[i] = {e[0], static_cast<EventKind>(static_cast<int>(e[1])),
-                     static_cast<std::uint32_t>(e[2]), static_cast<std::uint32_t>(e[3]), e[4]};
+  if constexpr (W::reading) {
+    if (events.size() % 5 != 0) {
+      throw InputError("state: field 'restart.timeline' must hold 5 numbers per event");
+    }
+    r.timeline.resize(events.size() / 5);
+    for (std::size_t i = 0; i < r.timeline.size(); ++i) {
+      const double* e = &events[5 * i];
+      const auto whole = [](double v, double limit) {
+        if (!(v >= 0 && v < limit && v == std::floor(v))) {
+          throw InputError(
+              "state: an event of 'restart.timeline' names no kind, device or setting");
+        }
+        return v;
+      };
+      r.timeline[i] = {e[0], static_cast<EventKind>(static_cast<int>(whole(e[1], 2))),
+                       static_cast<std::uint32_t>(whole(e[2], 1e6)),
+                       static_cast<std::uint32_t>(whole(e[3], 1e6)), e[4]};
+    }
   }
   w("next_event", r.next_event);
   w("consoles", r.consoles);
@@ -258,6 +274,7 @@ double as_number(T x) {
 
 // Writes every field into a record.
 struct Writer {
+  static constexpr bool reading = false;
   StateRecord& out;
   void variable(bool) {}
   void operator()(const std::string& name, std::vector<double>& v) {
@@ -272,6 +289,7 @@ struct Writer {
 // Reads every field from a record; a field's length must match the template State's unless the
 // field is variable.
 struct Reader {
+  static constexpr bool reading = true;
   const std::map<std::string, const std::vector<double>*>& in;
   bool variable_ = false;
   void variable(bool v) { variable_ = v; }
@@ -333,14 +351,78 @@ State from_record(const StateRecord& record, const Model& model) {
   Walker<Reader> w(reader);
   walk(w, s);
   s.model_fingerprint = fingerprint;
-  if (s.restart.timeline.size() * 5 != by_name.at("restart.timeline")->size()) {
-    throw InputError("state: field 'restart.timeline' must hold 5 numbers per event");
-  }
-  if (!(s.restart.t_s <= s.t_s) || s.restart.next_event > s.restart.timeline.size() ||
-      s.restart.y.size() != model.plant().state_size()) {
-    throw InputError("state: inconsistent times or event position");
-  }
+  check_state(s, model);
   return s;
+}
+
+void check_state(const State& s, const Model& model) {
+  const auto fail = [](const std::string& what) { throw InputError("state: " + what); };
+  if (s.model_fingerprint != model.fingerprint()) {
+    fail("it belongs to another model (a different patient, devices or numerics)");
+  }
+  const RunState& r = s.restart;
+  const auto& plant = model.plant();
+  if (r.y.size() != plant.state_size()) fail("the state vector has the wrong size");
+  for (double v : r.y) {
+    if (!std::isfinite(v)) fail("the state vector holds a value that is not finite");
+  }
+  if (!(std::isfinite(r.t_s) && std::isfinite(s.t_s) && r.t_s <= s.t_s)) {
+    fail("its times are not finite or the session's time is before the restart point");
+  }
+  // The reflex delay line must be the Model's grid, and hold the samples up to the restart point.
+  physio::EfferentHistory expected;
+  expected.reset(0.0, model.options().history_interval_s, plant.longest_reflex_delay_s() + 0.5,
+                 plant.efferent_activity_at_rest());
+  const auto& history = r.inputs.efferent_history;
+  if (history.interval_s() != expected.interval_s() || history.size() != expected.size()) {
+    fail("its reflex delay line is not on this model's grid");
+  }
+  const double h = expected.interval_s();
+  if (r.next_history < 1 || r.next_history != history.newest_index() + 1 ||
+      !(history.sample_time(r.next_history) > r.t_s - 1.0001 * h &&
+        history.sample_time(r.next_history) <= r.t_s + 1.0001 * h)) {
+    fail("its reflex delay line does not reach the restart point");
+  }
+  const auto& c = r.inputs.cycle;
+  if (!(std::isfinite(c.period_s) && c.period_s > 0 && c.beat_start_s <= r.t_s &&
+        r.t_s <= c.beat_start_s + c.period_s)) {
+    fail("its beat clock does not contain the restart point");
+  }
+  if (r.next_metric < 1 || r.dense_metrics < 0 || r.next_tick < 0 || r.beats_done < 0) {
+    fail("a grid position is negative");
+  }
+  // Device settings within their ranges.
+  const auto devices = model.devices();
+  if (r.inputs.device_settings.size() != devices.size()) fail("it has the wrong number of devices");
+  for (std::size_t k = 0; k < devices.size(); ++k) {
+    const auto specs = devices[k].block->setting_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      const double v = r.inputs.device_settings[k].value[i];
+      if (!(v >= specs[i].min && v <= specs[i].max)) {
+        fail(std::string(devices[k].block->kind()) + " " + std::string(specs[i].name) +
+             " is out of its range");
+      }
+    }
+  }
+  // Events: each names a device and setting of this model, in time order.
+  if (r.next_event > r.timeline.size()) fail("its timeline position is past the timeline");
+  for (std::size_t i = 0; i < r.timeline.size(); ++i) {
+    const Event& e = r.timeline[i];
+    if (!std::isfinite(e.time_s) || (i > 0 && e.time_s < r.timeline[i - 1].time_s)) {
+      fail("its timeline is not in time order");
+    }
+    if (e.kind != EventKind::device_setting && e.kind != EventKind::operator_setting) {
+      fail("its timeline holds an event of unknown kind");
+    }
+    if (e.device >= devices.size() ||
+        e.setting >= devices[e.device].block->setting_specs().size()) {
+      fail("its timeline names a device or setting this model does not have");
+    }
+    const auto& spec = devices[e.device].block->setting_specs()[e.setting];
+    if (!(e.value >= spec.min && e.value <= spec.max)) {
+      fail("its timeline sets " + std::string(spec.name) + " out of its range");
+    }
+  }
 }
 
 bool identical(const State& a, const State& b) {

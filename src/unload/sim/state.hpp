@@ -36,16 +36,16 @@ struct RunState {
   std::vector<double> y;       // the plant's state there
   physio::PlantInputs inputs;  // beat timing, reflex history, regional contractility, settings
   // Scratch of the right-hand side (warm starts), one per sequence of evaluations: the
-  // integrator's, the beat metrics', the control tick's, the output's. Each evolves only with its
-  // own sequence, so that sampling one grid never changes the values on another.
-  physio::PlantWorkspace integration_ws, sample_ws, control_ws, output_ws;
+  // integrator's, the beat metrics', the control tick's. Each evolves only with its own sequence,
+  // so that sampling one grid never changes the values on another. (Output samples take a fresh
+  // one each: they are no part of the State.)
+  physio::PlantWorkspace integration_ws, sample_ws, control_ws;
   IntegratorMemory integrator;
   BeatProgress beat;
   // Next positions on the grids: reflex history (absolute index), beat metrics (from the beat's
-  // start; dense_metrics samples 5 ms apart, then 10 ms), control ticks and output samples (index
-  // times interval, from the run's start).
-  long next_history = 1, next_metric = 1, dense_metrics = 0, next_tick = 0, next_output = 0;
-  double output_interval_s = 0;  // of the output grid that next_output counts on (0: none)
+  // start; dense_metrics samples 5 ms apart, then 10 ms) and control ticks (index times the
+  // control interval, from the run's start).
+  long next_history = 1, next_metric = 1, dense_metrics = 0, next_tick = 0;
   int beats_done = 0;
   std::vector<Event> timeline;   // pending and past events, in time order
   std::uint64_t next_event = 0;  // first event not yet applied
@@ -72,7 +72,11 @@ StateRecord to_record(const State& s);
 // belongs to another Model.
 State from_record(const StateRecord& record, const Model& model);
 
-// Whether two States are the same bit for bit (NaN equals NaN).
+// Checks that a State can run on this Model: its fingerprint, sizes, grids, times, settings and
+// events. InputError naming what is wrong. Session's constructor and from_record call it.
+void check_state(const State& s, const Model& model);
+
+// Whether two States are the same bit for bit (a NaN equals a NaN with the same bits).
 bool identical(const State& a, const State& b);
 // A fingerprint of a State (of its record), e.g. to check that a state file did not change.
 std::uint64_t state_fingerprint(const State& s);

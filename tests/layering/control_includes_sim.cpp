@@ -1,0 +1,1 @@
+#include "unload/sim/session.hpp"  // a console sees signals only: must not compile

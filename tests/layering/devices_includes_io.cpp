@@ -1,0 +1,1 @@
+#include "unload/io/scenario.hpp"  // devices are below io: must not compile
