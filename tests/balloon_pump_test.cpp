@@ -154,10 +154,55 @@ TEST(BalloonPump, ReadingsShowInflationAndAugmentedPressureOnlyWhileInflated) {
     EXPECT_EQ(flows.into(static_cast<Site>(i)), 0.0);
   }
   const auto specs = d->reading_specs();
-  ASSERT_EQ(specs.size(), 3u);
+  ASSERT_EQ(specs.size(), 7u);
   EXPECT_EQ(specs[0].name, "balloon_volume_mL");
-  EXPECT_EQ(specs[2].summary_key, "iabp_augmented_dia_mmHg");
+  EXPECT_EQ(specs[2].summary_key, "augmented_dia_mmHg");
   EXPECT_EQ(specs[2].summary, physio::BeatSummary::max);
+}
+
+TEST(BalloonPump, SystoleAndEndDiastoleAreReadAsAssistedOrUnassisted) {
+  const auto d = balloon();
+  const auto one_to_two = settings(*d, {{"ratio", "1:2"}});
+  const auto reading = [&](std::string_view key) {
+    const auto specs = d->reading_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].summary_key == key) return i;
+    }
+    ADD_FAILURE() << "no reading " << key;
+    return std::size_t{0};
+  };
+  const std::size_t sys_u = reading("aop_sys_unassisted_mmHg");
+  const std::size_t sys_a = reading("aop_sys_assisted_mmHg");
+  const std::size_t edp_a = reading("baedp_mmHg");
+  const std::size_t edp_u = reading("aedp_unassisted_mmHg");
+  DeviceReadings out;
+  std::vector<double> x{0.0}, dx(1);
+  SiteFlows flows;
+  // Beat 1 follows the augmented beat 0 (1:2): its ejection is the assisted systole, the pressure
+  // before its valve opens the balloon-assisted end-diastolic pressure.
+  auto c = context(kPeriod_s + 0.03, 1, 0.0);
+  c.aortic_valve_flow_mL_s = 0.0;  // isovolumic contraction
+  d->evaluate(c, x, dx, one_to_two, flows, &out);
+  EXPECT_EQ(out.value[edp_a], 80.0);
+  EXPECT_EQ(out.value[edp_u], 0.0);
+  EXPECT_EQ(out.value[sys_a], 0.0);
+  c = context(kPeriod_s + 0.15, 1, 0.0);
+  c.aortic_valve_flow_mL_s = 300.0;  // ejecting
+  d->evaluate(c, x, dx, one_to_two, flows, &out);
+  EXPECT_EQ(out.value[sys_a], 80.0);
+  EXPECT_EQ(out.value[sys_u], 0.0);
+  EXPECT_EQ(out.value[edp_a], 0.0);
+  // Beat 2 follows the unassisted beat 1.
+  c = context(2 * kPeriod_s + 0.15, 2, 0.0);
+  c.aortic_valve_flow_mL_s = 300.0;
+  d->evaluate(c, x, dx, one_to_two, flows, &out);
+  EXPECT_EQ(out.value[sys_u], 80.0);
+  EXPECT_EQ(out.value[sys_a], 0.0);
+  // After the notch the balloon's diastole is no systole.
+  c = context(2 * kPeriod_s + 0.6, 2, 0.0);
+  c.aortic_valve_flow_mL_s = 300.0;
+  d->evaluate(c, x, dx, one_to_two, flows, &out);
+  EXPECT_EQ(out.value[sys_u], 0.0);
 }
 
 TEST(BalloonPump, RatiosOneToTwoAndOneToThreeAugmentEverySecondAndThirdBeat) {

@@ -81,7 +81,15 @@ constexpr double kTriggerEcg = 0.0;
 constexpr double kTriggerPressure = 1.0;
 
 // Reading slots.
-enum ReadingSlot : std::size_t { kBalloonVolume, kInflated, kAugmentedPressure };
+enum ReadingSlot : std::size_t {
+  kBalloonVolume,
+  kInflated,
+  kAugmentedPressure,
+  kUnassistedSystole,
+  kAssistedSystole,
+  kAssistedEndDiastole,
+  kUnassistedEndDiastole
+};
 constexpr ReadingSpec kReadingSpecs[] = {
     {"balloon_volume_mL", "mL", Signal::balloon_volume_mL, "gas volume in the balloon",
      BeatSummary::max, "iabp_balloon_volume_mL", 1.0, "balloon volume at full inflation", "mL"},
@@ -90,9 +98,36 @@ constexpr ReadingSpec kReadingSpecs[] = {
      BeatSummary::none, "", 1.0, "", ""},
     {"augmented_pressure_mmHg", "mmHg", Signal::none,
      "aortic root pressure while the balloon is inflated in this beat's window, else 0",
-     BeatSummary::max, "iabp_augmented_dia_mmHg", 1.0, "augmented diastolic pressure (peak)",
+     BeatSummary::max, "augmented_dia_mmHg", 1.0, "augmented diastolic pressure (peak)", "mmHg"},
+    {"unassisted_systole_mmHg", "mmHg", Signal::none,
+     "aortic root pressure before this beat's inflation when the diastole before it was not "
+     "augmented, else 0",
+     BeatSummary::max, "aop_sys_unassisted_mmHg", 1.0,
+     "unassisted systolic pressure (after an unassisted diastole)", "mmHg"},
+    {"assisted_systole_mmHg", "mmHg", Signal::none,
+     "aortic root pressure before this beat's inflation when the diastole before it was "
+     "augmented (the balloon deflated just before this systole), else 0",
+     BeatSummary::max, "aop_sys_assisted_mmHg", 1.0,
+     "assisted systolic pressure (after an augmented diastole)", "mmHg"},
+    {"assisted_end_diastolic_mmHg", "mmHg", Signal::none,
+     "aortic root pressure from the R wave until the aortic valve opens, in a beat whose previous "
+     "diastole the balloon augmented, else 0: its lowest value is the pressure the assisted "
+     "ejection starts from",
+     BeatSummary::min, "baedp_mmHg", 1.0,
+     "balloon-assisted end-diastolic pressure (BAEDP: lowest before the assisted ejection)",
      "mmHg"},
+    {"unassisted_end_diastolic_mmHg", "mmHg", Signal::none,
+     "as assisted_end_diastolic_mmHg, in a beat whose previous diastole was not augmented",
+     BeatSummary::min, "aedp_unassisted_mmHg", 1.0,
+     "unassisted aortic end-diastolic pressure (lowest before an unassisted ejection)", "mmHg"},
 };
+
+// Aortic valve flow above which the ventricle ejects, below which its valve is shut (mL/s), and the
+// longest time after the R wave before ejection (isovolumic contraction lasts 30-80 ms): where the
+// readings of systole and end-diastole are taken.
+constexpr double kEjectingFlow_mL_s = 20.0;
+constexpr double kClosedFlow_mL_s = 1.0;
+constexpr double kPreEjectionLimit_s = 0.15;
 
 double smoothstep(double u) {
   u = std::clamp(u, 0.0, 1.0);
@@ -195,10 +230,21 @@ class BalloonPump final : public physio::DeviceBlock {
       const bool inflated = set_mL > 0.0 && balloon_mL >= threshold_ * set_mL;
       out->value[kBalloonVolume] = balloon_mL;
       out->value[kInflated] = inflated ? 1.0 : 0.0;
-      out->value[kAugmentedPressure] =
-          inflated && cmd.this_beat > 0.0
-              ? c.pressure_mmHg[static_cast<std::size_t>(Site::aortic_root)]
-              : 0.0;
+      const double p_root = c.pressure_mmHg[static_cast<std::size_t>(Site::aortic_root)];
+      out->value[kAugmentedPressure] = inflated && cmd.this_beat > 0.0 ? p_root : 0.0;
+      // Systole: the ventricle ejects, before this beat's inflation (the notch estimate).
+      const double after_r_s = c.t_s - c.beat_start_s;
+      const bool ejecting = c.aortic_valve_flow_mL_s > kEjectingFlow_mL_s &&
+                            after_r_s < cmd.inflate_after_r_s - 0.5 * ramp_s_;
+      out->value[kUnassistedSystole] = ejecting && !cmd.previous_augmented ? p_root : 0.0;
+      out->value[kAssistedSystole] = ejecting && cmd.previous_augmented ? p_root : 0.0;
+      // End-diastole as the ventricle meets it: from the R wave until the valve opens.
+      const bool before_ejection =
+          c.aortic_valve_flow_mL_s <= kClosedFlow_mL_s &&
+          after_r_s < std::min(kPreEjectionLimit_s, 0.5 * cmd.inflate_after_r_s);
+      out->value[kAssistedEndDiastole] = before_ejection && cmd.previous_augmented ? p_root : 0.0;
+      out->value[kUnassistedEndDiastole] =
+          before_ejection && !cmd.previous_augmented ? p_root : 0.0;
     }
   }
 
@@ -208,6 +254,9 @@ class BalloonPump final : public physio::DeviceBlock {
   struct Command {
     double this_beat = 0.0;
     double carried = 0.0;
+    bool augmented = false;           // this beat's diastole is augmented
+    bool previous_augmented = false;  // the previous beat's was
+    double inflate_after_r_s = 0.0;   // when this beat's inflation is due, after its R wave
   };
   Command command(const DeviceContext& c, const DeviceSettings& s) const {
     const long long ratio = std::clamp(std::llround(s.value[kRatio]), 1LL, 3LL);
@@ -228,6 +277,9 @@ class BalloonPump final : public physio::DeviceBlock {
              (1.0 - smoothstep((t - deflate_s) / ramp_s_ + 0.5));
     };
     Command cmd;
+    cmd.augmented = augmented(beat);
+    cmd.previous_augmented = augmented(beat - 1);
+    cmd.inflate_after_r_s = inflate_after_r_s;
     if (augmented(beat)) {
       cmd.this_beat = window(c.beat_start_s + inflate_after_r_s,
                              c.beat_start_s + period_s + deflation_offset_s);

@@ -16,6 +16,14 @@ constexpr double kBloodDensity = 1.06;
 // A closed valve without regurgitation keeps this fraction of its open area, so that the valve law
 // stays finite (numerical floor, about 1 mL/min at 80 mmHg for the aortic valve).
 constexpr double kClosedAreaFloorFraction = 1e-5;
+// The closed valve's effective length (Valve::closed_effective_length_cm) takes over only below
+// this opening state, quadratically: the jet through a closed valve stays non-stiff (time scale l/v
+// of 10-30 ms), while a closing valve decelerates its column with the open valve's inertance. With
+// the linear blend over the whole stroke, a closing mitral valve kept filling for about 60 ms
+// against a reversed gradient of up to 26 mmHg (issue 8); below 0.3 the onset no longer matters
+// (0.05-0.3 give the same LVEDP and PCWP within 0.5 mmHg on every preset). A numerical choice.
+constexpr double kClosedLengthOnset = 0.1;
+constexpr double kPerClosedLengthOnset = 1.0 / kClosedLengthOnset;
 
 // Activation e(t) of a chamber and its rate de/dt.
 struct ActivationValue {
@@ -77,7 +85,13 @@ inline ValveRates valve_law(const Valve& valve, const ValveConstants& k, double 
                             double z) {
   const double zc = std::clamp(z, 0.0, 1.0);
   const double area = k.closed_area + (k.open_area - k.closed_area) * zc;
-  const double l = valve.effective_length_cm * zc + valve.closed_effective_length_cm * (1.0 - zc);
+  // The closed valve's long effective length acts only near full closure (z below
+  // kClosedLengthOnset): while the leaflets close, the column decelerates with the open valve's
+  // inertance, so it cannot keep flowing forward against a reversed gradient.
+  const double closing = zc < kClosedLengthOnset ? 1.0 - zc * kPerClosedLengthOnset : 0.0;
+  const double l =
+      valve.effective_length_cm +
+      (valve.closed_effective_length_cm - valve.effective_length_cm) * closing * closing;
   // dQ/dt = (A dP/rho - Q|Q|/(2A)) / l and dz/dt = rate (1 - z or -z) / (1 + rate/max): both
   // quotients from one division (the right-hand side's divisions are its slowest operations).
   const double flow_numerator = area * area * dp * k.pressure_per_density - 0.5 * q * std::abs(q);
@@ -124,6 +138,23 @@ Circulation::Circulation(const PatientParameters& patient,
   k_.g_lower = 1.0 / s.lower_body_resistance_mmHg_s_per_mL;
   k_.g_venous = 1.0 / s.venous_resistance_mmHg_s_per_mL;
   k_.g_caval = 1.0 / s.caval_resistance_mmHg_s_per_mL;
+  k_.g_bronchial = 1.0 / s.bronchial_resistance_mmHg_s_per_mL;
+  {
+    // Autoregulation in conductance terms: g = 1/x between 1/x_max and 1/x_min (the flow
+    // reserve), and the sigmoid's offset that puts g = 1 at the resting flow.
+    const auto& a = p_.coronary_autoregulation;
+    k_.conductance_min = 1.0 / a.maximum_resistance_factor;
+    k_.conductance_span = 1.0 / a.minimum_resistance_factor - k_.conductance_min;
+    const double v = 1.0 - 2.0 * (1.0 - k_.conductance_min) / k_.conductance_span;  // u/sqrt(1+u^2)
+    k_.autoregulation_u_rest = v / std::sqrt(std::max(1.0 - v * v, 1e-12));
+    k_.autoregulation_gain = a.gain;
+    k_.per_flow_filter_time_constant = 1.0 / a.flow_filter_time_constant_s;
+    k_.per_autoregulation_time_constant = 1.0 / a.time_constant_s;
+    k_.hyperaemia = a.hyperaemia >= 0.5;
+    for (std::size_t k = 0; k < territory_count; ++k) {
+      k_.per_resting_flow[k] = 60.0 / p_.coronary[k].resting_flow_mL_min;  // per mL/s
+    }
+  }
   k_.g_pulmonary_vascular = 1.0 / pc.vascular_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_capillary = 1.0 / pc.capillary_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_venous = 1.0 / pc.venous_resistance_mmHg_s_per_mL;
@@ -245,6 +276,13 @@ void Circulation::initial_state(std::span<double> y,
   fill(lo);
   // Put the last rounding residue into the veins, so that the sum is the blood volume exactly.
   y[kSystemicVeinsVolume] += target - blood_volume_mL(y);
+  // Coronary autoregulation starts at rest: resting flow, resting tone (maximal dilation with
+  // hyperaemia).
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    y[kCoronaryFilteredFlow0 + k] = p_.coronary[k].resting_flow_mL_min / 60.0;
+    y[kCoronaryResistanceFactor0 + k] =
+        k_.hyperaemia ? 1.0 / p_.coronary_autoregulation.minimum_resistance_factor : 1.0;
+  }
   // The afferent filter starts at the set point (the reflex starts at rest).
   y[kBaroreflexAfferentPressure] = 0.0;
   y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg - filtered_aortic_pressure_mmHg(y);
@@ -472,6 +510,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   const double q_micro = (p_art - p_ven) / r_micro;
   const double q_venous = (p_ven - p_vc) * k_.g_venous;
   const double q_caval = (p_vc - p_ra) * k_.g_caval;
+  const double q_bronchial = (p_desc - p_pv) * k_.g_bronchial;
   const double q_pvasc = (p_pa - p_pcap) * k_.g_pulmonary_vascular;
   const double q_pcap = (p_pcap - p_pv) * k_.g_pulmonary_capillary;
   const double q_pven = (p_pv - p_la) * k_.g_pulmonary_venous;
@@ -491,11 +530,26 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
         (ct.lv_wall_share * p_lv + ct.rv_wall_share * p_rv) * k_.per_wall_share[k];
     cor_p[k] = (y[kCoronaryVolume0 + k] - ct.unstressed_volume_mL) * k_.e_coronary[k] +
                ct.compression_fraction * p_vent;
-    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k];
-    cor_out[k] = (cor_p[k] - p_ra) * k_.g_coronary_out[k];
+    // Autoregulation scales the territory's microvascular conductances by g (the state holds g,
+    // the reciprocal of the resistance factor: no division here).
+    const double g = y[kCoronaryResistanceFactor0 + k];
+    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g;
+    cor_out[k] = (cor_p[k] - p_ra) * k_.g_coronary_out[k] * g;
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
     dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];
+    const double filtered = y[kCoronaryFilteredFlow0 + k];
+    dydt[kCoronaryFilteredFlow0 + k] = (cor_in[k] - filtered) * k_.per_flow_filter_time_constant;
+    if (k_.hyperaemia) {
+      dydt[kCoronaryResistanceFactor0 + k] = 0.0;
+    } else {
+      // Flow above the resting flow constricts (g falls), below it dilates.
+      const double u = k_.autoregulation_gain * (filtered * k_.per_resting_flow[k] - 1.0) +
+                       k_.autoregulation_u_rest;
+      const double g_ss =
+          k_.conductance_min + k_.conductance_span * (0.5 - 0.5 * u / std::sqrt(1.0 + u * u));
+      dydt[kCoronaryResistanceFactor0 + k] = (g_ss - g) * k_.per_autoregulation_time_constant;
+    }
   }
 
   // Volumes.
@@ -504,13 +558,13 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   dydt[kRightAtriumVolume] = q_caval + cor_out_total - q_tv;
   dydt[kRightVentricleVolume] = q_tv - q_pv;
   dydt[kAorticRootVolume] = q_av - q_arch - q_upper - cor_in_total;
-  dydt[kDescendingAortaVolume] = q_arch - q_lower;
+  dydt[kDescendingAortaVolume] = q_arch - q_lower - q_bronchial;
   dydt[kSystemicArteriesVolume] = q_upper + q_lower - q_micro;
   dydt[kSystemicVeinsVolume] = q_micro - q_venous;
   dydt[kVenaCavaVolume] = q_venous - q_caval;
   dydt[kPulmonaryArteriesVolume] = q_pv - q_pvasc;
   dydt[kPulmonaryCapillariesVolume] = q_pvasc - q_pcap;
-  dydt[kPulmonaryVeinsVolume] = q_pcap - q_pven;
+  dydt[kPulmonaryVeinsVolume] = q_pcap + q_bronchial - q_pven;
 
   if (!devices_.empty()) {
     dydt[kLeftVentricleVolume] += flows.into(Site::left_ventricle);
@@ -622,10 +676,14 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.microvascular_mL_s = q_micro;
     o.venous_return_mL_s = q_venous;
     o.caval_mL_s = q_caval;
+    o.bronchial_mL_s = q_bronchial;
     o.pulmonary_vascular_mL_s = q_pvasc;
     o.pulmonary_capillary_mL_s = q_pcap;
     o.pulmonary_venous_mL_s = q_pven;
     o.coronary_inflow_mL_s = cor_in;
+    for (std::size_t k = 0; k < territory_count; ++k) {
+      o.coronary_resistance_factor[k] = 1.0 / y[kCoronaryResistanceFactor0 + k];
+    }
     o.coronary_outflow_mL_s = cor_out;
     o.ventricular_activation = ev;
     o.atrial_activation = ea;
@@ -698,6 +756,9 @@ constexpr ObservableColumn kColumns[] = {
                   microvascular_mL_s),
     UNLOAD_COLUMN("q_venous_return_mL_s", "mL/s",
                   "flow from the peripheral veins to the great veins", venous_return_mL_s),
+    UNLOAD_COLUMN("q_bronchial_mL_s", "mL/s",
+                  "bronchial flow, descending aorta to the pulmonary veins (left heart return)",
+                  bronchial_mL_s),
     UNLOAD_COLUMN("q_caval_mL_s", "mL/s", "flow from the great veins into the right atrium",
                   caval_mL_s),
     UNLOAD_COLUMN("q_pulmonary_vascular_mL_s", "mL/s", "flow through the pulmonary arterioles",
@@ -712,6 +773,16 @@ constexpr ObservableColumn kColumns[] = {
                     coronary_inflow_mL_s, 1),
     UNLOAD_COLUMN_K("q_coronary_rca_mL_s", "mL/s", "inflow of the RCA territory",
                     coronary_inflow_mL_s, 2),
+    UNLOAD_COLUMN_K("coronary_lad_resistance_factor", "1",
+                    "autoregulation's factor on the LAD territory's microvascular resistance (1 "
+                    "at rest)",
+                    coronary_resistance_factor, 0),
+    UNLOAD_COLUMN_K("coronary_lcx_resistance_factor", "1",
+                    "autoregulation's factor on the LCx territory's microvascular resistance",
+                    coronary_resistance_factor, 1),
+    UNLOAD_COLUMN_K("coronary_rca_resistance_factor", "1",
+                    "autoregulation's factor on the RCA territory's microvascular resistance",
+                    coronary_resistance_factor, 2),
     UNLOAD_COLUMN("e_ventricular_activation", "1",
                   "ventricular activation, 0 (relaxed) to 1 (end-systole)", ventricular_activation),
     UNLOAD_COLUMN("e_atrial_activation", "1", "atrial activation, 0 to 1", atrial_activation),

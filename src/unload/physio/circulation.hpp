@@ -66,7 +66,11 @@ enum StateIndex : std::size_t {
   kBaroreflexVenousVolume,       // change of venous unstressed volume (mL)
   kBaroreflexPeriodSympathetic,  // change of heart period (s)
   kBaroreflexPeriodVagal,        // change of heart period (s)
-  kStateCount
+  // Coronary autoregulation, per territory: filtered mean inflow (mL/s) and the factor on the
+  // territory's microvascular resistances (1 at rest).
+  kCoronaryFilteredFlow0,
+  kCoronaryResistanceFactor0 = kCoronaryFilteredFlow0 + territory_count,
+  kStateCount = kCoronaryResistanceFactor0 + territory_count
 };
 
 // One contraction's activation e(t): a sine rising from 0 to 1 at the time to peak tp and back to
@@ -136,9 +140,10 @@ struct Observables {
   // Flows.
   double mitral_mL_s = 0, aortic_valve_mL_s = 0, tricuspid_mL_s = 0, pulmonary_valve_mL_s = 0,
          arch_mL_s = 0, upper_body_mL_s = 0, lower_body_mL_s = 0, microvascular_mL_s = 0,
-         venous_return_mL_s = 0, caval_mL_s = 0, pulmonary_vascular_mL_s = 0,
+         venous_return_mL_s = 0, caval_mL_s = 0, bronchial_mL_s = 0, pulmonary_vascular_mL_s = 0,
          pulmonary_capillary_mL_s = 0, pulmonary_venous_mL_s = 0;
   std::array<double, territory_count> coronary_inflow_mL_s{}, coronary_outflow_mL_s{};
+  std::array<double, territory_count> coronary_resistance_factor{};  // autoregulation (1 at rest)
   // Heart and reflex.
   double ventricular_activation = 0, atrial_activation = 0;
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
@@ -279,10 +284,15 @@ class Circulation {
     std::array<double, territory_count> per_wall_share;
     double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;
     double e_pcap;
-    double g_upper, g_lower, g_venous, g_caval, g_pulmonary_vascular, g_pulmonary_capillary,
-        g_pulmonary_venous;
+    double g_upper, g_lower, g_venous, g_caval, g_bronchial, g_pulmonary_vascular,
+        g_pulmonary_capillary, g_pulmonary_venous;
     double inv_l_arch;
     std::array<double, territory_count> e_coronary, g_coronary_in, g_coronary_out;
+    // Coronary autoregulation (see CoronaryAutoregulation in parameters.hpp).
+    std::array<double, territory_count> per_resting_flow;  // 1 / resting inflow (s/mL)
+    double conductance_min, conductance_span, autoregulation_u_rest, autoregulation_gain;
+    double per_flow_filter_time_constant, per_autoregulation_time_constant;
+    bool hyperaemia;
   } k_{};
   double reference_period_s_;
   EfferentActivity rest_activity_;

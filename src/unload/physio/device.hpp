@@ -93,8 +93,10 @@ struct DeviceReadings {
 
 // How a reading is summarised per beat in beats.csv and summary.json. `cumulative` is the time
 // integral of the reading since the start of the run (a rate that accumulates, e.g. blood damage),
-// which keeps slowly accumulating quantities out of the integrated state.
-enum class BeatSummary { none, mean, max, last, cumulative };
+// which keeps slowly accumulating quantities out of the integrated state. A reading of exactly 0
+// means "no value here" for `max`, `min` and `last` (`min` skips zeros); a beat without any value
+// reports NaN (null in JSON).
+enum class BeatSummary { none, mean, max, min, last, cumulative };
 
 // One reading of a device: a waveform column, and optionally a sensor of the real device and a
 // per-beat metric. Defined once here; the outputs, `unload list` and the docs read it.

@@ -130,6 +130,8 @@ std::vector<ParameterSpec> build_specs() {
       [](P& p) -> double& { return p.systemic.venous_resistance_mmHg_s_per_mL; });
   add(s, "systemic.caval_resistance", "mmHg*s/mL", 1e-4, 10.0,
       [](P& p) -> double& { return p.systemic.caval_resistance_mmHg_s_per_mL; });
+  add(s, "systemic.bronchial_resistance", "mmHg*s/mL", 1.0, 10000.0,
+      [](P& p) -> double& { return p.systemic.bronchial_resistance_mmHg_s_per_mL; });
 
   add_vessel(s, "pulmonary.arteries", &P::pulmonary_circulation, &Pulmonary::arteries);
   add_vessel(s, "pulmonary.capillaries", &P::pulmonary_circulation, &Pulmonary::capillaries);
@@ -157,7 +159,22 @@ std::vector<ParameterSpec> build_specs() {
         [k](P& p) -> double& { return p.coronary[k].lv_wall_share; });
     add(s, base + ".rv_wall_share", "1", 0.0, 1.0,
         [k](P& p) -> double& { return p.coronary[k].rv_wall_share; });
+    add(s, base + ".resting_flow", "mL/min", 1.0, 2000.0,
+        [k](P& p) -> double& { return p.coronary[k].resting_flow_mL_min; });
+    add(s, base + ".contractility", "1", 0.0, 2.0,
+        [k](P& p) -> double& { return p.coronary[k].contractility; });
   }
+  using A = CoronaryAutoregulation;
+  auto ar = [&s](std::string key, std::string unit, double lo, double hi, double A::*f) {
+    add(s, "coronary_autoregulation." + key, std::move(unit), lo, hi,
+        [f](P& p) -> double& { return p.coronary_autoregulation.*f; });
+  };
+  ar("minimum_resistance_factor", "1", 0.05, 1.0, &A::minimum_resistance_factor);
+  ar("maximum_resistance_factor", "1", 1.0, 10.0, &A::maximum_resistance_factor);
+  ar("gain", "1", 0.0, 1000.0, &A::gain);
+  ar("flow_filter_time_constant", "s", 0.1, 60.0, &A::flow_filter_time_constant_s);
+  ar("time_constant", "s", 0.1, 300.0, &A::time_constant_s);
+  ar("hyperaemia", "1", 0.0, 1.0, &A::hyperaemia);
 
   using B = Baroreflex;
   auto br = [&s](std::string key, std::string unit, double lo, double hi, double B::*f) {

@@ -80,6 +80,11 @@ struct Systemic {
   double microvascular_resistance_mmHg_s_per_mL = 0;  // arteries -> veins (baroreflex target)
   double venous_resistance_mmHg_s_per_mL = 0;         // veins -> vena cava
   double caval_resistance_mmHg_s_per_mL = 0;          // vena cava -> right atrium
+  // Bronchial circulation: descending (thoracic) aorta -> pulmonary veins. Bronchial arteries
+  // leave the thoracic aorta; most of their venous blood, with the Thebesian veins' share that
+  // reaches the left heart, returns to the left atrium: blood that fills the left ventricle even
+  // when no blood crosses the lungs (an unvented ventricle on VA-ECMO distends through it).
+  double bronchial_resistance_mmHg_s_per_mL = 0;
 };
 
 struct Pulmonary {
@@ -101,6 +106,28 @@ struct CoronaryTerritory {
   double compression_fraction = 0;  // intramyocardial pressure / ventricular pressure
   double lv_wall_share = 0;         // share of LV free wall and septum this territory perfuses
   double rv_wall_share = 0;         // share of RV free wall this territory perfuses
+  double resting_flow_mL_min = 0;   // the flow autoregulation holds (mean inflow at rest)
+  // Contractility of the territory's wall at the start (1 normal, 0 akinetic: an infarct).
+  double contractility = 1;
+};
+
+// Coronary autoregulation (the same law in every territory). The territory's microvascular
+// resistances (inflow and outflow) are scaled by a factor x that follows, with time constant tau,
+// a static sigmoid of the territory's filtered mean inflow Qf:
+//   tau_f dQf/dt = Q_in - Qf
+//   x_ss = x_min + (x_max - x_min) * (1/2 + u / (2 sqrt(1 + u^2))),
+//   u = gain * (Qf / Q_rest - 1) + u_rest   (u_rest puts x_ss = 1 at Q_rest)
+//   tau dx/dt = x_ss - x
+// Flow above Q_rest constricts, flow below dilates, until x reaches x_min (the flow reserve
+// 1/x_min is spent: flow then follows pressure) or x_max. hyperaemia = 1 holds x at x_min
+// (maximal vasodilation, as with adenosine: for flow reserve and FFR).
+struct CoronaryAutoregulation {
+  double minimum_resistance_factor = 1;  // x_min = 1 / flow reserve
+  double maximum_resistance_factor = 1;  // x_max
+  double gain = 0;                       // steepness of the sigmoid (1 / relative flow error)
+  double flow_filter_time_constant_s = 1;
+  double time_constant_s = 1;
+  double hyperaemia = 0;  // 1: maximal vasodilation
 };
 
 inline constexpr std::size_t territory_count = 3;
@@ -176,6 +203,7 @@ struct PatientParameters {
   Systemic systemic;
   Pulmonary pulmonary_circulation;
   std::array<CoronaryTerritory, territory_count> coronary;
+  CoronaryAutoregulation coronary_autoregulation;
   Baroreflex baroreflex;
 };
 

@@ -31,7 +31,7 @@ struct BeatMetrics {
   double hr_bpm = 0;
   double aop_sys_mmHg = 0, aop_dia_mmHg = 0, map_mmHg = 0;
   double co_L_min = 0, co_native_L_min = 0, ci_L_min_m2 = 0;
-  double sv_mL = 0, lvedv_mL = 0, lvesv_mL = 0, ef_pct = 0;
+  double sv_mL = 0, sv_total_mL = 0, lvedv_mL = 0, lvesv_mL = 0, ef_pct = 0;
   double lvedp_mmHg = 0, lvesp_mmHg = 0, lv_peak_mmHg = 0, dpdt_max_mmHg_s = 0;
   double pcwp_mmHg = 0, rap_mmHg = 0;
   double pap_sys_mmHg = 0, pap_dia_mmHg = 0, pap_mean_mmHg = 0;
@@ -98,8 +98,13 @@ struct BeatProgress {
   double int_aop = 0, int_la = 0, int_ra = 0, int_pa = 0, int_av = 0, int_sys_out = 0;
   std::array<double, physio::territory_count> int_cor{};
   double int_left_cor_dia = 0, int_left_cor = 0;
+  double int_aop_systolic = 0;  // integral of aortic pressure up to the end of ejection
   double work = 0;
-  double aop_max = 0, aop_min = 0, pa_max = 0, pa_min = 0, lv_max = 0, dpdt_max = 0;
+  double aop_max = 0, aop_max_all = 0, aop_min = 0, pa_max = 0, pa_min = 0, lv_max = 0,
+         dpdt_max = 0;
+  // dP/dt of the two samples before this one and the spacing between them: a local maximum on an
+  // even stretch of the grid is refined by the parabola through three samples.
+  double prev_dpdt = 0, prev2_dpdt = 0, prev_dt = 0;
   double v_min = 0, p_at_v_min = 0;
   double edv = 0, edp = 0;
   std::array<double, BeatMetrics::max_device_metrics> device_acc{};

@@ -65,6 +65,9 @@ State rest_state(const Model& model, std::vector<physio::DeviceSettings> setting
                                   plant.longest_reflex_delay_s() + 0.5,
                                   plant.efferent_activity_at_rest());
   r.inputs.cycle = plant.start_beat(0.0, r.y.data(), nullptr);
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    r.inputs.regional_contractility[k] = model.patient().coronary[k].contractility;
+  }
   physio::Observables obs;
   std::vector<double> dydt(plant.state_size());
   begin_beat(model, r, 0.0, obs, dydt);

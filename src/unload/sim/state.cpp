@@ -150,13 +150,18 @@ void walk(W& w, BeatProgress& p) {
   w("int_cor", p.int_cor);
   w("int_left_cor_dia", p.int_left_cor_dia);
   w("int_left_cor", p.int_left_cor);
+  w("int_aop_systolic", p.int_aop_systolic);
   w("work", p.work);
   w("aop_max", p.aop_max);
+  w("aop_max_all", p.aop_max_all);
   w("aop_min", p.aop_min);
   w("pa_max", p.pa_max);
   w("pa_min", p.pa_min);
   w("lv_max", p.lv_max);
   w("dpdt_max", p.dpdt_max);
+  w("prev_dpdt", p.prev_dpdt);
+  w("prev2_dpdt", p.prev2_dpdt);
+  w("prev_dt", p.prev_dt);
   w("v_min", p.v_min);
   w("p_at_v_min", p.p_at_v_min);
   w("edv", p.edv);
