@@ -395,6 +395,35 @@ TEST_F(UnloadCommand, ListJsonNamesEveryPresetDeviceMetricColumnAndScenarioKey) 
   EXPECT_TRUE(start);
 }
 
+TEST_F(UnloadCommand, ValidatePrintsEachCaseWithSourcePublishedSimulatedAndVerdict) {
+  const Outcome o = unload("validate cheng2009");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  for (const char* id : {"cheng2009.ci", "cheng2009.map", "cheng2009.pcwp"}) {
+    const auto at = o.out.find(id);
+    ASSERT_NE(at, std::string::npos) << o.out;
+    const std::string line =
+        o.out.substr(o.out.rfind('\n', at) + 1, o.out.find('\n', at) - o.out.rfind('\n', at) - 1);
+    EXPECT_EQ(line.rfind("PASS", 0), 0u) << line;
+    EXPECT_NE(line.find("simulated"), std::string::npos) << line;
+    EXPECT_NE(line.find("published"), std::string::npos) << line;
+    EXPECT_NE(line.find("Cheng et al., Eur Heart J 2009"), std::string::npos) << line;
+  }
+  EXPECT_NE(o.out.find("3 cases: 3 pass, 0 fail"), std::string::npos) << o.out;
+  const Outcome j = unload("validate prondzinsky --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["cases"][0]["id"], "prondzinsky2010.ci");
+  EXPECT_EQ(doc["cases"][0]["result"], "PASS");
+  EXPECT_TRUE(doc["cases"][0]["simulated"].is_number());
+}
+
+TEST_F(UnloadCommand, ValidateUnknownCaseExitsTwoNamingIt) {
+  const Outcome o = unload("validate no-such-case");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("no-such-case"), std::string::npos) << o.err;
+  EXPECT_TRUE(o.out.empty()) << o.out;
+}
+
 TEST_F(UnloadCommand, DocsOutputsIsWhatListMarkdownPrints) {
   const Outcome o = unload("list --markdown");
   ASSERT_EQ(o.exit_code, 0) << o.err;

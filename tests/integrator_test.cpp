@@ -60,7 +60,7 @@ TEST_P(IntegratorAgreement, EveryBeatMetricWithinHalfAPercentOfCvode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPreset, IntegratorAgreement,
-                         ::testing::Values("normal", "hfref", "shock", "hrpci"));
+                         ::testing::Values("normal", "hfref", "shock", "dcm-shock", "hrpci"));
 
 // The same agreement with each kind of device attached, device metrics included.
 struct DeviceCase {

@@ -1,5 +1,4 @@
-// The virtual patients land in the published ranges they were built to represent
-// (shared/reference/physiology.md sections 4.1, 4.2 and 4.4).
+// The virtual patients: reflexes and valves behave as physiology says.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -21,119 +20,14 @@ sim::BeatMetrics steady(const std::string& preset) {
   return cache[preset] = r.average;
 }
 
-TEST(NormalPreset, LandsInNormalAdultRestingRanges) {
-  const auto m = steady("normal");
-  // physiology.md 4.1 (ERS right-heart catheterisation recommendations and others).
-  EXPECT_GE(m.hr_bpm, 60);
-  EXPECT_LE(m.hr_bpm, 100);
-  EXPECT_GE(m.aop_sys_mmHg, 90);
-  EXPECT_LE(m.aop_sys_mmHg, 140);
-  EXPECT_GE(m.map_mmHg, 70);
-  EXPECT_LE(m.map_mmHg, 100);
-  EXPECT_GE(m.co_L_min, 4.0);
-  EXPECT_LE(m.co_L_min, 6.0);
-  EXPECT_GE(m.ci_L_min_m2, 2.4);
-  EXPECT_LE(m.ci_L_min_m2, 4.0);
-  EXPECT_GE(m.sv_mL, 50);
-  EXPECT_LE(m.sv_mL, 100);
-  EXPECT_GE(m.rap_mmHg, 1);
-  EXPECT_LE(m.rap_mmHg, 6);
-  EXPECT_GE(m.pap_sys_mmHg, 15);
-  EXPECT_LE(m.pap_sys_mmHg, 25);
-  EXPECT_GE(m.pap_dia_mmHg, 4);
-  EXPECT_LE(m.pap_dia_mmHg, 12);
-  EXPECT_LE(m.pap_mean_mmHg, 20);
-  EXPECT_GE(m.pcwp_mmHg, 4);
-  EXPECT_LE(m.pcwp_mmHg, 12);
-  EXPECT_LE(m.lvedp_mmHg, 12);
-  EXPECT_GE(m.svr_wood, 8.8);
-  EXPECT_LE(m.svr_wood, 20);
-  // CMR volumes (Kawel-Boehm 2015): EF 67 +/- 5 %, EDV 132-160 +/- SD, ESV 44-54 +/- SD.
-  EXPECT_GE(m.ef_pct, 62);
-  EXPECT_LE(m.ef_pct, 72);
-  EXPECT_GE(m.lvedv_mL, 109);
-  EXPECT_LE(m.lvedv_mL, 187);
-  EXPECT_GE(m.lvesv_mL, 33);
-  EXPECT_LE(m.lvesv_mL, 68);
-  EXPECT_GE(m.cpo_W, 0.8);
-  EXPECT_LE(m.cpo_W, 1.2);
-}
+// The presets' published ranges (normal adult, SHOCK-trial shock, PROTECT II) are validation
+// cases (io/validation.cpp, `unload validate`, tests/validation_test.cpp). Here: what has no
+// published number but must hold.
 
-TEST(NormalPreset, CoronaryFlowIsFourToFivePercentOfOutputAndMostlyDiastolic) {
+TEST(NormalPreset, TheLadPerfusesTheLargestTerritory) {
   const auto m = steady("normal");
-  // physiology.md 4.2: about 225-250 mL/min, 4-5% of CO; 70-80% of LV coronary flow in diastole.
-  const double share = m.coronary_flow_mL_min / (m.co_L_min * 1000.0);
-  EXPECT_GE(share, 0.035);
-  EXPECT_LE(share, 0.05);
-  EXPECT_GE(m.coronary_flow_mL_min, 200);
-  EXPECT_LE(m.coronary_flow_mL_min, 260);
-  EXPECT_GE(m.coronary_left_diastolic_pct, 70.0);
-  EXPECT_LE(m.coronary_left_diastolic_pct, 85.0);
-  // The LAD perfuses the largest territory.
   EXPECT_GT(m.coronary_territory_mL_min[0], m.coronary_territory_mL_min[1]);
   EXPECT_GT(m.coronary_territory_mL_min[0], m.coronary_territory_mL_min[2]);
-}
-
-TEST(ShockPreset, IsAcuteInfarctionShockOfTheShockTrialAndImpellaCohorts) {
-  const auto m = steady("shock");
-  // SHOCK trial and registry cohorts (Picard et al., Circulation 2003;107:279: mean LVEF 31%;
-  // Impella shock cohort LVEF 25 [20;30]%, HR 100, MAP 63; physiology.md 4.4).
-  EXPECT_GE(m.ef_pct, 25);
-  EXPECT_LE(m.ef_pct, 31);
-  EXPECT_GE(m.lvedv_mL, 130);  // a non-remodelled ventricle
-  EXPECT_LE(m.lvedv_mL, 170);
-  EXPECT_GE(m.hr_bpm, 95);
-  EXPECT_LE(m.hr_bpm, 105);
-  EXPECT_LT(m.aop_sys_mmHg, 90);
-  EXPECT_GE(m.map_mmHg, 60);
-  EXPECT_LE(m.map_mmHg, 70);
-  EXPECT_GE(m.ci_L_min_m2, 1.8);
-  EXPECT_LE(m.ci_L_min_m2, 2.0);
-  EXPECT_GE(m.pcwp_mmHg, 23);
-  EXPECT_LE(m.pcwp_mmHg, 25);
-  EXPECT_GE(m.rap_mmHg, 10);
-  EXPECT_LE(m.rap_mmHg, 14);
-  EXPECT_LT(m.cpo_W, 0.6);
-}
-
-TEST(DcmShockPreset, MeetsTheCardiogenicShockDefinitionInADilatedVentricle) {
-  const auto m = steady("dcm-shock");
-  // physiology.md 4.4: SBP < 90 mmHg and CI < 2.2 L/min/m2, with PCWP > 18 mmHg; end-stage
-  // dilated ventricle.
-  EXPECT_LT(m.aop_sys_mmHg, 90);
-  EXPECT_LT(m.ci_L_min_m2, 2.2);
-  EXPECT_GT(m.pcwp_mmHg, 18);
-  EXPECT_LT(m.cpo_W, 0.8);
-  EXPECT_GT(m.hr_bpm, 100);  // reflex tachycardia
-  EXPECT_LT(m.ef_pct, 20);
-  EXPECT_GT(m.lvedv_mL, 200);
-}
-
-TEST(EveryPreset, HasItsEndDiastolicPressureWithinFiveOfTheWedgePressure) {
-  // A closing valve must not keep filling against a reversed gradient (issue 8): LVEDP follows
-  // mean LA pressure (PCWP) within 5 mmHg in every preset.
-  for (const char* preset : {"normal", "hfref", "shock", "dcm-shock", "hrpci"}) {
-    const auto m = steady(preset);
-    EXPECT_LE(std::abs(m.lvedp_mmHg - m.pcwp_mmHg), 5.0) << preset;
-  }
-}
-
-TEST(HfrefPreset, HasAnEjectionFractionNearTwentyFivePercentAndDilatedVentricle) {
-  const auto m = steady("hfref");
-  EXPECT_GE(m.ef_pct, 20);
-  EXPECT_LE(m.ef_pct, 30);
-  EXPECT_GT(m.lvedv_mL, 200);
-  EXPECT_GT(m.pcwp_mmHg, 12);
-}
-
-TEST(HrpciPreset, HasEjectionFractionNearTwentyFivePercentAndIsCompensatedAtRest) {
-  const auto m = steady("hrpci");
-  // PROTECT II population: mean LVEF about 24% (O'Neill et al., Circulation 2012;126:1717).
-  EXPECT_GE(m.ef_pct, 22);
-  EXPECT_LE(m.ef_pct, 28);
-  EXPECT_GE(m.ci_L_min_m2, 2.2);
-  EXPECT_GE(m.aop_sys_mmHg, 90);
-  EXPECT_LE(m.pcwp_mmHg, 18);
 }
 
 TEST(Baroreflex, DefendsArterialPressureAfterBloodLoss) {

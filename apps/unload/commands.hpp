@@ -53,6 +53,14 @@ struct ListOptions {
   bool markdown = false;
 };
 
+struct ValidateOptions {
+  std::string filter;     // run the cases whose id starts with this
+  unsigned threads = 0;   // 0: the machine's cores
+  bool markdown = false;  // print docs/validation.md
+  bool json = false;      // one JSON document
+  bool list = false;      // only list the case ids
+};
+
 // Runs a patient to its periodic steady state and reports the mean of the last beats.
 int steady(const SteadyOptions& options);
 // Runs a scenario file and writes its output directory.
@@ -61,6 +69,8 @@ int run(const RunOptions& options);
 int bench(const BenchOptions& options);
 // Lists patients, devices and their settings, metrics, waveform columns and scenario keys.
 int list(const ListOptions& options);
+// Runs the validation cases against published results; exit 1 if one fails.
+int validate(const ValidateOptions& options);
 
 // What `list` accepts.
 inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",

@@ -180,6 +180,20 @@ CLI::App* add_list(CLI::App& app, cli::ListOptions& o) {
   return c;
 }
 
+CLI::App* add_validate(CLI::App& app, cli::ValidateOptions& o) {
+  auto* c = app.add_subcommand(
+      "validate",
+      "Run every validation case against its published result (source, published value, "
+      "simulated value, PASS/FAIL); exit 1 if one fails");
+  c->add_option("case", o.filter, "Run only the cases whose id starts with this (e.g. cheng2009)");
+  c->add_option("--threads", o.threads, "Threads (default: the machine's cores); same results")
+      ->check(CLI::Range(1u, 256u));
+  c->add_flag("--markdown", o.markdown, "Print Markdown (docs/validation.md is made with it)");
+  c->add_flag("--json", o.json, "Print one JSON document (for scripts)");
+  c->add_flag("--list", o.list, "List the case ids and stop");
+  return c;
+}
+
 // --help and --version end parsing with "success"; every real parse error exits 2, whatever code
 // CLI11 gives it, so that scripts can tell bad input from a failed simulation.
 int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
@@ -216,6 +230,8 @@ int main(int argc, char** argv) {
   auto* bench_command = add_bench(app, bench);
   const DeviceOptions bench_device_options = add_device_options(*bench_command, bench.consoles);
   const auto* list_command = add_list(app, list);
+  cli::ValidateOptions validate;
+  const auto* validate_command = add_validate(app, validate);
 
   try {
     app.parse(argc, argv);
@@ -229,6 +245,7 @@ int main(int argc, char** argv) {
     }
     if (run_command->parsed()) return cli::run(run);
     if (list_command->parsed()) return cli::list(list);
+    if (validate_command->parsed()) return cli::validate(validate);
     bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {

@@ -77,10 +77,9 @@ int steady(const SteadyOptions& options) {
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
   const io::DeviceSetup devices = io::setup_devices(options.devices);
-  io::PreparedRun run;
-  run.model = std::make_shared<const sim::Model>(patient, devices.blocks, simulation_options);
-  run.start = sim::rest_state(*run.model, devices.settings);
-  if (options.consoles) io::attach_consoles(run);
+  io::PrepareOptions prepare;
+  prepare.consoles = options.consoles;
+  const io::PreparedRun run = io::prepare_from_rest(patient, devices, simulation_options, prepare);
   sim::Session session(run.model, run.start, run.bindings);
   const sim::SteadyStateResult result = sim::run_to_steady_state(session);
   if (options.save_state) {

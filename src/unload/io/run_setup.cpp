@@ -49,6 +49,18 @@ void attach_consoles(PreparedRun& run) {
   }
 }
 
+PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const DeviceSetup& devices,
+                              const sim::SimulationOptions& numerics,
+                              const PrepareOptions& options) {
+  PreparedRun run;
+  run.model = std::make_shared<const sim::Model>(patient, devices.blocks, numerics);
+  run.device_settings = devices.settings;
+  run.report.kind = StartKind::rest;
+  run.start = sim::rest_state(*run.model, run.device_settings);
+  if (options.consoles) attach_consoles(run);
+  return run;
+}
+
 PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options) {
   PreparedRun run;
   const sim::SimulationOptions numerics = simulation_options(scenario);

@@ -70,4 +70,11 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options 
 // Consoles for the devices of `model` that have one (used by prepare_run and by `steady`).
 void attach_consoles(PreparedRun& run);
 
+// A run of `patient` with `devices` attached from the uniform-pressure rest state (consoles
+// attached unless options.consoles is false): what `unload steady` and the validation suite run
+// to a periodic steady state.
+PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const DeviceSetup& devices,
+                              const sim::SimulationOptions& numerics,
+                              const PrepareOptions& options = {});
+
 }  // namespace unload::io
