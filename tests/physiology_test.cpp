@@ -1,8 +1,10 @@
 // The virtual patients: reflexes and valves behave as physiology says.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "session_support.hpp"
 #include "unload/io/presets.hpp"
@@ -71,6 +73,55 @@ TEST(Valves, AorticStenosisRaisesLeftVentricularPeakPressure) {
   const auto as = sim::run_to_steady_state(*testing::session_of(p)).average;
   EXPECT_GT(as.lv_peak_mmHg - as.aop_sys_mmHg, 20);  // a transvalvular gradient appears
   EXPECT_LT(base.lv_peak_mmHg - base.aop_sys_mmHg, 10);
+}
+
+// Records every sample of a run.
+class Samples final : public sim::SimulationObserver {
+ public:
+  void on_sample(const physio::Observables& o) override { all.push_back(o); }
+  std::vector<physio::Observables> all;
+};
+
+TEST(Valves, NoValveFlowsForwardAgainstAReversedGradientBeyondAFewMilliseconds) {
+  // Issue 8: a closing valve must not keep filling against a reversed gradient. Blood decelerating
+  // through an open valve meets an adverse gradient of a few mmHg (its inertia, as in the mitral
+  // E wave's deceleration); beyond 5 mmHg forward flow must stop within 5 ms, for every valve in
+  // every preset.
+  struct Valve {
+    const char* name;
+    double (*flow)(const physio::Observables&);
+    double (*gradient)(const physio::Observables&);  // upstream - downstream
+  };
+  const Valve valves[] = {
+      {"mitral", [](const physio::Observables& o) { return o.mitral_mL_s; },
+       [](const physio::Observables& o) { return o.left_atrium_mmHg - o.left_ventricle_mmHg; }},
+      {"aortic", [](const physio::Observables& o) { return o.aortic_valve_mL_s; },
+       [](const physio::Observables& o) { return o.left_ventricle_mmHg - o.aortic_root_mmHg; }},
+      {"tricuspid", [](const physio::Observables& o) { return o.tricuspid_mL_s; },
+       [](const physio::Observables& o) { return o.right_atrium_mmHg - o.right_ventricle_mmHg; }},
+      {"pulmonary", [](const physio::Observables& o) { return o.pulmonary_valve_mL_s; },
+       [](const physio::Observables& o) {
+         return o.right_ventricle_mmHg - o.pulmonary_arteries_mmHg;
+       }},
+  };
+  constexpr double kInterval = 0.0005;
+  for (const char* preset : {"normal", "hfref", "shock", "dcm-shock", "hrpci"}) {
+    auto s = testing::session_of(io::load_preset(preset));
+    sim::run_to_steady_state(*s);
+    Samples samples;
+    s->set_recorder(&samples, kInterval);
+    s->advance_beats(4);
+    ASSERT_GT(samples.all.size(), 1000u) << preset;
+    for (const auto& v : valves) {
+      double longest = 0, run = 0;
+      for (const auto& o : samples.all) {
+        run = (v.flow(o) > 1.0 && v.gradient(o) < -5.0) ? run + kInterval : 0.0;
+        longest = std::max(longest, run);
+      }
+      EXPECT_LE(longest, 0.005) << preset << ", " << v.name << " valve: forward flow against a "
+                                << "reversed gradient above 5 mmHg for " << longest * 1000 << " ms";
+    }
+  }
 }
 
 }  // namespace
