@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -156,7 +157,16 @@ CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
                                "Measure simulation speed: the normal patient with the "
                                "baroreflex on, no output");
   c->add_option("--seconds", o.seconds, "Simulated seconds")
-      ->check(CLI::Range(1e-3, io::kMaxScenarioDuration_s))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // CLI::Range lets NaN through (every comparison with it is false).
+            const double v = std::strtod(text.c_str(), nullptr);
+            return v >= 1e-3 && v <= io::kMaxScenarioDuration_s
+                       ? std::string()
+                       : fmt::format("expected a number of seconds from 0.001 to {:g}, got {}",
+                                     io::kMaxScenarioDuration_s, text);
+          },
+          "SECONDS"))
       ->capture_default_str();
   c->add_option("--repeat", o.repeat,
                 "Runs of the same simulation; the median real-time factor is reported")
@@ -188,7 +198,11 @@ int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
   return kExitBadInput;
 }
 
-int fail(int code, const char* message) {
+// One line, whatever the message holds (a parser's text may carry line breaks).
+int fail(int code, std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   std::fflush(stdout);
   fmt::print(stderr, "unload: error: {}\n", message);
   return code;
