@@ -1,7 +1,8 @@
 // The `unload` command: thin wiring of the subcommands (commands.hpp) to the command line, and the
 // one place that turns errors into messages and exit codes:
 //   0 success · 1 the simulation failed (or found no steady state) · 2 bad input (a file, an
-//   argument) · 130 interrupted.
+//   argument) · 128 + the signal's number when stopped by SIGINT (130), SIGTERM (143), SIGHUP
+//   (129) or SIGPIPE (141), after cleaning up (stop_signals.hpp).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "stop_signals.hpp"
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 #include "unload/devices/registry.hpp"
@@ -26,7 +28,7 @@ using namespace unload;
 
 constexpr int kExitSimulationFailed = 1;
 constexpr int kExitBadInput = 2;
-constexpr int kExitInterrupted = 130;
+constexpr int kExitSignal = 128;  // + the signal's number
 
 void add_integrator_option(CLI::App& command, sim::IntegratorKind& kind) {
   const std::vector<std::string> names = {
@@ -208,6 +210,12 @@ int fail(int code, std::string message) {
   return code;
 }
 
+int interrupted(const char* what) {
+  return fail(kExitSignal + cli::stop_signal(),
+              fmt::format("interrupted by {} ({}); nothing more was written",
+                          cli::stop_signal_name(), what));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -236,6 +244,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_error_exit(app, e);
   }
+  const cli::StopSignals stop_signals;
   try {
     if (steady_command->parsed()) {
       steady.devices = device_requests(*steady_command, device_options);
@@ -247,9 +256,11 @@ int main(int argc, char** argv) {
     return cli::bench(bench);
   } catch (const InputError& e) {
     return fail(kExitBadInput, e.what());
-  } catch (const cli::Interrupted& e) {
-    return fail(kExitInterrupted, e.what());
+  } catch (const Interrupted& e) {
+    return interrupted(e.what());
   } catch (const std::exception& e) {  // SimulationError, and files that cannot be written
+    // A write that failed because a signal closed the way out (SIGPIPE) is an interruption.
+    if (cli::stop_signal() != 0) return interrupted(e.what());
     return fail(kExitSimulationFailed, e.what());
   }
 }

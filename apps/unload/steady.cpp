@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "metrics_table.hpp"
+#include "stop_signals.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -82,6 +83,7 @@ int steady(const SteadyOptions& options) {
   run.start = sim::rest_state(*run.model, devices.settings);
   if (options.consoles) io::attach_consoles(run);
   sim::Session session(run.model, run.start, run.bindings);
+  session.set_stop_flag(stop_flag());
   const sim::SteadyStateResult result = sim::run_to_steady_state(session);
   if (options.save_state) {
     io::write_state_file(

@@ -369,6 +369,9 @@ void Session::advance_to(double t_end_s) {
     throw InputError("advance_to: the time must be finite and not before the session's time");
   }
   for (;;) {
+    if (stop_ && stop_->load(std::memory_order_relaxed)) {
+      throw Interrupted("stopped at t = " + std::to_string(t_) + " s simulated");
+    }
     const double stop = beat_end();
     if (integrator_->time() <= t_ && t_ < t_end_s) integrator_->step(stop);
     // The next instant where something happens: T, the end of the integrator's step (at most the

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -87,6 +88,11 @@ class Session final : private OdeSystem {
   // Waveform samples every output_interval_s and completed beats go to `recorder` (nullptr: none).
   void set_recorder(SimulationObserver* recorder, double output_interval_s = 0.0);
 
+  // A flag another thread or a signal handler sets to stop the run: advance_to() then throws
+  // unload::Interrupted at its next integrator step (microseconds later; a step's work is bounded,
+  // integrator.hpp). nullptr: never. The flag must outlive the Session (or the next call here).
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+
   // Everything needed to continue this run exactly.
   State save() const;
 
@@ -133,6 +139,7 @@ class Session final : private OdeSystem {
   mutable std::array<BeatMetrics, kRecentBeats> ordered_{};
   std::unique_ptr<Integrator> integrator_;
   SimulationObserver* recorder_ = nullptr;
+  const std::atomic<bool>* stop_ = nullptr;
   bool replaying_ = false;
   std::vector<double> scratch_y_, scratch_dydt_;
   std::vector<Command> commands_;
