@@ -1,6 +1,7 @@
-// Long computations end (issue 12, defect 5): a stop flag stops a run, a CVODE solve or a
+// Long computations end (issue 12, defects 5 and 6): a stop flag stops a run, a CVODE solve or a
 // steady-state computation at its next step; a solve whose steps shrink without end fails with a
-// message instead of running on.
+// message instead of running on; and a device whose pattern spans several beats (a balloon pump at
+// 1:3) reaches a steady state, because the steady-state test compares whole patterns.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -92,6 +93,43 @@ TEST(StopFlag, ARunThatWasNotStoppedIsUnchangedByTheFlag) {
   flagged->advance_to(5.0);
   plain->advance_to(5.0);
   EXPECT_TRUE(sim::identical(flagged->save(), plain->save()));
+}
+
+io::DeviceSetup balloon(const char* ratio) {
+  return io::setup_devices({{"iabp", {{"ratio", ratio}}, "test"}});
+}
+
+TEST(DevicePattern, ABalloonPumpSpansAsManyBeatsAsItsRatio) {
+  for (const auto& [ratio, beats] :
+       {std::pair{"1:1", 1}, std::pair{"1:2", 2}, std::pair{"1:3", 3}}) {
+    const auto devices = balloon(ratio);
+    EXPECT_EQ(devices.blocks[0]->beats_per_cycle(devices.settings[0]), beats) << ratio;
+    auto session = testing::session_of(io::load_preset("normal"), {}, devices);
+    EXPECT_EQ(session->beats_per_cycle(), beats) << ratio;
+  }
+  const auto pump = io::setup_devices({{"impella-cp", {{"level", "P8"}}, "test"}});
+  EXPECT_EQ(pump.blocks[0]->beats_per_cycle(pump.settings[0]), 1);
+}
+
+class BalloonPumpAtOneToThree : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BalloonPumpAtOneToThree, ReachesASteadyStateAveragedOverWholeCycles) {
+  auto session = testing::session_of(io::load_preset(GetParam()), {}, balloon("1:3"));
+  const sim::SteadyStateResult r = sim::run_to_steady_state(*session);
+  EXPECT_TRUE(r.reached) << GetParam() << ": last change " << r.last_change;
+  EXPECT_EQ(r.averaged_beats % 3, 0);
+  EXPECT_GE(r.averaged_beats, sim::SteadyStateOptions{}.average_beats);
+  EXPECT_GT(r.average.device[0], 0.0);  // the balloon's volume at full inflation
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, BalloonPumpAtOneToThree,
+                         ::testing::Values("normal", "hfref", "shock", "hrpci"));
+
+TEST(DevicePattern, DevicesThatActAlikeEveryBeatKeepTheTenBeatWindow) {
+  auto session = testing::session_of(io::load_preset("normal"), {}, balloon("1:2"));
+  const sim::SteadyStateResult r = sim::run_to_steady_state(*session);
+  EXPECT_TRUE(r.reached);
+  EXPECT_EQ(r.averaged_beats, 10);
 }
 
 }  // namespace

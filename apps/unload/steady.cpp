@@ -52,14 +52,13 @@ void print_json(const SteadyOptions& options, const sim::Model& model,
 
 void print_table(const SteadyOptions& options, const sim::Model& model,
                  const sim::SteadyStateResult& result) {
-  const sim::SteadyStateOptions defaults;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
   fmt::print("Patient '{}': {}\n", model.patient().name, model.patient().description);
   fmt::print("{} integrator, baroreflex {}; {} after {} beats; mean of the last {} beats.\n",
              io::integrator_name(options.integrator),
              model.patient().baroreflex.enabled ? "on" : "off",
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
-             defaults.average_beats);
+             result.averaged_beats);
   fmt::print("{}", metrics_table(result.average, model));
   if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());
 }

@@ -93,6 +93,10 @@ class Session final : private OdeSystem {
   // integrator.hpp). nullptr: never. The flag must outlive the Session (or the next call here).
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
+  // How many beats the attached devices' pattern spans with their current settings (the least
+  // common multiple of DeviceBlock::beats_per_cycle; 1 without devices).
+  int beats_per_cycle() const;
+
   // Everything needed to continue this run exactly.
   State save() const;
 
@@ -151,7 +155,10 @@ class Session final : private OdeSystem {
 // `lag_beats` beats earlier by less than `tolerance` (relative), for `consecutive_beats` beats in
 // a row. Averaging damps the beat-to-beat jitter of the adaptive integrator (about 1e-3 at the
 // production tolerances); the lag catches the slow drift of the baroreflex's effectors, whose
-// time constants span tens of beats. average_beats + lag_beats must stay below kRecentBeats.
+// time constants span tens of beats. When a device's pattern spans several beats (a balloon pump
+// at 1:3, Session::beats_per_cycle), both are rounded up to whole patterns (12 and 12 at 1:3), so
+// that every mean covers each phase of the pattern equally. The rounded average_beats + lag_beats
+// must stay within kRecentBeats.
 struct SteadyStateOptions {
   double tolerance = 1e-3;
   int lag_beats = 10;
@@ -164,7 +171,8 @@ struct SteadyStateResult {
   bool reached = false;
   int beats_to_steady = 0;  // beats run when the criterion was first met
   double last_change = 0;   // largest relative change between the last two beats
-  BeatMetrics average;      // mean of the last average_beats beats
+  BeatMetrics average;      // mean of the last averaged_beats beats
+  int averaged_beats = 0;   // average_beats rounded up to whole device patterns
 };
 
 // Runs beats until the steady state is reached (or max_beats); the Session stops at an R wave.
