@@ -54,13 +54,21 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
              std::filesystem::proximate(out).string());
 }
 
+void print_notes(const io::OutputDirectory& out) {
+  for (const auto& note : out.notes()) fmt::print(stderr, "unload: note: {}\n", note);
+}
+
 }  // namespace
 
 int run(const RunOptions& options) {
   const io::Scenario scenario = io::load_scenario(options.scenario);
+  io::check_recordable(scenario);
+  std::vector<std::filesystem::path> inputs = {scenario.file};
+  if (scenario.start == io::StartKind::state_file) inputs.push_back(scenario.start_state);
   // Declared first so that it outlives the writers: on failure they close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
-                          options.force);
+                          options.force, inputs);
+  print_notes(out);
   io::PrepareOptions prepare;
   prepare.consoles = options.consoles;
   prepare.stop = stop_flag();
@@ -83,6 +91,7 @@ int run(const RunOptions& options) {
   const io::RunSummary summary = io::summarise_run(scenario, prepared, session, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
+  print_notes(out);
   print_summary(summary, out.target());
   return 0;
 }

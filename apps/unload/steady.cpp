@@ -47,7 +47,7 @@ void print_json(const SteadyOptions& options, const sim::Model& model,
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
   if (options.save_state) out["state_file"] = options.save_state->string();
-  fmt::print("{}\n", out.dump());
+  fmt::print("{}\n", io::json_text(out));
 }
 
 void print_table(const SteadyOptions& options, const sim::Model& model,
