@@ -20,6 +20,7 @@ packages=(
   libfmt-dev
   libgtest-dev
   libgmock-dev
+  librapidcheck-dev
   libbenchmark-dev
   clang-format
 )
