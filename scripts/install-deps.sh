@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages unload needs to build, test and benchmark.
+# Installs the Debian 12 packages unload needs to build, test and benchmark: the compilers and
+# libraries, GoogleTest and rapidcheck (property tests), Google Benchmark, clang-format, and clang
+# 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes, scripts/fuzz.sh).
 #
 # Boost must be Debian's default 1.74 (libboost-dev): libboost1.81-dev conflicts with it and blocks
 # python3-scipy/matplotlib (see /work/shared/reference/libraries.md, finding 1).
@@ -20,8 +22,11 @@ packages=(
   libfmt-dev
   libgtest-dev
   libgmock-dev
+  librapidcheck-dev
   libbenchmark-dev
   clang-format
+  clang
+  libclang-rt-14-dev
 )
 
 is_installed() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "stop_signals.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -40,6 +41,7 @@ Run run_once(const physio::PatientParameters& patient, const BenchOptions& optio
   prepared.start = sim::rest_state(*prepared.model, devices.settings);
   if (options.consoles) io::attach_consoles(prepared);
   sim::Session session(prepared.model, prepared.start, prepared.bindings);
+  session.set_stop_flag(stop_flag());
   Run r;
   for (const auto& d : prepared.model->devices()) {
     r.attached += (r.attached.empty() ? "" : ", ") + std::string(d.block->kind());

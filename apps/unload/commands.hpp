@@ -1,6 +1,6 @@
 // The subcommands of `unload`. Each returns the process's exit code and lets errors travel up to
 // main(), which prints them once: unload::InputError (exit 2), unload::SimulationError (exit 1),
-// Interrupted (exit 130).
+// unload::Interrupted (128 + the signal; the commands' Sessions poll cli::stop_flag()).
 #pragma once
 
 #include <filesystem>
@@ -14,12 +14,6 @@
 #include "unload/sim/integrator.hpp"
 
 namespace unload::cli {
-
-// The user stopped a run (Ctrl-C); nothing was written.
-class Interrupted : public std::runtime_error {
- public:
-  Interrupted() : std::runtime_error("interrupted; no output was written") {}
-};
 
 struct SteadyOptions {
   std::string patient;

@@ -222,6 +222,13 @@ std::string text(const json& j, bool markdown) {
   if (j.contains("metrics")) {
     heading("Beat metrics (beats.csv, `steady --json`, summary.json)");
     Table t({"key", "unit", "label", "definition"});
+    if (markdown) {
+      out += (
+          "A value that does not apply (a device metric in a beat where the device did not act, "
+          "such as a balloon pump's augmented pressure in a beat it skips at 1:2) is an empty "
+          "field in CSV files, which pandas, R and spreadsheets read as missing, and null in "
+          "JSON.\n\n");
+    }
     for (const auto& m : j["metrics"]) {
       t.row({str(m["key"]), str(m["unit"]), str(m["label"]), str(m["description"])});
     }
@@ -251,7 +258,7 @@ std::string text(const json& j, bool markdown) {
 int list(const ListOptions& options) {
   const json j = everything(options.what);
   if (options.json) {
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", io::json_text(j));
   } else {
     fmt::print("{}", text(j, options.markdown));
   }

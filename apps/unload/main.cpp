@@ -1,18 +1,21 @@
 // The `unload` command: thin wiring of the subcommands (commands.hpp) to the command line, and the
 // one place that turns errors into messages and exit codes:
 //   0 success · 1 the simulation failed (or found no steady state) · 2 bad input (a file, an
-//   argument) · 130 interrupted.
+//   argument) · 128 + the signal's number when stopped by SIGINT (130), SIGTERM (143), SIGHUP
+//   (129) or SIGPIPE (141), after cleaning up (stop_signals.hpp).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "stop_signals.hpp"
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 #include "unload/devices/registry.hpp"
@@ -25,7 +28,7 @@ using namespace unload;
 
 constexpr int kExitSimulationFailed = 1;
 constexpr int kExitBadInput = 2;
-constexpr int kExitInterrupted = 130;
+constexpr int kExitSignal = 128;  // + the signal's number
 
 void add_integrator_option(CLI::App& command, sim::IntegratorKind& kind) {
   const std::vector<std::string> names = {
@@ -156,7 +159,16 @@ CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
                                "Measure simulation speed: the normal patient with the "
                                "baroreflex on, no output");
   c->add_option("--seconds", o.seconds, "Simulated seconds")
-      ->check(CLI::Range(1e-3, io::kMaxScenarioDuration_s))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // CLI::Range lets NaN through (every comparison with it is false).
+            const double v = std::strtod(text.c_str(), nullptr);
+            return v >= 1e-3 && v <= io::kMaxScenarioDuration_s
+                       ? std::string()
+                       : fmt::format("expected a number of seconds from 0.001 to {:g}, got {}",
+                                     io::kMaxScenarioDuration_s, text);
+          },
+          "SECONDS"))
       ->capture_default_str();
   c->add_option("--repeat", o.repeat,
                 "Runs of the same simulation; the median real-time factor is reported")
@@ -202,10 +214,20 @@ int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
   return kExitBadInput;
 }
 
-int fail(int code, const char* message) {
+// One line, whatever the message holds (a parser's text may carry line breaks).
+int fail(int code, std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   std::fflush(stdout);
   fmt::print(stderr, "unload: error: {}\n", message);
   return code;
+}
+
+int interrupted(const char* what) {
+  return fail(kExitSignal + cli::stop_signal(),
+              fmt::format("interrupted by {} ({}); nothing more was written",
+                          cli::stop_signal_name(), what));
 }
 
 }  // namespace
@@ -238,6 +260,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_error_exit(app, e);
   }
+  const cli::StopSignals stop_signals;
   try {
     if (steady_command->parsed()) {
       steady.devices = device_requests(*steady_command, device_options);
@@ -250,9 +273,11 @@ int main(int argc, char** argv) {
     return cli::bench(bench);
   } catch (const InputError& e) {
     return fail(kExitBadInput, e.what());
-  } catch (const cli::Interrupted& e) {
-    return fail(kExitInterrupted, e.what());
+  } catch (const Interrupted& e) {
+    return interrupted(e.what());
   } catch (const std::exception& e) {  // SimulationError, and files that cannot be written
+    // A write that failed because a signal closed the way out (SIGPIPE) is an interruption.
+    if (cli::stop_signal() != 0) return interrupted(e.what());
     return fail(kExitSimulationFailed, e.what());
   }
 }

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 
 #include "commands.hpp"
 #include "progress_bar.hpp"
+#include "stop_signals.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
@@ -18,40 +18,17 @@ namespace unload::cli {
 
 namespace {
 
-// The run advances in chunks of simulated time, between which it draws the progress bar and
-// notices Ctrl-C (so that an interrupted run cleans up its staging directory). How a run is cut
-// into chunks does not change it (sim/session.hpp).
+// The run advances in chunks of simulated time, between which it draws the progress bar. How a
+// run is cut into chunks does not change it (sim/session.hpp). Signals stop it at once
+// (stop_signals.hpp), wherever it is.
 constexpr double kChunk_s = 1.0;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-
-// While alive, SIGINT and SIGTERM ask the run to stop at the end of the current chunk.
-class InterruptGuard {
- public:
-  InterruptGuard()
-      : previous_int_(std::signal(SIGINT, on_signal)),
-        previous_term_(std::signal(SIGTERM, on_signal)) {}
-  ~InterruptGuard() {
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  static void on_signal(int) { g_interrupted = 1; }
-  void (*previous_int_)(int);
-  void (*previous_term_)(int);
-};
 
 // Advances to the scenario's end; returns the wall time it took (s).
 double simulate(sim::Session& session, double duration_s) {
-  const InterruptGuard guard;
   ProgressBar bar(duration_s, ProgressBar::wanted(duration_s));
   const auto start = std::chrono::steady_clock::now();
   while (session.time() < duration_s) {
     session.advance_to(std::min(session.time() + kChunk_s, duration_s));
-    if (g_interrupted) throw Interrupted();
     bar.update(session.time());
   }
   bar.finish();
@@ -77,16 +54,27 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
              std::filesystem::proximate(out).string());
 }
 
+void print_notes(const io::OutputDirectory& out) {
+  for (const auto& note : out.notes()) fmt::print(stderr, "unload: note: {}\n", note);
+}
+
 }  // namespace
 
 int run(const RunOptions& options) {
   const io::Scenario scenario = io::load_scenario(options.scenario);
+  io::check_recordable(scenario);
+  std::vector<std::filesystem::path> inputs = {scenario.file};
+  if (scenario.start == io::StartKind::state_file) inputs.push_back(scenario.start_state);
   // Declared first so that it outlives the writers: on failure they close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
-                          options.force);
-  const io::PreparedRun prepared =
-      io::prepare_run(scenario, {options.consoles && scenario.consoles});
+                          options.force, inputs);
+  print_notes(out);
+  io::PrepareOptions prepare;
+  prepare.consoles = options.consoles && scenario.consoles;
+  prepare.stop = stop_flag();
+  const io::PreparedRun prepared = io::prepare_run(scenario, prepare);
   sim::Session session(prepared.model, prepared.start, prepared.bindings);
+  session.set_stop_flag(stop_flag());
   std::vector<sim::Event> events;
   for (const auto& e : scenario.events) events.push_back(e.event);
   session.schedule(events);
@@ -103,6 +91,7 @@ int run(const RunOptions& options) {
   const io::RunSummary summary = io::summarise_run(scenario, prepared, session, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
+  print_notes(out);
   print_summary(summary, out.target());
   return 0;
 }

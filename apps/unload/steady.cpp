@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "metrics_table.hpp"
+#include "stop_signals.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -46,19 +47,18 @@ void print_json(const SteadyOptions& options, const sim::Model& model,
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
   if (options.save_state) out["state_file"] = options.save_state->string();
-  fmt::print("{}\n", out.dump());
+  fmt::print("{}\n", io::json_text(out));
 }
 
 void print_table(const SteadyOptions& options, const sim::Model& model,
                  const sim::SteadyStateResult& result) {
-  const sim::SteadyStateOptions defaults;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
   fmt::print("Patient '{}': {}\n", model.patient().name, model.patient().description);
   fmt::print("{} integrator, baroreflex {}; {} after {} beats; mean of the last {} beats.\n",
              io::integrator_name(options.integrator),
              model.patient().baroreflex.enabled ? "on" : "off",
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
-             defaults.average_beats);
+             result.averaged_beats);
   fmt::print("{}", metrics_table(result.average, model));
   if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());
 }
@@ -81,6 +81,7 @@ int steady(const SteadyOptions& options) {
   prepare.consoles = options.consoles;
   const io::PreparedRun run = io::prepare_from_rest(patient, devices, simulation_options, prepare);
   sim::Session session(run.model, run.start, run.bindings);
+  session.set_stop_flag(stop_flag());
   const sim::SteadyStateResult result = sim::run_to_steady_state(session);
   if (options.save_state) {
     io::write_state_file(

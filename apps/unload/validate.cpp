@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "stop_signals.hpp"
 #include "unload/io/validation.hpp"
 #include "unload/io/writers.hpp"
 
@@ -21,7 +22,7 @@ int validate(const ValidateOptions& options) {
   }
   const unsigned threads =
       options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  const auto results = io::run_validation(options.filter, threads);
+  const auto results = io::run_validation(options.filter, threads, {}, stop_flag());
   int failed = 0, gaps = 0, passed = 0;
   for (const auto& r : results) {
     if (r.pass)

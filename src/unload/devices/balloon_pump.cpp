@@ -211,6 +211,11 @@ class BalloonPump final : public physio::DeviceBlock {
 
   std::span<const ReadingSpec> reading_specs() const override { return kReadingSpecs; }
 
+  // 1:n augments one beat in n (command(): n = the ratio, rounded as there).
+  int beats_per_cycle(const DeviceSettings& s) const override {
+    return static_cast<int>(std::clamp(std::llround(s.value[kRatio]), 1LL, 3LL));
+  }
+
   bool displaces_volume() const override { return true; }
   double displaced_volume_mL(std::span<const double> x, Site site) const override {
     return site == Site::descending_aorta ? std::max(x[0], 0.0) : 0.0;

@@ -6,6 +6,7 @@
 
 #include "unload/core/error.hpp"
 #include "unload/devices/registry.hpp"
+#include "unload/io/input_file.hpp"
 #include "unload/io/parameter_file.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/toml_errors.hpp"
@@ -28,7 +29,7 @@ const devices::DeviceType& type_of(std::string_view kind) {
 
 LoadedDevice read(const devices::DeviceType& type) {
   const auto file = data_directory() / "devices" / std::string(type.data_file);
-  const toml::table doc = detail::parse_toml_file(file);
+  const toml::table doc = detail::parse_toml_file(file, "device data file");
   const auto specs = type.parameter_specs();
   LoadedDevice out;
   detail::for_each_entry(file, doc, "device", [&](const std::string& key, const toml::table& e) {

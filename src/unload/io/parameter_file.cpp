@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "unload/core/error.hpp"
 #include "unload/io/toml_errors.hpp"
 
@@ -9,24 +11,27 @@ namespace unload::io::detail {
 
 namespace fs = std::filesystem;
 
-toml::table parse_toml_file(const fs::path& file) {
-  if (!fs::exists(file)) throw InputError(fmt::format("{}: no such file", file.string()));
-  try {
-    return toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}: not valid TOML: {}", file.string(), e.source().begin.line,
-                                 e.description()));
-  }
-}
-
-namespace {
-void walk(const fs::path& file, const std::string& prefix, const toml::table& table,
-          std::string_view skip,
-          const std::function<void(const std::string&, const toml::table&)>& visit) {
-  for (const auto& [k, node] : table) {
-    if (prefix.empty() && k.str() == skip) continue;
-    const std::string key =
-        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+void for_each_entry(const fs::path& file, const toml::table& doc, std::string_view skip,
+                    const std::function<void(const std::string&, const toml::table&)>& visit) {
+  // Depth-first in the file's order, with an explicit stack: (table, its dotted key, next entry).
+  struct Level {
+    const toml::table* table;
+    std::string prefix;
+    toml::table::const_iterator next;
+  };
+  std::vector<Level> stack{{&doc, "", doc.begin()}};
+  while (!stack.empty()) {
+    Level& level = stack.back();
+    if (level.next == level.table->end()) {
+      stack.pop_back();
+      continue;
+    }
+    const toml::key& k = level.next->first;
+    const toml::node& node = level.next->second;
+    ++level.next;
+    if (level.prefix.empty() && stack.size() == 1 && k.str() == skip) continue;
+    std::string key =
+        level.prefix.empty() ? std::string(k.str()) : level.prefix + "." + std::string(k.str());
     const auto* t = node.as_table();
     if (!t) {
       throw InputError(fmt::format(
@@ -36,15 +41,9 @@ void walk(const fs::path& file, const std::string& prefix, const toml::table& ta
     if (t->contains("value")) {
       visit(key, *t);
     } else {
-      walk(file, key, *t, skip, visit);
+      stack.push_back({t, std::move(key), t->begin()});
     }
   }
-}
-}  // namespace
-
-void for_each_entry(const fs::path& file, const toml::table& doc, std::string_view skip,
-                    const std::function<void(const std::string&, const toml::table&)>& visit) {
-  walk(file, "", doc, skip, visit);
 }
 
 std::string entry_source(const fs::path& file, const std::string& key, const toml::table& entry) {
@@ -72,17 +71,8 @@ double entry_number(const fs::path& file, const std::string& key, const toml::ta
                                  location(file, u ? *u : static_cast<const toml::node&>(entry)),
                                  key, unit, u ? describe(*u) : "no unit"));
   }
-  const auto* value = entry.get("value");
-  if (!value->is_number()) {
-    throw InputError(fmt::format("{}: key '{}': expected a number in {}, got {}",
-                                 location(file, *value), key, unit, describe(*value)));
-  }
-  const double v = *value->value<double>();
-  if (!(v >= min && v <= max)) {
-    throw InputError(fmt::format("{}: key '{}': expected a value between {} and {} {}, got {}",
-                                 location(file, *value), key, min, max, unit, v));
-  }
-  return v;
+  return checked_number(file, *entry.get("value"), key, {min, max},
+                        fmt::format("a value between {} and {} {}", min, max, unit));
 }
 
 }  // namespace unload::io::detail

@@ -14,12 +14,12 @@
 
 namespace unload::io::detail {
 
-// Parses a TOML file; an unreadable or invalid file is an InputError naming file and line.
-toml::table parse_toml_file(const std::filesystem::path& file);
-
-// Calls visit(key, entry) for every { value, unit, source } entry, with the dotted key, skipping
-// the top-level table named `skip` (the file's own header, e.g. [preset]). Anything else that is
-// not such an entry or a table of them is an error.
+// Files are read with input_file.hpp's parse_toml_file (regular files only, size and key depth
+// limits).
+//
+// Calls visit(key, entry) for every { value, unit, source } entry, with the dotted key, in the
+// file's order, skipping the top-level table named `skip` (the file's own header, e.g. [preset]).
+// Anything else that is not such an entry or a table of them is an error. The walk is iterative.
 void for_each_entry(const std::filesystem::path& file, const toml::table& doc,
                     std::string_view skip,
                     const std::function<void(const std::string&, const toml::table&)>& visit);
@@ -28,7 +28,7 @@ void for_each_entry(const std::filesystem::path& file, const toml::table& doc,
 std::string entry_source(const std::filesystem::path& file, const std::string& key,
                          const toml::table& entry);
 
-// The entry's value as a number in `unit` within [min, max].
+// The entry's value as a number in `unit` within [min, max] (detail::checked_number).
 double entry_number(const std::filesystem::path& file, const std::string& key,
                     const toml::table& entry, std::string_view unit, double min, double max);
 

@@ -9,8 +9,10 @@
 #include <set>
 
 #include "unload/core/error.hpp"
+#include "unload/io/input_file.hpp"
 #include "unload/io/parameter_file.hpp"
 #include "unload/io/toml_errors.hpp"
+#include "unload/physio/circulation.hpp"
 
 namespace unload::io {
 
@@ -51,6 +53,26 @@ std::vector<std::string> preset_names() {
 namespace {
 
 constexpr std::string_view kEnabledKey = "baroreflex.enabled";
+
+// What is wrong with a patient whose every value is in range, or "": the relations between
+// parameters (physio::check_consistency), and the blood volume, which must fill the circulation's
+// unstressed volume (checked here, where the file and line are known, rather than when a run
+// builds its first state).
+std::string patient_problem(const physio::PatientParameters& p) {
+  if (auto problem = physio::check_consistency(p); !problem.empty()) return problem;
+  std::vector<double> unstressed(physio::kVolumeCount);
+  physio::Circulation(p, {}).unstressed_volumes(unstressed);
+  double total = 0;
+  for (double v : unstressed) total += v;
+  if (!(p.body.total_blood_volume_mL >= total)) {
+    return fmt::format(
+        "body.total_blood_volume ({:g} mL) is smaller than the unstressed volume of the "
+        "circulation ({:.0f} mL: the chambers' zero-pressure volumes and the vessels' unstressed "
+        "volumes)",
+        p.body.total_blood_volume_mL, total);
+  }
+  return {};
+}
 
 fs::path resolve(std::string_view name_or_path) {
   const fs::path p(name_or_path);
@@ -99,7 +121,7 @@ void read_entry(const fs::path& file, const std::string& key, const toml::table&
 void read_file(const fs::path& file, Loaded& out, int depth) {
   if (depth > 8)
     throw InputError(fmt::format("{}: preset bases nest too deeply (a cycle?)", file.string()));
-  const toml::table doc = detail::parse_toml_file(file);
+  const toml::table doc = detail::parse_toml_file(file, "patient preset");
   const auto* preset = doc.get_as<toml::table>("preset");
   if (!preset) {
     throw InputError(
@@ -147,7 +169,7 @@ Loaded load(std::string_view name_or_path) {
     throw InputError(fmt::format("{}: missing parameter '{}' (expected true or false)",
                                  file.string(), kEnabledKey));
   }
-  if (auto problem = physio::check_consistency(out.params); !problem.empty()) {
+  if (auto problem = patient_problem(out.params); !problem.empty()) {
     throw InputError(fmt::format("{}: {}", file.string(), problem));
   }
   return out;
@@ -181,7 +203,7 @@ void apply_override(physio::PatientParameters& patient, std::string_view key, do
   }
   physio::PatientParameters candidate = patient;
   spec->field(candidate) = value;
-  if (auto problem = physio::check_consistency(candidate); !problem.empty()) {
+  if (auto problem = patient_problem(candidate); !problem.empty()) {
     throw InputError(fmt::format("{}: key '{}': {}", origin, key, problem));
   }
   patient = candidate;
@@ -203,7 +225,13 @@ void apply_overrides(physio::PatientParameters& patient, const std::vector<Overr
     }
     spec->field(candidate) = o.value;
   }
-  if (auto problem = physio::check_consistency(candidate); !problem.empty()) {
+  if (auto problem = patient_problem(candidate); !problem.empty()) {
+    // Where one of the values the problem names was given, if it is one of these.
+    for (const auto& o : overrides) {
+      if (problem.find(o.key) != std::string::npos) {
+        throw InputError(fmt::format("{}: key '{}': {}", o.origin, o.key, problem));
+      }
+    }
     throw InputError(fmt::format("{}: {}", origin, problem));
   }
   patient = candidate;

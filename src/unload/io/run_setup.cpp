@@ -77,6 +77,7 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       const sim::Model unsupported(scenario.patient, {}, numerics);
       sim::Session session(std::shared_ptr<const sim::Model>(&unsupported, [](const auto*) {}),
                            sim::rest_state(unsupported));
+      session.set_stop_flag(options.stop);
       const auto result = sim::run_to_steady_state(session);
       run.start = sim::start_from(*run.model, session.save(), unsupported, run.device_settings);
       run.report.beats_to_steady = result.beats_to_steady;

@@ -14,6 +14,7 @@
 //               scenario's devices are attached at t = 0.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -56,6 +57,8 @@ struct PreparedRun {
 
 struct PrepareOptions {
   bool consoles = true;  // false: devices run bare (no console between operator and device)
+  // Stops the steady-state computation of a steady start (sim::Session::set_stop_flag).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // The scenario's numerics as SimulationOptions.

@@ -4,17 +4,15 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "unload/core/error.hpp"
 #include "unload/core/fingerprint.hpp"
 #include "unload/devices/registry.hpp"
 #include "unload/devices/setting_text.hpp"
+#include "unload/io/input_file.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/toml_errors.hpp"
 
@@ -97,22 +95,9 @@ bool is_key(std::string_view table, std::string_view key) {
                      [&](const ScenarioKey& k) { return k.table == table && k.key == key; });
 }
 
-std::string read_text_file(const fs::path& file, std::string_view what) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    throw InputError(fmt::format("{}: cannot read the {}: no such file", file.string(), what));
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
-    throw InputError(
-        fmt::format("{}: cannot read the {}: {}", file.string(), what, std::strerror(errno)));
-  }
-  return text.str();
-}
-
 // JSON (the "rerun" object of a summary.json) as the TOML document a scenario file would hold.
+// Its numbers are exact (parse_json_text refuses others) and it nests at most kMaxJsonDepth deep,
+// which bounds this recursion.
 toml::table json_to_toml(const fs::path& file, const nlohmann::json& j, const std::string& path);
 
 toml::array json_array_to_toml(const fs::path& file, const nlohmann::json& j,
@@ -166,14 +151,9 @@ toml::table json_to_toml(const fs::path& file, const nlohmann::json& j, const st
 }
 
 toml::table parse_file(const fs::path& file) {
-  const std::string text = read_text_file(file, "scenario file");
+  const std::string text = detail::read_input_file(file, "scenario file");
   if (file.extension() == ".json") {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-    }
+    nlohmann::json j = detail::parse_json_text(file, text);
     if (!j.is_object() || !j.contains("rerun") || !j["rerun"].is_object()) {
       throw InputError(fmt::format(
           "{}: key 'rerun': missing (a .json scenario is the summary.json of a run, whose "
@@ -182,6 +162,7 @@ toml::table parse_file(const fs::path& file) {
     }
     return json_to_toml(file, j["rerun"], "");
   }
+  detail::check_toml_shape(file, text);
   try {
     return toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
@@ -192,12 +173,9 @@ toml::table parse_file(const fs::path& file) {
 
 // A number in (0, max], e.g. the duration.
 double positive_number(const Where& at, const toml::node& node, double max, std::string_view unit) {
-  const auto expected =
-      fmt::format("expected a number of {} greater than 0 and at most {}", unit, max);
-  if (!node.is_number()) fail(at, fmt::format("{}, got {}", expected, describe(node)));
-  const double v = *node.value<double>();
-  if (!(v > 0 && v <= max)) fail(at, fmt::format("{}, got {}", expected, v));
-  return v;
+  return detail::checked_number(
+      at.file, node, at.key, {0.0, max, true},
+      fmt::format("a number of {} greater than 0 and at most {}", unit, max));
 }
 
 std::string text(const Where& at, const toml::node& node) {
@@ -292,16 +270,32 @@ void load_patient(const fs::path& file, const toml::table& table, Scenario& s) {
 }
 
 // Overrides may be written as dotted keys or as nested tables; both flatten to the preset's keys.
-void collect_overrides(const fs::path& file, const std::string& prefix, const toml::table& table,
+// Iterative (an explicit stack), in the file's order.
+void collect_overrides(const fs::path& file, const toml::table& table,
                        std::vector<std::pair<std::string, const toml::node*>>& out) {
-  for (const auto& [k, node] : table) {
-    std::string key = prefix.empty() ? std::string(k.str()) : fmt::format("{}.{}", prefix, k.str());
+  struct Level {
+    const toml::table* table;
+    std::string prefix;
+    toml::table::const_iterator next;
+  };
+  std::vector<Level> stack{{&table, "", table.begin()}};
+  while (!stack.empty()) {
+    Level& level = stack.back();
+    if (level.next == level.table->end()) {
+      stack.pop_back();
+      continue;
+    }
+    const toml::key& k = level.next->first;
+    const toml::node& node = level.next->second;
+    ++level.next;
+    std::string key =
+        level.prefix.empty() ? std::string(k.str()) : fmt::format("{}.{}", level.prefix, k.str());
     if (const auto* t = node.as_table()) {
       if (t->contains("value")) {
         fail(where(file, node, key),
              "expected the number alone (an override is `key = number`, without unit or source)");
       }
-      collect_overrides(file, key, *t, out);
+      stack.push_back({t, std::move(key), t->begin()});
     } else {
       out.emplace_back(std::move(key), &node);
     }
@@ -309,23 +303,28 @@ void collect_overrides(const fs::path& file, const std::string& prefix, const to
 }
 
 constexpr std::string_view kBaroreflexEnabled = "baroreflex.enabled";
+constexpr double kLargest = std::numeric_limits<double>::max();
 
 double override_value(const Where& at, const toml::node& node) {
   if (at.key == kBaroreflexEnabled) {
     if (!node.is_boolean()) fail(at, fmt::format("expected true or false, got {}", describe(node)));
     return *node.value<bool>() ? 1.0 : 0.0;
   }
-  if (!node.is_number()) {
-    fail(at, fmt::format("expected a number (true or false only for {}), got {}",
-                         kBaroreflexEnabled, describe(node)));
+  if (const physio::ParameterSpec* spec = physio::find_parameter_spec(at.key)) {
+    return detail::checked_number(
+        at.file, node, at.key, {spec->min, spec->max},
+        fmt::format("a value between {} and {} {}", spec->min, spec->max, spec->unit));
   }
-  return *node.value<double>();
+  // An unknown parameter: apply_overrides names it; the value must still be a number.
+  return detail::checked_number(
+      at.file, node, at.key, {-kLargest, kLargest},
+      fmt::format("a number (true or false only for {})", kBaroreflexEnabled));
 }
 
 void apply_overrides(const fs::path& file, const toml::table& table, Scenario& s,
                      std::string_view section, bool record) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
-  collect_overrides(file, "", table, entries);
+  collect_overrides(file, table, entries);
   std::vector<Override> batch;
   for (const auto& [key, node] : entries) {
     const Where at = where(file, *node, key);
@@ -389,8 +388,9 @@ std::vector<std::pair<std::string_view, const toml::node*>> as_written(const tom
 // back as the same double, so that a summary.json's numbers rerun exactly).
 std::string setting_text(const Where& at, const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
-  if (const auto* i = node.as_integer()) return fmt::format("{}", i->get());
-  if (const auto* f = node.as_floating_point()) return devices::format_number(f->get());
+  if (node.is_number()) {
+    if (const auto v = detail::exact_number(node)) return devices::format_number(*v);
+  }
   fail(at, fmt::format("expected a setting as text or a number, got {}", describe(node)));
 }
 
@@ -434,16 +434,14 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     const std::string prefix = fmt::format("events[{}]", i);
     const std::string origin = location(file, table.source());
     const toml::node* time = table.get("time");
-    if (!time || !time->is_number()) {
-      fail(where(file, time ? *time : static_cast<const toml::node&>(table), prefix + ".time"),
-           "expected a time in s within the run");
+    if (!time) {
+      fail(where(file, table, prefix + ".time"),
+           fmt::format("missing (expected a time between 0 and {:g} s, the duration)",
+                       s.duration_s));
     }
-    const double t = *time->value<double>();
-    if (!(t >= 0 && t <= s.duration_s)) {
-      fail(where(file, *time, prefix + ".time"),
-           fmt::format("expected a time between 0 and {:g} s (the duration), got {:g}",
-                       s.duration_s, t));
-    }
+    const double t = detail::checked_number(
+        file, *time, prefix + ".time", {0.0, s.duration_s},
+        fmt::format("a time between 0 and {:g} s (the duration)", s.duration_s));
     if (t < previous_time) {
       fail(where(file, *time, prefix + ".time"),
            fmt::format("events must be in time order: {:g} s comes after an event at {:g} s ({})",

@@ -1,18 +1,24 @@
 #include "unload/io/state_file.hpp"
 
 #include <fmt/format.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <random>
 
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 #include "unload/core/fingerprint.hpp"
 #include "unload/io/devices.hpp"
+#include "unload/io/input_file.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
@@ -25,6 +31,9 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kFormat = "unload-state";
+// The temporary file a state is written to first: FILE.unload-tmp-PID-XXXXXX.
+constexpr std::string_view kTemporaryInfix = ".unload-tmp-";
+constexpr std::size_t kTemporarySuffixBytes = kTemporaryInfix.size() + 7 + 1 + 6;
 
 std::string hex(std::uint64_t v) { return to_hex16(v); }
 
@@ -81,12 +90,11 @@ const json& need(const fs::path& file, const json& j, std::string_view key) {
   return j.at(std::string(key));
 }
 
-double number(const fs::path& file, const json& j, std::string_view key) {
-  const json& v = need(file, j, key);
-  if (!v.is_number()) {
-    throw InputError(fmt::format("{}: key '{}': expected a number", file.string(), key));
-  }
-  return v.get<double>();
+// A finite number (positive if asked), through the checked accessor for JSON input.
+double number(const fs::path& file, const json& j, std::string_view key, bool positive = false) {
+  constexpr double kLargest = std::numeric_limits<double>::max();
+  return detail::json_number(file, need(file, j, key), key, positive ? 0.0 : -kLargest, kLargest,
+                             positive ? "a positive number" : "a finite number");
 }
 
 std::shared_ptr<const sim::Model> rebuild_model(const fs::path& file, const json& m) {
@@ -139,19 +147,19 @@ std::shared_ptr<const sim::Model> rebuild_model(const fs::path& file, const json
       integrator.is_string() ? integrator_from_name(integrator.get<std::string>()) : std::nullopt;
   if (!kind) throw InputError(where + ".numerics: key 'integrator': expected production/reference");
   o.integrator = *kind;
-  o.tolerances =
-      sim::IntegratorOptions{number(file, n, "relative_tolerance"),
-                             number(file, n, "absolute_tolerance"), number(file, n, "max_step_s")};
+  o.tolerances = sim::IntegratorOptions{number(file, n, "relative_tolerance", true),
+                                        number(file, n, "absolute_tolerance", true),
+                                        number(file, n, "max_step_s", true)};
   const sim::IntegratorOptions defaults = sim::default_options(o.integrator);
   if (o.tolerances->relative_tolerance == defaults.relative_tolerance &&
       o.tolerances->absolute_tolerance == defaults.absolute_tolerance &&
       o.tolerances->max_step_s == defaults.max_step_s) {
     o.tolerances.reset();
   }
-  o.sample_interval_s = number(file, n, "sample_interval_s");
-  o.relaxed_sample_interval_s = number(file, n, "relaxed_sample_interval_s");
-  o.history_interval_s = number(file, n, "history_interval_s");
-  o.control_interval_s = number(file, n, "control_interval_s");
+  o.sample_interval_s = number(file, n, "sample_interval_s", true);
+  o.relaxed_sample_interval_s = number(file, n, "relaxed_sample_interval_s", true);
+  o.history_interval_s = number(file, n, "history_interval_s", true);
+  o.control_interval_s = number(file, n, "control_interval_s", true);
   auto model = std::make_shared<const sim::Model>(patient, setup.blocks, o);
   const auto expected = parse_hex(file, need(file, m, "fingerprint"), "model.fingerprint");
   if (model->fingerprint() != expected) {
@@ -166,14 +174,35 @@ std::shared_ptr<const sim::Model> rebuild_model(const fs::path& file, const json
 }  // namespace
 
 void check_state_file_target(const fs::path& file) {
-  std::error_code ec;
-  const fs::path parent = fs::absolute(file).parent_path();
-  if (file.empty() || !file.has_filename() || fs::is_directory(file, ec)) {
-    throw InputError(fmt::format("{}: expected a file name for the state", file.string()));
+  const auto refuse = [&](std::string_view problem) {
+    throw InputError(fmt::format("{}: {}", detail::shown(file.string(), 200), problem));
+  };
+  if (file.empty() || !file.has_filename()) refuse("expected a file name for the state");
+  const fs::path absolute = fs::absolute(file);
+  if (absolute.string().size() >= PATH_MAX) {
+    refuse(fmt::format("the path is {} bytes; the system allows fewer than {}",
+                       absolute.string().size(), PATH_MAX));
   }
+  if (file.filename().string().size() + kTemporarySuffixBytes > NAME_MAX) {
+    refuse(fmt::format(
+        "the name is {} bytes; the state is written first to a temporary file "
+        "whose name adds {} bytes, so at most {} are possible",
+        file.filename().string().size(), kTemporarySuffixBytes, NAME_MAX - kTemporarySuffixBytes));
+  }
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) refuse("it is a symbolic link; name the file itself");
+    if (S_ISDIR(st.st_mode)) refuse("it is a directory; expected a file name for the state");
+    if (!S_ISREG(st.st_mode)) refuse("it exists and is not a regular file");
+  }
+  const fs::path parent = absolute.parent_path();
+  std::error_code ec;
   if (!fs::is_directory(parent, ec)) {
-    throw InputError(fmt::format("{}: cannot write the state file: no directory {}", file.string(),
-                                 parent.string()));
+    refuse(fmt::format("cannot write the state file: no directory {}", parent.string()));
+  }
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    refuse(fmt::format("cannot write the state file into {}: {}", parent.string(),
+                       std::strerror(errno)));
   }
 }
 
@@ -193,17 +222,30 @@ void write_state_file(const fs::path& file, const sim::State& state, const sim::
                     {"state_fingerprint", hex(sim::state_fingerprint(state))},
                     {"model", model_json(model)},
                     {"state", fields}};
+  // A temporary file of this process only (O_EXCL), renamed into place: a failure, a signal or a
+  // second unload saving to the same file never leaves a partial state file.
   std::error_code ec;
-  const fs::path tmp = fs::path(file.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << doc.dump(1) << '\n';
-    out.close();
-    if (!out) {
-      const std::string why = std::strerror(errno);
-      fs::remove(tmp, ec);
-      throw std::runtime_error(fmt::format("cannot write {}: {}", file.string(), why));
-    }
+  std::random_device random;
+  fs::path tmp;
+  std::FILE* out = nullptr;
+  for (int attempt = 0; attempt < 100 && !out; ++attempt) {
+    tmp = fmt::format("{}{}{}-{:06x}", file.string(), kTemporaryInfix, ::getpid(),
+                      random() & 0xffffff);
+    out = std::fopen(tmp.c_str(), "wbx");
+    if (!out && errno != EEXIST) break;
+  }
+  if (!out) {
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+  }
+  // Bytes that are not UTF-8 (a patient named after its file) replaced, never an exception here.
+  const std::string text = doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  const int saved_errno = errno;
+  if (std::fclose(out) != 0 || !written) {
+    const std::string why = std::strerror(written ? errno : saved_errno);
+    fs::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", file.string(), why));
   }
   fs::rename(tmp, file, ec);
   if (ec) {
@@ -213,30 +255,23 @@ void write_state_file(const fs::path& file, const sim::State& state, const sim::
 }
 
 StateFile read_state_file(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    throw InputError(fmt::format("{}: cannot read the state file: no such file", file.string()));
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-  }
-  if (!doc.is_object() || !doc.contains("format") || !doc["format"].is_string() ||
-      doc["format"].get<std::string>() != kFormat) {
+  const json doc = detail::parse_json_text(
+      file, detail::read_input_file(file, "state file", detail::kMaxStateFileBytes));
+  const auto text_of = [&](std::string_view key) {
+    const auto it = doc.is_object() ? doc.find(std::string(key)) : doc.end();
+    return doc.is_object() && it != doc.end() && it->is_string() ? it->get<std::string>()
+                                                                 : std::string();
+  };
+  if (text_of("format") != kFormat) {
     throw InputError(fmt::format("{}: not an unload state file (expected \"format\": \"{}\")",
                                  file.string(), kFormat));
   }
   const json& version = need(file, doc, "version");
-  if (!version.is_number_integer() || version.get<long long>() != kStateFileVersion) {
-    throw InputError(
-        fmt::format("{}: key 'version': state file version {} (this unload reads "
-                    "version {})",
-                    file.string(), version.dump(), kStateFileVersion));
+  if (!version.is_number_integer() || version.get<std::int64_t>() != kStateFileVersion) {
+    throw InputError(fmt::format("{}: key 'version': state file version {} (this unload reads "
+                                 "version {})",
+                                 file.string(), detail::shown(version.dump(), 40),
+                                 kStateFileVersion));
   }
   StateFile out;
   if (const auto it = doc.find("description"); it != doc.end()) {
@@ -259,7 +294,7 @@ StateFile read_state_file(const fs::path& file) {
       if (x.is_null()) {
         v.push_back(std::nan(""));
       } else if (x.is_number()) {
-        v.push_back(x.get<double>());
+        v.push_back(x.get<double>());  // exact: parse_json_text refuses inexact integers
       } else {
         throw InputError(fmt::format("{}: key 'state.{}': expected numbers", file.string(), name));
       }

@@ -103,9 +103,10 @@ PreparedRun prepare(const Setup& s) {
   return prepare_from_rest(patient, setup_devices(requests), sim::SimulationOptions{});
 }
 
-Steady compute_steady(const Setup& s) {
+Steady compute_steady(const Setup& s, const std::atomic<bool>* stop) {
   const PreparedRun run = prepare(s);
   sim::Session session(run.model, run.start, run.bindings);
+  session.set_stop_flag(stop);
   sim::SteadyStateResult r = sim::run_to_steady_state(session);
   Steady out;
   if (!r.reached) {
@@ -129,6 +130,10 @@ Steady compute_steady(const Setup& s) {
 // Steady states, each computed once however many cases (and threads) ask for it.
 class SteadyCache {
  public:
+  explicit SteadyCache(const std::atomic<bool>* stop) : stop_(stop) {}
+  // The flag that stops every computation of a validation run (nullptr: none).
+  const std::atomic<bool>* stop() const { return stop_; }
+
   Steady get(const Setup& s) {
     const std::string key = s.key();
     std::promise<Steady> promise;
@@ -147,7 +152,7 @@ class SteadyCache {
     }
     if (compute) {
       try {
-        promise.set_value(compute_steady(s));
+        promise.set_value(compute_steady(s, stop_));
       } catch (...) {
         promise.set_exception(std::current_exception());
       }
@@ -156,6 +161,7 @@ class SteadyCache {
   }
 
  private:
+  const std::atomic<bool>* stop_;
   std::mutex mutex_;
   std::map<std::string, std::shared_future<Steady>> cache_;
 };
@@ -241,8 +247,10 @@ class BeatRecorder final : public sim::SimulationObserver {
 
 std::vector<physio::Observables> record_beat(const std::shared_ptr<const sim::Model>& model,
                                              const sim::State& start, double interval_s,
-                                             const sim::Event* change) {
+                                             const sim::Event* change,
+                                             const std::atomic<bool>* stop) {
   sim::Session session(model, start);
+  session.set_stop_flag(stop);
   if (change) session.apply(*change);
   BeatRecorder recorder;
   session.set_recorder(&recorder, interval_s);
@@ -256,7 +264,8 @@ std::vector<physio::Observables> record_beat(const std::shared_ptr<const sim::Mo
 // with the balloon's volume setting at 0. The volume reaching the ascending aorta is the extra
 // retrograde flow through the arch less the extra flow into the arch branches, integrated from
 // the start of inflation to full inflation.
-Measured balloon_root_share(const std::string& preset, const std::string& ratio) {
+Measured balloon_root_share(const std::string& preset, const std::string& ratio,
+                            const std::atomic<bool>* stop) {
   const Setup s{preset, {{"iabp", {{"ratio", ratio}}}}, {}};
   const PreparedRun run = prepare(s);
   const sim::Model& model = *run.model;
@@ -277,6 +286,7 @@ Measured balloon_root_share(const std::string& preset, const std::string& ratio)
   if (!found) throw SimulationError("validation: the balloon pump has no balloon volume reading");
 
   sim::Session session(run.model, run.start, run.bindings);
+  session.set_stop_flag(stop);
   const sim::SteadyStateResult steady = sim::run_to_steady_state(session);
   constexpr double kInterval = 0.0005;
   const sim::Event deflated{0.0, sim::EventKind::device_setting, 0,
@@ -284,7 +294,7 @@ Measured balloon_root_share(const std::string& preset, const std::string& ratio)
   // The next beat the balloon augments (1:2: one of the next two).
   for (int attempt = 0; attempt < 3; ++attempt) {
     const sim::State start = session.save();
-    const auto with = record_beat(run.model, start, kInterval, nullptr);
+    const auto with = record_beat(run.model, start, kInterval, nullptr, stop);
     const auto volume_at = [&](std::size_t j) { return with[j].device_readings[reading]; };
     // The beat opens with the last inflation deflating: the inflation of this beat comes after
     // the balloon is empty.
@@ -307,7 +317,7 @@ Measured balloon_root_share(const std::string& preset, const std::string& ratio)
     // Inflation ends when the balloon is (98%) full; it then stays full through diastole.
     j1 = j0;
     while (j1 + 1 < with.size() && volume_at(j1) < 0.98 * vmax) ++j1;
-    const auto without = record_beat(run.model, start, kInterval, &deflated);
+    const auto without = record_beat(run.model, start, kInterval, &deflated, stop);
     const std::size_t n = std::min({with.size(), without.size(), j1 + 1});
     double volume = 0;
     for (std::size_t j = j0; j < n; ++j) {
@@ -686,12 +696,12 @@ std::vector<Case> make_cases() {
                    "balloon volume reaching the ascending aorta, "
                    "IABP 1:2, hfref",
                    kolyva, "10.0 +/- 5.0%", "%", 5, 15,
-                   [](SteadyCache&) { return balloon_root_share("hfref", "1:2"); }});
+                   [](SteadyCache& c) { return balloon_root_share("hfref", "1:2", c.stop()); }});
   cases.push_back({"kolyva2010.root_share_1to1",
                    "balloon volume reaching the ascending aorta, "
                    "IABP 1:1, hfref",
                    kolyva, "6.4 +/- 4.8%", "%", 1.6, 11.2,
-                   [](SteadyCache&) { return balloon_root_share("hfref", "1:1"); },
+                   [](SteadyCache& c) { return balloon_root_share("hfref", "1:1", c.stop()); },
                    "the model's share is the same at 1:1 as at 1:2 (about 11.7%, inside 1:2's "
                    "interval, 1.1 SD above 1:1's mean): what makes it smaller at 1:1 in "
                    "patients (a root that is fuller when each inflation starts, or timing) is "
@@ -802,7 +812,7 @@ std::vector<std::string> validation_case_ids() {
 
 std::vector<ValidationResult> run_validation(
     const std::string& filter, unsigned threads,
-    const std::function<void(const std::string&)>& progress) {
+    const std::function<void(const std::string&)>& progress, const std::atomic<bool>* stop) {
   std::vector<const Case*> selected;
   for (const auto& c : cases()) {
     if (c.id.starts_with(filter)) selected.push_back(&c);
@@ -814,7 +824,7 @@ std::vector<ValidationResult> run_validation(
                     filter));
   }
   std::vector<ValidationResult> results(selected.size());
-  SteadyCache cache;
+  SteadyCache cache(stop);
   std::atomic<std::size_t> next{0};
   std::mutex progress_mutex;
   std::exception_ptr error;

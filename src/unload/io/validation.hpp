@@ -9,6 +9,7 @@
 // when it starts to pass it shows PASS and should lose its mark.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,9 +39,11 @@ std::vector<std::string> validation_case_ids();
 
 // Runs every case (or those whose id starts with `filter`); `progress` (if set) is told each
 // case's id before it runs. Cases run on up to `threads` threads; the results do not depend on it.
+// `stop` (if set) stops every computation within an integrator step (unload::Interrupted).
 std::vector<ValidationResult> run_validation(
     const std::string& filter = "", unsigned threads = 1,
-    const std::function<void(const std::string&)>& progress = {});
+    const std::function<void(const std::string&)>& progress = {},
+    const std::atomic<bool>* stop = nullptr);
 
 // docs/validation.md: every case with its source, published and simulated values and verdict.
 std::string validation_markdown(const std::vector<ValidationResult>& results);

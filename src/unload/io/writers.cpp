@@ -10,7 +10,6 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -44,7 +43,14 @@ class CsvFile {
     fmt::format_to(std::back_inserter(row_), "{}{}", sep(), text);
   }
   void cell(int n) { fmt::format_to(std::back_inserter(row_), "{}{}", sep(), n); }
-  void cell(double v) { fmt::format_to(std::back_inserter(row_), "{}{:.9g}", sep(), v); }
+  // NaN: the value does not apply (an empty field).
+  void cell(double v) {
+    if (std::isnan(v)) {
+      if (!row_.empty()) row_.push_back(',');
+    } else {
+      fmt::format_to(std::back_inserter(row_), "{}{:.9g}", sep(), v);
+    }
+  }
   void time(double t_s) { fmt::format_to(std::back_inserter(row_), "{}{:.12g}", sep(), t_s); }
 
   void end_row() {
@@ -59,6 +65,8 @@ class CsvFile {
   }
 
  private:
+  // The separator before a cell: none before the first cell of a row. A row's first cell is
+  // never empty (t_s, beat), so an empty row_ means "at the start of the row".
   std::string_view sep() const { return row_.empty() ? "" : ","; }
   [[noreturn]] void fail(std::string_view what) const {
     throw std::runtime_error(fmt::format("{} {}: {}", what, path_.string(), std::strerror(errno)));
@@ -138,6 +146,29 @@ void ObserverGroup::on_command(double t_s, const Command& command) {
 }
 
 // --- summary.json ---
+
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void check_recordable(const Scenario& sc) {
+  std::vector<fs::path> paths = {fs::absolute(sc.file)};
+  const fs::path p(sc.patient_reference);
+  if (p.extension() == ".toml" || sc.patient_reference.find('/') != std::string::npos) {
+    paths.push_back(fs::absolute(sc.file.parent_path() / p));
+  }
+  if (sc.start == StartKind::state_file) paths.push_back(fs::absolute(sc.start_state));
+  for (const auto& path : paths) {
+    try {
+      (void)nlohmann::json(path.string()).dump();
+    } catch (const nlohmann::json::type_error&) {
+      throw InputError(fmt::format(
+          "{}: the path is not valid UTF-8, and summary.json must record it (to run the run "
+          "again); rename it",
+          path.string()));
+    }
+  }
+}
 
 RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
                          const sim::Session& session, double wall_time_s) {
@@ -322,91 +353,12 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"rerun", rerun_json(s)},
   };
   std::ofstream out(file, std::ios::binary);
-  out << summary.dump(2) << '\n';
+  out << json_text(summary, 2) << '\n';
   out.close();
   if (!out) {
     throw std::runtime_error(
         fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
   }
-}
-
-// --- output directory ---
-
-namespace {
-
-bool is_empty_directory(const fs::path& dir) {
-  return fs::is_directory(dir) && fs::directory_iterator(dir) == fs::directory_iterator();
-}
-
-// Makes a fresh directory next to `base` named BASE.SUFFIX-XXXXXX (with the permissions of any
-// new directory, unlike mkdtemp's owner-only ones, since it becomes the output directory).
-fs::path unique_sibling(const fs::path& base, std::string_view suffix) {
-  std::random_device random;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const fs::path candidate =
-        fmt::format("{}.{}-{:06x}", base.string(), suffix, random() & 0xffffff);
-    if (fs::create_directory(candidate)) return candidate;
-  }
-  throw std::runtime_error(fmt::format("cannot create a directory next to {}", base.string()));
-}
-
-void check_target(const fs::path& target, bool replace) {
-  if (!fs::exists(target) || is_empty_directory(target)) return;
-  if (!fs::is_directory(target)) {
-    throw InputError(
-        fmt::format("output directory '{}' exists and is not a directory", target.string()));
-  }
-  if (!replace) {
-    throw InputError(
-        fmt::format("output directory '{}' exists and is not empty (pass --force to replace it)",
-                    target.string()));
-  }
-  // --force must not be a way to delete an unrelated directory by a typo.
-  if (!fs::exists(target / "summary.json")) {
-    throw InputError(fmt::format(
-        "output directory '{}' is not empty and holds no summary.json; refusing to replace a "
-        "directory that is not the output of a previous run",
-        target.string()));
-  }
-}
-
-}  // namespace
-
-OutputDirectory::OutputDirectory(const fs::path& target, bool replace)
-    : target_(fs::absolute(target).lexically_normal()) {
-  if (!target_.has_filename()) target_ = target_.parent_path();  // "out/run/" names "out/run"
-  check_target(target_, replace);
-  for (fs::path p = target_.parent_path(); !fs::exists(p); p = p.parent_path()) {
-    created_parents_.push_back(p);
-  }
-  fs::create_directories(target_.parent_path());
-  staging_ = unique_sibling(target_, "tmp");
-}
-
-OutputDirectory::~OutputDirectory() {
-  if (committed_) return;
-  std::error_code ec;
-  fs::remove_all(staging_, ec);
-  for (const auto& p : created_parents_) fs::remove(p, ec);  // only if still empty
-}
-
-void OutputDirectory::commit() {
-  if (!fs::exists(target_) || is_empty_directory(target_)) {
-    fs::rename(staging_, target_);
-  } else {
-    // Replace a previous run's output: move it aside first, so that the target is never missing
-    // its files if the rename fails.
-    const fs::path previous = unique_sibling(target_, "old");
-    fs::rename(target_, previous);
-    try {
-      fs::rename(staging_, target_);
-    } catch (...) {
-      fs::rename(previous, target_);
-      throw;
-    }
-    fs::remove_all(previous);
-  }
-  committed_ = true;
 }
 
 }  // namespace unload::io

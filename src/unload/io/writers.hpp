@@ -13,8 +13,12 @@
 // The CSV writers stream: each row is formatted into a reused buffer and handed to a buffered
 // file, so memory does not grow with the length of a run. Numbers are written with 9 significant
 // digits, well beyond the integrator's tolerance; times with 12 so that samples stay distinct.
+// A value that does not apply (NaN inside: a balloon pump beat without augmentation) is an empty
+// field in CSV, which pandas, R and spreadsheets read as missing, and null in JSON.
 // Files are written into a staging directory that becomes the output directory only when the run
-// succeeds (OutputDirectory).
+// succeeds (OutputDirectory, output_directory.hpp). JSON is written with any byte that is not
+// UTF-8 replaced (U+FFFD), so that a finished run is never lost to a name; the paths a rerun needs
+// are checked before the run instead (check_recordable).
 #pragma once
 
 #include <filesystem>
@@ -25,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "unload/io/output_directory.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/sim/session.hpp"
@@ -105,27 +110,13 @@ void write_summary_json(const std::filesystem::path& file, const RunSummary& sum
 // One beat's metrics as JSON (the keys of beats.csv; null for a missing device value).
 nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model);
 
-// The directory a run writes into. The constructor checks the target and creates a staging
-// sibling (TARGET.tmp-XXXXXX); commit() renames it into place. Until then the target is untouched,
-// and if the run fails the destructor removes the staging directory (and any parent directories
-// it had to create), so a failed run leaves no half-written output.
-class OutputDirectory {
- public:
-  // Throws InputError if target exists and is not an empty directory, unless `replace` is set;
-  // even then only a previous run's output (a directory with summary.json) is replaced.
-  OutputDirectory(const std::filesystem::path& target, bool replace);
-  ~OutputDirectory();
-  OutputDirectory(const OutputDirectory&) = delete;
-  OutputDirectory& operator=(const OutputDirectory&) = delete;
+// InputError unless every path summary.json records for a rerun (the scenario file, a preset
+// given as a path, a start_state) is valid UTF-8, which JSON must be: checked before the run, so
+// that a long run is not made in vain.
+void check_recordable(const Scenario& scenario);
 
-  const std::filesystem::path& staging() const { return staging_; }
-  const std::filesystem::path& target() const { return target_; }
-  void commit();
-
- private:
-  std::filesystem::path target_, staging_;
-  std::vector<std::filesystem::path> created_parents_;  // deepest first
-  bool committed_ = false;
-};
+// JSON text for a file or the terminal: bytes that are not UTF-8 replaced by U+FFFD, never an
+// exception after a run.
+std::string json_text(const nlohmann::json& j, int indent = -1);
 
 }  // namespace unload::io

@@ -143,6 +143,11 @@ class DeviceBlock {
   // Fills the derived slots of `s` after any setting changed (called by the simulation).
   virtual void derive_settings(DeviceSettings& /*s*/) const {}
 
+  // How many beats the device's pattern of action spans with these settings: 1 for a device that
+  // acts alike in every beat, n for one that acts in every n-th beat (a balloon pump at 1:n).
+  // Comparisons between beats (the steady-state test) compare whole patterns.
+  virtual int beats_per_cycle(const DeviceSettings& /*s*/) const { return 1; }
+
   // Whether the device takes up volume inside a vessel at all (a balloon).
   virtual bool displaces_volume() const { return false; }
   // Blood volume the device takes up inside a site (mL): an inflated balloon.

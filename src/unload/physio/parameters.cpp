@@ -16,16 +16,47 @@ void add(std::vector<ParameterSpec>& specs, std::string key, std::string unit, d
   specs.push_back({std::move(key), std::move(unit), min, max, std::move(field)});
 }
 
-void add_wall(std::vector<ParameterSpec>& s, const std::string& name, Wall PatientParameters::*w) {
-  add(s, name + ".end_systolic_elastance", "mmHg/mL", 0.001, 200.0,
+// Ranges that differ between walls (issue 12, docs/reliability.md): physiological, and integrable
+// with every device, alone and in pairs with any other in-range value.
+//   Passive (EDPVR) stiffness lambda. Below about 0.007/mL (ventricles) the relaxed ventricle holds
+//   litres at filling pressures, the pericardium's exponential then overflows and no integrator
+//   takes the first step; the most dilated hearts have about 0.015/mL (lambda = ln(30/P0 + 1) /
+//   (V30 - V0) with V30 - V0 about 360 mL, the normalised EDPVR of Klotz et al. 2006), so 0.01/mL
+//   bounds them. Above about 1.5/mL a ventricle fails within its first beats with a micro-axial
+//   pump; 0.2/mL, 6 times the normal LV's 0.033/mL (Smith et al. 2004), is beyond a restrictive
+//   ventricle. Atria above about 0.5/mL fail with a support device in the shock preset; an atrium
+//   6 times stiffer than normal (0.04/mL, Santamore-Burkhoff) is beyond a fibrotic one: 0.25/mL.
+//   Atria: an end-systolic elastance of 2 mmHg/mL is 8 times the normal 0.2-0.25 (Santamore-
+//   Burkhoff); above about 20 an atrium with a large dead volume or a low venous resistance fails
+//   at its first step. Their dead and zero-pressure volumes (normal 5 mL) stay within 0-100 mL,
+//   beyond a dilated atrium's; 250 mL with a stiff atrium failed likewise.
+//   Dead and zero-pressure volumes of the ventricles at most 120 mL (presets: 0-50; a dilated
+//   ventricle's EDPVR starts at 40-80 mL): at 150 the right ventricle inside a stiff pericardium
+//   failed at its first step in the shock preset. The septum's (normal 2 mL) within +-50 mL: 100
+//   with a stiff right ventricle failed within the first beats.
+struct WallRanges {
+  double elastance_max;                 // mmHg/mL; the minimum is 0.001 for every wall
+  double volume_min, volume_max;        // mL: dead volume and zero-pressure volume
+  double stiffness_min, stiffness_max;  // 1/mL
+};
+constexpr WallRanges kVentricle{200.0, -100.0, 120.0, 0.01, 0.2};
+constexpr WallRanges kSeptum{200.0, -50.0, 50.0, 0.0001, 2.0};
+constexpr WallRanges kAtrium{2.0, 0.0, 100.0, 0.0001, 0.25};
+
+void add_wall(std::vector<ParameterSpec>& s, const std::string& name, Wall PatientParameters::*w,
+              const WallRanges& r) {
+  add(s, name + ".end_systolic_elastance", "mmHg/mL", 0.001, r.elastance_max,
       [w](PatientParameters& p) -> double& { return (p.*w).end_systolic_elastance_mmHg_per_mL; });
-  add(s, name + ".dead_volume", "mL", -100.0, 300.0,
+  add(s, name + ".dead_volume", "mL", r.volume_min, r.volume_max,
       [w](PatientParameters& p) -> double& { return (p.*w).dead_volume_mL; });
-  add(s, name + ".passive_pressure", "mmHg", 0.0, 20.0,
+  // P0 > 0: the relaxed volume is V0 + ln(1 + p/P0)/lambda (0 divided by 0 at P0 = 0). At least
+  // 0.03 mmHg, a quarter of the smallest preset's 0.12 (Smith et al. 2004): at 0.01 with the
+  // softest ventricle the relaxed volume grew past what the pericardium holds (issue 12).
+  add(s, name + ".passive_pressure", "mmHg", 0.03, 20.0,
       [w](PatientParameters& p) -> double& { return (p.*w).passive_pressure_mmHg; });
-  add(s, name + ".passive_stiffness", "1/mL", 0.0001, 2.0,
+  add(s, name + ".passive_stiffness", "1/mL", r.stiffness_min, r.stiffness_max,
       [w](PatientParameters& p) -> double& { return (p.*w).passive_stiffness_per_mL; });
-  add(s, name + ".passive_zero_volume", "mL", -100.0, 300.0,
+  add(s, name + ".passive_zero_volume", "mL", r.volume_min, r.volume_max,
       [w](PatientParameters& p) -> double& { return (p.*w).passive_zero_volume_mL; });
 }
 
@@ -52,7 +83,10 @@ void add_valve(std::vector<ParameterSpec>& s, const std::string& name,
 template <class Group>
 void add_vessel(std::vector<ParameterSpec>& s, const std::string& name, Group PatientParameters::*g,
                 Vessel Group::*v) {
-  add(s, name + ".compliance", "mL/mmHg", 0.001, 1000.0,
+  // At least 0.05 mL/mmHg: a quarter of the stiffest preset vessel (the descending aorta, 0.2;
+  // Heldt 2002), a calcified aorta. Below about 0.01 a vessel and a low resistance next to it make
+  // time constants of microseconds, which stall the integrator (issue 12).
+  add(s, name + ".compliance", "mL/mmHg", 0.05, 1000.0,
       [g, v](PatientParameters& p) -> double& { return ((p.*g).*v).compliance_mL_per_mmHg; });
   add(s, name + ".unstressed_volume", "mL", 0.0, 5000.0,
       [g, v](PatientParameters& p) -> double& { return ((p.*g).*v).unstressed_volume_mL; });
@@ -64,7 +98,9 @@ void add_effector(std::vector<ParameterSpec>& s, const std::string& name, const 
       [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).gain; });
   add(s, "baroreflex." + name + ".delay", "s", 0.0, 10.0,
       [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).delay_s; });
-  add(s, "baroreflex." + name + ".time_constant", "s", 0.1, 100.0,
+  // At least 1 s (Ursino 1998's effectors: 1.5-20 s): with 0.1-0.3 s and a strong gain the reflex
+  // loop oscillated until the integrator stalled within the first seconds (issue 12).
+  add(s, "baroreflex." + name + ".time_constant", "s", 1.0, 100.0,
       [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).time_constant_s; });
 }
 
@@ -93,17 +129,22 @@ std::vector<ParameterSpec> build_specs() {
   add(s, "timing.atrial_relaxation_time_constant", "s", 0.005, 0.2,
       [](P& p) -> double& { return p.timing.atria.relaxation_time_constant_s; });
 
-  add_wall(s, "left_ventricle", &P::left_ventricle);
-  add_wall(s, "right_ventricle", &P::right_ventricle);
-  add_wall(s, "septum", &P::septum);
-  add_wall(s, "left_atrium", &P::left_atrium);
-  add_wall(s, "right_atrium", &P::right_atrium);
+  add_wall(s, "left_ventricle", &P::left_ventricle, kVentricle);
+  add_wall(s, "right_ventricle", &P::right_ventricle, kVentricle);
+  add_wall(s, "septum", &P::septum, kSeptum);
+  add_wall(s, "left_atrium", &P::left_atrium, kAtrium);
+  add_wall(s, "right_atrium", &P::right_atrium, kAtrium);
 
   add(s, "pericardium.pressure_scale", "mmHg", 0.0, 20.0,
       [](P& p) -> double& { return p.pericardium.pressure_scale_mmHg; });
-  add(s, "pericardium.stiffness", "1/mL", 0.0001, 1.0,
+  // The pericardium's exponential overflows around the relaxed heart of the rest state, and the
+  // first step fails, when it is too stiff or too small for the heart it holds: at 0.1/mL with
+  // the hfref and hrpci presets, at 0.08/mL with a zero-pressure volume of 150 mL, at 0.05/mL with
+  // 50 mL (issue 12). 0.08/mL is 2.7 times the normal 0.03/mL (Smith et al. 2004), a constrictive
+  // pericardium; 200 mL is below any adult heart's diastolic volume (normal preset 280 mL).
+  add(s, "pericardium.stiffness", "1/mL", 0.0001, 0.08,
       [](P& p) -> double& { return p.pericardium.stiffness_per_mL; });
-  add(s, "pericardium.zero_volume", "mL", 0.0, 1000.0,
+  add(s, "pericardium.zero_volume", "mL", 200.0, 1000.0,
       [](P& p) -> double& { return p.pericardium.zero_volume_mL; });
 
   add_valve(s, "mitral_valve", &P::mitral);
@@ -118,7 +159,9 @@ std::vector<ParameterSpec> build_specs() {
   add_vessel(s, "systemic.vena_cava", &P::systemic, &Systemic::vena_cava);
   add(s, "systemic.arch_resistance", "mmHg*s/mL", 1e-5, 10.0,
       [](P& p) -> double& { return p.systemic.arch_resistance_mmHg_s_per_mL; });
-  add(s, "systemic.arch_inertance", "mmHg*s2/mL", 1e-6, 1.0,
+  // At least 1e-4: rho*l/A of 2 cm of a 7 cm2 aorta is 2.3e-4 (normal preset 0.0017). With the
+  // arch's resistance up to 10, L/R below about 1e-6 s stalls the integrator (issue 12).
+  add(s, "systemic.arch_inertance", "mmHg*s2/mL", 1e-4, 1.0,
       [](P& p) -> double& { return p.systemic.arch_inertance_mmHg_s2_per_mL; });
   add(s, "systemic.upper_body_resistance", "mmHg*s/mL", 0.01, 100.0,
       [](P& p) -> double& { return p.systemic.upper_body_resistance_mmHg_s_per_mL; });
@@ -128,7 +171,9 @@ std::vector<ParameterSpec> build_specs() {
       [](P& p) -> double& { return p.systemic.microvascular_resistance_mmHg_s_per_mL; });
   add(s, "systemic.venous_resistance", "mmHg*s/mL", 1e-4, 10.0,
       [](P& p) -> double& { return p.systemic.venous_resistance_mmHg_s_per_mL; });
-  add(s, "systemic.caval_resistance", "mmHg*s/mL", 1e-4, 10.0,
+  // At least 1e-3, a tenth of the normal 0.01 (Heldt 2002): at 1e-4 VA-ECMO's drainage from the
+  // vena cava failed at the first step in three presets (issue 12).
+  add(s, "systemic.caval_resistance", "mmHg*s/mL", 1e-3, 10.0,
       [](P& p) -> double& { return p.systemic.caval_resistance_mmHg_s_per_mL; });
   add(s, "systemic.bronchial_resistance", "mmHg*s/mL", 1.0, 10000.0,
       [](P& p) -> double& { return p.systemic.bronchial_resistance_mmHg_s_per_mL; });
@@ -140,7 +185,9 @@ std::vector<ParameterSpec> build_specs() {
       [](P& p) -> double& { return p.pulmonary_circulation.vascular_resistance_mmHg_s_per_mL; });
   add(s, "pulmonary.capillary_resistance", "mmHg*s/mL", 0.001, 10.0,
       [](P& p) -> double& { return p.pulmonary_circulation.capillary_resistance_mmHg_s_per_mL; });
-  add(s, "pulmonary.venous_resistance", "mmHg*s/mL", 1e-4, 10.0,
+  // At least 1e-3, a sixth of the normal 0.006 (Heldt 2002): at 1e-4 with a stiff left atrium
+  // (0.15-0.25/mL) every preset failed at its first step (issue 12).
+  add(s, "pulmonary.venous_resistance", "mmHg*s/mL", 1e-3, 10.0,
       [](P& p) -> double& { return p.pulmonary_circulation.venous_resistance_mmHg_s_per_mL; });
 
   for (std::size_t k = 0; k < territory_count; ++k) {
@@ -182,10 +229,14 @@ std::vector<ParameterSpec> build_specs() {
         [f](P& p) -> double& { return p.baroreflex.*f; });
   };
   br("set_point", "mmHg", 40.0, 150.0, &B::set_point_mmHg);
-  br("slope", "mmHg", 1.0, 50.0, &B::slope_mmHg);
+  // At least 3 mmHg, a quarter of Ursino 1998's 11.8: at 1-1.5 mmHg the reflex, with a long zero
+  // time constant, fails within the first beats (issue 12).
+  br("slope", "mmHg", 3.0, 50.0, &B::slope_mmHg);
   br("afferent_min", "1/s", 0.0, 20.0, &B::afferent_min_hz);
   br("afferent_max", "1/s", 10.0, 200.0, &B::afferent_max_hz);
-  br("pole_time_constant", "s", 0.1, 20.0, &B::pole_time_constant_s);
+  // At least 0.5 s, a quarter of Ursino 1998's 2.08: at 0.1 s with a 30 s zero time constant the
+  // afferent filter's gain (their ratio) made the first beats fail (issue 12).
+  br("pole_time_constant", "s", 0.5, 20.0, &B::pole_time_constant_s);
   br("zero_time_constant", "s", 0.0, 30.0, &B::zero_time_constant_s);
   br("sympathetic_infinity", "1/s", 0.0, 50.0, &B::sympathetic_infinity_hz);
   br("sympathetic_zero", "1/s", 0.0, 100.0, &B::sympathetic_zero_hz);
@@ -193,11 +244,15 @@ std::vector<ParameterSpec> build_specs() {
   br("sympathetic_min", "1/s", 0.0, 20.0, &B::sympathetic_min_hz);
   br("vagal_zero", "1/s", 0.0, 50.0, &B::vagal_zero_hz);
   br("vagal_infinity", "1/s", 0.0, 50.0, &B::vagal_infinity_hz);
-  br("vagal_slope", "1/s", 0.1, 50.0, &B::vagal_slope_hz);
+  // At least 1/s (Ursino 1998: 7.06): the vagal sigmoid exp((f - f0)/k) overflowed to infinity at
+  // k = 0.1-0.2/s with a high afferent rate, and the first step failed (issue 12).
+  br("vagal_slope", "1/s", 1.0, 50.0, &B::vagal_slope_hz);
   br("vagal_midpoint", "1/s", 0.0, 100.0, &B::vagal_midpoint_hz);
-  add_effector(s, "lv_contractility", "1", 0.0, 5.0, &B::lv_contractility);
-  add_effector(s, "rv_contractility", "1", 0.0, 5.0, &B::rv_contractility);
-  add_effector(s, "systemic_resistance", "1", 0.0, 5.0, &B::systemic_resistance);
+  // Relative gains up to 1.5, 5-8 times Ursino 1998's (0.2-0.33): gains of 2-5 with the shortest
+  // time constants failed within the first seconds (issue 12).
+  add_effector(s, "lv_contractility", "1", 0.0, 1.5, &B::lv_contractility);
+  add_effector(s, "rv_contractility", "1", 0.0, 1.5, &B::rv_contractility);
+  add_effector(s, "systemic_resistance", "1", 0.0, 1.5, &B::systemic_resistance);
   add_effector(s, "venous_unstressed_volume", "mL", -2000.0, 0.0, &B::venous_unstressed_volume);
   add_effector(s, "heart_period_sympathetic", "s", -2.0, 0.0, &B::heart_period_sympathetic);
   add_effector(s, "heart_period_vagal", "s", 0.0, 2.0, &B::heart_period_vagal);

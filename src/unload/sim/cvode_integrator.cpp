@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "unload/core/error.hpp"
@@ -42,6 +44,8 @@ class Cvode final : public Integrator {
     check(CVodeSetLinearSolver(mem_, solver_, matrix_), "CVodeSetLinearSolver");
     check(CVodeSetUserData(mem_, this), "CVodeSetUserData");
     check(CVodeSetMaxNumSteps(mem_, 1000000), "CVodeSetMaxNumSteps");
+    // CVODE would print its own messages on stderr; failures reach the user once, as exceptions.
+    check(CVodeSetErrHandlerFn(mem_, &Cvode::quiet, nullptr), "CVodeSetErrHandlerFn");
     check(CVodeSetMaxStep(mem_, o.max_step_s), "CVodeSetMaxStep");
   }
   ~Cvode() override {
@@ -62,12 +66,22 @@ class Cvode final : public Integrator {
     counters_belong_to_run_ = true;
     check(CVodeReInit(mem_, t, y_), "CVodeReInit");
     t_ = t_prev_ = t;
+    segment_steps_ = 0;
   }
 
   double step(double t_stop) override {
+    if (++segment_steps_ > kMaxStepsPerSegment) {
+      throw SimulationError(stalled_message("reference", t_, t_ - t_prev_));
+    }
     check(CVodeSetStopTime(mem_, t_stop), "CVodeSetStopTime");
     double t = t_;
-    check(CVode(mem_, t_stop, y_, &t, CV_ONE_STEP), "CVode step");
+    if (const int flag = CVode(mem_, t_stop, y_, &t, CV_ONE_STEP); flag < 0) {
+      char* name = CVodeGetReturnFlagName(flag);
+      const std::string why = name ? name : std::to_string(flag);
+      free(name);  // NOLINT: CVODE allocates the name with malloc
+      throw SimulationError("the reference integrator (CVODE) could not take a step at t = " +
+                            std::to_string(t_) + " s (" + why + ")");
+    }
     const double* y = N_VGetArrayPointer(y_);
     for (std::size_t i = 0; i < system_.size(); ++i) {
       if (!std::isfinite(y[i])) {
@@ -111,6 +125,8 @@ class Cvode final : public Integrator {
   }
 
  private:
+  static void quiet(int /*code*/, const char* /*module*/, const char* /*function*/,
+                    char* /*message*/, void* /*data*/) {}
   static int rhs(double t, N_Vector y, N_Vector ydot, void* self) {
     static_cast<Cvode*>(self)->system_.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot));
     return 0;
@@ -125,6 +141,7 @@ class Cvode final : public Integrator {
   void* mem_ = nullptr;
   double t_ = 0, t_prev_ = 0;
   long steps_ = 0;
+  long segment_steps_ = 0;               // steps since the last restart (kMaxStepsPerSegment)
   IntegratorStats base_;                 // totals up to the last restart
   bool counters_belong_to_run_ = false;  // CVODE's counters count steps of this run
 };
@@ -135,6 +152,17 @@ std::unique_ptr<Integrator> make_dormand_prince(OdeSystem& system, const Integra
 
 std::unique_ptr<Integrator> make_cvode(OdeSystem& system, const IntegratorOptions& o) {
   return std::make_unique<Cvode>(system, o);
+}
+
+std::string stalled_message(std::string_view integrator, double t_s, double last_step_s) {
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "the %.*s integrator stalled at t = %.6g s: %ld steps within one beat (the last "
+                "%.3g s long); the patient's parameters may be outside what the model can "
+                "integrate",
+                static_cast<int>(integrator.size()), integrator.data(), t_s, kMaxStepsPerSegment,
+                last_step_s);
+  return text;
 }
 
 IntegratorOptions default_options(IntegratorKind kind) {

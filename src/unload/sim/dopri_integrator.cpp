@@ -109,9 +109,11 @@ class DormandPrince final : public Integrator {
     // Every segment (beat) starts from the same trial step, whatever step ended the one before
     // (the controller keeps only its memory of the last accepted error).
     dt_ = kFirstStep_s;
+    segment_steps_ = 0;
   }
 
   double step(double t_stop) override {
+    if (++segment_steps_ > kMaxStepsPerSegment) stalled();
     auto sys = [this](const State& x, State& dxdt, double t) { count_rhs(t, x, dxdt); };
     for (int attempt = 0; attempt < 10000; ++attempt) {
       double dt = std::min({dt_, options_.max_step_s, t_stop - t_});
@@ -177,12 +179,17 @@ class DormandPrince final : public Integrator {
   const State& x_old_for_interp() const { return x_new_; }
   const State& dxdt_old_for_interp() const { return dxdt_new_; }
 
+  [[noreturn]] void stalled() const {
+    throw SimulationError(stalled_message("production", t_, t_ - t_prev_));
+  }
+
   static constexpr double kFirstStep_s = 1e-3;
   OdeSystem& system_;
   IntegratorOptions options_;
   Controlled stepper_;
   State x_, dxdt_, x_new_, dxdt_new_, interp_;
   double t_ = 0, t_prev_ = 0, dt_ = 0;
+  long segment_steps_ = 0;  // steps since the last restart (kMaxStepsPerSegment)
   IntegratorMemory memory_;
 };
 

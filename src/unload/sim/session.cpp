@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include "unload/core/error.hpp"
@@ -393,6 +394,9 @@ void Session::advance_to(double t_end_s) {
     // restarts the integrator from this instant, and no step is taken only to be thrown away.
     settle_instant();
     if (t_ >= t_end_s) break;
+    if (stop_ && stop_->load(std::memory_order_relaxed)) {
+      throw Interrupted("stopped at t = " + std::to_string(t_) + " s simulated");
+    }
     if (integrator_->time() <= t_) integrator_->step(beat_end());
     // The next instant where something happens: T, the end of the integrator's step (at most the
     // end of the beat), a control tick or an event.
@@ -542,6 +546,24 @@ double relative_change(const BeatMetrics& a, const BeatMetrics& b) {
   return worst;
 }
 
+int Session::beats_per_cycle() const {
+  int cycle = 1;
+  const auto devices = model_->devices();
+  for (std::size_t k = 0; k < devices.size(); ++k) {
+    const int n = devices[k].block->beats_per_cycle(live_.inputs.device_settings[k]);
+    cycle = std::lcm(cycle, std::max(n, 1));
+  }
+  return cycle;
+}
+
+namespace {
+// n rounded up to a whole number of cycles.
+std::size_t whole_cycles(int n, int cycle) {
+  const int c = std::max(cycle, 1);
+  return static_cast<std::size_t>((std::max(n, 1) + c - 1) / c * c);
+}
+}  // namespace
+
 SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions& options) {
   if (options.average_beats < 1 || options.lag_beats < 1 ||
       options.average_beats + options.lag_beats >= static_cast<int>(kRecentBeats) ||
@@ -556,9 +578,16 @@ SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions
     session.advance_beats(1);
     const auto beats = session.recent_beats();
     // Means of the last `window` beats against the means `lag` beats earlier: averaging damps
-    // the beat-to-beat jitter of an adaptive integrator, the lag catches slow reflex drift.
-    const std::size_t window = static_cast<std::size_t>(std::max(options.average_beats, 1));
-    const std::size_t lag = static_cast<std::size_t>(std::max(options.lag_beats, 1));
+    // the beat-to-beat jitter of an adaptive integrator, the lag catches slow reflex drift. Both
+    // span whole device patterns (a 1:3 balloon pump: multiples of 3 beats).
+    const int cycle = session.beats_per_cycle();
+    const std::size_t window = whole_cycles(options.average_beats, cycle);
+    const std::size_t lag = whole_cycles(options.lag_beats, cycle);
+    if (window + lag > kRecentBeats) {
+      throw SimulationError("the steady-state test cannot compare patterns of " +
+                            std::to_string(cycle) + " beats (at most " +
+                            std::to_string(kRecentBeats) + " beats are kept)");
+    }
     if (beats.size() < window + lag) continue;
     const auto now = average(beats.subspan(beats.size() - window));
     const auto then = average(beats.subspan(beats.size() - window - lag, window));
@@ -572,8 +601,9 @@ SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions
   r.beats_to_steady = session.completed_beats() - start;
   auto beats = session.recent_beats();
   const auto n =
-      std::min<std::size_t>(beats.size(), static_cast<std::size_t>(options.average_beats));
+      std::min(beats.size(), whole_cycles(options.average_beats, session.beats_per_cycle()));
   r.average = average(beats.subspan(beats.size() - n));
+  r.averaged_beats = static_cast<int>(n);
   return r;
 }
 

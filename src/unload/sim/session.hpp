@@ -28,6 +28,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -90,6 +91,15 @@ class Session final : private OdeSystem {
   // Outputs are not part of the State: set the recorder again on a restored Session.
   void set_recorder(SimulationObserver* recorder, double output_interval_s = 0.0);
 
+  // A flag another thread or a signal handler sets to stop the run: advance_to() then throws
+  // unload::Interrupted at its next integrator step (microseconds later; a step's work is bounded,
+  // integrator.hpp). nullptr: never. The flag must outlive the Session (or the next call here).
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+
+  // How many beats the attached devices' pattern spans with their current settings (the least
+  // common multiple of DeviceBlock::beats_per_cycle; 1 without devices).
+  int beats_per_cycle() const;
+
   // Everything needed to continue this run exactly.
   State save() const;
 
@@ -139,6 +149,7 @@ class Session final : private OdeSystem {
   SimulationObserver* recorder_ = nullptr;
   double output_interval_s_ = 0;  // output grid (0: none); not part of the State
   long next_output_ = 0;
+  const std::atomic<bool>* stop_ = nullptr;
   bool replaying_ = false;
   std::vector<double> scratch_y_, scratch_dydt_;
   std::vector<Command> commands_;
@@ -150,7 +161,10 @@ class Session final : private OdeSystem {
 // `lag_beats` beats earlier by less than `tolerance` (relative), for `consecutive_beats` beats in
 // a row. Averaging damps the beat-to-beat jitter of the adaptive integrator (about 1e-3 at the
 // production tolerances); the lag catches the slow drift of the baroreflex's effectors, whose
-// time constants span tens of beats. average_beats + lag_beats must stay below kRecentBeats.
+// time constants span tens of beats. When a device's pattern spans several beats (a balloon pump
+// at 1:3, Session::beats_per_cycle), both are rounded up to whole patterns (12 and 12 at 1:3), so
+// that every mean covers each phase of the pattern equally. The rounded average_beats + lag_beats
+// must stay within kRecentBeats.
 struct SteadyStateOptions {
   double tolerance = 1e-3;
   int lag_beats = 10;
@@ -163,7 +177,8 @@ struct SteadyStateResult {
   bool reached = false;
   int beats_to_steady = 0;  // beats run when the criterion was first met
   double last_change = 0;   // largest relative change between the last two beats
-  BeatMetrics average;      // mean of the last average_beats beats
+  BeatMetrics average;      // mean of the last averaged_beats beats
+  int averaged_beats = 0;   // average_beats rounded up to whole device patterns
 };
 
 // Runs beats until the steady state is reached (or max_beats); the Session stops at an R wave.
