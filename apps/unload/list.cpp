@@ -223,11 +223,11 @@ std::string text(const json& j, bool markdown) {
     heading("Beat metrics (beats.csv, `steady --json`, summary.json)");
     Table t({"key", "unit", "label", "definition"});
     if (markdown) {
-      out += (
-          "A value that does not apply (a device metric in a beat where the device did not act, "
-          "such as a balloon pump's augmented pressure in a beat it skips at 1:2) is an empty "
-          "field in CSV files, which pandas, R and spreadsheets read as missing, and null in "
-          "JSON.\n\n");
+      out +=
+          ("A value that does not apply (a device metric in a beat where the device did not act, "
+           "such as a balloon pump's augmented pressure in a beat it skips at 1:2) is an empty "
+           "field in CSV files, which pandas, R and spreadsheets read as missing, and null in "
+           "JSON.\n\n");
     }
     for (const auto& m : j["metrics"]) {
       t.row({str(m["key"]), str(m["unit"]), str(m["label"]), str(m["description"])});

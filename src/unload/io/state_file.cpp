@@ -268,10 +268,10 @@ StateFile read_state_file(const fs::path& file) {
   }
   const json& version = need(file, doc, "version");
   if (!version.is_number_integer() || version.get<std::int64_t>() != kStateFileVersion) {
-    throw InputError(fmt::format("{}: key 'version': state file version {} (this unload reads "
-                                 "version {})",
-                                 file.string(), detail::shown(version.dump(), 40),
-                                 kStateFileVersion));
+    throw InputError(
+        fmt::format("{}: key 'version': state file version {} (this unload reads "
+                    "version {})",
+                    file.string(), detail::shown(version.dump(), 40), kStateFileVersion));
   }
   StateFile out;
   if (const auto it = doc.find("description"); it != doc.end()) {
