@@ -770,13 +770,7 @@ std::vector<Case> make_cases() {
                                      "coronary flow in per cent of rest, {}. Flow is under 90% "
                                      "below MAP {:.1f} (interpolated).",
                                      fmt::join(kResistanceScales, ", "), pts, limit)};
-       },
-       "the coronary beds drain to right atrial pressure and have no zero-flow (critical "
-       "closing) pressure, and autoregulation is a proportional loop on flow: with a reserve of "
-       "3.2 the resting flow is held, less and less well, down to about 30 mmHg. Needs the "
-       "zero-flow pressure of the beating heart's coronary bed (Bellamy, Circ Res 1978;43:92; "
-       "Kiel et al. 2018 find flow held while it stays above about 20 mmHg) and recalibration "
-       "of the beds"});
+       }});
   cases.push_back({"autoregulation.reserve",
                    "coronary flow reserve: flow at maximal vasodilation over resting flow, normal",
                    "Guyton & Hall, Textbook of Medical Physiology (coronary flow rises 3-4 fold "

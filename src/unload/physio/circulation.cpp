@@ -144,7 +144,11 @@ Circulation::Circulation(const PatientParameters& patient,
     // reserve), and the sigmoid's offset that puts g = 1 at the resting flow.
     const auto& a = p_.coronary_autoregulation;
     k_.conductance_min = 1.0 / a.maximum_resistance_factor;
-    k_.conductance_span = 1.0 / a.minimum_resistance_factor - k_.conductance_min;
+    // Autoregulation reaches only part of the pharmacological reserve (hyperaemia reaches all).
+    const double g_max_autoregulated =
+        1.0 + a.autoregulatory_reserve_fraction * (1.0 / a.minimum_resistance_factor - 1.0);
+    k_.conductance_span = g_max_autoregulated - k_.conductance_min;
+    k_.zero_flow_pressure = a.zero_flow_pressure_mmHg;
     const double v = 1.0 - 2.0 * (1.0 - k_.conductance_min) / k_.conductance_span;  // u/sqrt(1+u^2)
     k_.autoregulation_u_rest = v / std::sqrt(std::max(1.0 - v * v, 1e-12));
     k_.autoregulation_gain = a.gain;
@@ -522,6 +526,13 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
 
   double cor_in_total = 0, cor_out_total = 0;
   std::array<double, territory_count> cor_p{}, cor_in{}, cor_out{};
+  // Back pressure of the coronary beds: right atrial pressure, or the zero-flow pressure where it
+  // is higher (a vascular waterfall), joined smoothly (softplus over 1 mmHg) for the integrators.
+  double p_back = p_ra;
+  if (k_.zero_flow_pressure > 0.0) {
+    const double x = k_.zero_flow_pressure - p_ra;
+    p_back = p_ra + (x > 30.0 ? x : std::log1p(std::exp(x)));
+  }
   for (std::size_t k = 0; k < territory_count; ++k) {
     const auto& ct = p_.coronary[k];
     // Intramyocardial pressure: a fraction of the pressure of the ventricles this territory's
@@ -534,7 +545,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     // the reciprocal of the resistance factor: no division here).
     const double g = y[kCoronaryResistanceFactor0 + k];
     cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g;
-    cor_out[k] = (cor_p[k] - p_ra) * k_.g_coronary_out[k] * g;
+    cor_out[k] = (cor_p[k] - p_back) * k_.g_coronary_out[k] * g;
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
     dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];

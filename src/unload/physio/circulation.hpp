@@ -292,6 +292,7 @@ class Circulation {
     std::array<double, territory_count> per_resting_flow;  // 1 / resting inflow (s/mL)
     double conductance_min, conductance_span, autoregulation_u_rest, autoregulation_gain;
     double per_flow_filter_time_constant, per_autoregulation_time_constant;
+    double zero_flow_pressure;  // mmHg; 0: drain to right atrial pressure
     bool hyperaemia;
   } k_{};
   double reference_period_s_;

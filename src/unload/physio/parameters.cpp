@@ -222,6 +222,8 @@ std::vector<ParameterSpec> build_specs() {
   ar("flow_filter_time_constant", "s", 0.1, 60.0, &A::flow_filter_time_constant_s);
   ar("time_constant", "s", 0.1, 300.0, &A::time_constant_s);
   ar("hyperaemia", "1", 0.0, 1.0, &A::hyperaemia);
+  ar("zero_flow_pressure", "mmHg", 0.0, 40.0, &A::zero_flow_pressure_mmHg);
+  ar("autoregulatory_reserve_fraction", "1", 0.2, 1.0, &A::autoregulatory_reserve_fraction);
 
   using B = Baroreflex;
   auto br = [&s](std::string key, std::string unit, double lo, double hi, double B::*f) {

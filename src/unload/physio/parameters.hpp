@@ -121,6 +121,10 @@ struct CoronaryTerritory {
 // Flow above Q_rest constricts, flow below dilates, until x reaches x_min (the flow reserve
 // 1/x_min is spent: flow then follows pressure) or x_max. hyperaemia = 1 holds x at x_min
 // (maximal vasodilation, as with adenosine: for flow reserve and FFR).
+// Autoregulation itself opens the conductance only to 1 + f (1/x_min - 1), f =
+// autoregulatory_reserve_fraction: the metabolic dilation at low pressure stops short of the
+// pharmacological (adenosine) reserve. The bed drains against the larger of right atrial pressure
+// and the zero-flow pressure P_zf (a vascular waterfall): Q_out = g (P_cor - max(P_ra, P_zf))/R_out.
 struct CoronaryAutoregulation {
   double minimum_resistance_factor = 1;  // x_min = 1 / flow reserve
   double maximum_resistance_factor = 1;  // x_max
@@ -128,6 +132,8 @@ struct CoronaryAutoregulation {
   double flow_filter_time_constant_s = 1;
   double time_constant_s = 1;
   double hyperaemia = 0;  // 1: maximal vasodilation
+  double zero_flow_pressure_mmHg = 0;       // 0: the beds drain to right atrial pressure
+  double autoregulatory_reserve_fraction = 1;  // share of the reserve autoregulation can use
 };
 
 inline constexpr std::size_t territory_count = 3;
