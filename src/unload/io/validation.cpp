@@ -658,9 +658,9 @@ std::vector<Case> make_cases() {
                                                  hfref_12.text(), a, u, not_steady(hfref_12, r))};
                    }});
   const std::string kern =
-      "Kern et al., J Am Coll Cardiol 1993;21:359 (IABP in critically ill patients: diastolic "
-      "pressure augmented by 83 +/- 35%; mean distal coronary flow velocity +26 +/- 17% after "
-      "angioplasty)";
+      "Kern MJ et al., Circulation 1993;87:500 (IABP in 15 patients, Doppler guidewire: "
+      "diastolic pressure augmented by 83 +/- 35%; after angioplasty mean distal coronary flow "
+      "velocity +26 +/- 17%; beyond severe stenoses no change)";
   for (const char* p : {"hfref", "shock"}) {
     const Setup s12 = with(Setup{p, {}, {}}, {"iabp", {{"ratio", "1:2"}}});
     cases.push_back({fmt::format("kern1993.augmentation.{}", p),
@@ -688,7 +688,10 @@ std::vector<Case> make_cases() {
        "moves from systole to diastole without raising it; a Poiseuille volume-dependent "
        "intramyocardial resistance (Spaan 1981) was tried and changed the result by under 3% "
        "because the bed's volume swings by about 2% per beat. Needs a layered (subendocardial / "
-       "subepicardial) intramyocardial model with systolic vessel collapse"});
+       "subepicardial) intramyocardial model with systolic vessel collapse. With the beds held "
+       "fully dilated (pressure-passive) flow falls by about 5% instead, because MAP falls: the "
+       "rise needs systolic inflow that does not follow aortic pressure (a systolic waterfall at "
+       "about LV pressure in the subendocardium), so that flow follows mean diastolic pressure"});
   const std::string kolyva =
       "Kolyva et al., J Thorac Cardiovasc Surg 2010;140:110 (share of the balloon's volume "
       "displaced toward the aortic root during inflation)";
@@ -702,7 +705,7 @@ std::vector<Case> make_cases() {
                    "IABP 1:1, hfref",
                    kolyva, "6.4 +/- 4.8%", "%", 1.6, 11.2,
                    [](SteadyCache& c) { return balloon_root_share("hfref", "1:1", c.stop()); },
-                   "the model's share is the same at 1:1 as at 1:2 (about 11.7%, inside 1:2's "
+                   "the model's share is the same at 1:1 as at 1:2 (about 12%, inside 1:2's "
                    "interval, 1.1 SD above 1:1's mean): what makes it smaller at 1:1 in "
                    "patients (a root that is fuller when each inflation starts, or timing) is "
                    "not reproduced"});

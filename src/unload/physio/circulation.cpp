@@ -527,11 +527,13 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   double cor_in_total = 0, cor_out_total = 0;
   std::array<double, territory_count> cor_p{}, cor_in{}, cor_out{};
   // Back pressure of the coronary beds: right atrial pressure, or the zero-flow pressure where it
-  // is higher (a vascular waterfall), joined smoothly (softplus over 1 mmHg) for the integrators.
+  // is higher (a vascular waterfall), joined smoothly for the integrators: max(P_ra, P_zf) + at
+  // most 1 mmHg where the two meet (a hyperbola, one square root: w = 2 mmHg).
   double p_back = p_ra;
   if (k_.zero_flow_pressure > 0.0) {
+    constexpr double w2 = 2.0 * 2.0;
     const double x = k_.zero_flow_pressure - p_ra;
-    p_back = p_ra + (x > 30.0 ? x : std::log1p(std::exp(x)));
+    p_back = p_ra + 0.5 * (x + std::sqrt(x * x + w2));
   }
   for (std::size_t k = 0; k < territory_count; ++k) {
     const auto& ct = p_.coronary[k];

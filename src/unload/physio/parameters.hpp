@@ -124,15 +124,16 @@ struct CoronaryTerritory {
 // Autoregulation itself opens the conductance only to 1 + f (1/x_min - 1), f =
 // autoregulatory_reserve_fraction: the metabolic dilation at low pressure stops short of the
 // pharmacological (adenosine) reserve. The bed drains against the larger of right atrial pressure
-// and the zero-flow pressure P_zf (a vascular waterfall): Q_out = g (P_cor - max(P_ra, P_zf))/R_out.
+// and the zero-flow pressure P_zf (a vascular waterfall): Q_out = g (P_cor - max(P_ra,
+// P_zf))/R_out.
 struct CoronaryAutoregulation {
   double minimum_resistance_factor = 1;  // x_min = 1 / flow reserve
   double maximum_resistance_factor = 1;  // x_max
   double gain = 0;                       // steepness of the sigmoid (1 / relative flow error)
   double flow_filter_time_constant_s = 1;
   double time_constant_s = 1;
-  double hyperaemia = 0;  // 1: maximal vasodilation
-  double zero_flow_pressure_mmHg = 0;       // 0: the beds drain to right atrial pressure
+  double hyperaemia = 0;                       // 1: maximal vasodilation
+  double zero_flow_pressure_mmHg = 0;          // 0: the beds drain to right atrial pressure
   double autoregulatory_reserve_fraction = 1;  // share of the reserve autoregulation can use
 };
 
