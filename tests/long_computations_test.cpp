@@ -111,7 +111,7 @@ TEST(DevicePattern, ABalloonPumpSpansAsManyBeatsAsItsRatio) {
   EXPECT_EQ(pump.blocks[0]->beats_per_cycle(pump.settings[0]), 1);
 }
 
-class BalloonPumpAtOneToThree : public ::testing::TestWithParam<const char*> {};
+class BalloonPumpAtOneToThree : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BalloonPumpAtOneToThree, ReachesASteadyStateAveragedOverWholeCycles) {
   auto session = testing::session_of(io::load_preset(GetParam()), {}, balloon("1:3"));
@@ -122,8 +122,7 @@ TEST_P(BalloonPumpAtOneToThree, ReachesASteadyStateAveragedOverWholeCycles) {
   EXPECT_GT(r.average.device[0], 0.0);  // the balloon's volume at full inflation
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, BalloonPumpAtOneToThree,
-                         ::testing::Values("normal", "hfref", "shock", "hrpci"));
+INSTANTIATE_TEST_SUITE_P(Presets, BalloonPumpAtOneToThree, ::testing::ValuesIn(io::preset_names()));
 
 TEST(DevicePattern, DevicesThatActAlikeEveryBeatKeepTheTenBeatWindow) {
   auto session = testing::session_of(io::load_preset("normal"), {}, balloon("1:2"));
