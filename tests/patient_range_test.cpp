@@ -107,6 +107,35 @@ TEST_P(EveryParameterAtEitherEnd, RunsOrIsRefusedAtLoadWithEveryDevice) {
 INSTANTIATE_TEST_SUITE_P(Presets, EveryParameterAtEitherEnd,
                          ::testing::Values("normal", "shock", "dcm-shock"));
 
+// The one failure the exploration found (docs/reliability.md): a valve with a tiny open area and
+// the shortest closed length, in a patient with a very compliant vena cava. Each valve at the
+// smallest open area and closed length its ranges accept, with that vena cava, in every preset,
+// with no device and each device family, runs (or is refused at load).
+TEST(ValveCorners, TheSmallestOpenAreaWithTheShortestClosedLengthRuns) {
+  const auto min_of = [](const std::string& key) {
+    for (const auto& spec : physio::parameter_specs()) {
+      if (spec.key == key) return spec.min;
+    }
+    ADD_FAILURE() << "no parameter " << key;
+    return 0.0;
+  };
+  for (const std::string valve :
+       {"tricuspid_valve", "mitral_valve", "aortic_valve", "pulmonary_valve"}) {
+    const std::vector<io::Override> overrides = {
+        {valve + ".open_area", min_of(valve + ".open_area"), "test"},
+        {valve + ".closed_effective_length", min_of(valve + ".closed_effective_length"), "test"},
+        {"systemic.vena_cava.compliance", 285.0, "test"}};
+    for (const auto& preset : io::preset_names()) {
+      for (const auto& devices : corner_devices()) {
+        const Outcome o =
+            simulate(preset, overrides, devices, sim::IntegratorKind::production, kSimulated_s);
+        EXPECT_TRUE(o.refused || o.failure.empty())
+            << preset << " with " << describe(overrides, devices) << ": " << o.failure;
+      }
+    }
+  }
+}
+
 // --- the property ---
 
 // A value in [min, max]: either end (one draw in five), else uniform, on a logarithmic scale when

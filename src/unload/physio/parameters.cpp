@@ -66,7 +66,11 @@ void add_valve(std::vector<ParameterSpec>& s, const std::string& name,
       [v](PatientParameters& p) -> double& { return (p.*v).open_area_cm2; });
   add(s, name + ".effective_length", "cm", 0.1, 10.0,
       [v](PatientParameters& p) -> double& { return (p.*v).effective_length_cm; });
-  add(s, name + ".closed_effective_length", "cm", 0.1, 50.0,
+  // A numerical choice (the inertance's length near full closure, docs/model.md 2.4): below
+  // about 0.5 cm, a valve whose open area is small (0.05-0.2 cm2) in a patient with a very
+  // compliant vena cava left the production integrator unable to step while the valve closed
+  // (a stiff oscillation of the closing flow; CVODE ran it). From 1 cm every preset and device ran.
+  add(s, name + ".closed_effective_length", "cm", 1.0, 50.0,
       [v](PatientParameters& p) -> double& { return (p.*v).closed_effective_length_cm; });
   add(s, name + ".stenosis_fraction", "1", 0.0, 0.95,
       [v](PatientParameters& p) -> double& { return (p.*v).stenosis_fraction; });
