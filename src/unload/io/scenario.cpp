@@ -60,6 +60,18 @@ constexpr ScenarioKey kKeys[] = {
      "its value at t = 0"},
     {"events", "time", "number", "s", "when, from 0 to the duration; events in time order"},
     {"events", "device", "string", "", "which attached device the event changes"},
+    {"events", "balloon", "string", "",
+     "a coronary balloon inflated in LAD, LCx, RCA or LM (LAD and LCx together): the territory's "
+     "inflow conductance falls to `residual` for `duration` seconds"},
+    {"events", "duration", "number", "s",
+     "how long the balloon stays inflated, more than 0; it must deflate within the run and not "
+     "overlap another inflation of the same territory"},
+    {"events", "residual", "number", "1",
+     "fraction of the territory's inflow conductance the balloon leaves, 0 (default: total "
+     "occlusion) to 1"},
+    {"events", "stent", "string", "",
+     "a stent placed in LAD, LCx, RCA or LM: the territory's flow is restored (an inflation in it "
+     "ends here)"},
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
@@ -426,9 +438,112 @@ void read_devices(const fs::path& file, const toml::array& array, Scenario& s) {
   s.devices = setup_devices(requests);
 }
 
+// An inflation of one territory: from start to end, and which event deflates it.
+struct Inflation {
+  double start_s = 0, end_s = 0;
+  std::string origin;
+  std::size_t deflation = 0;  // index into Scenario::events
+};
+
+// A balloon or stent event (the table has `balloon` or `stent`): its coronary_inflow events.
+void read_coronary_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                         double t, Scenario& s,
+                         std::array<std::vector<Inflation>, physio::territory_count>& inflations) {
+  const toml::node* balloon = table.get("balloon");
+  const toml::node* stent = table.get("stent");
+  if (balloon && stent) {
+    fail(where(file, *stent, prefix + ".stent"),
+         "an event is either a balloon or a stent (write two events)");
+  }
+  const std::string action = balloon ? "balloon" : "stent";
+  const toml::node& named = balloon ? *balloon : *stent;
+  const Where at_name = where(file, named, prefix + "." + action);
+  for (const auto& [k, node] : table) {
+    const bool allowed =
+        k == "time" || k == action || (balloon && (k == "duration" || k == "residual"));
+    if (!allowed) {
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           fmt::format(
+               "not a key of a {} event (expected {})", action,
+               balloon ? "time, balloon, duration and optionally residual" : "time and stent"));
+    }
+  }
+  CoronaryAction a;
+  a.time_s = t;
+  a.stent = !balloon;
+  a.territory = text(at_name, named);
+  std::vector<std::size_t> territories;
+  if (a.territory == "LAD") territories = {0};
+  if (a.territory == "LCx") territories = {1};
+  if (a.territory == "RCA") territories = {2};
+  if (a.territory == "LM") territories = {0, 1};
+  if (territories.empty()) {
+    fail(at_name, fmt::format("expected a coronary territory: LAD, LCx, RCA or LM, got {}",
+                              describe(named)));
+  }
+  const std::string origin = location(file, table.source());
+  auto inflow_event = [&](double time, std::size_t k, double value) {
+    sim::Event e;
+    e.time_s = time;
+    e.kind = sim::EventKind::coronary_inflow;
+    e.device = static_cast<std::uint32_t>(k);
+    e.value = value;
+    s.events.push_back({e, origin});
+  };
+  if (a.stent) {
+    for (std::size_t k : territories) {
+      // A stent placed while a balloon is inflated ends that inflation here.
+      for (auto& inflation : inflations[k]) {
+        if (inflation.start_s <= t && t < inflation.end_s) {
+          inflation.end_s = t;
+          s.events[inflation.deflation].event.time_s = t;
+        }
+      }
+      inflow_event(t, k, 1.0);
+    }
+    s.coronary.push_back(std::move(a));
+    return;
+  }
+  const double remaining = s.duration_s - t;
+  const toml::node* duration = table.get("duration");
+  if (!duration) {
+    fail(where(file, table, prefix + ".duration"),
+         fmt::format("missing (expected how long the balloon stays inflated, more than 0 and at "
+                     "most {:g} s, the rest of the run)",
+                     remaining));
+  }
+  a.duration_s = detail::checked_number(
+      file, *duration, prefix + ".duration", {0.0, remaining, true},
+      fmt::format("a duration of more than 0 and at most {:g} s (the balloon must deflate by the "
+                  "end of the run, {:g} s)",
+                  remaining, s.duration_s));
+  if (const toml::node* residual = table.get("residual")) {
+    a.residual = detail::checked_number(file, *residual, prefix + ".residual", {0.0, 1.0},
+                                        "a residual fraction of the inflow from 0 to 1");
+  }
+  const double end = t + a.duration_s;
+  for (std::size_t k : territories) {
+    for (const auto& other : inflations[k]) {
+      if (t < other.end_s && other.start_s < end) {
+        fail(at_name,
+             fmt::format("overlaps the inflation of {} from {:g} to {:g} s ({}): one "
+                         "balloon per territory at a time",
+                         physio::territory_names[k], other.start_s, other.end_s, other.origin));
+      }
+    }
+  }
+  for (std::size_t k : territories) {
+    inflow_event(t, k, a.residual);
+    inflations[k].push_back({t, end, origin, s.events.size()});
+    inflow_event(end, k, 1.0);
+  }
+  s.coronary.push_back(std::move(a));
+}
+
 void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   double previous_time = 0;
   std::string previous_origin;
+  std::array<std::vector<Inflation>, physio::territory_count> inflations;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& table = *array[i].as_table();
     const std::string prefix = fmt::format("events[{}]", i);
@@ -449,6 +564,16 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     }
     previous_time = t;
     previous_origin = origin;
+    if (table.get("balloon") || table.get("stent")) {
+      read_coronary_event(file, table, prefix, t, s, inflations);
+      continue;
+    }
+    for (const char* only : {"duration", "residual"}) {
+      if (const toml::node* n = table.get(only)) {
+        fail(where(file, *n, prefix + "." + only),
+             "belongs to a balloon event (balloon = \"LAD\")");
+      }
+    }
     const toml::node* device = table.get("device");
     if (!device) {
       fail(where(file, table, prefix + ".device"),
@@ -485,6 +610,10 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     }
     if (settings == 0) fail(where(file, table, prefix), "expected settings to change");
   }
+  // Deflations fall later than the events written after their inflation: the timeline in time
+  // order (events at one time keep the order written).
+  std::stable_sort(s.events.begin(), s.events.end(),
+                   [](const auto& a, const auto& b) { return a.event.time_s < b.event.time_s; });
 }
 
 }  // namespace

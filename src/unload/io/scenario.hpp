@@ -29,6 +29,16 @@
 //   device = "impella-cp"     # an attached device ...
 //   level = "P2"              # ... and the settings to change
 //
+//   [[events]]                # a coronary balloon inflation
+//   time = 120
+//   balloon = "LM"            # LAD, LCx, RCA, or LM (LAD and LCx together)
+//   duration = 60             # s; the run must last until it deflates
+//   residual = 0.2            # optional: inflow conductance left, 0 (default) to 1
+//
+//   [[events]]                # a stent: the territory's flow restored (ends an inflation)
+//   time = 150
+//   stent = "LAD"
+//
 // scenario_keys() lists every key with its meaning (`unload list`). A run's summary.json holds the
 // scenario again, resolved (every device setting, the patient's every parameter), under "rerun":
 // load_scenario() reads that too, so that a run can be made again from its summary.json.
@@ -77,6 +87,16 @@ struct ScenarioEvent {
   std::string origin;  // "FILE:LINE", for messages
 };
 
+// A coronary action as the scenario gave it (summary.json's rerun writes it back in this form);
+// load_scenario turns each into coronary_inflow events.
+struct CoronaryAction {
+  double time_s = 0;
+  bool stent = false;     // false: a balloon inflation
+  std::string territory;  // as written: LAD, LCx, RCA, LM
+  double duration_s = 0;  // balloon: how long it stays inflated
+  double residual = 0;    // balloon: fraction of the inflow conductance left
+};
+
 struct Scenario {
   std::filesystem::path file;  // where it was read from
   std::string name;            // the file's stem, e.g. "default" (a summary.json: its run's name)
@@ -91,8 +111,9 @@ struct Scenario {
   bool consoles = true;  // micro-axial pumps run with their console (false: bare, --no-console)
   std::filesystem::path start_state;                     // for StartKind::state_file
   std::optional<std::uint64_t> start_state_fingerprint;  // required fingerprint of that State
-  DeviceSetup devices;                // attached at t = 0, with their starting settings
-  std::vector<ScenarioEvent> events;  // in time order
+  DeviceSetup devices;                   // attached at t = 0, with their starting settings
+  std::vector<ScenarioEvent> events;     // in time order (a deflation where it falls)
+  std::vector<CoronaryAction> coronary;  // balloons and stents, as written (their events above)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

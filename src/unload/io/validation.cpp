@@ -340,8 +340,8 @@ Measured balloon_root_share(const std::string& preset, const std::string& ratio,
 
 // Coronary autoregulation: the normal patient with the baroreflex off (so that nothing but the
 // coronary beds answers), arterial pressure set by scaling the systemic microvascular resistance.
-const std::vector<double> kResistanceScales = {0.2, 0.25, 0.30, 0.42, 0.55,
-                                               0.7, 1.0,  1.4,  1.9,  2.3};
+const std::vector<double> kResistanceScales = {0.2,  0.25, 0.30, 0.42, 0.55, 0.7,
+                                               0.75, 1.0,  1.4,  1.9,  2.3};
 
 Setup autoregulation_setup(double scale, double base_resistance) {
   Setup s{"normal", {}, {{"baroreflex.enabled", 0.0}}};

@@ -255,14 +255,32 @@ nlohmann::json device_settings_json(const sim::Model& model,
 
 // The timeline as a scenario writes it: time, device, setting = value.
 nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
-  nlohmann::json out = nlohmann::json::array();
+  // Device events, then balloons and stents as written; merged in time order.
+  std::vector<std::pair<double, nlohmann::json>> timed;
   for (const auto& se : sc.events) {
     const auto& e = se.event;
+    if (e.kind == sim::EventKind::coronary_inflow) continue;  // from sc.coronary below
     const auto& block = *model.devices()[e.device].block;
-    out.push_back({{"time", e.time_s},
-                   {"device", block.kind()},
-                   {std::string(block.setting_specs()[e.setting].name), e.value}});
+    timed.emplace_back(
+        e.time_s, nlohmann::json{{"time", e.time_s},
+                                 {"device", block.kind()},
+                                 {std::string(block.setting_specs()[e.setting].name), e.value}});
   }
+  for (const auto& a : sc.coronary) {
+    nlohmann::json j = {{"time", a.time_s}};
+    if (a.stent) {
+      j["stent"] = a.territory;
+    } else {
+      j["balloon"] = a.territory;
+      j["duration"] = a.duration_s;
+      j["residual"] = a.residual;
+    }
+    timed.emplace_back(a.time_s, std::move(j));
+  }
+  std::stable_sort(timed.begin(), timed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [t, j] : timed) out.push_back(std::move(j));
   return out;
 }
 

@@ -24,6 +24,11 @@ constexpr double kClosedAreaFloorFraction = 1e-5;
 // (0.05-0.3 give the same LVEDP and PCWP within 0.5 mmHg on every preset). A numerical choice.
 constexpr double kClosedLengthOnset = 0.1;
 constexpr double kPerClosedLengthOnset = 1.0 / kClosedLengthOnset;
+// Excess flow repays an oxygen debt D at a rate scaled by D / (D + this) (s): the debt approaches 0
+// without crossing it, and a territory at rest (flow within a few percent of its resting flow)
+// keeps a debt of a small fraction of a second. A numerical floor, far below the debts that
+// change function (seconds).
+constexpr double kDebtFloor_s = 0.1;
 
 // Activation e(t) of a chamber and its rate de/dt.
 struct ActivationValue {
@@ -56,13 +61,13 @@ struct WallPressure {
   double dp_de;
 };
 // Same, given ex = exp(lambda (v - V0)).
-inline WallPressure wall_pressure_from_exp(const Wall& w, double elastance, double v, double e,
-                                           double ex) {
-  const double passive = w.passive_pressure_mmHg * (ex - 1.0);
+// p0 is the wall's passive pressure scale in force (ischaemia raises it).
+inline WallPressure wall_pressure_from_exp(const Wall& w, double elastance, double p0, double v,
+                                           double e, double ex) {
+  const double passive = p0 * (ex - 1.0);
   const double active = elastance * (v - w.dead_volume_mL);
   return {e * active + (1.0 - e) * passive,
-          e * elastance + (1.0 - e) * w.passive_pressure_mmHg * w.passive_stiffness_per_mL * ex,
-          active - passive};
+          e * elastance + (1.0 - e) * p0 * w.passive_stiffness_per_mL * ex, active - passive};
 }
 
 // exp(a): a Taylor polynomial when |a| is small (error below 1e-15 relative), else std::exp.
@@ -158,6 +163,18 @@ Circulation::Circulation(const PatientParameters& patient,
     for (std::size_t k = 0; k < territory_count; ++k) {
       k_.per_resting_flow[k] = 60.0 / p_.coronary[k].resting_flow_mL_min;  // per mL/s
     }
+  }
+  {
+    const auto& i = p_.ischaemia;
+    k_.per_contraction_debt = 1.0 / i.contraction_debt_s;
+    k_.per_stiffening_debt = 1.0 / i.stiffening_debt_s;
+    k_.per_debt_dilation = 1.0 / i.debt_dilation_s;
+    k_.basal_demand = i.basal_demand_fraction;
+    k_.active_demand = 1.0 - i.basal_demand_fraction;
+    k_.maximum_stiffening = i.maximum_stiffening;
+    k_.repayment_efficiency = i.repayment_efficiency;
+    k_.stunning_rate = i.stunning_rate_per_s;
+    k_.per_stunning_time_constant = 1.0 / i.stunning_time_constant_s;
   }
   k_.g_pulmonary_vascular = 1.0 / pc.vascular_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_capillary = 1.0 / pc.capillary_resistance_mmHg_s_per_mL;
@@ -369,12 +386,27 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   const double ev = ventricular.e;
   const double ea = activation(t >= c.next_atria.onset_s ? c.next_atria : c.previous_atria, t).e;
 
-  // Contractility: regional (coronary territories) times baroreflex.
-  double lv_regional = 0, rv_regional = 0;
+  // Regional function: each territory's oxygen debt, weighed by its stunning, sets its share of
+  // the walls' contractility (f) and passive stiffness (1 + A sigma); see Ischaemia.
+  std::array<double, territory_count> function{}, stiffening{};
+  double lv_regional = 0, rv_regional = 0, lv_stiffening = 0, rv_stiffening = 0;
   for (std::size_t k = 0; k < territory_count; ++k) {
-    lv_regional += lv_contractility_weight_[k] * in.regional_contractility[k];
-    rv_regional += rv_contractility_weight_[k] * in.regional_contractility[k];
+    const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+    const double a = debt * k_.per_contraction_debt;
+    const double b = debt * k_.per_stiffening_debt;
+    // f = 1/(1 + a^2) and sigma = b^2/(1 + b^2) from one division.
+    const double na = 1.0 + a * a, nb = 1.0 + b * b;
+    const double inverse = 1.0 / (na * nb);
+    function[k] = nb * inverse;
+    stiffening[k] = b * b * na * inverse;
+    const double r = in.regional_contractility[k] * function[k];
+    lv_regional += lv_contractility_weight_[k] * r;
+    rv_regional += rv_contractility_weight_[k] * r;
+    lv_stiffening += lv_contractility_weight_[k] * stiffening[k];
+    rv_stiffening += rv_contractility_weight_[k] * stiffening[k];
   }
+  const double lv_p0_factor = 1.0 + k_.maximum_stiffening * lv_stiffening;
+  const double rv_p0_factor = 1.0 + k_.maximum_stiffening * rv_stiffening;
   const bool reflex = b.enabled;
   const double lv_reflex = reflex ? 1.0 + y[kBaroreflexLvContractility] : 1.0;
   const double rv_reflex = reflex ? 1.0 + y[kBaroreflexRvContractility] : 1.0;
@@ -400,10 +432,13 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   double ex_l = ws.lv_wall(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
   double ex_r = ws.rv_wall(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
   double ex_s = ws.septum_wall(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
+  const double p0_l = wl.passive_pressure_mmHg * lv_p0_factor;
+  const double p0_r = wr.passive_pressure_mmHg * rv_p0_factor;
+  const double p0_s = wsp.passive_pressure_mmHg * lv_p0_factor;
   for (int it = 0; it < 50; ++it) {
-    lvf = wall_pressure_from_exp(wl, e_lvf, v_lv - x, ev, ex_l);
-    rvf = wall_pressure_from_exp(wr, e_rvf, v_rv + x, ev, ex_r);
-    spt = wall_pressure_from_exp(wsp, e_spt, x, ev, ex_s);
+    lvf = wall_pressure_from_exp(wl, e_lvf, p0_l, v_lv - x, ev, ex_l);
+    rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
+    spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
     const double g = spt.p - lvf.p + rvf.p;
     const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
     const double step = std::clamp(g / dg, -20.0, 20.0);
@@ -427,16 +462,18 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   const Wall& ra = p_.right_atrium;
   const double v_la = y[kLeftAtriumVolume];
   const double v_ra = y[kRightAtriumVolume];
-  const double p_la = wall_pressure_from_exp(la, la.end_systolic_elastance_mmHg_per_mL, v_la, ea,
-                                             ws.left_atrium(la.passive_stiffness_per_mL *
-                                                            (v_la - la.passive_zero_volume_mL)))
-                          .p +
-                      pth;
-  const double p_ra = wall_pressure_from_exp(ra, ra.end_systolic_elastance_mmHg_per_mL, v_ra, ea,
-                                             ws.right_atrium(ra.passive_stiffness_per_mL *
-                                                             (v_ra - ra.passive_zero_volume_mL)))
-                          .p +
-                      pth;
+  const double p_la =
+      wall_pressure_from_exp(
+          la, la.end_systolic_elastance_mmHg_per_mL, la.passive_pressure_mmHg, v_la, ea,
+          ws.left_atrium(la.passive_stiffness_per_mL * (v_la - la.passive_zero_volume_mL)))
+          .p +
+      pth;
+  const double p_ra =
+      wall_pressure_from_exp(
+          ra, ra.end_systolic_elastance_mmHg_per_mL, ra.passive_pressure_mmHg, v_ra, ea,
+          ws.right_atrium(ra.passive_stiffness_per_mL * (v_ra - ra.passive_zero_volume_mL)))
+          .p +
+      pth;
 
   // Vessels. A device may take up volume inside a vessel (an inflated balloon): the blood there is
   // squeezed into less room, so the vessel's pressure rises as if its volume had grown.
@@ -546,18 +583,35 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     // Autoregulation scales the territory's microvascular conductances by g (the state holds g,
     // the reciprocal of the resistance factor: no division here).
     const double g = y[kCoronaryResistanceFactor0 + k];
-    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g;
+    // A coronary balloon leaves the inflow its residual fraction of the conductance.
+    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g * in.coronary_inflow_fraction[k];
     cor_out[k] = (cor_p[k] - p_back) * k_.g_coronary_out[k] * g;
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
     dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];
     const double filtered = y[kCoronaryFilteredFlow0 + k];
     dydt[kCoronaryFilteredFlow0 + k] = (cor_in[k] - filtered) * k_.per_flow_filter_time_constant;
+    const double supply = filtered * k_.per_resting_flow[k];  // q: 1 at resting flow
+    const double debt = y[kOxygenDebt0 + k];
+    {
+      // Oxygen debt: demand m above supply adds to it, excess supply repays it (at an
+      // efficiency, slowing as the debt nears 0). Stunning grows with dysfunction.
+      const double demand =
+          k_.basal_demand + k_.active_demand * in.regional_contractility[k] * function[k];
+      const double balance = demand - supply;
+      const double owed = std::max(debt, 0.0);
+      dydt[kOxygenDebt0 + k] =
+          balance > 0.0 ? balance
+                        : k_.repayment_efficiency * balance * owed / (owed + kDebtFloor_s);
+      dydt[kStunning0 + k] = k_.stunning_rate * (1.0 - function[k]) -
+                             y[kStunning0 + k] * k_.per_stunning_time_constant;
+    }
     if (k_.hyperaemia) {
       dydt[kCoronaryResistanceFactor0 + k] = 0.0;
     } else {
-      // Flow above the resting flow constricts (g falls), below it dilates.
-      const double u = k_.autoregulation_gain * (filtered * k_.per_resting_flow[k] - 1.0) +
+      // Flow above the target constricts (g falls), below it dilates. The target is the resting
+      // flow, raised by the oxygen debt (metabolic vasodilation).
+      const double u = k_.autoregulation_gain * (supply - 1.0 - debt * k_.per_debt_dilation) +
                        k_.autoregulation_u_rest;
       const double g_ss =
           k_.conductance_min + k_.conductance_span * (0.5 - 0.5 * u / std::sqrt(1.0 + u * u));
@@ -698,6 +752,12 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       o.coronary_resistance_factor[k] = 1.0 / y[kCoronaryResistanceFactor0 + k];
     }
     o.coronary_outflow_mL_s = cor_out;
+    for (std::size_t k = 0; k < territory_count; ++k) {
+      o.oxygen_debt_s[k] = y[kOxygenDebt0 + k];
+      o.stunning[k] = y[kStunning0 + k];
+      o.regional_function[k] = in.regional_contractility[k] * function[k];
+      o.regional_stiffness[k] = 1.0 + k_.maximum_stiffening * stiffening[k];
+    }
     o.ventricular_activation = ev;
     o.atrial_activation = ea;
     o.lv_elastance_mmHg_per_mL = e_lvf;
@@ -796,6 +856,33 @@ constexpr ObservableColumn kColumns[] = {
     UNLOAD_COLUMN_K("coronary_rca_resistance_factor", "1",
                     "autoregulation's factor on the RCA territory's microvascular resistance",
                     coronary_resistance_factor, 2),
+    UNLOAD_COLUMN_K("oxygen_debt_lad_s", "s",
+                    "oxygen debt of the LAD territory, in seconds of its resting flow",
+                    oxygen_debt_s, 0),
+    UNLOAD_COLUMN_K("oxygen_debt_lcx_s", "s", "oxygen debt of the LCx territory", oxygen_debt_s, 1),
+    UNLOAD_COLUMN_K("oxygen_debt_rca_s", "s", "oxygen debt of the RCA territory", oxygen_debt_s, 2),
+    UNLOAD_COLUMN_K("stunning_lad", "1",
+                    "stunning of the LAD territory (its debt weighs 1 + this; 0 when never "
+                    "ischaemic)",
+                    stunning, 0),
+    UNLOAD_COLUMN_K("stunning_lcx", "1", "stunning of the LCx territory", stunning, 1),
+    UNLOAD_COLUMN_K("stunning_rca", "1", "stunning of the RCA territory", stunning, 2),
+    UNLOAD_COLUMN_K("function_lad", "1",
+                    "contractility of the LAD territory's wall (1 normal, 0 akinetic)",
+                    regional_function, 0),
+    UNLOAD_COLUMN_K("function_lcx", "1", "contractility of the LCx territory's wall",
+                    regional_function, 1),
+    UNLOAD_COLUMN_K("function_rca", "1", "contractility of the RCA territory's wall",
+                    regional_function, 2),
+    UNLOAD_COLUMN_K("stiffness_lad", "1",
+                    "passive stiffness of the LAD territory's wall relative to its preset value",
+                    regional_stiffness, 0),
+    UNLOAD_COLUMN_K("stiffness_lcx", "1",
+                    "passive stiffness of the LCx territory's wall relative to its preset value",
+                    regional_stiffness, 1),
+    UNLOAD_COLUMN_K("stiffness_rca", "1",
+                    "passive stiffness of the RCA territory's wall relative to its preset value",
+                    regional_stiffness, 2),
     UNLOAD_COLUMN("e_ventricular_activation", "1",
                   "ventricular activation, 0 (relaxed) to 1 (end-systole)", ventricular_activation),
     UNLOAD_COLUMN("e_atrial_activation", "1", "atrial activation, 0 to 1", atrial_activation),

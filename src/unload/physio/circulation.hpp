@@ -70,7 +70,10 @@ enum StateIndex : std::size_t {
   // territory's microvascular resistances (1 at rest).
   kCoronaryFilteredFlow0,
   kCoronaryResistanceFactor0 = kCoronaryFilteredFlow0 + territory_count,
-  kStateCount = kCoronaryResistanceFactor0 + territory_count
+  // Ischaemia, per territory: oxygen debt (s of resting flow) and stunning (1).
+  kOxygenDebt0 = kCoronaryResistanceFactor0 + territory_count,
+  kStunning0 = kOxygenDebt0 + territory_count,
+  kStateCount = kStunning0 + territory_count
 };
 
 // One contraction's activation e(t): a sine rising from 0 to 1 at the time to peak tp and back to
@@ -109,13 +112,15 @@ struct CardiacCycle {
   }
 };
 
-// What the plant reads besides its state: beat timing, the baroreflex's past, and the regional
-// contractility of each coronary territory's wall (1 = normal; ischaemia lowers it). A value type:
-// it is part of a simulation's State, copied and saved with it.
+// What the plant reads besides its state: beat timing, the baroreflex's past, the regional
+// contractility of each coronary territory's wall (1 = normal; the preset's value) and what is left
+// of its inflow conductance (1 = open; a coronary balloon lowers it to its residual fraction). A
+// value type: it is part of a simulation's State, copied and saved with it.
 struct PlantInputs {
   CardiacCycle cycle;
   EfferentHistory efferent_history;  // read when the baroreflex is on
   std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
+  std::array<double, territory_count> coronary_inflow_fraction = {1.0, 1.0, 1.0};
   // Settings of each attached device (same order as Circulation::devices()).
   std::vector<DeviceSettings> device_settings;
   // When the previous beat's ejection ended, after its R wave (s); 0 before the first beat ends.
@@ -144,6 +149,10 @@ struct Observables {
          pulmonary_capillary_mL_s = 0, pulmonary_venous_mL_s = 0;
   std::array<double, territory_count> coronary_inflow_mL_s{}, coronary_outflow_mL_s{};
   std::array<double, territory_count> coronary_resistance_factor{};  // autoregulation (1 at rest)
+  // Ischaemia: oxygen debt (s of resting flow), stunning, and the territory's contractility and
+  // passive stiffness relative to its preset values.
+  std::array<double, territory_count> oxygen_debt_s{}, stunning{}, regional_function{},
+      regional_stiffness{};
   // Heart and reflex.
   double ventricular_activation = 0, atrial_activation = 0;
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
@@ -294,6 +303,10 @@ class Circulation {
     double per_flow_filter_time_constant, per_autoregulation_time_constant;
     double zero_flow_pressure;  // mmHg; 0: drain to right atrial pressure
     bool hyperaemia;
+    // Ischaemia (see Ischaemia in parameters.hpp).
+    double per_contraction_debt, per_stiffening_debt, per_debt_dilation, basal_demand,
+        active_demand, maximum_stiffening, repayment_efficiency, stunning_rate,
+        per_stunning_time_constant;
   } k_{};
   double reference_period_s_;
   EfferentActivity rest_activity_;

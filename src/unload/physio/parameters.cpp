@@ -229,6 +229,22 @@ std::vector<ParameterSpec> build_specs() {
   ar("zero_flow_pressure", "mmHg", 0.0, 40.0, &A::zero_flow_pressure_mmHg);
   ar("autoregulatory_reserve_fraction", "1", 0.2, 1.0, &A::autoregulatory_reserve_fraction);
 
+  using I = Ischaemia;
+  auto is = [&s](std::string key, std::string unit, double lo, double hi, double I::*f) {
+    add(s, "ischaemia." + key, std::move(unit), lo, hi,
+        [f](P& p) -> double& { return p.ischaemia.*f; });
+  };
+  // Ranges: what keeps the law meaningful (debts of a fraction of a second to minutes, stunning
+  // that decays within an hour); the presets' values sit well inside.
+  is("basal_demand_fraction", "1", 0.0, 1.0, &I::basal_demand_fraction);
+  is("contraction_debt", "s", 0.5, 300.0, &I::contraction_debt_s);
+  is("stiffening_debt", "s", 0.1, 300.0, &I::stiffening_debt_s);
+  is("maximum_stiffening", "1", 0.0, 5.0, &I::maximum_stiffening);
+  is("repayment_efficiency", "1", 0.01, 1.0, &I::repayment_efficiency);
+  is("debt_dilation", "s", 0.1, 1000.0, &I::debt_dilation_s);
+  is("stunning_rate", "1/s", 0.0, 1.0, &I::stunning_rate_per_s);
+  is("stunning_time_constant", "s", 1.0, 3600.0, &I::stunning_time_constant_s);
+
   using B = Baroreflex;
   auto br = [&s](std::string key, std::string unit, double lo, double hi, double B::*f) {
     add(s, "baroreflex." + key, std::move(unit), lo, hi,

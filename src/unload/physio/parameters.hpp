@@ -137,6 +137,31 @@ struct CoronaryAutoregulation {
   double autoregulatory_reserve_fraction = 1;  // share of the reserve autoregulation can use
 };
 
+// Regional ischaemia (the same law in every territory; docs/model.md 2.9). Each territory owes an
+// oxygen debt D (s of its resting flow): it grows with the gap between the wall's oxygen demand
+// m = b + (1 - b) c f (b: an arrested wall's share of a beating wall's use, c the preset's
+// contractility, f the ischaemic function below) and its supply q = Qf / Q_rest (filtered inflow
+// over resting flow), and excess flow repays it at an efficiency eta:
+//   dD/dt = m - q                      if m > q
+//   dD/dt = eta (m - q) D / (D + eps)  otherwise (eps = 0.1 s keeps D from crossing 0)
+// A stunning state S grows with dysfunction and decays over minutes:
+//   dS/dt = k_S (1 - f) - S / tau_S
+// The debt as the wall feels it, De = D (1 + S), sets its function and diastolic stiffening:
+//   f = 1 / (1 + (De / D_c)^2),   sigma = (De / D_s)^2 / (1 + (De / D_s)^2)
+// The territory's share of Ees is multiplied by f, its share of the passive pressure scale P0 by
+// 1 + A sigma. The debt also dilates the territory (metabolic regulation): autoregulation aims at
+// Q_rest (1 + D / D_h) instead of Q_rest.
+struct Ischaemia {
+  double basal_demand_fraction = 0;     // b
+  double contraction_debt_s = 0;        // D_c: debt at which contractility is halved
+  double stiffening_debt_s = 0;         // D_s: debt at which stiffening is half its maximum
+  double maximum_stiffening = 0;        // A: relative rise of P0 of a fully ischaemic share
+  double repayment_efficiency = 0;      // eta: debt repaid per unit of excess flow
+  double debt_dilation_s = 0;           // D_h: debt that doubles autoregulation's target flow
+  double stunning_rate_per_s = 0;       // k_S
+  double stunning_time_constant_s = 0;  // tau_S
+};
+
 inline constexpr std::size_t territory_count = 3;
 inline constexpr std::array<std::string_view, territory_count> territory_names = {"lad", "lcx",
                                                                                   "rca"};
@@ -211,6 +236,7 @@ struct PatientParameters {
   Pulmonary pulmonary_circulation;
   std::array<CoronaryTerritory, territory_count> coronary;
   CoronaryAutoregulation coronary_autoregulation;
+  Ischaemia ischaemia;
   Baroreflex baroreflex;
 };
 

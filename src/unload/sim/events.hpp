@@ -22,7 +22,11 @@ enum class EventKind : std::uint8_t {
   // a console attached the console decides what the device receives (from its next control
   // tick); without one, the device's setting changes at once.
   operator_setting,
+  // What is left of a coronary territory's inflow conductance, from 0 (a balloon occluding it)
+  // to 1 (open: the balloon deflated, a stent placed). Acts at once.
+  coronary_inflow,
 };
+inline constexpr int kEventKindCount = 3;
 
 std::string_view to_string(EventKind kind);
 
@@ -30,7 +34,9 @@ struct Event {
   double time_s = 0;
   EventKind kind = EventKind::device_setting;
   // device_setting, operator_setting: which attached device, which of its settings (index into
-  // its SettingSpec list), and the value in the setting's unit.
+  // its SettingSpec list), and the value in the setting's unit. coronary_inflow: `device` is the
+  // coronary territory (0 LAD, 1 LCx, 2 RCA, as physio::territory_names), `value` the fraction of
+  // its inflow conductance left (0 to 1); `setting` is 0.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

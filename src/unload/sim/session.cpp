@@ -47,6 +47,8 @@ std::string_view to_string(EventKind kind) {
       return "device_setting";
     case EventKind::operator_setting:
       return "operator_setting";
+    case EventKind::coronary_inflow:
+      return "coronary_inflow";
   }
   return "?";
 }
@@ -367,6 +369,14 @@ void Session::apply_event(const Event& e) {
       }
       break;
     }
+    case EventKind::coronary_inflow: {
+      double& fraction = live_.inputs.coronary_inflow_fraction[e.device];
+      if (fraction != e.value) {
+        fraction = e.value;
+        restart_here();
+      }
+      break;
+    }
   }
   if (recorder_ && !replaying_) recorder_->on_event(e);
 }
@@ -432,6 +442,15 @@ void Session::check_event(const Event& e) const {
       }
       return;
     }
+    case EventKind::coronary_inflow:
+      if (e.device >= physio::territory_count || e.setting != 0) {
+        throw InputError("a coronary event names no coronary territory");
+      }
+      if (!(e.value >= 0.0 && e.value <= 1.0)) {
+        throw InputError("a coronary event's inflow fraction must be from 0 to 1, got " +
+                         std::to_string(e.value));
+      }
+      return;
   }
   throw InputError("an event of unknown kind");
 }

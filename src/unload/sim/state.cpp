@@ -189,6 +189,7 @@ void walk(W& w, RunState& r) {
   r.inputs.efferent_history.visit(f);
   w.leave();
   w("regional_contractility", r.inputs.regional_contractility);
+  w("coronary_inflow_fraction", r.inputs.coronary_inflow_fraction);
   // Device settings: every slot of every device, as one array.
   std::vector<double> settings;
   for (const auto& d : r.inputs.device_settings) {
@@ -249,7 +250,7 @@ void walk(W& w, RunState& r) {
         }
         return v;
       };
-      r.timeline[i] = {e[0], static_cast<EventKind>(static_cast<int>(whole(e[1], 2))),
+      r.timeline[i] = {e[0], static_cast<EventKind>(static_cast<int>(whole(e[1], kEventKindCount))),
                        static_cast<std::uint32_t>(whole(e[2], 1e6)),
                        static_cast<std::uint32_t>(whole(e[3], 1e6)), e[4]};
     }
@@ -396,6 +397,9 @@ void check_state(const State& s, const Model& model) {
   if (r.next_metric < 1 || r.dense_metrics < 0 || r.next_tick < 0 || r.beats_done < 0) {
     fail("a grid position is negative");
   }
+  for (double f : r.inputs.coronary_inflow_fraction) {
+    if (!(f >= 0.0 && f <= 1.0)) fail("a coronary inflow fraction is outside 0 to 1");
+  }
   // Device settings within their ranges.
   const auto devices = model.devices();
   if (r.inputs.device_settings.size() != devices.size()) fail("it has the wrong number of devices");
@@ -415,6 +419,13 @@ void check_state(const State& s, const Model& model) {
     const Event& e = r.timeline[i];
     if (!std::isfinite(e.time_s) || (i > 0 && e.time_s < r.timeline[i - 1].time_s)) {
       fail("its timeline is not in time order");
+    }
+    if (e.kind == EventKind::coronary_inflow) {
+      if (e.device >= physio::territory_count || e.setting != 0 ||
+          !(e.value >= 0 && e.value <= 1)) {
+        fail("its timeline holds a coronary event out of range");
+      }
+      continue;
     }
     if (e.kind != EventKind::device_setting && e.kind != EventKind::operator_setting) {
       fail("its timeline holds an event of unknown kind");
