@@ -1,7 +1,8 @@
 // Intra-aortic balloon pump (comparator): a helium balloon in the descending thoracic aorta that
 // inflates at aortic-valve closure and deflates just before the next ejection
-// (shared/reference/devices.md 1.8). It moves no blood; it takes up volume inside the descending
-// aorta, which the circulation adds to that compartment's volume when it computes its pressure.
+// (textbook description, alpfmedical.info and theguidewire.net copies). It moves no blood; it takes
+// up volume inside the descending aorta, which the circulation adds to that compartment's volume
+// when it computes its pressure.
 //
 // State: V_b, the balloon's gas volume (mL).
 //

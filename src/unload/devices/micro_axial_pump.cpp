@@ -381,7 +381,8 @@ std::string MicroAxialPump::levels_text() const {
 }
 
 double MicroAxialPump::purge_resistance(const DeviceSettings& s) const {
-  // Dextrose makes the purge fluid more viscous (devices.md 1.6); occlusion narrows the line.
+  // Dextrose makes the purge fluid more viscous (critical-care-medicine.com/impella-rp); occlusion
+  // narrows the line.
   const double viscosity =
       std::exp(purge_viscosity_coefficient_ * (s.value[kSetDextrose] - purge_reference_dextrose_));
   const double open = 1.0 - std::clamp(s.value[kSetPurgeOcclusion], 0.0, 1.0) + purge_open_min_;

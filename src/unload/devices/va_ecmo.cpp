@@ -1,8 +1,8 @@
 // Veno-arterial ECMO (comparator): drainage from the right atrium through a venous cannula, a
 // centrifugal pump, a membrane oxygenator and an arterial cannula that returns blood retrograde
-// into the descending aorta (shared/reference/devices.md 1.9). The circuit holds no volume state:
-// blood leaves the right atrium and enters the descending aorta at the same rate, so the patient's
-// blood volume is conserved.
+// into the descending aorta (standard description; JSCAI 2022;1(6):100449 Table 3, PMC11307613).
+// The circuit holds no volume state: blood leaves the right atrium and enters the descending aorta
+// at the same rate, so the patient's blood volume is conserved.
 //
 // States: Q, circuit flow (mL/s); w, pump speed (rpm).
 //
