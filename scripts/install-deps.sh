@@ -4,7 +4,7 @@
 # 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes, scripts/fuzz.sh).
 #
 # Boost must be Debian's default 1.74 (libboost-dev): libboost1.81-dev conflicts with it and blocks
-# python3-scipy/matplotlib (see /work/shared/reference/libraries.md, finding 1).
+# python3-scipy/matplotlib (a conflict between Debian 12's packages).
 # When every package is already installed the apt step is skipped, so repeated runs are fast.
 set -euo pipefail
 

@@ -1,7 +1,7 @@
 // The intra-aortic balloon pump block on its own: a synthetic ECG (fixed heart period) drives the
-// block, and a fixed-step Runge-Kutta loop integrates its balloon volume. Timing follows
-// shared/reference/devices.md 1.8: inflate at the dicrotic notch, deflate before ejection, 1:1 to
-// 1:3.
+// block, and a fixed-step Runge-Kutta loop integrates its balloon volume. Timing follows the
+// textbook (e.g. Trost & Hillis, Am J Cardiol 2006;97:1391): inflate at the dicrotic notch,
+// deflate before ejection, 1:1 to 1:3.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -105,7 +105,7 @@ double full_mL(const DeviceBlock& d) { return d.default_settings().value[0]; }
 TEST(BalloonPump, EcgTriggerInflatesInDiastoleAndIsDeflatedAtTheStartOfEjection) {
   const auto d = balloon();
   const double full = full_mL(*d);
-  EXPECT_EQ(full, 40.0);  // devices.md 1.8: 30-40 mL
+  EXPECT_EQ(full, 40.0);  // balloons of 30-40 mL (data/devices/iabp.toml)
   const auto trace = run(*d, d->default_settings(), 5);
   for (int n = 1; n < 4; ++n) {
     const double r = n * kPeriod_s;

@@ -1,5 +1,5 @@
 // The support devices attached to the virtual patient: what each does to the circulation, as
-// described in shared/reference/devices.md (sections 1.4, 1.8, 1.9), and the invariants.
+// described in docs/devices.md (with their sources), and the invariants.
 #include "unload/io/devices.hpp"
 
 #include <gtest/gtest.h>

@@ -178,8 +178,8 @@ TEST(MicroAxialPump, EveryMemberLoadsWithItsKindAndDefaults) {
 }
 
 TEST(MicroAxialPump, Impella25FlowAtEachLevelWithinIfuRange) {
-  // devices.md 1.2, Impella 2.5 IFU: flow (L/min) at each P-level; the rig holds LV 20 and
-  // aorta 80 mmHg (difference 60).
+  // Impella 2.5 IFU P-level table (manualslib 264960 p11): flow (L/min) at each P-level; the rig
+  // holds LV 20 and aorta 80 mmHg (difference 60).
   struct Row {
     const char* level;
     double rpm, lo, hi;
@@ -220,7 +220,7 @@ void expect_end_points(const char* kind, double q_low, double q_high, double tol
 }
 
 TEST(MicroAxialPump, ImpellaCpFlowAtEndLevelsMatchesPublishedPoints) {
-  // devices.md 1.1: 0.9 L/min at 23,000 rpm, 3.7 L/min at 46,000 rpm.
+  // JSCAI 2022;1(6):100449 Table 3 (Impella CP): 0.9 L/min at 23,000 rpm, 3.7 L/min at 46,000 rpm.
   Rig rig("impella-cp");
   EXPECT_DOUBLE_EQ(level_rpm(*rig.pump, "P1"), 23000.0);
   EXPECT_DOUBLE_EQ(level_rpm(*rig.pump, "P9"), 46000.0);
@@ -228,7 +228,7 @@ TEST(MicroAxialPump, ImpellaCpFlowAtEndLevelsMatchesPublishedPoints) {
 }
 
 TEST(MicroAxialPump, Impella55FlowAtEndLevelsMatchesPublishedPoints) {
-  // devices.md 1.1: 1.9 L/min at 17,000 rpm, 5.5 L/min at 33,000 rpm.
+  // JSCAI 2022;1(6):100449 Table 3 (Impella 5.5): 1.9 L/min at 17,000 rpm, 5.5 L/min at 33,000 rpm.
   Rig rig("impella-5.5");
   EXPECT_DOUBLE_EQ(level_rpm(*rig.pump, "P1"), 17000.0);
   EXPECT_DOUBLE_EQ(level_rpm(*rig.pump, "P9"), 33000.0);
@@ -251,8 +251,9 @@ TEST(MicroAxialPump, FlowFallsAsPressureDifferenceRisesAtEveryLevel) {
 }
 
 TEST(MicroAxialPump, PlausibleAgainstPrototypeCurve) {
-  // devices.md 1.7, a 16 Fr prototype: 3 L/min against 110 mmHg, 4 L/min against 80 mmHg. The
-  // 14 Fr CP at its top level should be of the same order (sanity check only).
+  // ASAIO J 2023;69:519 (PMC10238625), a 16 Fr micro-axial prototype: 3 L/min against 110 mmHg, 4
+  // L/min against 80 mmHg. The 14 Fr CP at its top level should be of the same order (sanity check
+  // only).
   Rig rig("impella-cp");
   rig.set("speed_rpm", level_rpm(*rig.pump, "P9"));
   const double q80 = rig.steady_flow_L_min(0.0, 80.0);
@@ -275,7 +276,7 @@ TEST(MicroAxialPump, MotorCurrentRisesWithFlowAtFixedSpeed) {
       previous_flow = q;
       previous_current = current;
     }
-    // A few hundred mA at P-8 and 60 mmHg (assumption, devices.md 1.7: no public mA map).
+    // A few hundred mA at P-8 and 60 mmHg (assumption: no public map of motor current).
     rig.steady_flow_L_min(20.0, 80.0);
     EXPECT_GT(rig.read("motor_current_mA"), 200.0) << kind;
     EXPECT_LT(rig.read("motor_current_mA"), 1200.0) << kind;
@@ -320,9 +321,9 @@ TEST(MicroAxialPump, MotorCurrentPulsatileAcrossValveFlatInVentricle) {
 }
 
 TEST(MicroAxialPump, StoppedPumpLeaksBackwardsAcrossTheValve) {
-  // A stopped pump across the valve causes aortic insufficiency (devices.md 1.3). Expected leak
-  // at a 60 mmHg diastolic gradient: the Bernoulli flow through the cannula lumen with a
-  // discharge coefficient of 0.35 (the data files' stopped_rotor_loss), 0.5-2 L/min.
+  // A stopped pump across the valve causes aortic insufficiency (Impella 2.5 IFU, manualslib
+  // 264960). Expected leak at a 60 mmHg diastolic gradient: the Bernoulli flow through the cannula
+  // lumen with a discharge coefficient of 0.35 (the data files' stopped_rotor_loss), 0.5-2 L/min.
   for (const char* kind : kMembers) {
     Rig rig(kind);
     rig.set("speed_rpm", level_rpm(*rig.pump, "P0"));
@@ -346,7 +347,8 @@ TEST(MicroAxialPump, MotorFailureAtP8StopsThePumpAndItLeaks) {
     EXPECT_GT(rig.flow_L_min(), -2.0) << kind;
     EXPECT_LT(std::abs(rig.read("motor_speed_rpm")), 500.0) << kind;
     EXPECT_DOUBLE_EQ(rig.read("motor_current_mA"), 0.0) << kind;
-    // Restarted at P-8 (the IFU's first step, devices.md 1.3), it pumps forward again.
+    // Restarted at P-8 (the IFU's first step, Impella 2.5 IFU, manualslib 264960), it pumps forward
+    // again.
     rig.set("motor_failure", 0.0);
     rig.run(0.5);
     EXPECT_GT(rig.flow_L_min(), 1.0) << kind;
@@ -445,7 +447,8 @@ TEST(MicroAxialPump, SuctionKeepsAnEmptyingVentricleAboveItsUnstressedVolume) {
 }
 
 TEST(MicroAxialPump, PurgePressureNormalAtDefaultsAndHighWhenOccludedOrViscous) {
-  // devices.md 1.6: working range 300-1100 mmHg, alarm above 1100 mmHg.
+  // Working range 300-1100 mmHg (300: droracle.ai), alarm above 1100 mmHg (Impella 2.5 IFU
+  // p. 5.49).
   for (const char* kind : kMembers) {
     Rig rig(kind);
     rig.set_pressures(10.0, 80.0);
@@ -467,7 +470,7 @@ TEST(MicroAxialPump, PurgePressureNormalAtDefaultsAndHighWhenOccludedOrViscous) 
     rig.run(600.0, 1e-3);
     EXPECT_GT(rig.read("purge_pressure_mmHg"), 1100.0) << kind;
 
-    // Lower dextrose, lower pressure (the IFU's remedy, devices.md 1.5).
+    // Lower dextrose, lower pressure (the IFU's remedy, Impella 2.5 IFU p. 5.49).
     rig.set("dextrose_pct", 5.0);
     rig.set("purge_flow_mL_h", 10.0);
     rig.run(300.0, 1e-3);

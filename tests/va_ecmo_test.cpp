@@ -1,6 +1,6 @@
 // The VA-ECMO block on its own: fixed patient pressures at its sites, and a fixed-step
 // Runge-Kutta loop over its own states (circuit flow, pump speed). Operating points from
-// shared/reference/devices.md 1.9 (JSCAI 2022 Table 3, PMC11307613).
+// JSCAI 2022;1(6):100449 Table 3 (PMC11307613).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -93,9 +93,10 @@ double steady_flow_L_min(const DeviceBlock& d, double speed_rpm, double right_at
          kToLPerMin;
 }
 
-// devices.md 1.9: "about 4 L/min at about 4,000 rpm" and "up to about 8 L/min at about 5,000 rpm",
-// at typical patient pressures (right atrium 5, aorta 70 mmHg). The table rounds and says "about",
-// so 4,000 rpm must give 4 L/min within 10% (3.6-4.4) and 5,000 rpm a flow in the 7-8 L/min band
+// JSCAI 2022;1(6):100449 Table 3: "about 4 L/min at about 4,000 rpm" and "up to about 8 L/min at
+// about 5,000 rpm", at typical patient pressures (right atrium 5, aorta 70 mmHg). The table rounds
+// and says "about", so 4,000 rpm must give 4 L/min within 10% (3.6-4.4) and 5,000 rpm a flow in the
+// 7-8 L/min band
 // ("up to about 8": at most 8, and at least 7 so the top speed is near the quoted maximum).
 TEST(VaEcmo, SpeedModeFlowsMatchPublishedOperatingPoints) {
   const auto d = ecmo();
