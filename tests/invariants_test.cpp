@@ -53,6 +53,51 @@ TEST(Invariants, BloodVolumeIsConservedOverOneSimulatedHour) {
   }
 }
 
+// With fluids and bleeding, overlapping and at once: the blood volume is the start volume plus what
+// was infused minus what was bled, at every beat and at the end of an hour.
+struct AccountingWatch : sim::SimulationObserver {
+  double initial = 0;
+  double worst = 0;
+  double infused = 0, bled = 0;
+  void on_beat(const sim::BeatMetrics& b) override {
+    const double expected = initial + b.infused_mL - b.bled_mL;
+    worst = std::max(worst, std::abs(b.blood_volume_mL - expected) / initial);
+    infused = b.infused_mL;
+    bled = b.bled_mL;
+  }
+};
+
+TEST(Invariants, BloodVolumeIsStartPlusInfusedMinusBledOverOneSimulatedHour) {
+  for (const char* preset : {"normal", "shock"}) {
+    const auto p = io::load_preset(preset);
+    auto s = testing::session_of(p);
+    AccountingWatch w;
+    w.initial = p.body.total_blood_volume_mL;
+    s->set_recorder(&w);
+    using K = sim::EventKind;
+    // 1000 mL over 10 min, a 250 mL bolus over 60 s inside it, 100 mL/min bleeding for 15 min
+    // overlapping both, then 40 mL/min for 20 min.
+    const std::vector<sim::Event> events = {
+        {300.0, K::infusion_rate, 0, 0, 1000.0 / 600.0},
+        {500.0, K::bleeding_rate, 0, 0, 100.0 / 60.0},
+        {600.0, K::infusion_rate, 0, 0, 1000.0 / 600.0 + 250.0 / 60.0},
+        {660.0, K::infusion_rate, 0, 0, 1000.0 / 600.0},
+        {900.0, K::infusion_rate, 0, 0, 0.0},
+        {1400.0, K::bleeding_rate, 0, 0, 40.0 / 60.0},
+        {2600.0, K::bleeding_rate, 0, 0, 0.0},
+    };
+    s->schedule(events);
+    s->advance_to(3600.0);
+    EXPECT_LT(w.worst, 1e-9) << preset;
+    EXPECT_NEAR(w.infused, 1250.0, 1e-6) << preset;
+    EXPECT_NEAR(w.bled, 1500.0 + 800.0, 1e-6) << preset;
+    const auto y = s->state();
+    const double end = physio::Circulation::blood_volume_mL(y);
+    const double expected = w.initial + y[physio::kInfusedVolume] - y[physio::kBledVolume];
+    EXPECT_LT(std::abs(end - expected) / w.initial, 1e-9) << preset;
+  }
+}
+
 TEST(Invariants, SameInputsGiveBitIdenticalResults) {
   const auto p = io::load_preset("hrpci");
   auto run = [&p] {

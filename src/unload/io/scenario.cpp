@@ -64,14 +64,27 @@ constexpr ScenarioKey kKeys[] = {
      "a coronary balloon inflated in LAD, LCx, RCA or LM (LAD and LCx together): the territory's "
      "inflow conductance falls to `residual` for `duration` seconds"},
     {"events", "duration", "number", "s",
-     "how long the balloon stays inflated, more than 0; it must deflate within the run and not "
-     "overlap another inflation of the same territory"},
+     "how long the balloon stays inflated (or a bleed lasts), more than 0; it must end within "
+     "the run, and an inflation must not overlap another of the same territory"},
     {"events", "residual", "number", "1",
      "fraction of the territory's inflow conductance the balloon leaves, 0 (default: total "
      "occlusion) to 1"},
     {"events", "stent", "string", "",
      "a stent placed in LAD, LCx, RCA or LM: the territory's flow is restored (an inflation in it "
      "ends here)"},
+    {"events", "fluid_mL", "number", "mL",
+     "a fluid bolus or infusion into the vena cava: its volume, more than 0 and at most 10000, "
+     "given at a constant rate over `over_s`"},
+    {"events", "over_s", "number", "s",
+     "how long a fluid event runs, more than 0 (default 60: a rapid bolus); at most 100 mL/s, and "
+     "it must end within the run"},
+    {"events", "bleeding_mL_min", "number", "mL/min",
+     "a bleed from the systemic arteries at this rate, more than 0 and at most 6000, for "
+     "`duration` seconds (required; it must end within the run); overlapping infusions or "
+     "bleeds add up"},
+    {"events", "site", "string", "",
+     "optional name of a bleed's access site (e.g. \"femoral\"), recorded in summary.json; the "
+     "blood always leaves the systemic arteries"},
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
@@ -540,10 +553,134 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   s.coronary.push_back(std::move(a));
 }
 
+// A stretch of constant rate of one infusion or bleed.
+struct RateInterval {
+  double start_s = 0, end_s = 0, rate_mL_s = 0;
+  std::string origin, key;
+};
+
+// A fluid event (`fluid_mL`) or a bleeding event (`bleeding_mL_min`): its stretch of constant rate.
+void read_fluid_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                      double t, Scenario& s, std::vector<RateInterval>& infusions,
+                      std::vector<RateInterval>& bleeds) {
+  const toml::node* fluid = table.get("fluid_mL");
+  const toml::node* bleeding = table.get("bleeding_mL_min");
+  if (fluid && bleeding) {
+    fail(where(file, *bleeding, prefix + ".bleeding_mL_min"),
+         "an event is either a fluid or a bleeding event (write two events)");
+  }
+  const std::string action = fluid ? "fluid_mL" : "bleeding_mL_min";
+  for (const auto& [k, node] : table) {
+    const bool allowed =
+        k == "time" || k == action || (fluid ? k == "over_s" : (k == "duration" || k == "site"));
+    if (!allowed) {
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           fmt::format("not a key of a {} event (expected {})", fluid ? "fluid" : "bleeding",
+                       fluid ? "time, fluid_mL and optionally over_s"
+                             : "time, bleeding_mL_min, duration and optionally site"));
+    }
+  }
+  const double remaining = s.duration_s - t;
+  const double max_rate = sim::kMaxFluidRate_mL_s;
+  if (fluid) {
+    FluidAction a;
+    a.time_s = t;
+    a.volume_mL = detail::checked_number(file, *fluid, prefix + ".fluid_mL", {0.0, 10000.0, true},
+                                         "a volume of more than 0 and at most 10000 mL");
+    const toml::node* over = table.get("over_s");
+    const double shortest = a.volume_mL / max_rate;
+    if (over) {
+      a.over_s = detail::checked_number(
+          file, *over, prefix + ".over_s", {0.0, remaining, true},
+          fmt::format("more than 0 and at most {:g} s (the fluid must be given by the end of the "
+                      "run, {:g} s)",
+                      remaining, s.duration_s));
+      if (a.over_s < shortest) {
+        fail(where(file, *over, prefix + ".over_s"),
+             fmt::format("{:g} mL over {:g} s is faster than {:g} mL/s: expected at least {:g} s",
+                         a.volume_mL, a.over_s, max_rate, shortest));
+      }
+    } else {
+      a.over_s = std::max(kDefaultFluidOver_s, shortest);
+      if (a.over_s > remaining) {
+        fail(where(file, *fluid, prefix + ".fluid_mL"),
+             fmt::format("given over {:g} s by default, it would end after the run ({:g} s): "
+                         "give over_s of at most {:g} s",
+                         a.over_s, s.duration_s, remaining));
+      }
+    }
+    infusions.push_back({t, t + a.over_s, a.volume_mL / a.over_s, location(file, fluid->source()),
+                         prefix + ".fluid_mL"});
+    s.fluids.push_back(a);
+    return;
+  }
+  BleedingAction a;
+  a.time_s = t;
+  a.rate_mL_min = detail::checked_number(file, *bleeding, prefix + ".bleeding_mL_min",
+                                         {0.0, 60.0 * max_rate, true},
+                                         "a rate of more than 0 and at most 6000 mL/min");
+  const toml::node* duration = table.get("duration");
+  if (!duration) {
+    fail(where(file, table, prefix + ".duration"),
+         fmt::format("missing (expected how long the bleed lasts, more than 0 and at most {:g} s, "
+                     "the rest of the run)",
+                     remaining));
+  }
+  a.duration_s = detail::checked_number(
+      file, *duration, prefix + ".duration", {0.0, remaining, true},
+      fmt::format("a duration of more than 0 and at most {:g} s (the bleed must end by the end "
+                  "of the run, {:g} s)",
+                  remaining, s.duration_s));
+  if (const toml::node* site = table.get("site")) {
+    a.site = text(where(file, *site, prefix + ".site"), *site);
+  }
+  bleeds.push_back({t, t + a.duration_s, a.rate_mL_min / 60.0, location(file, bleeding->source()),
+                    prefix + ".bleeding_mL_min"});
+  s.bleeds.push_back(std::move(a));
+}
+
+// The rate events of overlapping stretches: at each start or end, the sum of the stretches
+// running from then on (summed afresh, in the order written, so that it is exactly 0 when none
+// runs).
+void add_rate_events(const std::vector<RateInterval>& stretches, sim::EventKind kind, Scenario& s) {
+  std::vector<std::pair<double, const RateInterval*>> changes;
+  for (const auto& r : stretches) {
+    changes.emplace_back(r.start_s, &r);
+    changes.emplace_back(r.end_s, &r);
+  }
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  double now = 0;
+  for (std::size_t j = 0; j < changes.size(); ++j) {
+    const double t = changes[j].first;
+    if (j > 0 && changes[j - 1].first == t) continue;
+    double rate = 0;
+    for (const auto& r : stretches) {
+      if (r.start_s <= t && t < r.end_s) rate += r.rate_mL_s;
+    }
+    if (rate > sim::kMaxFluidRate_mL_s) {
+      const RateInterval& r = *changes[j].second;
+      throw InputError(fmt::format(
+          "{}: key '{}': with the {} running at {:g} s the rate adds up to {:g} mL/s (at most "
+          "{:g} mL/s)",
+          r.origin, r.key, kind == sim::EventKind::infusion_rate ? "infusions" : "bleeds", t, rate,
+          sim::kMaxFluidRate_mL_s));
+    }
+    if (rate == now) continue;
+    now = rate;
+    sim::Event e;
+    e.time_s = t;
+    e.kind = kind;
+    e.value = rate;
+    s.events.push_back({e, changes[j].second->origin});
+  }
+}
+
 void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   double previous_time = 0;
   std::string previous_origin;
   std::array<std::vector<Inflation>, physio::territory_count> inflations;
+  std::vector<RateInterval> infusions, bleeds;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& table = *array[i].as_table();
     const std::string prefix = fmt::format("events[{}]", i);
@@ -568,10 +705,22 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       read_coronary_event(file, table, prefix, t, s, inflations);
       continue;
     }
+    if (table.get("fluid_mL") || table.get("bleeding_mL_min")) {
+      read_fluid_event(file, table, prefix, t, s, infusions, bleeds);
+      continue;
+    }
     for (const char* only : {"duration", "residual"}) {
       if (const toml::node* n = table.get(only)) {
         fail(where(file, *n, prefix + "." + only),
-             "belongs to a balloon event (balloon = \"LAD\")");
+             "belongs to a balloon event (balloon = \"LAD\") or, duration, a bleeding event "
+             "(bleeding_mL_min = 100)");
+      }
+    }
+    for (const char* only : {"over_s", "site"}) {
+      if (const toml::node* n = table.get(only)) {
+        fail(where(file, *n, prefix + "." + only),
+             "belongs to a fluid event (fluid_mL = 250) or, site, a bleeding event "
+             "(bleeding_mL_min = 100)");
       }
     }
     const toml::node* device = table.get("device");
@@ -610,8 +759,10 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     }
     if (settings == 0) fail(where(file, table, prefix), "expected settings to change");
   }
-  // Deflations fall later than the events written after their inflation: the timeline in time
-  // order (events at one time keep the order written).
+  add_rate_events(infusions, sim::EventKind::infusion_rate, s);
+  add_rate_events(bleeds, sim::EventKind::bleeding_rate, s);
+  // Deflations (and the ends of infusions and bleeds) fall later than the events written after
+  // them: the timeline in time order (events at one time keep the order written).
   std::stable_sort(s.events.begin(), s.events.end(),
                    [](const auto& a, const auto& b) { return a.event.time_s < b.event.time_s; });
 }

@@ -97,6 +97,23 @@ struct CoronaryAction {
   double residual = 0;    // balloon: fraction of the inflow conductance left
 };
 
+// A fluid bolus or infusion as the scenario gave it (over_s resolved: the default when not
+// written); load_scenario turns the fluids into infusion_rate events.
+inline constexpr double kDefaultFluidOver_s = 60.0;
+struct FluidAction {
+  double time_s = 0;
+  double volume_mL = 0;
+  double over_s = kDefaultFluidOver_s;
+};
+
+// A bleed as the scenario gave it; load_scenario turns the bleeds into bleeding_rate events.
+struct BleedingAction {
+  double time_s = 0;
+  double rate_mL_min = 0;
+  double duration_s = 0;
+  std::string site;  // the access site's name as written (empty: none given); a label only
+};
+
 struct Scenario {
   std::filesystem::path file;  // where it was read from
   std::string name;            // the file's stem, e.g. "default" (a summary.json: its run's name)
@@ -114,6 +131,8 @@ struct Scenario {
   DeviceSetup devices;                   // attached at t = 0, with their starting settings
   std::vector<ScenarioEvent> events;     // in time order (a deflation where it falls)
   std::vector<CoronaryAction> coronary;  // balloons and stents, as written (their events above)
+  std::vector<FluidAction> fluids;       // as written (their infusion_rate events above)
+  std::vector<BleedingAction> bleeds;    // as written (their bleeding_rate events above)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

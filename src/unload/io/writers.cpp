@@ -259,7 +259,11 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
   std::vector<std::pair<double, nlohmann::json>> timed;
   for (const auto& se : sc.events) {
     const auto& e = se.event;
-    if (e.kind == sim::EventKind::coronary_inflow) continue;  // from sc.coronary below
+    // Balloons, stents, fluids and bleeds: from their actions as written, below.
+    if (e.kind == sim::EventKind::coronary_inflow || e.kind == sim::EventKind::infusion_rate ||
+        e.kind == sim::EventKind::bleeding_rate) {
+      continue;
+    }
     const auto& block = *model.devices()[e.device].block;
     timed.emplace_back(
         e.time_s, nlohmann::json{{"time", e.time_s},
@@ -275,6 +279,17 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
       j["duration"] = a.duration_s;
       j["residual"] = a.residual;
     }
+    timed.emplace_back(a.time_s, std::move(j));
+  }
+  for (const auto& a : sc.fluids) {
+    timed.emplace_back(
+        a.time_s,
+        nlohmann::json{{"time", a.time_s}, {"fluid_mL", a.volume_mL}, {"over_s", a.over_s}});
+  }
+  for (const auto& a : sc.bleeds) {
+    nlohmann::json j = {
+        {"time", a.time_s}, {"bleeding_mL_min", a.rate_mL_min}, {"duration", a.duration_s}};
+    if (!a.site.empty()) j["site"] = a.site;
     timed.emplace_back(a.time_s, std::move(j));
   }
   std::stable_sort(timed.begin(), timed.end(),

@@ -633,6 +633,23 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   dydt[kPulmonaryCapillariesVolume] = q_pvasc - q_pcap;
   dydt[kPulmonaryVeinsVolume] = q_pcap + q_bronchial - q_pven;
 
+  // Fluids and bleeding. A bleed takes its rate from the systemic arteries while their pressure
+  // is at least kBleedingTaperPressure_mmHg, and less below (smoothstep 3x^2 - 2x^3 of
+  // x = P/P_taper, 0 at 0 mmHg: the unstressed volume), so it cannot empty them. The cumulative
+  // states take exactly the flows the volumes see.
+  double q_bleed = 0.0;
+  if (in.bleeding_mL_s > 0.0) {
+    q_bleed = in.bleeding_mL_s;
+    if (p_art < kBleedingTaperPressure_mmHg) {
+      const double x = std::max(p_art, 0.0) * (1.0 / kBleedingTaperPressure_mmHg);
+      q_bleed *= x * x * (3.0 - 2.0 * x);
+    }
+    dydt[kSystemicArteriesVolume] -= q_bleed;
+  }
+  dydt[kVenaCavaVolume] += in.infusion_mL_s;
+  dydt[kInfusedVolume] = in.infusion_mL_s;
+  dydt[kBledVolume] = q_bleed;
+
   if (!devices_.empty()) {
     dydt[kLeftVentricleVolume] += flows.into(Site::left_ventricle);
     dydt[kAorticRootVolume] += flows.into(Site::aortic_root);
@@ -763,6 +780,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.lv_elastance_mmHg_per_mL = e_lvf;
     o.systemic_resistance_mmHg_s_per_mL = r_micro;
     o.blood_volume_mL = blood_volume_mL(y);
+    o.infused_mL = y[kInfusedVolume];
+    o.bled_mL = y[kBledVolume];
+    o.infusion_mL_s = in.infusion_mL_s;
+    o.bleeding_mL_s = q_bleed;
   }
 }
 
@@ -893,6 +914,9 @@ constexpr ObservableColumn kColumns[] = {
                   "systemic microvascular resistance in force", systemic_resistance_mmHg_s_per_mL),
     UNLOAD_COLUMN("blood_volume_mL", "mL", "total blood volume in the circulation",
                   blood_volume_mL),
+    UNLOAD_COLUMN("q_infusion_mL_s", "mL/s", "fluid infused into the vena cava", infusion_mL_s),
+    UNLOAD_COLUMN("q_bleeding_mL_s", "mL/s", "blood lost from the systemic arteries",
+                  bleeding_mL_s),
 };
 #undef UNLOAD_COLUMN
 #undef UNLOAD_COLUMN_K

@@ -73,8 +73,18 @@ enum StateIndex : std::size_t {
   // Ischaemia, per territory: oxygen debt (s of resting flow) and stunning (1).
   kOxygenDebt0 = kCoronaryResistanceFactor0 + territory_count,
   kStunning0 = kOxygenDebt0 + territory_count,
-  kStateCount = kStunning0 + territory_count
+  // Fluids and bleeding: volume infused into the vena cava and bled from the systemic arteries
+  // since the run started (mL), integrated with the volumes so that the blood volume's accounting
+  // (start + infused - bled) holds to the integration's rounding.
+  kInfusedVolume = kStunning0 + territory_count,
+  kBledVolume,
+  kStateCount
 };
+
+// Below this pressure of the systemic arteries (mmHg) a bleed slows, smoothly, to nothing at
+// 0 mmHg, where the arteries hold their unstressed volume: it cannot empty them, nor (their
+// inflow stopping with it) drain the compartments upstream below their own unstressed volumes.
+inline constexpr double kBleedingTaperPressure_mmHg = 5.0;
 
 // One contraction's activation e(t): a sine rising from 0 to 1 at the time to peak tp and back to
 // 1/2 at 1.5 tp, then an exponential relaxation with time constant tau; both scaled to the beat.
@@ -114,13 +124,18 @@ struct CardiacCycle {
 
 // What the plant reads besides its state: beat timing, the baroreflex's past, the regional
 // contractility of each coronary territory's wall (1 = normal; the preset's value) and what is left
-// of its inflow conductance (1 = open; a coronary balloon lowers it to its residual fraction). A
-// value type: it is part of a simulation's State, copied and saved with it.
+// of its inflow conductance (1 = open; a coronary balloon lowers it to its residual fraction), and
+// the rates of fluid infusion and bleeding. A value type: it is part of a simulation's State,
+// copied and saved with it.
 struct PlantInputs {
   CardiacCycle cycle;
   EfferentHistory efferent_history;  // read when the baroreflex is on
   std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
   std::array<double, territory_count> coronary_inflow_fraction = {1.0, 1.0, 1.0};
+  // A fluid infusion into the vena cava and a bleed from the systemic arteries (mL/s, >= 0): the
+  // sums of the infusions and bleeds running now.
+  double infusion_mL_s = 0;
+  double bleeding_mL_s = 0;
   // Settings of each attached device (same order as Circulation::devices()).
   std::vector<DeviceSettings> device_settings;
   // When the previous beat's ejection ended, after its R wave (s); 0 before the first beat ends.
@@ -158,6 +173,8 @@ struct Observables {
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
   double systemic_resistance_mmHg_s_per_mL = 0;  // microvascular resistance now in force
   double blood_volume_mL = 0;
+  double infused_mL = 0, bled_mL = 0;           // since the run started
+  double infusion_mL_s = 0, bleeding_mL_s = 0;  // flows now (bleeding: after the taper)
   // Readings of the attached devices, each device's block at Circulation::reading_offset(k).
   static constexpr std::size_t max_readings = 48;
   std::array<double, max_readings> device_readings{};

@@ -238,6 +238,8 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
                                    : m.map_mmHg;
   m.cpp_mmHg = aop_diastolic - p.edp;
   m.blood_volume_mL = end.blood_volume_mL;
+  m.infused_mL = end.infused_mL;
+  m.bled_mL = end.bled_mL;
   m.ejection_end_s = p.ejection_ended ? p.t_end_ejection : 0.0;
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
     const auto& dm = device_metrics_[i];
@@ -336,6 +338,12 @@ constexpr MetricField kFields[] = {
                   "to the next R wave) minus LV end-diastolic pressure"),
     UNLOAD_METRIC(blood_volume_mL, kBlood, "total blood volume", "mL", 0,
                   "sum of every compartment's volume at the end of the beat"),
+    UNLOAD_METRIC(infused_mL, kBlood, "fluid infused", "mL", 0,
+                  "fluid infused into the vena cava since the run started, at the end of the beat "
+                  "(fluid_mL events)"),
+    UNLOAD_METRIC(bled_mL, kBlood, "blood lost", "mL", 0,
+                  "blood lost from the systemic arteries since the run started, at the end of the "
+                  "beat (bleeding_mL_min events); blood_volume_mL = start + infused_mL - bled_mL"),
     UNLOAD_METRIC(lv_peak_mmHg, kLeftVentricle, "peak systolic pressure", "mmHg", 1,
                   "highest LV pressure of the beat"),
     UNLOAD_METRIC(coronary_left_diastolic_pct, kCoronary, "left coronary flow in diastole", "%", 0,

@@ -41,7 +41,8 @@ struct BeatMetrics {
   double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
-  double ejection_end_s = 0;  // end of ejection after the R wave (0: no ejection seen)
+  double infused_mL = 0, bled_mL = 0;  // since the run started, at the end of the beat
+  double ejection_end_s = 0;           // end of ejection after the R wave (0: no ejection seen)
   // Per-beat summaries of device readings (keys: Model::device_metrics()); NaN when the device
   // gave no value this beat (a balloon pump beat without augmentation).
   static constexpr std::size_t max_device_metrics = 16;

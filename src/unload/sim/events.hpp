@@ -25,8 +25,18 @@ enum class EventKind : std::uint8_t {
   // What is left of a coronary territory's inflow conductance, from 0 (a balloon occluding it)
   // to 1 (open: the balloon deflated, a stent placed). Acts at once.
   coronary_inflow,
+  // The rate of fluid infused into the vena cava (mL/s, >= 0; the sum of the infusions running
+  // from this time on). Acts at once.
+  infusion_rate,
+  // The rate of bleeding from the systemic arteries (mL/s, >= 0; the sum of the bleeds running
+  // from this time on). Acts at once.
+  bleeding_rate,
 };
-inline constexpr int kEventKindCount = 3;
+inline constexpr int kEventKindCount = 5;
+
+// Largest infusion and bleeding rates an event may set (mL/s): 100 mL/s = 6 L/min, beyond a
+// pressure bag or a ruptured artery.
+inline constexpr double kMaxFluidRate_mL_s = 100.0;
 
 std::string_view to_string(EventKind kind);
 
@@ -36,7 +46,8 @@ struct Event {
   // device_setting, operator_setting: which attached device, which of its settings (index into
   // its SettingSpec list), and the value in the setting's unit. coronary_inflow: `device` is the
   // coronary territory (0 LAD, 1 LCx, 2 RCA, as physio::territory_names), `value` the fraction of
-  // its inflow conductance left (0 to 1); `setting` is 0.
+  // its inflow conductance left (0 to 1); `setting` is 0. infusion_rate, bleeding_rate: `value`
+  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

@@ -49,6 +49,10 @@ std::string_view to_string(EventKind kind) {
       return "operator_setting";
     case EventKind::coronary_inflow:
       return "coronary_inflow";
+    case EventKind::infusion_rate:
+      return "infusion_rate";
+    case EventKind::bleeding_rate:
+      return "bleeding_rate";
   }
   return "?";
 }
@@ -126,6 +130,12 @@ State start_from(const Model& model, const State& from, const Model& from_model,
   r.next_tick = 0;
   r.timeline.clear();
   r.next_event = 0;
+  // Infusions and bleeds belong to the run that scheduled them: the new run starts without them,
+  // and counts what it infuses and bleeds from 0.
+  r.inputs.infusion_mL_s = 0.0;
+  r.inputs.bleeding_mL_s = 0.0;
+  r.y[physio::kInfusedVolume] = 0.0;
+  r.y[physio::kBledVolume] = 0.0;
   r.consoles.clear();
   r.integrator.stats = {};
   if (model.options().integrator != from_model.options().integrator) r.integrator = {};
@@ -377,6 +387,16 @@ void Session::apply_event(const Event& e) {
       }
       break;
     }
+    case EventKind::infusion_rate:
+    case EventKind::bleeding_rate: {
+      double& rate = e.kind == EventKind::infusion_rate ? live_.inputs.infusion_mL_s
+                                                        : live_.inputs.bleeding_mL_s;
+      if (rate != e.value) {
+        rate = e.value;
+        restart_here();
+      }
+      break;
+    }
   }
   if (recorder_ && !replaying_) recorder_->on_event(e);
 }
@@ -448,6 +468,17 @@ void Session::check_event(const Event& e) const {
       }
       if (!(e.value >= 0.0 && e.value <= 1.0)) {
         throw InputError("a coronary event's inflow fraction must be from 0 to 1, got " +
+                         std::to_string(e.value));
+      }
+      return;
+    case EventKind::infusion_rate:
+    case EventKind::bleeding_rate:
+      if (e.device != 0 || e.setting != 0) {
+        throw InputError("an infusion or bleeding event names no device or setting");
+      }
+      if (!(e.value >= 0.0 && e.value <= kMaxFluidRate_mL_s)) {
+        throw InputError(std::string(to_string(e.kind)) + " must be from 0 to " +
+                         std::to_string(kMaxFluidRate_mL_s) + " mL/s, got " +
                          std::to_string(e.value));
       }
       return;

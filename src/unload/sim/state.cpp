@@ -190,6 +190,8 @@ void walk(W& w, RunState& r) {
   w.leave();
   w("regional_contractility", r.inputs.regional_contractility);
   w("coronary_inflow_fraction", r.inputs.coronary_inflow_fraction);
+  w("infusion_mL_s", r.inputs.infusion_mL_s);
+  w("bleeding_mL_s", r.inputs.bleeding_mL_s);
   // Device settings: every slot of every device, as one array.
   std::vector<double> settings;
   for (const auto& d : r.inputs.device_settings) {
@@ -400,6 +402,10 @@ void check_state(const State& s, const Model& model) {
   for (double f : r.inputs.coronary_inflow_fraction) {
     if (!(f >= 0.0 && f <= 1.0)) fail("a coronary inflow fraction is outside 0 to 1");
   }
+  for (double q : {r.inputs.infusion_mL_s, r.inputs.bleeding_mL_s}) {
+    if (!(q >= 0.0 && q <= kMaxFluidRate_mL_s))
+      fail("an infusion or bleeding rate is out of range");
+  }
   // Device settings within their ranges.
   const auto devices = model.devices();
   if (r.inputs.device_settings.size() != devices.size()) fail("it has the wrong number of devices");
@@ -424,6 +430,12 @@ void check_state(const State& s, const Model& model) {
       if (e.device >= physio::territory_count || e.setting != 0 ||
           !(e.value >= 0 && e.value <= 1)) {
         fail("its timeline holds a coronary event out of range");
+      }
+      continue;
+    }
+    if (e.kind == EventKind::infusion_rate || e.kind == EventKind::bleeding_rate) {
+      if (e.device != 0 || e.setting != 0 || !(e.value >= 0 && e.value <= kMaxFluidRate_mL_s)) {
+        fail("its timeline holds an infusion or bleeding event out of range");
       }
       continue;
     }
