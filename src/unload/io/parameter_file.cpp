@@ -11,8 +11,8 @@ namespace unload::io::detail {
 
 namespace fs = std::filesystem;
 
-void for_each_entry(const fs::path& file, const toml::table& doc, std::string_view skip,
-                    const std::function<void(const std::string&, const toml::table&)>& visit) {
+void walk_dotted(const toml::table& doc,
+                 const std::function<bool(const std::string&, const toml::node&)>& visit) {
   // Depth-first in the file's order, with an explicit stack: (table, its dotted key, next entry).
   struct Level {
     const toml::table* table;
@@ -29,21 +29,28 @@ void for_each_entry(const fs::path& file, const toml::table& doc, std::string_vi
     const toml::key& k = level.next->first;
     const toml::node& node = level.next->second;
     ++level.next;
-    if (level.prefix.empty() && stack.size() == 1 && k.str() == skip) continue;
     std::string key =
         level.prefix.empty() ? std::string(k.str()) : level.prefix + "." + std::string(k.str());
+    if (visit(key, node)) {
+      if (const auto* t = node.as_table()) stack.push_back({t, std::move(key), t->begin()});
+    }
+  }
+}
+
+void for_each_entry(const fs::path& file, const toml::table& doc, std::string_view skip,
+                    const std::function<void(const std::string&, const toml::table&)>& visit) {
+  walk_dotted(doc, [&](const std::string& key, const toml::node& node) {
+    if (key == skip) return false;  // only a top-level key has no dot
     const auto* t = node.as_table();
     if (!t) {
       throw InputError(fmt::format(
           "{}: key '{}': expected {{ value = ..., unit = \"...\", source = \"...\" }}, got {}",
           location(file, node), key, describe(node)));
     }
-    if (t->contains("value")) {
-      visit(key, *t);
-    } else {
-      stack.push_back({t, std::move(key), t->begin()});
-    }
-  }
+    if (!t->contains("value")) return true;
+    visit(key, *t);
+    return false;
+  });
 }
 
 std::string entry_source(const fs::path& file, const std::string& key, const toml::table& entry) {

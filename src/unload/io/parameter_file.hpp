@@ -14,6 +14,12 @@
 
 namespace unload::io::detail {
 
+// Visits every key of `doc` depth-first in the file's order, with its dotted key
+// ("a.b.c"); visit returns true to descend into the node (a table), false to go on past it. The
+// walk is iterative (an explicit stack), so a deep file cannot overflow the call stack.
+void walk_dotted(const toml::table& doc,
+                 const std::function<bool(const std::string&, const toml::node&)>& visit);
+
 // Files are read with input_file.hpp's parse_toml_file (regular files only, size and key depth
 // limits).
 //

@@ -13,6 +13,7 @@
 #include "unload/devices/registry.hpp"
 #include "unload/devices/setting_text.hpp"
 #include "unload/io/input_file.hpp"
+#include "unload/io/parameter_file.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/toml_errors.hpp"
 
@@ -294,37 +295,21 @@ void load_patient(const fs::path& file, const toml::table& table, Scenario& s) {
   }
 }
 
-// Overrides may be written as dotted keys or as nested tables; both flatten to the preset's keys.
-// Iterative (an explicit stack), in the file's order.
+// Overrides may be written as dotted keys or as nested tables; both flatten to the preset's keys,
+// in the file's order.
 void collect_overrides(const fs::path& file, const toml::table& table,
                        std::vector<std::pair<std::string, const toml::node*>>& out) {
-  struct Level {
-    const toml::table* table;
-    std::string prefix;
-    toml::table::const_iterator next;
-  };
-  std::vector<Level> stack{{&table, "", table.begin()}};
-  while (!stack.empty()) {
-    Level& level = stack.back();
-    if (level.next == level.table->end()) {
-      stack.pop_back();
-      continue;
-    }
-    const toml::key& k = level.next->first;
-    const toml::node& node = level.next->second;
-    ++level.next;
-    std::string key =
-        level.prefix.empty() ? std::string(k.str()) : fmt::format("{}.{}", level.prefix, k.str());
+  detail::walk_dotted(table, [&](const std::string& key, const toml::node& node) {
     if (const auto* t = node.as_table()) {
       if (t->contains("value")) {
         fail(where(file, node, key),
              "expected the number alone (an override is `key = number`, without unit or source)");
       }
-      stack.push_back({t, std::move(key), t->begin()});
-    } else {
-      out.emplace_back(std::move(key), &node);
+      return true;
     }
-  }
+    out.emplace_back(key, &node);
+    return false;
+  });
 }
 
 constexpr std::string_view kBaroreflexEnabled = "baroreflex.enabled";
