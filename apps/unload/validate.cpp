@@ -23,15 +23,7 @@ int validate(const ValidateOptions& options) {
   const unsigned threads =
       options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto results = io::run_validation(options.filter, threads, {}, stop_flag());
-  int failed = 0, gaps = 0, passed = 0;
-  for (const auto& r : results) {
-    if (r.pass)
-      ++passed;
-    else if (r.fails())
-      ++failed;
-    else
-      ++gaps;
-  }
+  const auto [passed, failed, gaps] = io::tally(results);
   if (options.markdown) {
     fmt::print("{}", io::validation_markdown(results));
   } else if (options.json) {

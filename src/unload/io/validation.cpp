@@ -885,16 +885,21 @@ std::string escape(std::string s) {
 
 }  // namespace
 
-std::string validation_markdown(const std::vector<ValidationResult>& results) {
-  std::size_t passed = 0, failed = 0, gaps = 0;
+ValidationTally tally(const std::vector<ValidationResult>& results) {
+  ValidationTally t;
   for (const auto& r : results) {
     if (r.pass)
-      ++passed;
+      ++t.passed;
     else if (r.fails())
-      ++failed;
+      ++t.failed;
     else
-      ++gaps;
+      ++t.gaps;
   }
+  return t;
+}
+
+std::string validation_markdown(const std::vector<ValidationResult>& results) {
+  const auto [passed, failed, gaps] = tally(results);
   std::string md;
   md += "# Validation\n\n";
   md +=

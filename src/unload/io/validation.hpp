@@ -45,6 +45,12 @@ std::vector<ValidationResult> run_validation(
     const std::function<void(const std::string&)>& progress = {},
     const std::atomic<bool>* stop = nullptr);
 
+// How many results pass, fail, and are known gaps.
+struct ValidationTally {
+  int passed = 0, failed = 0, gaps = 0;
+};
+ValidationTally tally(const std::vector<ValidationResult>& results);
+
 // docs/validation.md: every case with its source, published and simulated values and verdict.
 std::string validation_markdown(const std::vector<ValidationResult>& results);
 
