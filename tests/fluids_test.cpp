@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "session_support.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -74,20 +75,16 @@ const RunResult& run(const std::string& text) {
   name += std::to_string(cache.size());
   name += ".toml";
   const Scenario s = load_scenario(write(name, text));
-  const PreparedRun prepared = prepare_run(s);
-  sim::Session session(prepared.model, prepared.start, prepared.bindings);
-  std::vector<sim::Event> events;
-  for (const auto& e : s.events) events.push_back(e.event);
-  session.schedule(events);
   BeatLog log;
-  session.set_recorder(&log, 0.0);
   RunResult r;
-  r.start_volume_mL = physio::Circulation::blood_volume_mL(session.state());
-  while (session.time() < s.duration_s) {
-    session.advance_to(std::min(s.duration_s, session.time() + 1.0));
+  testing::run_scenario(s, log, [&](sim::Session& session) {
+    if (session.time() == 0.0) {
+      r.start_volume_mL = physio::Circulation::blood_volume_mL(session.state());
+      return;
+    }
     r.lowest_arterial_volume_mL =
         std::min(r.lowest_arterial_volume_mL, session.state()[physio::kSystemicArteriesVolume]);
-  }
+  });
   r.beats = std::move(log.beats);
   return cache[text] = std::move(r);
 }

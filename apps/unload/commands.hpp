@@ -67,7 +67,7 @@ int list(const ListOptions& options);
 int validate(const ValidateOptions& options);
 
 // What `list` accepts.
-inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",
-                                                     "metrics", "columns",  "scenario"};
+inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",  "metrics",
+                                                     "columns", "scenario", "procedure"};
 
 }  // namespace unload::cli

@@ -19,6 +19,7 @@
 #include "unload/io/writers.hpp"
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/beat_metrics.hpp"
+#include "unload/sim/procedure_metrics.hpp"
 
 namespace unload::cli {
 
@@ -100,6 +101,14 @@ json columns_json() {
   return out;
 }
 
+json procedure_json() {
+  json out = json::array();
+  for (const auto& f : sim::procedure_fields()) {
+    out.push_back({{"key", f.name}, {"unit", f.unit}, {"description", f.description}});
+  }
+  return out;
+}
+
 json scenario_json() {
   json out = json::array();
   for (const auto& k : io::scenario_keys()) {
@@ -120,6 +129,7 @@ json everything(const std::string& what) {
   if (all || what == "metrics") out["metrics"] = metrics_json();
   if (all || what == "columns") out["columns"] = columns_json();
   if (all || what == "scenario") out["scenario_keys"] = scenario_json();
+  if (all || what == "procedure") out["procedure"] = procedure_json();
   return out;
 }
 
@@ -239,6 +249,20 @@ std::string text(const json& j, bool markdown) {
     Table t({"column", "unit", "what"});
     for (const auto& c : j["columns"])
       t.row({str(c["name"]), str(c["unit"]), str(c["description"])});
+    out += t.render(markdown);
+  }
+  if (j.contains("procedure")) {
+    heading("Procedure key numbers (summary.json \"procedure\", printed by `unload run`)");
+    if (markdown) {
+      out +=
+          ("Computed from the beats and the timeline's coronary inflow events (balloon, stent, "
+           "no-reflow). A beat is ischaemic when some territory's inflow is below 1 during it. "
+           "A value the run did not have (no inflation, no recovery by the end) is null.\n\n");
+    }
+    Table t({"key", "unit", "definition"});
+    for (const auto& k : j["procedure"]) {
+      t.row({str(k["key"]), str(k["unit"]), str(k["description"])});
+    }
     out += t.render(markdown);
   }
   if (j.contains("scenario_keys")) {

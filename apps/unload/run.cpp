@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "commands.hpp"
 #include "progress_bar.hpp"
@@ -48,6 +49,29 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
     fmt::print("  cardiac output     {:.2f} L/min\n", s.metrics.co_L_min);
     fmt::print("  LVEDP              {:.1f} mmHg\n", s.metrics.lvedp_mmHg);
   }
+  const sim::ProcedureMetrics& p = s.procedure;
+  if (p.beats > 0) {
+    fmt::print("  baseline           MAP {:.1f} mmHg, CPO {:.2f} W  ({} beats {})\n",
+               p.map_baseline_mmHg, p.cpo_baseline_W, p.baseline_beats,
+               p.inflations > 0 ? "before the first inflation" : "of the first 30 s");
+    fmt::print("  lowest MAP         {:.1f} mmHg at {:.0f} s; {:.1f} min under 65 mmHg\n",
+               p.map_min_mmHg, p.map_min_time_s, p.minutes_map_below_65);
+    fmt::print("  highest LVEDP      {:.1f} mmHg at {:.0f} s\n", p.lvedp_max_mmHg,
+               p.lvedp_max_time_s);
+    fmt::print("  worst beat EF      {:.1f} % at {:.0f} s\n", p.ef_min_pct, p.ef_min_time_s);
+  }
+  if (p.inflations > 0) {
+    fmt::print("  ischaemia          {} inflation{}, {:.0f} s in all\n", p.inflations,
+               p.inflations == 1 ? "" : "s", p.ischaemia_s);
+    if (std::isnan(p.last_deflation_s)) {
+      fmt::print("  recovery           a territory is still occluded at the end\n");
+    } else if (std::isnan(p.recovery_s)) {
+      fmt::print("  recovery           MAP and CPO not back within 5% of baseline by the end\n");
+    } else {
+      fmt::print("  recovery           {:.0f} s after the last deflation (MAP and CPO within 5%)\n",
+                 p.recovery_s);
+    }
+  }
   fmt::print("  wall time          {:.2f} s   ({:.0f} x real time)\n", s.wall_time_s,
              s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0);
   fmt::print("  output             {}/ (waveforms.csv, beats.csv, summary.json)\n",
@@ -80,15 +104,17 @@ int run(const RunOptions& options) {
   session.schedule(events);
   io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", *prepared.model);
   io::BeatCsvWriter beats(out.staging() / "beats.csv", *prepared.model);
+  sim::ProcedureRecorder procedure;
   io::ObserverGroup recorders;
   recorders.add(waveforms);
   recorders.add(beats);
+  recorders.add(procedure);
   session.set_recorder(&recorders, 1.0 / scenario.output_rate_Hz);
   const double wall_s = simulate(session, scenario.duration_s);
 
   waveforms.close();
   beats.close();
-  const io::RunSummary summary = io::summarise_run(scenario, prepared, session, wall_s);
+  const io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
   print_notes(out);

@@ -171,7 +171,8 @@ void check_recordable(const Scenario& sc) {
 }
 
 RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
-                         const sim::Session& session, double wall_time_s) {
+                         const sim::Session& session, const sim::ProcedureRecorder& procedure,
+                         double wall_time_s) {
   RunSummary s;
   s.scenario = &scenario;
   s.run = &run;
@@ -183,7 +184,17 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
   s.metrics = sim::average(recent.subspan(recent.size() - n));
   s.integrator_stats = session.integrator_stats();
   s.wall_time_s = wall_time_s;
+  s.procedure = procedure.result(session.time());
   return s;
+}
+
+nlohmann::json procedure_json(const sim::ProcedureMetrics& m) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& field : sim::procedure_fields()) {
+    const double v = field.get(m);
+    out[std::string(field.name)] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  }
+  return out;
 }
 
 nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model) {
@@ -380,6 +391,7 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"beats", s.beats},
       {"averaged_beats", s.averaged_beats},
       {"metrics", s.averaged_beats > 0 ? metrics_json(s.metrics, model) : nlohmann::json(nullptr)},
+      {"procedure", procedure_json(s.procedure)},
       {"integrator", integrator_json(s)},
       {"wall_time_s", s.wall_time_s},
       {"real_time_factor", s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0},

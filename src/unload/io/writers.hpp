@@ -32,6 +32,7 @@
 #include "unload/io/output_directory.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
+#include "unload/sim/procedure_metrics.hpp"
 #include "unload/sim/session.hpp"
 
 namespace unload::io {
@@ -97,11 +98,17 @@ struct RunSummary {
   sim::BeatMetrics metrics;  // mean of the last averaged_beats beats
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
+  sim::ProcedureMetrics procedure;  // key numbers of the procedure (sim/procedure_metrics.hpp)
 };
 
 // Summary of a run that has reached its end.
 RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
-                         const sim::Session& session, double wall_time_s);
+                         const sim::Session& session, const sim::ProcedureRecorder& procedure,
+                         double wall_time_s);
+
+// The key numbers of a procedure as JSON (keys: sim::procedure_fields(); null for a value the run
+// did not have, such as a recovery that did not happen).
+nlohmann::json procedure_json(const sim::ProcedureMetrics& m);
 
 // summary.json. Device metrics are keyed as the model keys them; a value a beat did not have (a
 // balloon pump beat without augmentation) is null.

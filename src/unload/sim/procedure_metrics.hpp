@@ -1,0 +1,110 @@
+// Key numbers of a procedure: what a heart team reads off a run of a high-risk PCI (the lowest
+// arterial pressure, the highest filling pressure, the worst beat's ejection fraction, how long
+// the heart took to recover from the last balloon inflation). Computed from the beats and the
+// timeline's coronary inflow events as the run goes (ProcedureRecorder is a SimulationObserver),
+// in constant memory whatever the run's length.
+//
+// Definitions (t: a beat's start; a beat is "ischaemic" when some territory's inflow conductance
+// is below 1 at its start, i.e. a balloon is inflated or flow is otherwise reduced):
+//   baseline       mean of the beats that start at or after max(0, t_inflation - 30 s) and end by
+//                  t_inflation, the first inflation; with no inflation, the beats of the first
+//                  30 s of the run. MAP, CPO, LVEDP, EF baselines are these means.
+//   map_min        lowest beat MAP over the run (and its beat's start time); likewise cpo_min,
+//                  ef_min (lowest EF), lvedp_max (highest LVEDP).
+//   minutes_map_below_65   sum of the durations of the beats whose MAP is under 65 mmHg, in min.
+//   cpo_max_fall   cpo_baseline - cpo_min.
+//   pva_mean_ischaemia     mean pressure-volume area of the ischaemic beats.
+//   coronary_flow_nonoccluded   mean, over the ischaemic beats, of the summed flow of the
+//                  territories whose inflow is not reduced (what collaterals and the other
+//                  vessels receive while one is occluded).
+//   recovery_s     from the last deflation (the last time every territory's inflow returned to
+//                  1) to the start of the first beat from which MAP and CPO stay within 5% of
+//                  baseline for at least 10 s; NaN when they do not by the end of the run.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string_view>
+
+#include "unload/physio/parameters.hpp"
+#include "unload/sim/beat_metrics.hpp"
+#include "unload/sim/events.hpp"
+#include "unload/sim/session.hpp"
+
+namespace unload::sim {
+
+inline constexpr double kBaselineWindow_s = 30.0;
+inline constexpr double kRecoveryBand = 0.05;       // within 5% of baseline
+inline constexpr double kRecoverySustain_s = 10.0;  // ... for at least this long
+inline constexpr double kMapThreshold_mmHg = 65.0;
+
+struct ProcedureMetrics {
+  static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  int beats = 0;
+  int baseline_beats = 0;
+  double map_baseline_mmHg = nan, cpo_baseline_W = nan, lvedp_baseline_mmHg = nan,
+         ef_baseline_pct = nan;
+  double map_min_mmHg = nan, map_min_time_s = nan;
+  double minutes_map_below_65 = 0;
+  double cpo_min_W = nan, cpo_max_fall_W = nan;
+  double lvedp_max_mmHg = nan, lvedp_max_time_s = nan;
+  double ef_min_pct = nan, ef_min_time_s = nan;
+  int inflations = 0;      // times some territory's inflow fell below 1 from all open
+  double ischaemia_s = 0;  // time with some territory's inflow below 1 (to the run's end)
+  int ischaemic_beats = 0;
+  double pva_mean_ischaemia_mmHg_mL = nan;
+  double coronary_flow_nonoccluded_mL_min = nan;
+  double first_inflation_s = nan, last_deflation_s = nan;
+  double recovery_s = nan;
+};
+
+// One number of ProcedureMetrics: its key (summary.json, scenario regression tests), unit and
+// definition. The one list that writers and tests read.
+struct ProcedureField {
+  std::string_view name, unit, description;
+  double (*get)(const ProcedureMetrics&);
+};
+std::span<const ProcedureField> procedure_fields();
+
+class ProcedureRecorder final : public SimulationObserver {
+ public:
+  void on_beat(const BeatMetrics& beat) override;
+  void on_event(const Event& event) override;
+  // The metrics so far; `end_s`, the run's end, closes the time under ischaemia.
+  ProcedureMetrics result(double end_s) const;
+
+ private:
+  struct Mean {
+    double sum = 0;
+    int n = 0;
+    void add(double x) { sum += x, ++n; }
+    double value() const { return n > 0 ? sum / n : ProcedureMetrics::nan; }
+  };
+  bool ischaemic() const;
+  void close_baseline(double inflation_s);
+
+  ProcedureMetrics m_;
+  std::array<double, physio::territory_count> inflow_{1.0, 1.0, 1.0};
+  // Beats that may still make the baseline: the last kBaselineWindow_s before the first inflation
+  // (a ring of their start, end, MAP, CPO, LVEDP, EF), and, before any inflation, the first
+  // kBaselineWindow_s of the run.
+  struct BaselineBeat {
+    double start_s, end_s, map, cpo, lvedp, ef;
+  };
+  static constexpr std::size_t kRing = 1024;  // > 30 s at the fastest heart rate
+  std::array<BaselineBeat, kRing> ring_{};
+  std::size_t ring_count_ = 0, ring_next_ = 0;
+  bool baseline_closed_ = false;
+  Mean first_map_, first_cpo_, first_lvedp_, first_ef_;  // beats ending by kBaselineWindow_s
+  Mean pva_, nonoccluded_;
+  // Territories whose inflow was below 1 at some moment of the beat now running.
+  std::array<bool, physio::territory_count> reduced_this_beat_{};
+  double ischaemia_since_s_ = ProcedureMetrics::nan;
+  // Recovery after the last deflation: start of the current run of in-band beats (NaN: none).
+  double in_band_since_s_ = ProcedureMetrics::nan;
+  double last_beat_end_s_ = 0;
+};
+
+}  // namespace unload::sim

@@ -1,0 +1,120 @@
+// ProcedureRecorder (sim/procedure_metrics.hpp) on made-up beats and events, where every key
+// number is known by hand: the baseline window, the lowest and highest beats, the time under
+// 65 mmHg, the ischaemic beats and the recovery after the last deflation.
+#include "unload/sim/procedure_metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace unload::sim {
+namespace {
+
+// Beats of 1 s from `from` to `to` with the given MAP and CPO (EF 30, LVEDP 15, PVA 5000,
+// coronary flows 100/60/80 mL/min).
+void beats(ProcedureRecorder& r, int from, int to, double map, double cpo, double lvedp = 15,
+           double ef = 30) {
+  for (int t = from; t < to; ++t) {
+    BeatMetrics b;
+    b.start_s = t;
+    b.duration_s = 1.0;
+    b.map_mmHg = map;
+    b.cpo_W = cpo;
+    b.lvedp_mmHg = lvedp;
+    b.ef_pct = ef;
+    b.pva_mmHg_mL = 5000;
+    b.coronary_territory_mL_min = {100, 60, 80};
+    r.on_beat(b);
+  }
+}
+
+Event inflow(double t, std::uint32_t territory, double value) {
+  Event e;
+  e.time_s = t;
+  e.kind = EventKind::coronary_inflow;
+  e.device = territory;
+  e.value = value;
+  return e;
+}
+
+TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
+  ProcedureRecorder r;
+  beats(r, 0, 40, 70, 0.7);  // the first 40 s: not the baseline window
+  beats(r, 40, 100, 90, 1.0);
+  r.on_event(inflow(100, 0, 0.0));
+  beats(r, 100, 160, 60, 0.5, 30, 10);
+  r.on_event(inflow(160, 0, 1.0));
+  beats(r, 160, 170, 80, 0.8);
+  beats(r, 170, 200, 89, 0.99);
+  const ProcedureMetrics m = r.result(200);
+  EXPECT_EQ(m.baseline_beats, 30);
+  EXPECT_DOUBLE_EQ(m.map_baseline_mmHg, 90);
+  EXPECT_DOUBLE_EQ(m.cpo_baseline_W, 1.0);
+  EXPECT_DOUBLE_EQ(m.map_min_mmHg, 60);
+  EXPECT_DOUBLE_EQ(m.map_min_time_s, 100);
+  EXPECT_DOUBLE_EQ(m.lvedp_max_mmHg, 30);
+  EXPECT_DOUBLE_EQ(m.ef_min_pct, 10);
+  EXPECT_DOUBLE_EQ(m.cpo_max_fall_W, 0.5);
+  EXPECT_NEAR(m.minutes_map_below_65, 1.0, 1e-12);  // the 60 beats at 60 mmHg
+  EXPECT_EQ(m.inflations, 1);
+  EXPECT_DOUBLE_EQ(m.ischaemia_s, 60);
+  EXPECT_EQ(m.ischaemic_beats, 60);
+  // While the LAD is occluded, the LCx and RCA receive 60 + 80 mL/min.
+  EXPECT_DOUBLE_EQ(m.coronary_flow_nonoccluded_mL_min, 140);
+  EXPECT_DOUBLE_EQ(m.pva_mean_ischaemia_mmHg_mL, 5000);
+  // MAP 80 is more than 5% below 90; from 170 s on MAP (89) and CPO (0.99) are within 5%.
+  EXPECT_DOUBLE_EQ(m.last_deflation_s, 160);
+  EXPECT_DOUBLE_EQ(m.recovery_s, 10);
+}
+
+TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {
+  ProcedureRecorder r;
+  beats(r, 0, 30, 90, 1.0);
+  r.on_event(inflow(30, 2, 0.2));
+  beats(r, 30, 60, 60, 0.5);
+  r.on_event(inflow(60, 2, 1.0));
+  beats(r, 60, 65, 90, 1.0);  // back for 5 s only
+  beats(r, 65, 70, 70, 0.7);
+  beats(r, 70, 75, 90, 1.0);  // back again, but the run ends after 5 s
+  const ProcedureMetrics m = r.result(75);
+  EXPECT_TRUE(std::isnan(m.recovery_s));
+  ProcedureRecorder longer = r;
+  beats(longer, 75, 90, 90, 1.0);
+  EXPECT_DOUBLE_EQ(longer.result(90).recovery_s, 10);  // from the beat at 70 s
+}
+
+TEST(ProcedureMetrics, LeftMainIsOneInflationAndANewInflationRestartsTheRecovery) {
+  ProcedureRecorder r;
+  beats(r, 0, 30, 90, 1.0);
+  r.on_event(inflow(30, 0, 0.0));  // LM: LAD and LCx at the same instant
+  r.on_event(inflow(30, 1, 0.0));
+  beats(r, 30, 60, 60, 0.5);
+  r.on_event(inflow(60, 0, 1.0));
+  EXPECT_TRUE(std::isnan(r.result(60).last_deflation_s)) << "the LCx is still occluded";
+  r.on_event(inflow(60, 1, 1.0));
+  beats(r, 60, 80, 90, 1.0);
+  EXPECT_DOUBLE_EQ(r.result(80).recovery_s, 0);
+  r.on_event(inflow(80, 2, 0.0));
+  beats(r, 80, 100, 60, 0.5);
+  const ProcedureMetrics during = r.result(100);
+  EXPECT_EQ(during.inflations, 2);
+  EXPECT_TRUE(std::isnan(during.recovery_s)) << "a new inflation: no recovery yet";
+  EXPECT_DOUBLE_EQ(during.ischaemia_s, 50);  // 30 s, and 20 s still running at the end
+  // While LAD and LCx are occluded only the RCA is open (80); then only the RCA is occluded.
+  EXPECT_DOUBLE_EQ(during.coronary_flow_nonoccluded_mL_min, (30 * 80.0 + 20 * 160.0) / 50);
+}
+
+TEST(ProcedureMetrics, WithoutInflationTheBaselineIsTheFirstThirtySeconds) {
+  ProcedureRecorder r;
+  beats(r, 0, 30, 80, 0.9);
+  beats(r, 30, 3000, 70, 0.8);
+  const ProcedureMetrics m = r.result(3000);
+  EXPECT_EQ(m.baseline_beats, 30);
+  EXPECT_DOUBLE_EQ(m.map_baseline_mmHg, 80);
+  EXPECT_EQ(m.inflations, 0);
+  EXPECT_TRUE(std::isnan(m.recovery_s));
+  EXPECT_TRUE(std::isnan(m.pva_mean_ischaemia_mmHg_mL));
+}
+
+}  // namespace
+}  // namespace unload::sim
