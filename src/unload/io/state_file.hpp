@@ -14,7 +14,7 @@
 
 namespace unload::io {
 
-inline constexpr int kStateFileVersion = 1;
+inline constexpr int kStateFileVersion = 2;
 
 struct StateFile {
   sim::State state;

@@ -168,6 +168,8 @@ Circulation::Circulation(const PatientParameters& patient,
     const auto& i = p_.ischaemia;
     k_.per_contraction_debt = 1.0 / i.contraction_debt_s;
     k_.per_stiffening_debt = 1.0 / i.stiffening_debt_s;
+    k_.per_relaxation_debt = 1.0 / i.relaxation_debt_s;
+    k_.maximum_relaxation_slowing = i.maximum_relaxation_slowing;
     k_.per_debt_dilation = 1.0 / i.debt_dilation_s;
     k_.basal_demand = i.basal_demand_fraction;
     k_.active_demand = 1.0 - i.basal_demand_fraction;
@@ -328,6 +330,17 @@ CardiacCycle Circulation::start_beat(double start_s, const double* y,
     c.previous_atrial_scale = c.atrial_scale;
   }
   c.ventricles = contraction_timing(p_.timing.ventricles, start_s, c.ventricular_scale);
+  // Ischaemia slows active relaxation (docs/model.md 2.9): the beat's relaxation time constant
+  // grows with the LV-weighted share of each territory's debt, fixed at the R wave.
+  if (y && k_.maximum_relaxation_slowing > 0) {
+    double slowing = 0;
+    for (std::size_t k = 0; k < territory_count; ++k) {
+      const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+      const double r = debt * k_.per_relaxation_debt;
+      slowing += lv_contractility_weight_[k] * r * r / (1.0 + r * r);
+    }
+    c.ventricles.per_time_constant /= 1.0 + k_.maximum_relaxation_slowing * slowing;
+  }
   c.previous_atria = contraction_timing(p_.timing.atria, c.atrial_onset_s, c.previous_atrial_scale);
   c.next_atria = contraction_timing(p_.timing.atria, c.next_atrial_onset_s, c.atrial_scale);
   return c;

@@ -321,6 +321,7 @@ class Circulation {
     double zero_flow_pressure;  // mmHg; 0: drain to right atrial pressure
     bool hyperaemia;
     // Ischaemia (see Ischaemia in parameters.hpp).
+    double per_relaxation_debt, maximum_relaxation_slowing;
     double per_contraction_debt, per_stiffening_debt, per_debt_dilation, basal_demand,
         active_demand, maximum_stiffening, repayment_efficiency, stunning_rate,
         per_stunning_time_constant;

@@ -240,6 +240,8 @@ std::vector<ParameterSpec> build_specs() {
   is("contraction_debt", "s", 0.5, 300.0, &I::contraction_debt_s);
   is("stiffening_debt", "s", 0.1, 300.0, &I::stiffening_debt_s);
   is("maximum_stiffening", "1", 0.0, 5.0, &I::maximum_stiffening);
+  is("relaxation_debt", "s", 0.1, 300.0, &I::relaxation_debt_s);
+  is("maximum_relaxation_slowing", "1", 0.0, 5.0, &I::maximum_relaxation_slowing);
   is("repayment_efficiency", "1", 0.01, 1.0, &I::repayment_efficiency);
   is("debt_dilation", "s", 0.1, 1000.0, &I::debt_dilation_s);
   is("stunning_rate", "1/s", 0.0, 1.0, &I::stunning_rate_per_s);

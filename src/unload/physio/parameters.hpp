@@ -152,14 +152,16 @@ struct CoronaryAutoregulation {
 // 1 + A sigma. The debt also dilates the territory (metabolic regulation): autoregulation aims at
 // Q_rest (1 + D / D_h) instead of Q_rest.
 struct Ischaemia {
-  double basal_demand_fraction = 0;     // b
-  double contraction_debt_s = 0;        // D_c: debt at which contractility is halved
-  double stiffening_debt_s = 0;         // D_s: debt at which stiffening is half its maximum
-  double maximum_stiffening = 0;        // A: relative rise of P0 of a fully ischaemic share
-  double repayment_efficiency = 0;      // eta: debt repaid per unit of excess flow
-  double debt_dilation_s = 0;           // D_h: debt that doubles autoregulation's target flow
-  double stunning_rate_per_s = 0;       // k_S
-  double stunning_time_constant_s = 0;  // tau_S
+  double basal_demand_fraction = 0;       // b
+  double contraction_debt_s = 0;          // D_c: debt at which contractility is halved
+  double stiffening_debt_s = 0;           // D_s: debt at which stiffening is half its maximum
+  double maximum_stiffening = 0;          // A: relative rise of P0 of a fully ischaemic share
+  double relaxation_debt_s = 0;           // D_r: debt at which relaxation slowing is half its max
+  double maximum_relaxation_slowing = 0;  // R: relative rise of tau of a fully ischaemic wall
+  double repayment_efficiency = 0;        // eta: debt repaid per unit of excess flow
+  double debt_dilation_s = 0;             // D_h: debt that doubles autoregulation's target flow
+  double stunning_rate_per_s = 0;         // k_S
+  double stunning_time_constant_s = 0;    // tau_S
 };
 
 inline constexpr std::size_t territory_count = 3;

@@ -206,6 +206,7 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
   m.lvesp_mmHg = p.e_max > 0 ? p.p_es : p.p_at_v_min;
   m.lv_peak_mmHg = p.lv_max;
   m.dpdt_max_mmHg_s = p.dpdt_max;
+  m.tau_ms = 1000.0 * p.tau_s;
   m.pcwp_mmHg = p.int_la / T;
   m.rap_mmHg = p.int_ra / T;
   m.pap_sys_mmHg = p.pa_max;
@@ -309,6 +310,9 @@ constexpr MetricField kFields[] = {
                   "LV pressure at maximal elastance P/(V - V0)"),
     UNLOAD_METRIC(dpdt_max_mmHg_s, kLeftVentricle, "dP/dt max", "mmHg/s", 0,
                   "steepest rise of LV pressure"),
+    UNLOAD_METRIC(tau_ms, kLeftVentricle, "relaxation time constant (tau)", "ms", 1,
+                  "time constant of the beat's ventricular relaxation: of the activation's "
+                  "exponential fall, which isovolumic LV pressure follows; ischaemia lengthens it"),
     UNLOAD_METRIC(pcwp_mmHg, kRight, "wedge pressure (PCWP)", "mmHg", 1,
                   "mean left atrial pressure over the beat"),
     UNLOAD_METRIC(rap_mmHg, kRight, "right atrial pressure (RAP)", "mmHg", 1,

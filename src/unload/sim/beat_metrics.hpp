@@ -33,6 +33,7 @@ struct BeatMetrics {
   double co_L_min = 0, co_native_L_min = 0, ci_L_min_m2 = 0;
   double sv_mL = 0, sv_total_mL = 0, lvedv_mL = 0, lvesv_mL = 0, ef_pct = 0;
   double lvedp_mmHg = 0, lvesp_mmHg = 0, lv_peak_mmHg = 0, dpdt_max_mmHg_s = 0;
+  double tau_ms = 0;  // time constant of the beat's ventricular relaxation
   double pcwp_mmHg = 0, rap_mmHg = 0;
   double pap_sys_mmHg = 0, pap_dia_mmHg = 0, pap_mean_mmHg = 0;
   double svr_wood = 0, sw_mmHg_mL = 0, pva_mmHg_mL = 0, cpo_W = 0;
@@ -103,6 +104,7 @@ struct BeatProgress {
   double work = 0;
   double aop_max = 0, aop_max_all = 0, aop_min = 0, pa_max = 0, pa_min = 0, lv_max = 0,
          dpdt_max = 0;
+  double tau_s = 0;  // relaxation time constant of the beat's activation (set at the R wave)
   // dP/dt of the two samples before this one and the spacing between them: a local maximum on an
   // even stretch of the grid is refined by the parabola through three samples.
   double prev_dpdt = 0, prev2_dpdt = 0, prev_dt = 0;

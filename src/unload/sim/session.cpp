@@ -24,6 +24,7 @@ void begin_beat(const Model& model, RunState& r, double t, physio::Observables& 
       static_cast<long>(std::ceil(contraction / model.options().sample_interval_s - 1e-9));
   r.next_metric = 1;
   model.accumulator().begin(r.beat, r.beats_done, t);
+  r.beat.tau_s = 1.0 / c.ventricles.per_time_constant;
   model.plant().evaluate(t, r.y, dydt, r.inputs, r.sample_ws, &obs);
   model.accumulator().add(r.beat, obs);
 }

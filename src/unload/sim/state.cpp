@@ -159,6 +159,7 @@ void walk(W& w, BeatProgress& p) {
   w("pa_min", p.pa_min);
   w("lv_max", p.lv_max);
   w("dpdt_max", p.dpdt_max);
+  w("tau_s", p.tau_s);
   w("prev_dpdt", p.prev_dpdt);
   w("prev2_dpdt", p.prev2_dpdt);
   w("prev_dt", p.prev_dt);
