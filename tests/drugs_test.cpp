@@ -29,6 +29,7 @@
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
+#include "unload/io/state_file.hpp"
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/session.hpp"
 
@@ -372,6 +373,28 @@ TEST(DrugState, ASavedStateMidInfusionContinuesBitForBit) {
   EXPECT_TRUE(sim::identical(original.save(), restored.save()));
   // The drugs acted: effect sites are up.
   EXPECT_GT(original.observe().drug_effect_site[1], 0.1);
+}
+
+TEST(DrugState, AStateFileMidInfusionRunsOnExactly) {
+  const auto model = testing::model_of(load_preset("hrpci"));
+  sim::Session s(model, sim::rest_state(*model));
+  const std::vector<sim::Event> events = {{1.0, sim::EventKind::drug_dose, 2, 0, 3.0},
+                                          {2.0, sim::EventKind::coronary_microvascular, 0, 0, 0.3},
+                                          {7.0, sim::EventKind::drug_dose, 2, 0, 0.0}};
+  s.schedule(events);
+  s.advance_to(5.5);
+  const sim::State saved = s.save();
+  const fs::path file = temp_dir() / "mid-infusion.state";
+  write_state_file(file, saved, *model, "test");
+  const StateFile loaded = read_state_file(file);
+  EXPECT_TRUE(sim::identical(saved, loaded.state));
+  sim::Session a(model, saved);
+  sim::Session b(loaded.model, loaded.state);
+  a.advance_to(9.0);
+  b.advance_to(9.0);
+  const auto x = a.state(), y = b.state();
+  EXPECT_TRUE(same_bits({x.begin(), x.end()}, {y.begin(), y.end()}));
+  EXPECT_GT(x[physio::kDrugEffectSite0 + 2], 0.0);
 }
 
 TEST(DrugState, AnEventAppliedNowEqualsATimelineEventAtNow) {
