@@ -31,8 +31,9 @@ constexpr double kPerClosedLengthOnset = 1.0 / kClosedLengthOnset;
 constexpr double kDebtFloor_s = 0.1;
 
 // The drugs and the reflex together never take contractility, microvascular resistance or the
-// intrinsic heart rate below this fraction of the preset's value (a numerical floor: a vasodilator
-// and an inotrope at their largest doses with the reflex withdrawn stay well above it).
+// intrinsic heart rate below this fraction of the preset's value. A guard, not physiology: each
+// drug alone at its maximum dose stays above it, but nitroprusside and dobutamine both at their
+// maximum doses would take the relative resistance change to -1.2, below zero, without it.
 constexpr double kDrugEffectorFloor = 0.1;
 
 // Activation e(t) of a chamber and its rate de/dt.
