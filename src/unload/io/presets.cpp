@@ -155,9 +155,24 @@ void read_file(const fs::path& file, Loaded& out, int depth) {
       [&](const std::string& key, const toml::table& entry) { read_entry(file, key, entry, out); });
 }
 
+// The pharmacology every patient shares (data/drugs.toml: drugs.* keys), read before the preset so
+// that a preset may override a value.
+void read_drugs(Loaded& out) {
+  const fs::path file = data_directory() / "drugs.toml";
+  const toml::table doc = detail::parse_toml_file(file, "drug data");
+  detail::for_each_entry(file, doc, "", [&](const std::string& key, const toml::table& entry) {
+    if (!key.starts_with("drugs.")) {
+      throw InputError(fmt::format("{}: key '{}': expected only drugs.* parameters",
+                                   detail::location(file, entry), key));
+    }
+    read_entry(file, key, entry, out);
+  });
+}
+
 Loaded load(std::string_view name_or_path) {
   const fs::path file = resolve(name_or_path);
   Loaded out;
+  read_drugs(out);
   read_file(file, out, 0);
   for (const auto& spec : physio::parameter_specs()) {
     if (!out.seen.count(spec.key)) {

@@ -65,11 +65,22 @@ constexpr ScenarioKey kKeys[] = {
      "a coronary balloon inflated in LAD, LCx, RCA or LM (LAD and LCx together): the territory's "
      "inflow conductance falls to `residual` for `duration` seconds"},
     {"events", "duration", "number", "s",
-     "how long the balloon stays inflated (or a bleed lasts), more than 0; it must end within "
-     "the run, and an inflation must not overlap another of the same territory"},
+     "how long the balloon stays inflated (or a no-reflow or a bleed lasts), more than 0; it "
+     "must end within the run, and an inflation must not overlap another of the same territory"},
     {"events", "residual", "number", "1",
      "fraction of the territory's inflow conductance the balloon leaves, 0 (default: total "
-     "occlusion) to 1"},
+     "occlusion) to 1; for a no-reflow (required), the fraction of its microvascular conductance"},
+    {"events", "no_reflow", "string", "",
+     "no-reflow or slow flow after a stent or atherectomy in LAD, LCx, RCA or LM: the territory's "
+     "microvascular conductance falls to `residual` (required) of its resting value, without "
+     "flow reserve, for `duration` seconds (required); one no-reflow per territory at a time"},
+    {"events", "drug", "string", "",
+     "a vasoactive drug infusion: norepinephrine, dobutamine or nitroprusside (data/drugs.toml); "
+     "its rate is `dose`"},
+    {"events", "dose", "number", "mcg/kg/min",
+     "the drug's infusion rate from this time on, from 0 (stops it) to the drug's maximum_dose "
+     "(norepinephrine 3, dobutamine 40, nitroprusside 10); its effect follows with the drug's "
+     "onset or offset time constant"},
     {"events", "stent", "string", "",
      "a stent placed in LAD, LCx, RCA or LM: the territory's flow is restored (an inflation in it "
      "ends here)"},
@@ -446,29 +457,36 @@ struct Inflation {
 // A balloon or stent event (the table has `balloon` or `stent`): its coronary_inflow events.
 void read_coronary_event(const fs::path& file, const toml::table& table, const std::string& prefix,
                          double t, Scenario& s,
-                         std::array<std::vector<Inflation>, physio::territory_count>& inflations) {
+                         std::array<std::vector<Inflation>, physio::territory_count>& inflations,
+                         std::array<std::vector<Inflation>, physio::territory_count>& no_reflows) {
   const toml::node* balloon = table.get("balloon");
   const toml::node* stent = table.get("stent");
-  if (balloon && stent) {
-    fail(where(file, *stent, prefix + ".stent"),
-         "an event is either a balloon or a stent (write two events)");
+  const toml::node* no_reflow = table.get("no_reflow");
+  if ((balloon != nullptr) + (stent != nullptr) + (no_reflow != nullptr) > 1) {
+    const std::string second = no_reflow ? "no_reflow" : "stent";
+    fail(where(file, no_reflow ? *no_reflow : *stent, prefix + "." + second),
+         "an event is one of a balloon, a stent or a no-reflow (write two events)");
   }
-  const std::string action = balloon ? "balloon" : "stent";
-  const toml::node& named = balloon ? *balloon : *stent;
+  const std::string action = balloon ? "balloon" : no_reflow ? "no_reflow" : "stent";
+  const toml::node& named = balloon ? *balloon : no_reflow ? *no_reflow : *stent;
+  // A no-reflow narrows the territory's inflow for a time, as a balloon does.
+  const bool narrows = balloon || no_reflow;
   const Where at_name = where(file, named, prefix + "." + action);
   for (const auto& [k, node] : table) {
     const bool allowed =
-        k == "time" || k == action || (balloon && (k == "duration" || k == "residual"));
+        k == "time" || k == action || (narrows && (k == "duration" || k == "residual"));
     if (!allowed) {
       fail(where(file, node, prefix + "." + std::string(k.str())),
-           fmt::format(
-               "not a key of a {} event (expected {})", action,
-               balloon ? "time, balloon, duration and optionally residual" : "time and stent"));
+           fmt::format("not a key of a {} event (expected {})", action,
+                       balloon     ? "time, balloon, duration and optionally residual"
+                       : no_reflow ? "time, no_reflow, residual and duration"
+                                   : "time and stent"));
     }
   }
   CoronaryAction a;
   a.time_s = t;
-  a.stent = !balloon;
+  a.stent = !narrows;
+  a.no_reflow = no_reflow != nullptr;
   a.territory = text(at_name, named);
   std::vector<std::size_t> territories;
   if (a.territory == "LAD") territories = {0};
@@ -480,10 +498,11 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
                               describe(named)));
   }
   const std::string origin = location(file, table.source());
+  // A balloon narrows the territory's inflow; a no-reflow obstructs its microcirculation.
   auto inflow_event = [&](double time, std::size_t k, double value) {
     sim::Event e;
     e.time_s = time;
-    e.kind = sim::EventKind::coronary_inflow;
+    e.kind = a.no_reflow ? sim::EventKind::coronary_microvascular : sim::EventKind::coronary_inflow;
     e.device = static_cast<std::uint32_t>(k);
     e.value = value;
     s.events.push_back({e, origin});
@@ -504,38 +523,93 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   }
   const double remaining = s.duration_s - t;
   const toml::node* duration = table.get("duration");
+  const char* what = a.no_reflow ? "the no-reflow lasts" : "the balloon stays inflated";
   if (!duration) {
     fail(where(file, table, prefix + ".duration"),
-         fmt::format("missing (expected how long the balloon stays inflated, more than 0 and at "
-                     "most {:g} s, the rest of the run)",
-                     remaining));
+         fmt::format("missing (expected how long {}, more than 0 and at most {:g} s, the rest of "
+                     "the run)",
+                     what, remaining));
   }
   a.duration_s = detail::checked_number(
       file, *duration, prefix + ".duration", {0.0, remaining, true},
-      fmt::format("a duration of more than 0 and at most {:g} s (the balloon must deflate by the "
-                  "end of the run, {:g} s)",
-                  remaining, s.duration_s));
-  if (const toml::node* residual = table.get("residual")) {
-    a.residual = detail::checked_number(file, *residual, prefix + ".residual", {0.0, 1.0},
-                                        "a residual fraction of the inflow from 0 to 1");
+      fmt::format("a duration of more than 0 and at most {:g} s (the {} must end by the end of "
+                  "the run, {:g} s)",
+                  remaining, a.no_reflow ? "no-reflow" : "balloon", s.duration_s));
+  const toml::node* residual = table.get("residual");
+  if (a.no_reflow && !residual) {
+    fail(where(file, table, prefix + ".residual"),
+         "missing (expected the fraction of the territory's microvascular conductance left "
+         "during the no-reflow, from 0 to 1, e.g. 0.3)");
+  }
+  if (residual) {
+    a.residual =
+        detail::checked_number(file, *residual, prefix + ".residual", {0.0, 1.0},
+                               a.no_reflow ? "a residual fraction of the microvascular "
+                                             "conductance from 0 to 1"
+                                           : "a residual fraction of the inflow from 0 to 1");
   }
   const double end = t + a.duration_s;
+  // One balloon, and one no-reflow, per territory at a time (a balloon may cross a no-reflow).
+  auto& intervals = a.no_reflow ? no_reflows : inflations;
   for (std::size_t k : territories) {
-    for (const auto& other : inflations[k]) {
+    for (const auto& other : intervals[k]) {
       if (t < other.end_s && other.start_s < end) {
-        fail(at_name,
-             fmt::format("overlaps the inflation of {} from {:g} to {:g} s ({}): one "
-                         "balloon per territory at a time",
-                         physio::territory_names[k], other.start_s, other.end_s, other.origin));
+        fail(at_name, fmt::format("overlaps the {} of {} from {:g} to {:g} s ({}): one {} per "
+                                  "territory at a time",
+                                  a.no_reflow ? "no-reflow" : "inflation",
+                                  physio::territory_names[k], other.start_s, other.end_s,
+                                  other.origin, a.no_reflow ? "no-reflow" : "balloon"));
       }
     }
   }
   for (std::size_t k : territories) {
     inflow_event(t, k, a.residual);
-    inflations[k].push_back({t, end, origin, s.events.size()});
+    intervals[k].push_back({t, end, origin, s.events.size()});
     inflow_event(end, k, 1.0);
   }
   s.coronary.push_back(std::move(a));
+}
+
+// A drug event (the table has `drug`): one drug_dose event.
+void read_drug_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                     double t, Scenario& s) {
+  for (const auto& [k, node] : table) {
+    if (k != "time" && k != "drug" && k != "dose") {
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           "not a key of a drug event (expected time, drug and dose)");
+    }
+  }
+  const toml::node& named = *table.get("drug");
+  const Where at_name = where(file, named, prefix + ".drug");
+  DrugAction a;
+  a.time_s = t;
+  a.drug = text(at_name, named);
+  std::size_t index = physio::drug_count;
+  std::string known;
+  for (std::size_t d = 0; d < physio::drug_count; ++d) {
+    if (physio::drug_names[d] == a.drug) index = d;
+    known += fmt::format("{}{}", known.empty() ? "" : ", ", physio::drug_names[d]);
+  }
+  if (index == physio::drug_count) {
+    fail(at_name, fmt::format("expected a drug: {}, got {}", known, describe(named)));
+  }
+  const double max = s.patient.drugs[index].maximum_dose;
+  const toml::node* dose = table.get("dose");
+  if (!dose) {
+    fail(where(file, table, prefix + ".dose"),
+         fmt::format("missing (expected the {} infusion rate from 0 to {:g} {}; 0 stops it)",
+                     a.drug, max, physio::drug_dose_unit));
+  }
+  a.dose = detail::checked_number(
+      file, *dose, prefix + ".dose", {0.0, max},
+      fmt::format("a {} dose from 0 (stops it) to {:g} {}", a.drug, max, physio::drug_dose_unit));
+  sim::Event e;
+  e.time_s = t;
+  e.kind = sim::EventKind::drug_dose;
+  e.device = static_cast<std::uint32_t>(index);
+  e.value = a.dose;
+  s.events.push_back({e, location(file, table.source())});
+  s.drugs.push_back(std::move(a));
 }
 
 // A stretch of constant rate of one infusion or bleed.
@@ -664,7 +738,7 @@ void add_rate_events(const std::vector<RateInterval>& stretches, sim::EventKind 
 void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   double previous_time = 0;
   std::string previous_origin;
-  std::array<std::vector<Inflation>, physio::territory_count> inflations;
+  std::array<std::vector<Inflation>, physio::territory_count> inflations, no_reflows;
   std::vector<RateInterval> infusions, bleeds;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& table = *array[i].as_table();
@@ -686,19 +760,27 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     }
     previous_time = t;
     previous_origin = origin;
-    if (table.get("balloon") || table.get("stent")) {
-      read_coronary_event(file, table, prefix, t, s, inflations);
+    if (table.get("balloon") || table.get("stent") || table.get("no_reflow")) {
+      read_coronary_event(file, table, prefix, t, s, inflations, no_reflows);
       continue;
     }
     if (table.get("fluid_mL") || table.get("bleeding_mL_min")) {
       read_fluid_event(file, table, prefix, t, s, infusions, bleeds);
       continue;
     }
+    if (table.get("drug")) {
+      read_drug_event(file, table, prefix, t, s);
+      continue;
+    }
+    if (const toml::node* n = table.get("dose")) {
+      fail(where(file, *n, prefix + ".dose"),
+           "belongs to a drug event (drug = \"norepinephrine\")");
+    }
     for (const char* only : {"duration", "residual"}) {
       if (const toml::node* n = table.get(only)) {
         fail(where(file, *n, prefix + "." + only),
-             "belongs to a balloon event (balloon = \"LAD\") or, duration, a bleeding event "
-             "(bleeding_mL_min = 100)");
+             "belongs to a balloon event (balloon = \"LAD\"), a no-reflow event (no_reflow = "
+             "\"LAD\") or, duration, a bleeding event (bleeding_mL_min = 100)");
       }
     }
     for (const char* only : {"over_s", "site"}) {

@@ -91,10 +91,18 @@ struct ScenarioEvent {
 // load_scenario turns each into coronary_inflow events.
 struct CoronaryAction {
   double time_s = 0;
-  bool stent = false;     // false: a balloon inflation
-  std::string territory;  // as written: LAD, LCx, RCA, LM
-  double duration_s = 0;  // balloon: how long it stays inflated
-  double residual = 0;    // balloon: fraction of the inflow conductance left
+  bool stent = false;      // false: a balloon inflation (or no-reflow)
+  bool no_reflow = false;  // no-reflow or slow flow after a stent or atherectomy, not a balloon
+  std::string territory;   // as written: LAD, LCx, RCA, LM
+  double duration_s = 0;   // balloon: how long it stays inflated (no-reflow: how long it lasts)
+  double residual = 0;     // balloon, no-reflow: fraction of the inflow conductance left
+};
+
+// A drug's infusion rate as the scenario gave it; load_scenario turns each into a drug_dose event.
+struct DrugAction {
+  double time_s = 0;
+  std::string drug;  // one of physio::drug_names
+  double dose = 0;   // mcg/kg/min; 0 stops it
 };
 
 // A fluid bolus or infusion as the scenario gave it (over_s resolved: the default when not
@@ -133,6 +141,7 @@ struct Scenario {
   std::vector<CoronaryAction> coronary;  // balloons and stents, as written (their events above)
   std::vector<FluidAction> fluids;       // as written (their infusion_rate events above)
   std::vector<BleedingAction> bleeds;    // as written (their bleeding_rate events above)
+  std::vector<DrugAction> drugs;         // as written (their drug_dose events above)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

@@ -270,9 +270,10 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
   std::vector<std::pair<double, nlohmann::json>> timed;
   for (const auto& se : sc.events) {
     const auto& e = se.event;
-    // Balloons, stents, fluids and bleeds: from their actions as written, below.
+    // Balloons, stents, no-reflows, drugs, fluids and bleeds: from their actions as written, below.
     if (e.kind == sim::EventKind::coronary_inflow || e.kind == sim::EventKind::infusion_rate ||
-        e.kind == sim::EventKind::bleeding_rate) {
+        e.kind == sim::EventKind::bleeding_rate || e.kind == sim::EventKind::drug_dose ||
+        e.kind == sim::EventKind::coronary_microvascular) {
       continue;
     }
     const auto& block = *model.devices()[e.device].block;
@@ -286,11 +287,15 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
     if (a.stent) {
       j["stent"] = a.territory;
     } else {
-      j["balloon"] = a.territory;
+      j[a.no_reflow ? "no_reflow" : "balloon"] = a.territory;
       j["duration"] = a.duration_s;
       j["residual"] = a.residual;
     }
     timed.emplace_back(a.time_s, std::move(j));
+  }
+  for (const auto& a : sc.drugs) {
+    timed.emplace_back(a.time_s,
+                       nlohmann::json{{"time", a.time_s}, {"drug", a.drug}, {"dose", a.dose}});
   }
   for (const auto& a : sc.fluids) {
     timed.emplace_back(

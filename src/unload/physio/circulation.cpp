@@ -30,6 +30,12 @@ constexpr double kPerClosedLengthOnset = 1.0 / kClosedLengthOnset;
 // change function (seconds).
 constexpr double kDebtFloor_s = 0.1;
 
+// The drugs and the reflex together never take contractility, microvascular resistance or the
+// intrinsic heart rate below this fraction of the preset's value. A guard, not physiology: each
+// drug alone at its maximum dose stays above it, but nitroprusside and dobutamine both at their
+// maximum doses would take the relative resistance change to -1.2, below zero, without it.
+constexpr double kDrugEffectorFloor = 0.1;
+
 // Activation e(t) of a chamber and its rate de/dt.
 struct ActivationValue {
   double e;
@@ -177,6 +183,10 @@ Circulation::Circulation(const PatientParameters& patient,
     k_.repayment_efficiency = i.repayment_efficiency;
     k_.stunning_rate = i.stunning_rate_per_s;
     k_.per_stunning_time_constant = 1.0 / i.stunning_time_constant_s;
+  }
+  for (std::size_t d = 0; d < drug_count; ++d) {
+    k_.per_drug_onset[d] = 1.0 / p_.drugs[d].onset_time_constant_s;
+    k_.per_drug_offset[d] = 1.0 / p_.drugs[d].offset_time_constant_s;
   }
   k_.g_pulmonary_vascular = 1.0 / pc.vascular_resistance_mmHg_s_per_mL;
   k_.g_pulmonary_capillary = 1.0 / pc.capillary_resistance_mmHg_s_per_mL;
@@ -346,8 +356,37 @@ CardiacCycle Circulation::start_beat(double start_s, const double* y,
   return c;
 }
 
+Circulation::DrugEffects Circulation::drug_effects(std::span<const double> y) const {
+  DrugEffects sum;
+  for (std::size_t d = 0; d < drug_count; ++d) {
+    const double c = y[kDrugEffectSite0 + d];
+    if (!(c > 0.0)) continue;
+    const Drug& drug = p_.drugs[d];
+    // E = Emax C^n / (EC50^n + C^n); n = 1 (every value shipped) without a power.
+    auto response = [c](const DrugResponse& r) {
+      if (r.maximum == 0.0) return 0.0;
+      if (r.hill == 1.0) return r.maximum * c / (r.half_maximal_dose + c);
+      const double x = std::pow(c / r.half_maximal_dose, r.hill);
+      return r.maximum * x / (1.0 + x);
+    };
+    sum.contractility += response(drug.contractility);
+    sum.resistance += response(drug.resistance);
+    sum.venous_volume += response(drug.venous_unstressed_volume);
+    sum.heart_rate += response(drug.heart_rate);
+  }
+  return sum;
+}
+
 double Circulation::heart_period_s(std::span<const double> y) const {
-  double t = 60.0 / p_.timing.heart_rate_bpm;
+  // A drug changes the intrinsic rate (the sinus node's); the reflex's period changes add on top.
+  double rate_factor = 1.0;
+  for (std::size_t d = 0; d < drug_count; ++d) {
+    if (y[kDrugEffectSite0 + d] > 0.0) {
+      rate_factor = std::max(1.0 + drug_effects(y).heart_rate, kDrugEffectorFloor);
+      break;
+    }
+  }
+  double t = 60.0 / (p_.timing.heart_rate_bpm * rate_factor);
   if (p_.baroreflex.enabled) {
     t += y[kBaroreflexPeriodSympathetic] + y[kBaroreflexPeriodVagal];
   }
@@ -421,8 +460,20 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   const double lv_p0_factor = 1.0 + k_.maximum_stiffening * lv_stiffening;
   const double rv_p0_factor = 1.0 + k_.maximum_stiffening * rv_stiffening;
   const bool reflex = b.enabled;
-  const double lv_reflex = reflex ? 1.0 + y[kBaroreflexLvContractility] : 1.0;
-  const double rv_reflex = reflex ? 1.0 + y[kBaroreflexRvContractility] : 1.0;
+  double lv_reflex = reflex ? 1.0 + y[kBaroreflexLvContractility] : 1.0;
+  double rv_reflex = reflex ? 1.0 + y[kBaroreflexRvContractility] : 1.0;
+  // Drugs add their changes to the reflex's (skipped, at the cost of a few comparisons, while
+  // none has been given).
+  bool drugs = false;
+  for (std::size_t d = 0; d < drug_count; ++d) {
+    drugs = drugs || in.drug_dose[d] != 0.0 || y[kDrugEffectSite0 + d] != 0.0;
+  }
+  DrugEffects drug{};
+  if (drugs) {
+    drug = drug_effects(y);
+    lv_reflex = std::max(lv_reflex + drug.contractility, kDrugEffectorFloor);
+    rv_reflex = std::max(rv_reflex + drug.contractility, kDrugEffectorFloor);
+  }
   const double e_lvf =
       p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
   const double e_spt = p_.septum.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
@@ -497,7 +548,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
     displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);
   }
-  const double venous_vu_shift = reflex ? y[kBaroreflexVenousVolume] : 0.0;
+  const double venous_vu_shift = (reflex ? y[kBaroreflexVenousVolume] : 0.0) + drug.venous_volume;
   // (Reciprocals of compliances and resistances are precomputed in k_: the step loop multiplies.)
   const double p_root =
       (y[kAorticRootVolume] + displaced_root - s.aortic_root.unstressed_volume_mL) * k_.e_root +
@@ -557,7 +608,17 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   }
 
   // Flows (mL/s).
-  const double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
+  double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
+  if (drugs) {
+    resistance_factor = std::max(resistance_factor + drug.resistance, kDrugEffectorFloor);
+    // Effect sites: first-order lag behind the infusion rate, faster or slower on the way down.
+    for (std::size_t d = 0; d < drug_count; ++d) {
+      const double gap = in.drug_dose[d] - y[kDrugEffectSite0 + d];
+      dydt[kDrugEffectSite0 + d] = gap * (gap > 0.0 ? k_.per_drug_onset[d] : k_.per_drug_offset[d]);
+    }
+  } else {
+    for (std::size_t d = 0; d < drug_count; ++d) dydt[kDrugEffectSite0 + d] = 0.0;
+  }
   const double r_micro = s.microvascular_resistance_mmHg_s_per_mL * resistance_factor;
   const double q_upper = (p_root - p_art) * k_.g_upper;
   const double q_lower = (p_desc - p_art) * k_.g_lower;
@@ -595,7 +656,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
                ct.compression_fraction * p_vent;
     // Autoregulation scales the territory's microvascular conductances by g (the state holds g,
     // the reciprocal of the resistance factor: no division here).
-    const double g = y[kCoronaryResistanceFactor0 + k];
+    double g = y[kCoronaryResistanceFactor0 + k];
+    // A no-reflow leaves the microcirculation a fraction of its resting conductance, without
+    // reserve (autoregulation's state keeps dilating: the hyperaemia when it ends).
+    const double micro = in.microvascular_fraction[k];
+    if (micro < 1.0) g = micro * std::min(g, 1.0);
     // A coronary balloon leaves the inflow its residual fraction of the conductance.
     cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g * in.coronary_inflow_fraction[k];
     cor_out[k] = (cor_p[k] - p_back) * k_.g_coronary_out[k] * g;
@@ -797,6 +862,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.bled_mL = y[kBledVolume];
     o.infusion_mL_s = in.infusion_mL_s;
     o.bleeding_mL_s = q_bleed;
+    o.drug_dose = in.drug_dose;
+    for (std::size_t d = 0; d < drug_count; ++d) {
+      o.drug_effect_site[d] = y[kDrugEffectSite0 + d];
+    }
   }
 }
 
@@ -930,7 +999,21 @@ constexpr ObservableColumn kColumns[] = {
     UNLOAD_COLUMN("q_infusion_mL_s", "mL/s", "fluid infused into the vena cava", infusion_mL_s),
     UNLOAD_COLUMN("q_bleeding_mL_s", "mL/s", "blood lost from the systemic arteries",
                   bleeding_mL_s),
+    UNLOAD_COLUMN_K("norepinephrine_dose_mcg_kg_min", "mcg/kg/min",
+                    "norepinephrine infusion rate given", drug_dose, 0),
+    UNLOAD_COLUMN_K("norepinephrine_effect_mcg_kg_min", "mcg/kg/min",
+                    "norepinephrine effect-site dose (the rate whose steady effect acts now)",
+                    drug_effect_site, 0),
+    UNLOAD_COLUMN_K("dobutamine_dose_mcg_kg_min", "mcg/kg/min", "dobutamine infusion rate given",
+                    drug_dose, 1),
+    UNLOAD_COLUMN_K("dobutamine_effect_mcg_kg_min", "mcg/kg/min", "dobutamine effect-site dose",
+                    drug_effect_site, 1),
+    UNLOAD_COLUMN_K("nitroprusside_dose_mcg_kg_min", "mcg/kg/min",
+                    "nitroprusside infusion rate given", drug_dose, 2),
+    UNLOAD_COLUMN_K("nitroprusside_effect_mcg_kg_min", "mcg/kg/min",
+                    "nitroprusside effect-site dose", drug_effect_site, 2),
 };
+static_assert(physio::drug_count == 3, "one dose and one effect column per drug");
 #undef UNLOAD_COLUMN
 #undef UNLOAD_COLUMN_K
 }  // namespace

@@ -78,7 +78,10 @@ enum StateIndex : std::size_t {
   // (start + infused - bled) holds to the integration's rounding.
   kInfusedVolume = kStunning0 + territory_count,
   kBledVolume,
-  kStateCount
+  // Vasoactive drugs: each drug's effect-site dose (mcg/kg/min; Drug in parameters.hpp), in
+  // drug_names order.
+  kDrugEffectSite0,
+  kStateCount = kDrugEffectSite0 + drug_count
 };
 
 // Below this pressure of the systemic arteries (mmHg) a bleed slows, smoothly, to nothing at
@@ -132,10 +135,17 @@ struct PlantInputs {
   EfferentHistory efferent_history;  // read when the baroreflex is on
   std::array<double, territory_count> regional_contractility = {1.0, 1.0, 1.0};
   std::array<double, territory_count> coronary_inflow_fraction = {1.0, 1.0, 1.0};
+  // What is left of each territory's microvascular conductance (1 = open). Below 1 (a no-reflow:
+  // the microcirculation obstructed after a stent or an atherectomy) the territory also loses its
+  // flow reserve: its conductance is this fraction of at most its resting value, however far
+  // autoregulation would dilate it.
+  std::array<double, territory_count> microvascular_fraction = {1.0, 1.0, 1.0};
   // A fluid infusion into the vena cava and a bleed from the systemic arteries (mL/s, >= 0): the
   // sums of the infusions and bleeds running now.
   double infusion_mL_s = 0;
   double bleeding_mL_s = 0;
+  // The infusion rate of each drug (mcg/kg/min, in drug_names order; 0: not given).
+  std::array<double, drug_count> drug_dose = {};
   // Settings of each attached device (same order as Circulation::devices()).
   std::vector<DeviceSettings> device_settings;
   // When the previous beat's ejection ended, after its R wave (s); 0 before the first beat ends.
@@ -175,6 +185,8 @@ struct Observables {
   double blood_volume_mL = 0;
   double infused_mL = 0, bled_mL = 0;           // since the run started
   double infusion_mL_s = 0, bleeding_mL_s = 0;  // flows now (bleeding: after the taper)
+  // Drugs: each one's infusion rate and effect-site dose (mcg/kg/min).
+  std::array<double, drug_count> drug_dose{}, drug_effect_site{};
   // Readings of the attached devices, each device's block at Circulation::reading_offset(k).
   static constexpr std::size_t max_readings = 48;
   std::array<double, max_readings> device_readings{};
@@ -285,6 +297,16 @@ class Circulation {
   EfferentActivity efferent_activity_at_rest() const;
   double longest_reflex_delay_s() const;
 
+  // The drugs' summed changes of the effectors they share with the baroreflex, at the effect-site
+  // doses in y (all 0 when no drug has been given).
+  struct DrugEffects {
+    double contractility = 0;  // relative change of both ventricles' Ees
+    double resistance = 0;     // relative change of microvascular resistance
+    double venous_volume = 0;  // change of venous unstressed volume (mL)
+    double heart_rate = 0;     // relative change of the intrinsic heart rate
+  };
+  DrugEffects drug_effects(std::span<const double> y) const;
+
   // Sum of all blood volumes in the state (mL).
   static double blood_volume_mL(std::span<const double> y);
   // Each volume state's unstressed volume (chambers: the volume of their relaxed wall at zero
@@ -325,6 +347,8 @@ class Circulation {
     double per_contraction_debt, per_stiffening_debt, per_debt_dilation, basal_demand,
         active_demand, maximum_stiffening, repayment_efficiency, stunning_rate,
         per_stunning_time_constant;
+    // Drugs: 1 / tau_on and 1 / tau_off of each.
+    std::array<double, drug_count> per_drug_onset, per_drug_offset;
   } k_{};
   double reference_period_s_;
   EfferentActivity rest_activity_;

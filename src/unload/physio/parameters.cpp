@@ -108,6 +108,19 @@ void add_effector(std::vector<ParameterSpec>& s, const std::string& name, const 
       [e](PatientParameters& p) -> double& { return (p.baroreflex.*e).time_constant_s; });
 }
 
+void add_drug_response(std::vector<ParameterSpec>& s, std::size_t d, const std::string& name,
+                       const std::string& unit, double lo, double hi, DrugResponse Drug::*r) {
+  const std::string base = "drugs." + std::string(drug_names[d]) + "." + name;
+  // Emax: from a relative change that would stop the effector (-0.9) to a fourfold rise, and up
+  // to 1500 mL of venous volume (about a third of the body's venous blood).
+  add(s, base + ".maximum", unit, lo, hi,
+      [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).maximum; });
+  add(s, base + ".half_maximal_dose", std::string(drug_dose_unit), 1e-3, 100.0,
+      [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).half_maximal_dose; });
+  add(s, base + ".hill", "1", 0.5, 4.0,
+      [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).hill; });
+}
+
 std::vector<ParameterSpec> build_specs() {
   std::vector<ParameterSpec> s;
   using P = PatientParameters;
@@ -280,6 +293,22 @@ std::vector<ParameterSpec> build_specs() {
   add_effector(s, "venous_unstressed_volume", "mL", -2000.0, 0.0, &B::venous_unstressed_volume);
   add_effector(s, "heart_period_sympathetic", "s", -2.0, 0.0, &B::heart_period_sympathetic);
   add_effector(s, "heart_period_vagal", "s", 0.0, 2.0, &B::heart_period_vagal);
+  for (std::size_t d = 0; d < drug_count; ++d) {
+    const std::string base = "drugs." + std::string(drug_names[d]);
+    // Time constants from 10 s to an hour: every vasoactive infusion's effect builds up and
+    // fades within minutes.
+    add(s, base + ".onset_time_constant", "s", 10.0, 3600.0,
+        [d](P& p) -> double& { return p.drugs[d].onset_time_constant_s; });
+    add(s, base + ".offset_time_constant", "s", 10.0, 3600.0,
+        [d](P& p) -> double& { return p.drugs[d].offset_time_constant_s; });
+    add(s, base + ".maximum_dose", std::string(drug_dose_unit), 1e-3, 100.0,
+        [d](P& p) -> double& { return p.drugs[d].maximum_dose; });
+    add_drug_response(s, d, "contractility", "1", -0.9, 3.0, &Drug::contractility);
+    add_drug_response(s, d, "resistance", "1", -0.9, 3.0, &Drug::resistance);
+    add_drug_response(s, d, "venous_unstressed_volume", "mL", -1500.0, 1500.0,
+                      &Drug::venous_unstressed_volume);
+    add_drug_response(s, d, "heart_rate", "1", -0.9, 3.0, &Drug::heart_rate);
+  }
   return s;
 }
 

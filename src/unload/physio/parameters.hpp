@@ -207,6 +207,33 @@ struct Baroreflex {
   Effector heart_period_vagal;
 };
 
+// Vasoactive drugs (docs/model.md 2.11). Each drug has an effect-site dose C (in the unit of its
+// infusion rate u, mcg/kg/min), a first-order lag behind the rate given:
+//   dC/dt = (u - C) / tau_on   while u > C (the infusion is building up),
+//   dC/dt = (u - C) / tau_off  otherwise   (it is turned down or stopped),
+// and each effector's change follows an Emax (Hill) curve of C:
+//   E = Emax C^n / (EC50^n + C^n).
+// The changes add to the baroreflex's changes of the same effectors: contractility (relative
+// change of both ventricles' Ees), microvascular resistance (relative change), venous unstressed
+// volume (mL) and the intrinsic heart rate (relative change; the reflex's period changes add on
+// top). Doses are per kg of body weight, so the effect does not depend on the patient's weight.
+struct DrugResponse {
+  double maximum = 0;            // Emax: change at a saturating dose (relative, or mL)
+  double half_maximal_dose = 1;  // EC50 (mcg/kg/min, effect-site)
+  double hill = 1;               // n
+};
+struct Drug {
+  double onset_time_constant_s = 1;   // tau_on
+  double offset_time_constant_s = 1;  // tau_off
+  double maximum_dose = 0;            // largest rate a scenario may give (mcg/kg/min)
+  DrugResponse contractility, resistance, venous_unstressed_volume, heart_rate;
+};
+
+inline constexpr std::size_t drug_count = 3;
+inline constexpr std::array<std::string_view, drug_count> drug_names = {
+    "norepinephrine", "dobutamine", "nitroprusside"};
+inline constexpr std::string_view drug_dose_unit = "mcg/kg/min";
+
 struct HeartTiming {
   double heart_rate_bpm = 0;            // the preset's resting rate (input)
   double reference_heart_rate_bpm = 0;  // rate at which the activation times below hold
@@ -240,6 +267,8 @@ struct PatientParameters {
   CoronaryAutoregulation coronary_autoregulation;
   Ischaemia ischaemia;
   Baroreflex baroreflex;
+  // Pharmacology (data/drugs.toml; a preset may override a value).
+  std::array<Drug, drug_count> drugs;
 };
 
 // Body surface area (Mosteller, N Engl J Med 1987;317:1098): sqrt(height_cm * weight_kg / 3600).

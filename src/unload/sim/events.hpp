@@ -31,8 +31,15 @@ enum class EventKind : std::uint8_t {
   // The rate of bleeding from the systemic arteries (mL/s, >= 0; the sum of the bleeds running
   // from this time on). Acts at once.
   bleeding_rate,
+  // The infusion rate of a vasoactive drug (in its unit, mcg/kg/min; 0 stops it). Its effect
+  // follows with the drug's onset or offset time constant.
+  drug_dose,
+  // What is left of a coronary territory's microvascular conductance, from 0 to 1 (open): a
+  // no-reflow after a stent or an atherectomy; below 1 the territory has no flow reserve. Acts at
+  // once.
+  coronary_microvascular,
 };
-inline constexpr int kEventKindCount = 5;
+inline constexpr int kEventKindCount = 7;
 
 // Largest infusion and bleeding rates an event may set (mL/s): 100 mL/s = 6 L/min, beyond a
 // pressure bag or a ruptured artery.
@@ -47,7 +54,10 @@ struct Event {
   // its SettingSpec list), and the value in the setting's unit. coronary_inflow: `device` is the
   // coronary territory (0 LAD, 1 LCx, 2 RCA, as physio::territory_names), `value` the fraction of
   // its inflow conductance left (0 to 1); `setting` is 0. infusion_rate, bleeding_rate: `value`
-  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0.
+  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0. drug_dose:
+  // `device` is the drug (index into physio::drug_names), `value` the rate (0 to the drug's
+  // maximum_dose); `setting` is 0. coronary_microvascular: as coronary_inflow, `value` the
+  // fraction of the territory's microvascular conductance left.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

@@ -54,6 +54,10 @@ std::string_view to_string(EventKind kind) {
       return "infusion_rate";
     case EventKind::bleeding_rate:
       return "bleeding_rate";
+    case EventKind::drug_dose:
+      return "drug_dose";
+    case EventKind::coronary_microvascular:
+      return "coronary_microvascular";
   }
   return "?";
 }
@@ -380,8 +384,11 @@ void Session::apply_event(const Event& e) {
       }
       break;
     }
-    case EventKind::coronary_inflow: {
-      double& fraction = live_.inputs.coronary_inflow_fraction[e.device];
+    case EventKind::coronary_inflow:
+    case EventKind::coronary_microvascular: {
+      double& fraction = e.kind == EventKind::coronary_inflow
+                             ? live_.inputs.coronary_inflow_fraction[e.device]
+                             : live_.inputs.microvascular_fraction[e.device];
       if (fraction != e.value) {
         fraction = e.value;
         restart_here();
@@ -394,6 +401,14 @@ void Session::apply_event(const Event& e) {
                                                         : live_.inputs.bleeding_mL_s;
       if (rate != e.value) {
         rate = e.value;
+        restart_here();
+      }
+      break;
+    }
+    case EventKind::drug_dose: {
+      double& dose = live_.inputs.drug_dose[e.device];
+      if (dose != e.value) {
+        dose = e.value;
         restart_here();
       }
       break;
@@ -464,11 +479,12 @@ void Session::check_event(const Event& e) const {
       return;
     }
     case EventKind::coronary_inflow:
+    case EventKind::coronary_microvascular:
       if (e.device >= physio::territory_count || e.setting != 0) {
         throw InputError("a coronary event names no coronary territory");
       }
       if (!(e.value >= 0.0 && e.value <= 1.0)) {
-        throw InputError("a coronary event's inflow fraction must be from 0 to 1, got " +
+        throw InputError("a coronary event's conductance fraction must be from 0 to 1, got " +
                          std::to_string(e.value));
       }
       return;
@@ -483,6 +499,18 @@ void Session::check_event(const Event& e) const {
                          std::to_string(e.value));
       }
       return;
+    case EventKind::drug_dose: {
+      if (e.device >= physio::drug_count || e.setting != 0) {
+        throw InputError("a drug event names no drug");
+      }
+      const double max = model_->patient().drugs[e.device].maximum_dose;
+      if (!(e.value >= 0.0 && e.value <= max)) {
+        throw InputError(std::string(physio::drug_names[e.device]) + " dose must be from 0 to " +
+                         std::to_string(max) + " " + std::string(physio::drug_dose_unit) +
+                         ", got " + std::to_string(e.value));
+      }
+      return;
+    }
   }
   throw InputError("an event of unknown kind");
 }

@@ -191,8 +191,10 @@ void walk(W& w, RunState& r) {
   w.leave();
   w("regional_contractility", r.inputs.regional_contractility);
   w("coronary_inflow_fraction", r.inputs.coronary_inflow_fraction);
+  w("microvascular_fraction", r.inputs.microvascular_fraction);
   w("infusion_mL_s", r.inputs.infusion_mL_s);
   w("bleeding_mL_s", r.inputs.bleeding_mL_s);
+  w("drug_dose", r.inputs.drug_dose);
   // Device settings: every slot of every device, as one array.
   std::vector<double> settings;
   for (const auto& d : r.inputs.device_settings) {
@@ -403,9 +405,18 @@ void check_state(const State& s, const Model& model) {
   for (double f : r.inputs.coronary_inflow_fraction) {
     if (!(f >= 0.0 && f <= 1.0)) fail("a coronary inflow fraction is outside 0 to 1");
   }
+  for (double f : r.inputs.microvascular_fraction) {
+    if (!(f >= 0.0 && f <= 1.0)) fail("a coronary microvascular fraction is outside 0 to 1");
+  }
   for (double q : {r.inputs.infusion_mL_s, r.inputs.bleeding_mL_s}) {
     if (!(q >= 0.0 && q <= kMaxFluidRate_mL_s))
       fail("an infusion or bleeding rate is out of range");
+  }
+  for (std::size_t d = 0; d < physio::drug_count; ++d) {
+    const double dose = r.inputs.drug_dose[d];
+    if (!(dose >= 0.0 && dose <= model.patient().drugs[d].maximum_dose)) {
+      fail("a drug's dose is out of range");
+    }
   }
   // Device settings within their ranges.
   const auto devices = model.devices();
@@ -427,7 +438,7 @@ void check_state(const State& s, const Model& model) {
     if (!std::isfinite(e.time_s) || (i > 0 && e.time_s < r.timeline[i - 1].time_s)) {
       fail("its timeline is not in time order");
     }
-    if (e.kind == EventKind::coronary_inflow) {
+    if (e.kind == EventKind::coronary_inflow || e.kind == EventKind::coronary_microvascular) {
       if (e.device >= physio::territory_count || e.setting != 0 ||
           !(e.value >= 0 && e.value <= 1)) {
         fail("its timeline holds a coronary event out of range");
@@ -437,6 +448,13 @@ void check_state(const State& s, const Model& model) {
     if (e.kind == EventKind::infusion_rate || e.kind == EventKind::bleeding_rate) {
       if (e.device != 0 || e.setting != 0 || !(e.value >= 0 && e.value <= kMaxFluidRate_mL_s)) {
         fail("its timeline holds an infusion or bleeding event out of range");
+      }
+      continue;
+    }
+    if (e.kind == EventKind::drug_dose) {
+      if (e.device >= physio::drug_count || e.setting != 0 || !(e.value >= 0) ||
+          !(e.value <= model.patient().drugs[e.device].maximum_dose)) {
+        fail("its timeline holds a drug event out of range");
       }
       continue;
     }
