@@ -264,6 +264,17 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
         e.kind == sim::EventKind::bleeding_rate) {
       continue;
     }
+    if (e.kind == sim::EventKind::rhythm) {
+      const auto r = static_cast<physio::Rhythm>(e.device);
+      nlohmann::json j = {{"time", e.time_s}, {"rhythm", std::string(physio::rhythm_name(r))}};
+      if (physio::takes_rate(r)) j["rate"] = e.value;
+      timed.emplace_back(e.time_s, std::move(j));
+      continue;
+    }
+    if (e.kind == sim::EventKind::defibrillation) {
+      timed.emplace_back(e.time_s, nlohmann::json{{"time", e.time_s}, {"defibrillate", true}});
+      continue;
+    }
     const auto& block = *model.devices()[e.device].block;
     timed.emplace_back(
         e.time_s, nlohmann::json{{"time", e.time_s},

@@ -31,8 +31,14 @@ enum class EventKind : std::uint8_t {
   // The rate of bleeding from the systemic arteries (mL/s, >= 0; the sum of the bleeds running
   // from this time on). Acts at once.
   bleeding_rate,
+  // The heart's rhythm (physio::Rhythm) from the next R wave on (at once in VF and asystole, which
+  // have no beat under way).
+  rhythm,
+  // A defibrillation shock: sinus rhythm from the next R wave (at once in VF) when the rhythm is
+  // VF or VT; in any other rhythm it changes nothing.
+  defibrillation,
 };
-inline constexpr int kEventKindCount = 5;
+inline constexpr int kEventKindCount = 7;
 
 // Largest infusion and bleeding rates an event may set (mL/s): 100 mL/s = 6 L/min, beyond a
 // pressure bag or a ruptured artery.
@@ -47,7 +53,9 @@ struct Event {
   // its SettingSpec list), and the value in the setting's unit. coronary_inflow: `device` is the
   // coronary territory (0 LAD, 1 LCx, 2 RCA, as physio::territory_names), `value` the fraction of
   // its inflow conductance left (0 to 1); `setting` is 0. infusion_rate, bleeding_rate: `value`
-  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0.
+  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0. rhythm: `device`
+  // is the rhythm (physio::Rhythm's number), `value` the rate (1/min) for vt and paced (within
+  // physio's limits) and 0 for the others; `setting` is 0. defibrillation: all 0.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

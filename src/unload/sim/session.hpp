@@ -129,6 +129,10 @@ class Session final : private OdeSystem {
   void state_at(double t, std::span<double> y);
   void process_samples(double horizon);
   void end_beat();
+  // The beat that starts at this instant (an R wave just now) starts again in the rhythm now set.
+  void restart_beat();
+  // A rhythm event or a defibrillation (see EventKind).
+  void change_rhythm(const Event& e);
   void control_tick();
   void apply_event(const Event& e);
   // A setting changed at t_: the right-hand side changes, so remember this point and restart.
