@@ -1,16 +1,20 @@
 // Rhythms, defibrillation, ischaemia's risk of VF and the synthetic ECG lead (issue 9). Each
 // physiological test runs a scenario file through the same path as `unload run` (load_scenario,
 // prepare_run, Session) and asserts on its beats and waveforms; the numbers it sees are printed so
-// that docs/model.md 2.10 can quote them.
+// that docs/model.md 2.11 can quote them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <string>
@@ -564,6 +568,54 @@ TEST(RhythmScenario, EventsBecomeTypedEvents) {
   EXPECT_EQ(s.events[0].event, (sim::Event{10, sim::EventKind::rhythm, 2, 0, 180}));
   EXPECT_EQ(s.events[1].event, (sim::Event{20, sim::EventKind::defibrillation, 0, 0, 0}));
   EXPECT_EQ(s.events[2].event, (sim::Event{30, sim::EventKind::rhythm, 5, 0, 70}));
+}
+
+// --- the command line: exit code 2 and no output for a bad event; a run made again from its
+// summary.json ---
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int unload_command(const std::string& args) {
+  const std::string command = "cd '" + temp_dir().string() + "' && '" UNLOAD_BINARY "' " + args +
+                              " >/dev/null 2>'" + (temp_dir() / "stderr").string() + "'";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(RhythmCommandLine, ABadRhythmEventExitsWithTwoAndWritesNothing) {
+  write("badcli.toml", bad("rhythm = \"vt\"\nrate = 260\n"));
+  EXPECT_EQ(unload_command("run badcli.toml --out badout"), 2);
+  EXPECT_THAT(read_text(temp_dir() / "stderr"),
+              HasSubstr("badcli.toml:7: key 'events[0].rate': expected a vt rate of 100 to 220"));
+  EXPECT_FALSE(fs::exists(temp_dir() / "badout"));
+}
+
+TEST(RhythmCommandLine, ARunWithRhythmsIsMadeAgainFromItsSummary) {
+  write("rh.toml", "[scenario]\npatient = \"normal\"\nduration = 40\noutput_rate = 50\n" +
+                       rhythm(5, "af") + rhythm(12, "vt", 170) + shock(20) +
+                       rhythm(25, "paced", 80) + rhythm(30, "vf") + shock(35));
+  ASSERT_EQ(unload_command("run rh.toml --out first --force"), 0)
+      << read_text(temp_dir() / "stderr");
+  const auto summary = nlohmann::json::parse(read_text(temp_dir() / "first" / "summary.json"));
+  const auto& events = summary["rerun"]["events"];
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0]["rhythm"], "af");
+  EXPECT_FALSE(events[0].contains("rate"));
+  EXPECT_EQ(events[1]["rhythm"], "vt");
+  EXPECT_EQ(events[1]["rate"], 170.0);
+  EXPECT_EQ(events[2]["defibrillate"], true);
+  ASSERT_EQ(unload_command("run first/summary.json --out second --force"), 0)
+      << read_text(temp_dir() / "stderr");
+  for (const char* file : {"waveforms.csv", "beats.csv"}) {
+    EXPECT_EQ(read_text(temp_dir() / "first" / file), read_text(temp_dir() / "second" / file))
+        << file;
+  }
+  const std::string waves = read_text(temp_dir() / "first" / "waveforms.csv");
+  EXPECT_THAT(waves.substr(0, waves.find('\n')), HasSubstr("ecg_mV"));
+  EXPECT_THAT(waves.substr(0, waves.find('\n')), HasSubstr("rhythm"));
 }
 
 }  // namespace

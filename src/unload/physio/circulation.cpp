@@ -132,7 +132,7 @@ inline double wave(double t, double a, double at, double sigma) {
   return x > -8.0 && x < 8.0 ? a * std::exp(-0.5 * x * x) : 0.0;
 }
 
-// The synthetic ECG lead at time t (mV); see EcgLead and docs/model.md 2.11. `ischaemic` is each
+// The synthetic ECG lead at time t (mV); see EcgLead and docs/model.md 2.12. `ischaemic` is each
 // territory's loss of function (1 - f).
 double ecg_lead_mV(const EcgLead& g, const CardiacCycle& c, double t,
                    const std::array<double, territory_count>& ischaemic) {

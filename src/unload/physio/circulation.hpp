@@ -98,7 +98,7 @@ struct ContractionTiming {
   double per_time_constant = 0;  // 1 / tau
 };
 
-// The heart's rhythm (docs/model.md 2.10). Sinus: atria then ventricles, at the period the reflex
+// The heart's rhythm (docs/model.md 2.11). Sinus: atria then ventricles, at the period the reflex
 // sets. Atrial fibrillation: no atrial contraction, R-R intervals scattered around that period.
 // Ventricular tachycardia and ventricular (VVI) pacing: ventricles at a fixed rate, no atrial kick
 // (AV dissociation). Ventricular fibrillation and asystole: no contraction at all, on a nominal

@@ -213,7 +213,7 @@ struct HeartTiming {
   Activation atria;
 };
 
-// Rhythms other than sinus (docs/model.md 2.10): the R-R variability of atrial fibrillation, the
+// Rhythms other than sinus (docs/model.md 2.11): the R-R variability of atrial fibrillation, the
 // nominal beat clock of a heart that does not beat (VF, asystole), and the risk of ventricular
 // fibrillation while the LV wall is ischaemic.
 struct RhythmParameters {
@@ -227,7 +227,7 @@ struct RhythmParameters {
   double seed = 0;  // of the rhythm's random numbers (AF R-R, VF risk)
 };
 
-// The synthetic ECG lead (docs/model.md 2.11): an anterior precordial lead (V3-like) drawn as a
+// The synthetic ECG lead (docs/model.md 2.12): an anterior precordial lead (V3-like) drawn as a
 // sum of Gaussian waves (McSharry et al., IEEE Trans Biomed Eng 2003;50:289) on the beat clock.
 // Amplitudes in mV, times in s (times of the ventricular waves at the reference rate).
 struct EcgLead {
