@@ -607,6 +607,11 @@ TEST(RhythmCommandLine, ARunWithRhythmsIsMadeAgainFromItsSummary) {
   EXPECT_EQ(events[1]["rhythm"], "vt");
   EXPECT_EQ(events[1]["rate"], 170.0);
   EXPECT_EQ(events[2]["defibrillate"], true);
+  // The rhythm at the end, and when VF began: at the paced rhythm's next R wave after 30 s.
+  EXPECT_EQ(summary["rhythm"]["at_end"], "sinus");
+  const double onset = summary["rhythm"]["last_vf_onset_s"];
+  EXPECT_GE(onset, 30.0);
+  EXPECT_LE(onset, 30.0 + 60.0 / 80.0);
   ASSERT_EQ(unload_command("run first/summary.json --out second --force"), 0)
       << read_text(temp_dir() / "stderr");
   for (const char* file : {"waveforms.csv", "beats.csv"}) {

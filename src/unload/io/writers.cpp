@@ -183,6 +183,8 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
   s.metrics = sim::average(recent.subspan(recent.size() - n));
   s.integrator_stats = session.integrator_stats();
   s.wall_time_s = wall_time_s;
+  s.rhythm = session.rhythm();
+  s.vf_onset_s = session.vf_onset_s();
   return s;
 }
 
@@ -392,6 +394,10 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"averaged_beats", s.averaged_beats},
       {"metrics", s.averaged_beats > 0 ? metrics_json(s.metrics, model) : nlohmann::json(nullptr)},
       {"integrator", integrator_json(s)},
+      {"rhythm",
+       {{"at_end", std::string(physio::rhythm_name(s.rhythm))},
+        {"last_vf_onset_s",
+         s.vf_onset_s >= 0 ? nlohmann::json(s.vf_onset_s) : nlohmann::json(nullptr)}}},
       {"wall_time_s", s.wall_time_s},
       {"real_time_factor", s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0},
       {"rerun", rerun_json(s)},

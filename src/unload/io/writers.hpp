@@ -97,6 +97,8 @@ struct RunSummary {
   sim::BeatMetrics metrics;  // mean of the last averaged_beats beats
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
+  physio::Rhythm rhythm = physio::Rhythm::sinus;  // at the end
+  double vf_onset_s = -1;                         // when VF last began (-1: never)
 };
 
 // Summary of a run that has reached its end.

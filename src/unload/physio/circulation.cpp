@@ -955,11 +955,19 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.bled_mL = y[kBledVolume];
     o.infusion_mL_s = in.infusion_mL_s;
     o.bleeding_mL_s = q_bleed;
-    std::array<double, territory_count> ischaemic{};
-    for (std::size_t k = 0; k < territory_count; ++k) ischaemic[k] = 1.0 - function[k];
-    o.ecg_mV = ecg_lead_mV(p_.ecg, c, t, ischaemic);
     o.rhythm_code = static_cast<double>(c.rhythm);
   }
+}
+
+void Circulation::record_ecg(const PlantInputs& in, Observables& o) const {
+  // Each territory's loss of function from its oxygen debt, as evaluate has it (1 - f).
+  std::array<double, territory_count> ischaemic{};
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const double a =
+        std::max(o.oxygen_debt_s[k], 0.0) * (1.0 + o.stunning[k]) * k_.per_contraction_debt;
+    ischaemic[k] = a * a / (1.0 + a * a);
+  }
+  o.ecg_mV = ecg_lead_mV(p_.ecg, in.cycle, o.t_s, ischaemic);
 }
 
 namespace {

@@ -213,7 +213,8 @@ struct Observables {
   double blood_volume_mL = 0;
   double infused_mL = 0, bled_mL = 0;           // since the run started
   double infusion_mL_s = 0, bleeding_mL_s = 0;  // flows now (bleeding: after the taper)
-  // The synthetic ECG lead (mV) and the rhythm of the beat (its Rhythm's number).
+  // The synthetic ECG lead (mV; filled by Circulation::record_ecg) and the rhythm of the beat (its
+  // Rhythm's number).
   double ecg_mV = 0, rhythm_code = 0;
   // Readings of the attached devices, each device's block at Circulation::reading_offset(k).
   static constexpr std::size_t max_readings = 48;
@@ -311,6 +312,11 @@ class Circulation {
   // control tick's cheap path.
   void sense(double t, std::span<const double> y, std::span<double> scratch, const PlantInputs& in,
              PlantWorkspace& ws, Observables& obs) const;
+
+  // Fills obs.ecg_mV, the synthetic ECG lead, for observables evaluate has filled at the same
+  // instant with the same inputs. Apart from evaluate, so that only the samples that are shown
+  // (outputs, Session::observe) pay for it, not the beat metrics' samples.
+  void record_ecg(const PlantInputs& in, Observables& obs) const;
 
   // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first), in
   // the rhythm `rhythm` holds (sinus when null; AF draws its R-R interval from its generator).

@@ -299,6 +299,7 @@ void Session::process_samples(double horizon) {
       state_at(to, scratch_y_);
       physio::PlantWorkspace fresh;
       plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, fresh, &output_obs_);
+      plant.record_ecg(live_.inputs, output_obs_);
       recorder_->on_sample(output_obs_);
     }
   }
@@ -644,6 +645,7 @@ physio::Observables Session::observe() {
   physio::PlantWorkspace ws = live_.sample_ws;  // a copy: reading never changes the run
   physio::Observables o;
   model_->plant().evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, ws, &o);
+  model_->plant().record_ecg(live_.inputs, o);
   return o;
 }
 

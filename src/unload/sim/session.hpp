@@ -110,6 +110,9 @@ class Session final : private OdeSystem {
   const physio::PlantInputs& plant_inputs() const { return live_.inputs; }
   int completed_beats() const { return live_.beats_done; }
   // The last completed beats, oldest first (at most kRecentBeats).
+  // The rhythm of the beat under way, and when VF last began in this run (-1: never).
+  physio::Rhythm rhythm() const { return live_.inputs.cycle.rhythm; }
+  double vf_onset_s() const { return live_.inputs.rhythm.vf_onset_s; }
   std::span<const BeatMetrics> recent_beats() const;
   IntegratorStats integrator_stats() const { return integrator_->stats(); }
   // The events applied so far, and those still to come.
