@@ -256,7 +256,9 @@ std::string text(const json& j, bool markdown) {
     if (markdown) {
       out +=
           ("Computed from the beats and the timeline's coronary inflow events (balloon, stent, "
-           "no-reflow). A beat is ischaemic when some territory's inflow is below 1 during it. "
+           "no-reflow). A territory is reduced while its inflow (a balloon) or its microvascular "
+           "conductance (a no-reflow) is below 1; a beat is ischaemic when some territory is "
+           "reduced during it. "
            "A value the run did not have (no inflation, no recovery by the end) is null.\n\n");
     }
     Table t({"key", "unit", "definition"});

@@ -16,6 +16,7 @@
 #include "unload/io/parameter_file.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/toml_errors.hpp"
+#include "unload/physio/circulation.hpp"
 
 namespace unload::io {
 
@@ -97,6 +98,17 @@ constexpr ScenarioKey kKeys[] = {
     {"events", "site", "string", "",
      "optional name of a bleed's access site (e.g. \"femoral\"), recorded in summary.json; the "
      "blood always leaves the systemic arteries"},
+    {"events", "rhythm", "string", "",
+     "the heart's rhythm from the next R wave on (at once in VF and asystole): sinus, af (atrial "
+     "fibrillation), vt (ventricular tachycardia), vf (ventricular fibrillation), asystole or "
+     "paced (ventricular pacing); vt and paced need `rate`"},
+    {"events", "rate", "number", "1/min",
+     "the ventricular rate of a vt (100 to 220) or paced (30 to 180) rhythm; required for those, "
+     "refused for the others"},
+    {"events", "defibrillate", "boolean", "",
+     "true: a defibrillation shock, which restores sinus rhythm from vf (at once) or vt (at the "
+     "next R wave); an error when the timeline leaves no vf or vt to shock at that time (unless "
+     "the run starts from a state file or rhythm.vf_risk can start VF)"},
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
@@ -698,6 +710,73 @@ void read_fluid_event(const fs::path& file, const toml::table& table, const std:
   s.bleeds.push_back(std::move(a));
 }
 
+// A rhythm event (`rhythm`, with `rate` for vt and paced) or a defibrillation (`defibrillate`).
+// `current` is the rhythm the written timeline leaves at this time; `shock_checked` whether a
+// defibrillation without VF or VT there is an error (it is not when the run starts from a state
+// file, or when ischaemia may start VF: the rhythm then is known only while running).
+void read_rhythm_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                       double t, Scenario& s, physio::Rhythm& current, bool shock_checked) {
+  const toml::node* rhythm = table.get("rhythm");
+  const toml::node* shock = table.get("defibrillate");
+  if (rhythm && shock) {
+    fail(where(file, *shock, prefix + ".defibrillate"),
+         "an event either sets a rhythm or defibrillates (write two events)");
+  }
+  const std::string action = rhythm ? "rhythm" : "defibrillate";
+  for (const auto& [k, node] : table) {
+    if (!(k == "time" || k == action || (rhythm && k == "rate"))) {
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           fmt::format(
+               "not a key of a {} event (expected {})", rhythm ? "rhythm" : "defibrillation",
+               rhythm ? "time, rhythm and, for vt and paced, rate" : "time and defibrillate"));
+    }
+  }
+  sim::Event e;
+  e.time_s = t;
+  if (shock) {
+    const Where at = where(file, *shock, prefix + ".defibrillate");
+    if (!shock->is_boolean() || !*shock->value<bool>()) {
+      fail(at, fmt::format("expected true, got {}", describe(*shock)));
+    }
+    if (shock_checked && !physio::shockable(current)) {
+      fail(at, fmt::format("no shockable rhythm at {:g} s: the timeline leaves {} there (a "
+                           "defibrillation ends vf or vt)",
+                           t, physio::rhythm_name(current)));
+    }
+    e.kind = sim::EventKind::defibrillation;
+    if (physio::shockable(current)) current = physio::Rhythm::sinus;
+    s.events.push_back({e, location(file, shock->source())});
+    return;
+  }
+  const Where at = where(file, *rhythm, prefix + ".rhythm");
+  const auto r = physio::rhythm_from_name(text(at, *rhythm));
+  if (!r) {
+    fail(at, fmt::format("expected a rhythm: sinus, af, vt, vf, asystole or paced, got {}",
+                         describe(*rhythm)));
+  }
+  e.kind = sim::EventKind::rhythm;
+  e.device = static_cast<std::uint32_t>(*r);
+  const toml::node* rate = table.get("rate");
+  if (physio::takes_rate(*r)) {
+    const bool vt = *r == physio::Rhythm::vt;
+    const double lo = vt ? physio::kMinVtRate_bpm : physio::kMinPacedRate_bpm;
+    const double hi = vt ? physio::kMaxVtRate_bpm : physio::kMaxPacedRate_bpm;
+    if (!rate) {
+      fail(where(file, table, prefix + ".rate"),
+           fmt::format("missing (a {} rhythm needs its ventricular rate, {:g} to {:g} /min)",
+                       physio::rhythm_name(*r), lo, hi));
+    }
+    e.value = detail::checked_number(
+        file, *rate, prefix + ".rate", {lo, hi},
+        fmt::format("a {} rate of {:g} to {:g} /min", physio::rhythm_name(*r), lo, hi));
+  } else if (rate) {
+    fail(where(file, *rate, prefix + ".rate"),
+         fmt::format("a {} rhythm takes no rate (only vt and paced do)", physio::rhythm_name(*r)));
+  }
+  current = *r;
+  s.events.push_back({e, location(file, rhythm->source())});
+}
+
 // The rate events of overlapping stretches: at each start or end, the sum of the stretches
 // running from then on (summed afresh, in the order written, so that it is exactly 0 when none
 // runs).
@@ -740,6 +819,9 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   std::string previous_origin;
   std::array<std::vector<Inflation>, physio::territory_count> inflations, no_reflows;
   std::vector<RateInterval> infusions, bleeds;
+  physio::Rhythm rhythm = physio::Rhythm::sinus;
+  const bool shock_checked =
+      s.start != StartKind::state_file && !(s.patient.rhythm.vf_risk_per_min > 0.0);
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto& table = *array[i].as_table();
     const std::string prefix = fmt::format("events[{}]", i);
@@ -775,6 +857,14 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     if (const toml::node* n = table.get("dose")) {
       fail(where(file, *n, prefix + ".dose"),
            "belongs to a drug event (drug = \"norepinephrine\")");
+    }
+    if (table.get("rhythm") || table.get("defibrillate")) {
+      read_rhythm_event(file, table, prefix, t, s, rhythm, shock_checked);
+      continue;
+    }
+    if (const toml::node* n = table.get("rate")) {
+      fail(where(file, *n, prefix + ".rate"),
+           "belongs to a rhythm event (rhythm = \"vt\" or \"paced\")");
     }
     for (const char* only : {"duration", "residual"}) {
       if (const toml::node* n = table.get(only)) {

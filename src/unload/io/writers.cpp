@@ -185,6 +185,8 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
   s.integrator_stats = session.integrator_stats();
   s.wall_time_s = wall_time_s;
   s.procedure = procedure.result(session.time());
+  s.rhythm = session.rhythm();
+  s.vf_onset_s = session.vf_onset_s();
   return s;
 }
 
@@ -274,6 +276,17 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
     if (e.kind == sim::EventKind::coronary_inflow || e.kind == sim::EventKind::infusion_rate ||
         e.kind == sim::EventKind::bleeding_rate || e.kind == sim::EventKind::drug_dose ||
         e.kind == sim::EventKind::coronary_microvascular) {
+      continue;
+    }
+    if (e.kind == sim::EventKind::rhythm) {
+      const auto r = static_cast<physio::Rhythm>(e.device);
+      nlohmann::json j = {{"time", e.time_s}, {"rhythm", std::string(physio::rhythm_name(r))}};
+      if (physio::takes_rate(r)) j["rate"] = e.value;
+      timed.emplace_back(e.time_s, std::move(j));
+      continue;
+    }
+    if (e.kind == sim::EventKind::defibrillation) {
+      timed.emplace_back(e.time_s, nlohmann::json{{"time", e.time_s}, {"defibrillate", true}});
       continue;
     }
     const auto& block = *model.devices()[e.device].block;
@@ -398,6 +411,10 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"metrics", s.averaged_beats > 0 ? metrics_json(s.metrics, model) : nlohmann::json(nullptr)},
       {"procedure", procedure_json(s.procedure)},
       {"integrator", integrator_json(s)},
+      {"rhythm",
+       {{"at_end", std::string(physio::rhythm_name(s.rhythm))},
+        {"last_vf_onset_s",
+         s.vf_onset_s >= 0 ? nlohmann::json(s.vf_onset_s) : nlohmann::json(nullptr)}}},
       {"wall_time_s", s.wall_time_s},
       {"real_time_factor", s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0},
       {"rerun", rerun_json(s)},

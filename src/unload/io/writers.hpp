@@ -99,6 +99,8 @@ struct RunSummary {
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
   sim::ProcedureMetrics procedure;  // key numbers of the procedure (sim/procedure_metrics.hpp)
+  physio::Rhythm rhythm = physio::Rhythm::sinus;  // at the end
+  double vf_onset_s = -1;                         // when VF last began (-1: never)
 };
 
 // Summary of a run that has reached its end.

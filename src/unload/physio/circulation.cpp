@@ -35,6 +35,9 @@ constexpr double kDebtFloor_s = 0.1;
 // drug alone at its maximum dose stays above it, but nitroprusside and dobutamine both at their
 // maximum doses would take the relative resistance change to -1.2, below zero, without it.
 constexpr double kDrugEffectorFloor = 0.1;
+// Onset of a contraction that does not happen (no atrial kick, no ventricular beat): finite, so
+// that a State with it is saved and shifted in time like any other.
+constexpr double kNeverOnset_s = 1e300;
 
 // Activation e(t) of a chamber and its rate de/dt.
 struct ActivationValue {
@@ -128,7 +131,127 @@ double relaxed_volume(const Wall& w, double p) {
          std::log1p(std::max(p, 0.0) / w.passive_pressure_mmHg) / w.passive_stiffness_per_mL;
 }
 
+// A Gaussian wave of the ECG: amplitude a (mV) at time `at` (s) with width sigma (s).
+inline double wave(double t, double a, double at, double sigma) {
+  const double x = (t - at) / sigma;
+  return x > -8.0 && x < 8.0 ? a * std::exp(-0.5 * x * x) : 0.0;
+}
+
+// The synthetic ECG lead at time t (mV); see EcgLead and docs/model.md 2.13. `ischaemic` is each
+// territory's loss of function (1 - f).
+double ecg_lead_mV(const EcgLead& g, const CardiacCycle& c, double t,
+                   const std::array<double, territory_count>& ischaemic) {
+  constexpr double two_pi = 2.0 * std::numbers::pi;
+  switch (c.rhythm) {
+    case Rhythm::asystole:
+      return 0.0;
+    case Rhythm::vf: {
+      // Incommensurate sinusoids around the dominant frequency, their envelope drifting slowly:
+      // irregular, never repeating, a function of time alone.
+      const double f = g.vf_frequency_Hz;
+      const double shape = 0.6 * std::sin(two_pi * f * t) +
+                           0.3 * std::sin(two_pi * f * 1.3719 * t + 1.0) +
+                           0.25 * std::sin(two_pi * f * 0.7713 * t + 2.0);
+      const double envelope = 0.75 + 0.25 * std::sin(two_pi * 0.173 * t);
+      return g.vf_mV * envelope * shape;
+    }
+    default:
+      break;
+  }
+  double v = 0.0;
+  // P waves of the atrial contractions around this beat (none in AF, VT, pacing).
+  const double p_sigma = g.p_wave_duration_s / 6.0;
+  for (const ContractionTiming* a : {&c.previous_atria, &c.next_atria}) {
+    if (a->onset_s < kNeverOnset_s) {
+      v += wave(t, g.p_wave_mV, a->onset_s + 0.5 * g.p_wave_duration_s, p_sigma);
+    }
+  }
+  if (c.rhythm == Rhythm::af) {
+    const double f = g.f_wave_frequency_Hz;
+    v += g.f_wave_mV *
+         (0.7 * std::sin(two_pi * f * t) + 0.3 * std::sin(two_pi * f * 1.2917 * t + 0.7));
+  }
+  const double r = c.beat_start_s;
+  const double scale = c.ventricular_scale;
+  const bool ventricular = c.rhythm == Rhythm::vt || c.rhythm == Rhythm::paced;
+  const double qrs = ventricular ? g.wide_qrs_duration_s : g.qrs_duration_s;
+  if (ventricular) {
+    // Broad complex of ventricular origin with a discordant T wave (secondary ST-T change).
+    if (c.rhythm == Rhythm::paced) v += wave(t, g.pacing_spike_mV, r + 0.002, 0.002);
+    v += wave(t, 1.3 * g.r_wave_mV, r + 0.35 * qrs, qrs / 7.0);
+    v += wave(t, 1.2 * g.s_wave_mV, r + 0.72 * qrs, qrs / 8.0);
+  } else {
+    v += wave(t, g.q_wave_mV, r + 0.15 * qrs, qrs / 14.0);
+    v += wave(t, g.r_wave_mV, r + 0.42 * qrs, qrs / 10.0);
+    v += wave(t, g.s_wave_mV, r + 0.7 * qrs, qrs / 12.0);
+  }
+  const double t_peak = r + g.t_wave_peak_s * scale;
+  const double t_half = 0.5 * g.t_wave_duration_s * scale;
+  v += wave(t, ventricular ? -g.t_wave_mV : g.t_wave_mV, t_peak, t_half / 3.0);
+  // ST segment: the injury current of the ischaemic territories shifts it from the J point to
+  // the end of the T wave (edges 10 ms wide).
+  const double st =
+      g.st_lad_mV * ischaemic[0] + g.st_lcx_mV * ischaemic[1] + g.st_rca_mV * ischaemic[2];
+  if (st != 0.0) {
+    constexpr double per_edge = 1.0 / 0.01;
+    v += st * 0.5 *
+         (std::tanh((t - r - qrs) * per_edge) - std::tanh((t - t_peak - t_half) * per_edge));
+  }
+  return v;
+}
+
 }  // namespace
+
+std::string_view rhythm_name(Rhythm r) {
+  switch (r) {
+    case Rhythm::sinus:
+      return "sinus";
+    case Rhythm::af:
+      return "af";
+    case Rhythm::vt:
+      return "vt";
+    case Rhythm::vf:
+      return "vf";
+    case Rhythm::asystole:
+      return "asystole";
+    case Rhythm::paced:
+      return "paced";
+  }
+  return "?";
+}
+
+std::optional<Rhythm> rhythm_from_name(std::string_view name) {
+  for (int i = 0; i < kRhythmCount; ++i) {
+    const auto r = static_cast<Rhythm>(i);
+    if (rhythm_name(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+void RhythmState::seed(double seed) {
+  const auto x = static_cast<std::uint64_t>(seed);
+  random_low = static_cast<std::uint32_t>(x & 0xffffffffULL);
+  random_high = static_cast<std::uint32_t>(x >> 32);
+}
+
+double RhythmState::uniform() {
+  // SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): one 64-bit state, every value equally likely.
+  std::uint64_t state = (static_cast<std::uint64_t>(random_high) << 32) | random_low;
+  state += 0x9e3779b97f4a7c15ULL;
+  random_low = static_cast<std::uint32_t>(state & 0xffffffffULL);
+  random_high = static_cast<std::uint32_t>(state >> 32);
+  std::uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+double RhythmState::normal() {
+  const double u1 = uniform();
+  const double u2 = uniform();
+  return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
 
 Circulation::Circulation(const PatientParameters& patient,
                          std::vector<std::shared_ptr<const DeviceBlock>> devices)
@@ -321,33 +444,66 @@ void Circulation::initial_state(std::span<double> y,
   y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg - filtered_aortic_pressure_mmHg(y);
 }
 
-CardiacCycle Circulation::start_beat(double start_s, const double* y,
-                                     const CardiacCycle* previous) const {
+CardiacCycle Circulation::start_beat(double start_s, const double* y, const CardiacCycle* previous,
+                                     RhythmState* rhythm) const {
   CardiacCycle c;
   c.beat_start_s = start_s;
   c.beat_index = previous ? previous->beat_index + 1 : 0;
-  c.period_s =
+  const Rhythm r = rhythm ? rhythm->rhythm : Rhythm::sinus;
+  c.rhythm = r;
+  const double sinus_period_s =
       y ? heart_period_s(std::span<const double>(y, kStateCount)) : 60.0 / p_.timing.heart_rate_bpm;
+  switch (r) {
+    case Rhythm::sinus:
+      c.period_s = sinus_period_s;
+      break;
+    case Rhythm::af: {
+      // R-R scattered around the reflex's period: normal, coefficient of variation
+      // af_rr_variation, cut at 2.5 standard deviations and at the reflex's own limits.
+      const double z = std::clamp(rhythm->normal(), -2.5, 2.5);
+      c.period_s = std::clamp(sinus_period_s * (1.0 + p_.rhythm.af_rr_variation * z), 60.0 / 220.0,
+                              60.0 / 20.0);
+      break;
+    }
+    case Rhythm::vt:
+    case Rhythm::paced:
+      c.period_s = 60.0 / rhythm->rate_bpm;
+      c.contractility = p_.rhythm.ventricular_origin_contractility;
+      break;
+    case Rhythm::vf:
+    case Rhythm::asystole:
+      c.period_s = p_.rhythm.arrest_beat_period_s;
+      break;
+  }
+  // Systole shortens with the square root of the period (as QT does: Bazett): at 180/min a
+  // contraction and its relaxation fit in the 333 ms beat.
   c.ventricular_scale = std::sqrt(c.period_s / reference_period_s_);
   c.atrial_scale = c.ventricular_scale;
+  // Only sinus rhythm has an atrial contraction before the next beat (the one before this beat
+  // came with the previous beat and finishes).
   c.next_atrial_onset_s =
-      start_s + c.period_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale;
+      r == Rhythm::sinus
+          ? start_s + c.period_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale
+          : kNeverOnset_s;
   if (previous) {
     c.atrial_onset_s = previous->next_atrial_onset_s;
     c.previous_atrial_scale = previous->atrial_scale;
   } else {
-    c.atrial_onset_s = start_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale;
+    c.atrial_onset_s = r == Rhythm::sinus
+                           ? start_s - p_.timing.atrioventricular_delay_s * c.ventricular_scale
+                           : kNeverOnset_s;
     c.previous_atrial_scale = c.atrial_scale;
   }
-  c.ventricles = contraction_timing(p_.timing.ventricles, start_s, c.ventricular_scale);
+  c.ventricles = contraction_timing(p_.timing.ventricles, arrested(r) ? kNeverOnset_s : start_s,
+                                    c.ventricular_scale);
   // Ischaemia slows active relaxation (docs/model.md 2.9): the beat's relaxation time constant
   // grows with the LV-weighted share of each territory's debt, fixed at the R wave.
   if (y && k_.maximum_relaxation_slowing > 0) {
     double slowing = 0;
     for (std::size_t k = 0; k < territory_count; ++k) {
       const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
-      const double r = debt * k_.per_relaxation_debt;
-      slowing += lv_contractility_weight_[k] * r * r / (1.0 + r * r);
+      const double x = debt * k_.per_relaxation_debt;
+      slowing += lv_contractility_weight_[k] * x * x / (1.0 + x * x);
     }
     c.ventricles.per_time_constant /= 1.0 + k_.maximum_relaxation_slowing * slowing;
   }
@@ -375,6 +531,19 @@ Circulation::DrugEffects Circulation::drug_effects(std::span<const double> y) co
     sum.heart_rate += response(drug.heart_rate);
   }
   return sum;
+}
+
+double Circulation::vf_hazard_per_s(std::span<const double> y) const {
+  if (!(p_.rhythm.vf_risk_per_min > 0.0)) return 0.0;
+  const double threshold = p_.rhythm.vf_risk_threshold;
+  double share = 0.0;
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+    const double a = debt * k_.per_contraction_debt;
+    const double lost = a * a / (1.0 + a * a);  // 1 - f
+    share += lv_contractility_weight_[k] * std::max(lost - threshold, 0.0) / (1.0 - threshold);
+  }
+  return p_.rhythm.vf_risk_per_min / 60.0 * share;
 }
 
 double Circulation::heart_period_s(std::span<const double> y) const {
@@ -474,11 +643,12 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     lv_reflex = std::max(lv_reflex + drug.contractility, kDrugEffectorFloor);
     rv_reflex = std::max(rv_reflex + drug.contractility, kDrugEffectorFloor);
   }
-  const double e_lvf =
-      p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
-  const double e_spt = p_.septum.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex;
-  const double e_rvf =
-      p_.right_ventricle.end_systolic_elastance_mmHg_per_mL * rv_regional * rv_reflex;
+  const double e_lvf = p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional *
+                       lv_reflex * c.contractility;
+  const double e_spt =
+      p_.septum.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex * c.contractility;
+  const double e_rvf = p_.right_ventricle.end_systolic_elastance_mmHg_per_mL * rv_regional *
+                       rv_reflex * c.contractility;
 
   // Ventricular interaction: solve for the septal volume.
   const double v_lv = y[kLeftVentricleVolume];
@@ -539,8 +709,8 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
           .p +
       pth;
 
-  // Vessels. A device may take up volume inside a vessel (an inflated balloon): the blood there is
-  // squeezed into less room, so the vessel's pressure rises as if its volume had grown.
+  // Vessels. A device may take up volume inside a vessel (an inflated balloon): the blood there
+  // is squeezed into less room, so the vessel's pressure rises as if its volume had grown.
   double displaced_root = 0, displaced_desc = 0;
   for (const auto& d : devices_) {
     if (!d.displaces_volume) continue;
@@ -866,7 +1036,19 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     for (std::size_t d = 0; d < drug_count; ++d) {
       o.drug_effect_site[d] = y[kDrugEffectSite0 + d];
     }
+    o.rhythm_code = static_cast<double>(c.rhythm);
   }
+}
+
+void Circulation::record_ecg(const PlantInputs& in, Observables& o) const {
+  // Each territory's loss of function from its oxygen debt, as evaluate has it (1 - f).
+  std::array<double, territory_count> ischaemic{};
+  for (std::size_t k = 0; k < territory_count; ++k) {
+    const double a =
+        std::max(o.oxygen_debt_s[k], 0.0) * (1.0 + o.stunning[k]) * k_.per_contraction_debt;
+    ischaemic[k] = a * a / (1.0 + a * a);
+  }
+  o.ecg_mV = ecg_lead_mV(p_.ecg, in.cycle, o.t_s, ischaemic);
 }
 
 namespace {
@@ -1012,6 +1194,14 @@ constexpr ObservableColumn kColumns[] = {
                     "nitroprusside infusion rate given", drug_dose, 2),
     UNLOAD_COLUMN_K("nitroprusside_effect_mcg_kg_min", "mcg/kg/min",
                     "nitroprusside effect-site dose", drug_effect_site, 2),
+    UNLOAD_COLUMN("ecg_mV", "mV",
+                  "synthetic ECG, an anterior precordial lead (V3-like): LAD ischaemia elevates "
+                  "its ST segment, LCx and RCA ischaemia depress it",
+                  ecg_mV),
+    UNLOAD_COLUMN("rhythm", "1",
+                  "rhythm of the beat: 0 sinus, 1 atrial fibrillation, 2 ventricular tachycardia, "
+                  "3 ventricular fibrillation, 4 asystole, 5 ventricular pacing",
+                  rhythm_code),
 };
 static_assert(physio::drug_count == 3, "one dose and one effect column per drug");
 #undef UNLOAD_COLUMN

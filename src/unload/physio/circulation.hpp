@@ -21,7 +21,9 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -99,13 +101,48 @@ struct ContractionTiming {
   double per_time_constant = 0;  // 1 / tau
 };
 
+// The heart's rhythm (docs/model.md 2.12). Sinus: atria then ventricles, at the period the reflex
+// sets. Atrial fibrillation: no atrial contraction, R-R intervals scattered around that period.
+// Ventricular tachycardia and ventricular (VVI) pacing: ventricles at a fixed rate, no atrial kick
+// (AV dissociation). Ventricular fibrillation and asystole: no contraction at all, on a nominal
+// beat clock (RhythmParameters::arrest_beat_period_s) so that beats and their metrics go on.
+enum class Rhythm : std::uint8_t { sinus, af, vt, vf, asystole, paced };
+inline constexpr int kRhythmCount = 6;
+std::string_view rhythm_name(Rhythm r);  // "sinus", "af", "vt", "vf", "asystole", "paced"
+std::optional<Rhythm> rhythm_from_name(std::string_view name);
+// Rhythms whose rate is given (vt, paced), and the range of that rate (1/min).
+inline constexpr bool takes_rate(Rhythm r) { return r == Rhythm::vt || r == Rhythm::paced; }
+inline constexpr double kMinVtRate_bpm = 100.0, kMaxVtRate_bpm = 220.0;
+inline constexpr double kMinPacedRate_bpm = 30.0, kMaxPacedRate_bpm = 180.0;
+// Rhythms a defibrillation ends (restoring sinus rhythm).
+inline constexpr bool shockable(Rhythm r) { return r == Rhythm::vf || r == Rhythm::vt; }
+// Rhythms without ventricular contraction (a rhythm change there acts at once).
+inline constexpr bool arrested(Rhythm r) { return r == Rhythm::vf || r == Rhythm::asystole; }
+
+// The rhythm of the beats to come, and the rhythm's random numbers. Part of the State: the rhythm
+// an event or the VF risk sets acts from the next R wave (at once in VF and asystole); the
+// generator (SplitMix64, its 64-bit state in two halves, exact as doubles) draws AF's R-R
+// intervals and the VF risk's chances.
+struct RhythmState {
+  Rhythm rhythm = Rhythm::sinus;
+  double rate_bpm = 0;  // vt, paced
+  std::uint32_t random_low = 0, random_high = 0;
+  double vf_onset_s = -1;  // when VF last began (-1: never in this run)
+
+  void seed(double seed);
+  double uniform();  // in [0, 1)
+  double normal();   // standard normal (Box-Muller)
+};
+
 // Timing of the current beat. A beat runs from one onset of ventricular activation (the R wave) to
 // the next; its period is fixed when it starts.
 struct CardiacCycle {
-  int beat_index = 0;  // 0 for the first beat of a run
+  int beat_index = 0;             // 0 for the first beat of a run
+  Rhythm rhythm = Rhythm::sinus;  // of this beat
   double beat_start_s = 0;
   double period_s = 1;
   double ventricular_scale = 1;      // sqrt(period / reference period)
+  double contractility = 1;          // of the ventricles in this beat (below 1: ventricular origin)
   double atrial_onset_s = 0;         // onset of the atrial contraction before this beat
   double previous_atrial_scale = 1;  // scale of that atrial contraction
   double next_atrial_onset_s = 0;    // onset of the atrial contraction before the next beat
@@ -150,6 +187,7 @@ struct PlantInputs {
   std::vector<DeviceSettings> device_settings;
   // When the previous beat's ejection ended, after its R wave (s); 0 before the first beat ends.
   double previous_ejection_end_s = 0;
+  RhythmState rhythm;
 };
 
 // Everything a sensor or a recorder could read at one instant: pressures (mmHg), flows (mL/s),
@@ -187,6 +225,9 @@ struct Observables {
   double infusion_mL_s = 0, bleeding_mL_s = 0;  // flows now (bleeding: after the taper)
   // Drugs: each one's infusion rate and effect-site dose (mcg/kg/min).
   std::array<double, drug_count> drug_dose{}, drug_effect_site{};
+  // The synthetic ECG lead (mV; filled by Circulation::record_ecg) and the rhythm of the beat (its
+  // Rhythm's number).
+  double ecg_mV = 0, rhythm_code = 0;
   // Readings of the attached devices, each device's block at Circulation::reading_offset(k).
   static constexpr std::size_t max_readings = 48;
   std::array<double, max_readings> device_readings{};
@@ -284,8 +325,20 @@ class Circulation {
   void sense(double t, std::span<const double> y, std::span<double> scratch, const PlantInputs& in,
              PlantWorkspace& ws, Observables& obs) const;
 
-  // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first).
-  CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous) const;
+  // Fills obs.ecg_mV, the synthetic ECG lead, for observables evaluate has filled at the same
+  // instant with the same inputs. Apart from evaluate, so that only the samples that are shown
+  // (outputs, Session::observe) pay for it, not the beat metrics' samples.
+  void record_ecg(const PlantInputs& in, Observables& obs) const;
+
+  // Timing of a beat that starts at start_s, given the beat before it (nullptr for the first), in
+  // the rhythm `rhythm` holds (sinus when null; AF draws its R-R interval from its generator).
+  CardiacCycle start_beat(double start_s, const double* y, const CardiacCycle* previous,
+                          RhythmState* rhythm = nullptr) const;
+
+  // Hazard of ventricular fibrillation now (1/s): RhythmParameters::vf_risk_per_min times the
+  // ischaemic share of the LV wall, sum over territories of share x (1 - f), f the territory's
+  // function left by its oxygen debt (as in evaluate). 0 when the risk is off.
+  double vf_hazard_per_s(std::span<const double> y) const;
 
   // Heart period the next beat should have, from the preset rate and the baroreflex state.
   double heart_period_s(std::span<const double> y) const;

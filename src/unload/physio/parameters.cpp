@@ -260,6 +260,39 @@ std::vector<ParameterSpec> build_specs() {
   is("stunning_rate", "1/s", 0.0, 1.0, &I::stunning_rate_per_s);
   is("stunning_time_constant", "s", 1.0, 3600.0, &I::stunning_time_constant_s);
 
+  using R = RhythmParameters;
+  auto rh = [&s](std::string key, std::string unit, double lo, double hi, double R::*f) {
+    add(s, "rhythm." + key, std::move(unit), lo, hi, [f](P& p) -> double& { return p.rhythm.*f; });
+  };
+  rh("af_rr_variation", "1", 0.0, 0.4, &R::af_rr_variation);
+  rh("arrest_beat_period", "s", 0.3, 3.0, &R::arrest_beat_period_s);
+  rh("vf_risk", "1/min", 0.0, 60.0, &R::vf_risk_per_min);
+  rh("vf_risk_threshold", "1", 0.0, 0.9, &R::vf_risk_threshold);
+  rh("ventricular_origin_contractility", "1", 0.3, 1.0, &R::ventricular_origin_contractility);
+  rh("seed", "1", 0.0, 4294967295.0, &R::seed);
+  using E = EcgLead;
+  auto ecg = [&s](std::string key, std::string unit, double lo, double hi, double E::*f) {
+    add(s, "ecg." + key, std::move(unit), lo, hi, [f](P& p) -> double& { return p.ecg.*f; });
+  };
+  ecg("p_wave", "mV", 0.0, 1.0, &E::p_wave_mV);
+  ecg("p_wave_duration", "s", 0.02, 0.2, &E::p_wave_duration_s);
+  ecg("q_wave", "mV", -2.0, 0.0, &E::q_wave_mV);
+  ecg("r_wave", "mV", 0.0, 5.0, &E::r_wave_mV);
+  ecg("s_wave", "mV", -5.0, 0.0, &E::s_wave_mV);
+  ecg("qrs_duration", "s", 0.04, 0.2, &E::qrs_duration_s);
+  ecg("wide_qrs_duration", "s", 0.08, 0.3, &E::wide_qrs_duration_s);
+  ecg("t_wave", "mV", -2.0, 2.0, &E::t_wave_mV);
+  ecg("t_wave_peak", "s", 0.1, 0.5, &E::t_wave_peak_s);
+  ecg("t_wave_duration", "s", 0.05, 0.4, &E::t_wave_duration_s);
+  ecg("st_lad", "mV", -2.0, 2.0, &E::st_lad_mV);
+  ecg("st_lcx", "mV", -2.0, 2.0, &E::st_lcx_mV);
+  ecg("st_rca", "mV", -2.0, 2.0, &E::st_rca_mV);
+  ecg("f_wave", "mV", 0.0, 0.5, &E::f_wave_mV);
+  ecg("f_wave_frequency", "1/s", 3.0, 12.0, &E::f_wave_frequency_Hz);
+  ecg("vf", "mV", 0.0, 3.0, &E::vf_mV);
+  ecg("vf_frequency", "1/s", 2.0, 12.0, &E::vf_frequency_Hz);
+  ecg("pacing_spike", "mV", 0.0, 10.0, &E::pacing_spike_mV);
+
   using B = Baroreflex;
   auto br = [&s](std::string key, std::string unit, double lo, double hi, double B::*f) {
     add(s, "baroreflex." + key, std::move(unit), lo, hi,

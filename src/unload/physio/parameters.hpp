@@ -242,6 +242,36 @@ struct HeartTiming {
   Activation atria;
 };
 
+// Rhythms other than sinus (docs/model.md 2.12): the R-R variability of atrial fibrillation, the
+// nominal beat clock of a heart that does not beat (VF, asystole), and the risk of ventricular
+// fibrillation while the LV wall is ischaemic.
+struct RhythmParameters {
+  double af_rr_variation = 0;       // coefficient of variation of the R-R interval in AF
+  double arrest_beat_period_s = 0;  // length of the nominal "beats" of VF and asystole
+  double vf_risk_per_min = 0;       // VF hazard of a wholly ischaemic LV (per minute; 0: none)
+  double vf_risk_threshold = 0;     // loss of a territory's function below which it adds no risk
+  // Contractility of beats of ventricular origin (VT, ventricular pacing) relative to conducted
+  // beats: the dyssynchronous activation's loss.
+  double ventricular_origin_contractility = 0;
+  double seed = 0;  // of the rhythm's random numbers (AF R-R, VF risk)
+};
+
+// The synthetic ECG lead (docs/model.md 2.13): an anterior precordial lead (V3-like) drawn as a
+// sum of Gaussian waves (McSharry et al., IEEE Trans Biomed Eng 2003;50:289) on the beat clock.
+// Amplitudes in mV, times in s (times of the ventricular waves at the reference rate).
+struct EcgLead {
+  double p_wave_mV = 0, p_wave_duration_s = 0;
+  double q_wave_mV = 0, r_wave_mV = 0, s_wave_mV = 0;
+  double qrs_duration_s = 0;       // narrow (supraventricular) QRS
+  double wide_qrs_duration_s = 0;  // ventricular origin: VT, ventricular pacing
+  double t_wave_mV = 0, t_wave_peak_s = 0, t_wave_duration_s = 0;
+  // ST shift of a wholly ischaemic territory (positive: elevation in this lead).
+  double st_lad_mV = 0, st_lcx_mV = 0, st_rca_mV = 0;
+  double f_wave_mV = 0, f_wave_frequency_Hz = 0;  // atrial fibrillation
+  double vf_mV = 0, vf_frequency_Hz = 0;          // ventricular fibrillation
+  double pacing_spike_mV = 0;
+};
+
 struct Body {
   double height_cm = 0;
   double weight_kg = 0;
@@ -269,6 +299,8 @@ struct PatientParameters {
   Baroreflex baroreflex;
   // Pharmacology (data/drugs.toml; a preset may override a value).
   std::array<Drug, drug_count> drugs;
+  RhythmParameters rhythm;
+  EcgLead ecg;
 };
 
 // Body surface area (Mosteller, N Engl J Med 1987;317:1098): sqrt(height_cm * weight_kg / 3600).

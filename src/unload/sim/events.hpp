@@ -38,8 +38,14 @@ enum class EventKind : std::uint8_t {
   // no-reflow after a stent or an atherectomy; below 1 the territory has no flow reserve. Acts at
   // once.
   coronary_microvascular,
+  // The heart's rhythm (physio::Rhythm) from the next R wave on (at once in VF and asystole, which
+  // have no beat under way).
+  rhythm,
+  // A defibrillation shock: sinus rhythm from the next R wave (at once in VF) when the rhythm is
+  // VF or VT; in any other rhythm it changes nothing.
+  defibrillation,
 };
-inline constexpr int kEventKindCount = 7;
+inline constexpr int kEventKindCount = 9;
 
 // Largest infusion and bleeding rates an event may set (mL/s): 100 mL/s = 6 L/min, beyond a
 // pressure bag or a ruptured artery.
@@ -58,6 +64,9 @@ struct Event {
   // `device` is the drug (index into physio::drug_names), `value` the rate (0 to the drug's
   // maximum_dose); `setting` is 0. coronary_microvascular: as coronary_inflow, `value` the
   // fraction of the territory's microvascular conductance left.
+  // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0. rhythm: `device`
+  // is the rhythm (physio::Rhythm's number), `value` the rate (1/min) for vt and paced (within
+  // physio's limits) and 0 for the others; `setting` is 0. defibrillation: all 0.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

@@ -38,9 +38,12 @@ constexpr ProcedureField kFields[] = {
     UNLOAD_PROCEDURE("ef_min_pct", "%", "ejection fraction of the worst beat", ef_min_pct),
     UNLOAD_PROCEDURE("ef_min_time_s", "s", "start of the beat with the lowest EF", ef_min_time_s),
     UNLOAD_PROCEDURE("inflations", "1",
-                     "times some territory's inflow fell below 1 while all were open", inflations),
-    UNLOAD_PROCEDURE("ischaemia_s", "s", "time with some territory's inflow below 1", ischaemia_s),
-    UNLOAD_PROCEDURE("ischaemic_beats", "1", "beats during which some inflow was below 1",
+                     "ischaemic episodes: times some territory's inflow (balloon) or "
+                     "microvascular conductance (no-reflow) fell below 1 while none was reduced",
+                     inflations),
+    UNLOAD_PROCEDURE("ischaemia_s", "s", "time with some territory reduced (balloon or no-reflow)",
+                     ischaemia_s),
+    UNLOAD_PROCEDURE("ischaemic_beats", "1", "beats during which some territory was reduced",
                      ischaemic_beats),
     UNLOAD_PROCEDURE("pva_mean_ischaemia_mmHg_mL", "mmHg mL",
                      "mean pressure-volume area of the ischaemic beats",
@@ -49,7 +52,7 @@ constexpr ProcedureField kFields[] = {
                      "mean flow of the territories not reduced, over the ischaemic beats",
                      coronary_flow_nonoccluded_mL_min),
     UNLOAD_PROCEDURE("first_inflation_s", "s", "time of the first inflation", first_inflation_s),
-    UNLOAD_PROCEDURE("last_deflation_s", "s", "last time every territory's inflow returned to 1",
+    UNLOAD_PROCEDURE("last_deflation_s", "s", "last time no territory was reduced any more",
                      last_deflation_s),
     UNLOAD_PROCEDURE("recovery_s", "s",
                      "from the last deflation to the first beat from which MAP and CPO stay "
@@ -66,7 +69,10 @@ double nan_min(double a, double b) { return std::isnan(a) || b < a ? b : a; }
 std::span<const ProcedureField> procedure_fields() { return kFields; }
 
 bool ProcedureRecorder::ischaemic() const {
-  return std::any_of(inflow_.begin(), inflow_.end(), [](double g) { return g < 1.0; });
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    if (reduced(k)) return true;
+  }
+  return false;
 }
 
 void ProcedureRecorder::close_baseline(double inflation_s) {
@@ -122,7 +128,7 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
     nonoccluded_.add(open);
   }
   for (std::size_t k = 0; k < physio::territory_count; ++k) {
-    reduced_this_beat_[k] = inflow_[k] < 1.0;
+    reduced_this_beat_[k] = reduced(k);
   }
 
   // Recovery: beats wholly after the last deflation, while no territory is reduced.
@@ -143,10 +149,14 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
 }
 
 void ProcedureRecorder::on_event(const Event& e) {
-  if (e.kind != EventKind::coronary_inflow || e.device >= physio::territory_count) return;
+  const bool inflow = e.kind == EventKind::coronary_inflow;
+  if ((!inflow && e.kind != EventKind::coronary_microvascular) ||
+      e.device >= physio::territory_count) {
+    return;
+  }
   const bool was = ischaemic();
-  inflow_[e.device] = e.value;
-  if (e.value < 1.0) {
+  (inflow ? inflow_ : microvascular_)[e.device] = e.value;
+  if (reduced(e.device)) {
     reduced_this_beat_[e.device] = true;
   } else if (e.time_s <= last_beat_end_s_) {
     // Reopened at the instant the running beat began (after the last beat's end was recorded):

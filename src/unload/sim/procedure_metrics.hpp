@@ -4,8 +4,10 @@
 // timeline's coronary inflow events as the run goes (ProcedureRecorder is a SimulationObserver),
 // in constant memory whatever the run's length.
 //
-// Definitions (t: a beat's start; a beat is "ischaemic" when some territory's inflow conductance
-// is below 1 at its start, i.e. a balloon is inflated or flow is otherwise reduced):
+// Definitions (a territory is "reduced" while its inflow conductance (a balloon) or its
+// microvascular conductance (a no-reflow) is below 1; a beat is "ischaemic" when some territory
+// is reduced at some moment of it; an "inflation" begins when some territory becomes reduced
+// while none was, and the "deflation" is when none is reduced again):
 //   baseline       mean of the beats that start at or after max(0, t_inflation - 30 s) and end by
 //                  t_inflation, the first inflation; with no inflation, the beats of the first
 //                  30 s of the run. MAP, CPO, LVEDP, EF baselines are these means.
@@ -17,8 +19,8 @@
 //   coronary_flow_nonoccluded   mean, over the ischaemic beats, of the summed flow of the
 //                  territories whose inflow is not reduced (what collaterals and the other
 //                  vessels receive while one is occluded).
-//   recovery_s     from the last deflation (the last time every territory's inflow returned to
-//                  1) to the start of the first beat from which MAP and CPO stay within 5% of
+//   recovery_s     from the last deflation to the start of the first beat from which MAP and CPO
+//   stay within 5% of
 //                  baseline for at least 10 s; NaN when they do not by the end of the run.
 #pragma once
 
@@ -82,11 +84,13 @@ class ProcedureRecorder final : public SimulationObserver {
     void add(double x) { sum += x, ++n; }
     double value() const { return n > 0 ? sum / n : ProcedureMetrics::nan; }
   };
+  bool reduced(std::size_t k) const { return inflow_[k] < 1.0 || microvascular_[k] < 1.0; }
   bool ischaemic() const;
   void close_baseline(double inflation_s);
 
   ProcedureMetrics m_;
-  std::array<double, physio::territory_count> inflow_{1.0, 1.0, 1.0};
+  // Each territory's inflow (balloon) and microvascular (no-reflow) fractions.
+  std::array<double, physio::territory_count> inflow_{1.0, 1.0, 1.0}, microvascular_{1.0, 1.0, 1.0};
   // Beats that may still make the baseline: the last kBaselineWindow_s before the first inflation
   // (a ring of their start, end, MAP, CPO, LVEDP, EF), and, before any inflation, the first
   // kBaselineWindow_s of the run.

@@ -18,8 +18,10 @@ constexpr double kNever = std::numeric_limits<double>::infinity();
 void begin_beat(const Model& model, RunState& r, double t, physio::Observables& obs,
                 std::span<double> dydt) {
   const auto& c = r.inputs.cycle;
-  // Dense while the ventricles contract: until their activation's sine ends.
-  const double contraction = c.ventricles.rise_end_s - c.beat_start_s;
+  // Dense while the ventricles contract: until their activation's sine ends (the whole beat when
+  // they do not contract: VF, asystole).
+  const double contraction =
+      std::min(c.ventricles.rise_end_s, c.beat_start_s + c.period_s) - c.beat_start_s;
   r.dense_metrics =
       static_cast<long>(std::ceil(contraction / model.options().sample_interval_s - 1e-9));
   r.next_metric = 1;
@@ -58,6 +60,10 @@ std::string_view to_string(EventKind kind) {
       return "drug_dose";
     case EventKind::coronary_microvascular:
       return "coronary_microvascular";
+    case EventKind::rhythm:
+      return "rhythm";
+    case EventKind::defibrillation:
+      return "defibrillation";
   }
   return "?";
 }
@@ -76,7 +82,8 @@ State rest_state(const Model& model, std::vector<physio::DeviceSettings> setting
   r.inputs.efferent_history.reset(0.0, model.options().history_interval_s,
                                   plant.longest_reflex_delay_s() + 0.5,
                                   plant.efferent_activity_at_rest());
-  r.inputs.cycle = plant.start_beat(0.0, r.y.data(), nullptr);
+  r.inputs.rhythm.seed(model.patient().rhythm.seed);
+  r.inputs.cycle = plant.start_beat(0.0, r.y.data(), nullptr, &r.inputs.rhythm);
   for (std::size_t k = 0; k < physio::territory_count; ++k) {
     r.inputs.regional_contractility[k] = model.patient().coronary[k].contractility;
   }
@@ -142,6 +149,9 @@ State start_from(const Model& model, const State& from, const Model& from_model,
   r.y[physio::kInfusedVolume] = 0.0;
   r.y[physio::kBledVolume] = 0.0;
   r.consoles.clear();
+  // The rhythm carries over; its random numbers start afresh from the patient's seed.
+  r.inputs.rhythm.seed(model.patient().rhythm.seed);
+  if (r.inputs.rhythm.vf_onset_s >= 0.0) r.inputs.rhythm.vf_onset_s += dt;
   r.integrator.stats = {};
   if (model.options().integrator != from_model.options().integrator) r.integrator = {};
   physio::Observables obs;
@@ -294,6 +304,7 @@ void Session::process_samples(double horizon) {
       state_at(to, scratch_y_);
       physio::PlantWorkspace fresh;
       plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, fresh, &output_obs_);
+      plant.record_ecg(live_.inputs, output_obs_);
       recorder_->on_sample(output_obs_);
     }
   }
@@ -309,10 +320,69 @@ void Session::end_beat() {
   recent_[static_cast<std::size_t>(live_.beats_done) % kRecentBeats] = m;
   ++live_.beats_done;
   if (recorder_ && !replaying_) recorder_->on_beat(m);
-  live_.inputs.cycle = plant.start_beat(t_, live_.y.data(), &live_.inputs.cycle);
+  auto& rhythm = live_.inputs.rhythm;
+  const physio::Rhythm before = live_.inputs.cycle.rhythm;
+  // Ischaemia's risk of VF: the chance 1 - exp(-hazard x beat) of the beat just ended, drawn at its
+  // end (no draw when the risk is off or the heart already arrested).
+  if (!physio::arrested(rhythm.rhythm)) {
+    const double hazard = plant.vf_hazard_per_s(live_.y);
+    if (hazard > 0.0 &&
+        rhythm.uniform() < -std::expm1(-hazard * (t_ - live_.inputs.cycle.beat_start_s))) {
+      rhythm.rhythm = physio::Rhythm::vf;
+      rhythm.rate_bpm = 0.0;
+      // Recorded as a rhythm event of its own (setting 1: arisen, not given).
+      if (recorder_ && !replaying_) {
+        recorder_->on_event(
+            {t_, EventKind::rhythm, static_cast<std::uint32_t>(rhythm.rhythm), 1, 0.0});
+      }
+    }
+  }
+  live_.inputs.cycle = plant.start_beat(t_, live_.y.data(), &live_.inputs.cycle, &rhythm);
+  if (live_.inputs.cycle.rhythm == physio::Rhythm::vf && before != physio::Rhythm::vf) {
+    rhythm.vf_onset_s = t_;
+  }
   begin_beat(*model_, live_, t_, obs_, scratch_dydt_);
   snapshot();
   integrator_->restart(t_, live_.y);
+}
+
+void Session::restart_beat() {
+  const auto& plant = model_->plant();
+  const physio::CardiacCycle old = live_.inputs.cycle;
+  state_at(t_, live_.y);
+  physio::CardiacCycle c = plant.start_beat(t_, live_.y.data(), &old, &live_.inputs.rhythm);
+  // Still the same beat, after the same atrial contraction.
+  c.beat_index = old.beat_index;
+  c.atrial_onset_s = old.atrial_onset_s;
+  c.previous_atrial_scale = old.previous_atrial_scale;
+  c.previous_atria = old.previous_atria;
+  live_.inputs.cycle = c;
+  if (c.rhythm == physio::Rhythm::vf && old.rhythm != physio::Rhythm::vf) {
+    live_.inputs.rhythm.vf_onset_s = t_;
+  }
+  begin_beat(*model_, live_, t_, obs_, scratch_dydt_);
+  snapshot();
+  integrator_->restart(t_, live_.y);
+}
+
+void Session::change_rhythm(const Event& e) {
+  auto& rhythm = live_.inputs.rhythm;
+  physio::Rhythm next = static_cast<physio::Rhythm>(e.device);
+  double rate = e.value;
+  if (e.kind == EventKind::defibrillation) {
+    if (!physio::shockable(rhythm.rhythm)) return;  // nothing to end
+    next = physio::Rhythm::sinus;
+    rate = 0.0;
+  }
+  if (next == rhythm.rhythm && rate == rhythm.rate_bpm) return;
+  rhythm.rhythm = next;
+  rhythm.rate_bpm = rate;
+  const auto& c = live_.inputs.cycle;
+  if (t_ == c.beat_start_s) {
+    restart_beat();  // the beat starting now takes it
+  } else if (physio::arrested(c.rhythm)) {
+    end_beat();  // no beat under way: the new rhythm starts now
+  }
 }
 
 bool Session::set_setting(std::uint32_t device, std::size_t slot, double value) {
@@ -413,6 +483,10 @@ void Session::apply_event(const Event& e) {
       }
       break;
     }
+    case EventKind::rhythm:
+    case EventKind::defibrillation:
+      change_rhythm(e);
+      break;
   }
   if (recorder_ && !replaying_) recorder_->on_event(e);
 }
@@ -511,6 +585,34 @@ void Session::check_event(const Event& e) const {
       }
       return;
     }
+    case EventKind::rhythm: {
+      if (e.setting != 0 || e.device >= static_cast<std::uint32_t>(physio::kRhythmCount)) {
+        throw InputError("a rhythm event names no rhythm");
+      }
+      const auto r = static_cast<physio::Rhythm>(e.device);
+      if (r == physio::Rhythm::vt &&
+          !(e.value >= physio::kMinVtRate_bpm && e.value <= physio::kMaxVtRate_bpm)) {
+        throw InputError(
+            "a vt rhythm's rate must be from " + std::to_string(physio::kMinVtRate_bpm) + " to " +
+            std::to_string(physio::kMaxVtRate_bpm) + " /min, got " + std::to_string(e.value));
+      }
+      if (r == physio::Rhythm::paced &&
+          !(e.value >= physio::kMinPacedRate_bpm && e.value <= physio::kMaxPacedRate_bpm)) {
+        throw InputError("a paced rhythm's rate must be from " +
+                         std::to_string(physio::kMinPacedRate_bpm) + " to " +
+                         std::to_string(physio::kMaxPacedRate_bpm) + " /min, got " +
+                         std::to_string(e.value));
+      }
+      if (!physio::takes_rate(r) && e.value != 0.0) {
+        throw InputError("a " + std::string(physio::rhythm_name(r)) + " rhythm takes no rate");
+      }
+      return;
+    }
+    case EventKind::defibrillation:
+      if (e.device != 0 || e.setting != 0 || e.value != 0.0) {
+        throw InputError("a defibrillation names no device, setting or value");
+      }
+      return;
   }
   throw InputError("an event of unknown kind");
 }
@@ -572,6 +674,7 @@ physio::Observables Session::observe() {
   physio::PlantWorkspace ws = live_.sample_ws;  // a copy: reading never changes the run
   physio::Observables o;
   model_->plant().evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, ws, &o);
+  model_->plant().record_ecg(live_.inputs, o);
   return o;
 }
 

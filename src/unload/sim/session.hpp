@@ -110,6 +110,9 @@ class Session final : private OdeSystem {
   const physio::PlantInputs& plant_inputs() const { return live_.inputs; }
   int completed_beats() const { return live_.beats_done; }
   // The last completed beats, oldest first (at most kRecentBeats).
+  // The rhythm of the beat under way, and when VF last began in this run (-1: never).
+  physio::Rhythm rhythm() const { return live_.inputs.cycle.rhythm; }
+  double vf_onset_s() const { return live_.inputs.rhythm.vf_onset_s; }
   std::span<const BeatMetrics> recent_beats() const;
   IntegratorStats integrator_stats() const { return integrator_->stats(); }
   // The events applied so far, and those still to come.
@@ -129,6 +132,10 @@ class Session final : private OdeSystem {
   void state_at(double t, std::span<double> y);
   void process_samples(double horizon);
   void end_beat();
+  // The beat that starts at this instant (an R wave just now) starts again in the rhythm now set.
+  void restart_beat();
+  // A rhythm event or a defibrillation (see EventKind).
+  void change_rhythm(const Event& e);
   void control_tick();
   void apply_event(const Event& e);
   // A setting changed at t_: the right-hand side changes, so remember this point and restart.

@@ -73,12 +73,27 @@ void walk(W& w, physio::ContractionTiming& c) {
   w("per_time_constant", c.per_time_constant);
 }
 
+// A rhythm as its number (checked by check_state).
+template <class W>
+void walk_rhythm(W& w, const std::string& name, physio::Rhythm& r) {
+  int code = static_cast<int>(r);
+  w(name, code);
+  if constexpr (W::reading) {
+    if (code < 0 || code >= physio::kRhythmCount) {
+      throw InputError("state: field '" + name + "' names no rhythm");
+    }
+    r = static_cast<physio::Rhythm>(code);
+  }
+}
+
 template <class W>
 void walk(W& w, physio::CardiacCycle& c) {
   w("beat_index", c.beat_index);
+  walk_rhythm(w, "rhythm", c.rhythm);
   w("beat_start_s", c.beat_start_s);
   w("period_s", c.period_s);
   w("ventricular_scale", c.ventricular_scale);
+  w("contractility", c.contractility);
   w("atrial_onset_s", c.atrial_onset_s);
   w("previous_atrial_scale", c.previous_atrial_scale);
   w("next_atrial_onset_s", c.next_atrial_onset_s);
@@ -210,6 +225,13 @@ void walk(W& w, RunState& r) {
     }
   }
   w("previous_ejection_end_s", r.inputs.previous_ejection_end_s);
+  w.enter("rhythm");
+  walk_rhythm(w, "rhythm", r.inputs.rhythm.rhythm);
+  w("rate_bpm", r.inputs.rhythm.rate_bpm);
+  w("random_low", r.inputs.rhythm.random_low);
+  w("random_high", r.inputs.rhythm.random_high);
+  w("vf_onset_s", r.inputs.rhythm.vf_onset_s);
+  w.leave();
   w.leave();
   const std::pair<const char*, physio::PlantWorkspace*> workspaces[] = {
       {"integration_ws", &r.integration_ws},
@@ -402,6 +424,16 @@ void check_state(const State& s, const Model& model) {
   if (r.next_metric < 1 || r.dense_metrics < 0 || r.next_tick < 0 || r.beats_done < 0) {
     fail("a grid position is negative");
   }
+  {
+    const auto& rh = r.inputs.rhythm;
+    const bool vt = rh.rhythm == physio::Rhythm::vt, paced = rh.rhythm == physio::Rhythm::paced;
+    if ((vt && !(rh.rate_bpm >= physio::kMinVtRate_bpm && rh.rate_bpm <= physio::kMaxVtRate_bpm)) ||
+        (paced &&
+         !(rh.rate_bpm >= physio::kMinPacedRate_bpm && rh.rate_bpm <= physio::kMaxPacedRate_bpm))) {
+      fail("its rhythm's rate is out of range");
+    }
+    if (!std::isfinite(rh.vf_onset_s)) fail("its VF onset time is not finite");
+  }
   for (double f : r.inputs.coronary_inflow_fraction) {
     if (!(f >= 0.0 && f <= 1.0)) fail("a coronary inflow fraction is outside 0 to 1");
   }
@@ -455,6 +487,20 @@ void check_state(const State& s, const Model& model) {
       if (e.device >= physio::drug_count || e.setting != 0 || !(e.value >= 0) ||
           !(e.value <= model.patient().drugs[e.device].maximum_dose)) {
         fail("its timeline holds a drug event out of range");
+      }
+      continue;
+    }
+    if (e.kind == EventKind::rhythm) {
+      const bool known = e.device < static_cast<std::uint32_t>(physio::kRhythmCount) &&
+                         e.setting == 0 && std::isfinite(e.value);
+      if (!known || (!physio::takes_rate(static_cast<physio::Rhythm>(e.device)) && e.value != 0)) {
+        fail("its timeline holds a rhythm event out of range");
+      }
+      continue;
+    }
+    if (e.kind == EventKind::defibrillation) {
+      if (e.device != 0 || e.setting != 0 || e.value != 0) {
+        fail("its timeline holds a defibrillation out of range");
       }
       continue;
     }
