@@ -826,9 +826,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
                ct.compression_fraction * p_vent;
     // Autoregulation scales the territory's microvascular conductances by g (the state holds g,
     // the reciprocal of the resistance factor: no division here).
-    double g = y[kCoronaryResistanceFactor0 + k];
+    const double g_autoregulated = y[kCoronaryResistanceFactor0 + k];
+    double g = g_autoregulated;
     // A no-reflow leaves the microcirculation a fraction of its resting conductance, without
-    // reserve (autoregulation's state keeps dilating: the hyperaemia when it ends).
+    // reserve. Autoregulation's state keeps dilating towards its bound, as it would with the bed
+    // still in its charge: the reactive hyperaemia when the no-reflow ends.
     const double micro = in.microvascular_fraction[k];
     if (micro < 1.0) g = micro * std::min(g, 1.0);
     // A coronary balloon leaves the inflow its residual fraction of the conductance.
@@ -863,7 +865,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
                        k_.autoregulation_u_rest;
       const double g_ss =
           k_.conductance_min + k_.conductance_span * (0.5 - 0.5 * u / std::sqrt(1.0 + u * u));
-      dydt[kCoronaryResistanceFactor0 + k] = (g_ss - g) * k_.per_autoregulation_time_constant;
+      // The state's own value, not the capped g: otherwise a no-reflow would wind the state up
+      // without bound (the cap hides it from this feedback) and its end would bring a flow many
+      // times the bed's maximal dilation.
+      dydt[kCoronaryResistanceFactor0 + k] =
+          (g_ss - g_autoregulated) * k_.per_autoregulation_time_constant;
     }
   }
 
