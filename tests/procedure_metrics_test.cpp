@@ -83,6 +83,17 @@ TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {
   EXPECT_DOUBLE_EQ(longer.result(90).recovery_s, 10);  // from the beat at 70 s
 }
 
+TEST(ProcedureMetrics, AboveBaselineAfterTheDeflationIsRecovered) {
+  ProcedureRecorder r;
+  beats(r, 0, 30, 80, 0.8);
+  r.on_event(inflow(30, 0, 0.0));
+  beats(r, 30, 60, 60, 0.5);
+  r.on_event(inflow(60, 0, 1.0));
+  beats(r, 60, 63, 70, 0.6);  // 12.5% below: not yet
+  beats(r, 63, 80, 95, 1.1);  // more support than at baseline
+  EXPECT_DOUBLE_EQ(r.result(80).recovery_s, 3);
+}
+
 TEST(ProcedureMetrics, LeftMainIsOneInflationAndANewInflationRestartsTheRecovery) {
   ProcedureRecorder r;
   beats(r, 0, 30, 90, 1.0);

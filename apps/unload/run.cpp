@@ -66,10 +66,12 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
     if (std::isnan(p.last_deflation_s)) {
       fmt::print("  recovery           a territory is still occluded at the end\n");
     } else if (std::isnan(p.recovery_s)) {
-      fmt::print("  recovery           MAP and CPO not back within 5% of baseline by the end\n");
+      fmt::print("  recovery           MAP and CPO not back above 95% of baseline by the end\n");
     } else {
-      fmt::print("  recovery           {:.0f} s after the last deflation (MAP and CPO within 5%)\n",
-                 p.recovery_s);
+      fmt::print(
+          "  recovery           {:.0f} s after the last deflation (MAP and CPO above 95% of "
+          "baseline)\n",
+          p.recovery_s);
     }
   }
   fmt::print("  wall time          {:.2f} s   ({:.0f} x real time)\n", s.wall_time_s,

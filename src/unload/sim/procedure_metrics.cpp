@@ -56,7 +56,7 @@ constexpr ProcedureField kFields[] = {
                      last_deflation_s),
     UNLOAD_PROCEDURE("recovery_s", "s",
                      "from the last deflation to the first beat from which MAP and CPO stay "
-                     "within 5% of baseline for 10 s (null: not by the end of the run)",
+                     "above 95% of baseline for 10 s (null: not by the end of the run)",
                      recovery_s),
 };
 
@@ -134,9 +134,10 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   // Recovery: beats wholly after the last deflation, while no territory is reduced.
   if (!std::isnan(m_.last_deflation_s) && !ischaemic() && !was_reduced &&
       b.start_s >= m_.last_deflation_s && std::isnan(m_.recovery_s)) {
-    const bool in_band =
-        std::abs(b.map_mmHg - m_.map_baseline_mmHg) <= kRecoveryBand * m_.map_baseline_mmHg &&
-        std::abs(b.cpo_W - m_.cpo_baseline_W) <= kRecoveryBand * m_.cpo_baseline_W;
+    // Back means no more than 5% below baseline: above it (more support after the PCI, a drug)
+    // is recovered too.
+    const bool in_band = b.map_mmHg >= (1.0 - kRecoveryBand) * m_.map_baseline_mmHg &&
+                         b.cpo_W >= (1.0 - kRecoveryBand) * m_.cpo_baseline_W;
     if (!in_band) {
       in_band_since_s_ = ProcedureMetrics::nan;
     } else {

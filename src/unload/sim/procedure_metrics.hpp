@@ -20,8 +20,8 @@
 //                  territories whose inflow is not reduced (what collaterals and the other
 //                  vessels receive while one is occluded).
 //   recovery_s     from the last deflation to the start of the first beat from which MAP and CPO
-//   stay within 5% of
-//                  baseline for at least 10 s; NaN when they do not by the end of the run.
+//                  stay above 95% of baseline (within 5% of it, or higher: more support after the
+//                  PCI is recovered too) for at least 10 s; NaN when they do not by the run's end.
 #pragma once
 
 #include <array>
