@@ -108,7 +108,7 @@ int run(const RunOptions& options) {
   sim::ProcedureRecorder procedure;
   // Written in place as the run goes (never staged): what happened stays, however the run ends.
   io::RunAudit audit(
-      audit_path(options.audit, out.target()), session.time(),
+      audit_path(options.audit, out.target()), session,
       {{"command", "run"},
        {"scenario", scenario.name},
        {"scenario_file", scenario.file.string()},
@@ -131,7 +131,7 @@ int run(const RunOptions& options) {
   const io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
-  audit.finish(session.time(), {{"beats", summary.beats}, {"output", out.target().string()}});
+  audit.finish({{"beats", summary.beats}, {"output", out.target().string()}});
   print_notes(out);
   print_summary(summary, out.target());
   return 0;

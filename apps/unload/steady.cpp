@@ -87,7 +87,7 @@ int steady(const SteadyOptions& options) {
   std::optional<io::RunAudit> audit;
   if (options.audit) {
     audit.emplace(
-        *options.audit, session.time(),
+        *options.audit, session,
         nlohmann::json{{"command", "steady"},
                        {"patient", patient.name},
                        {"devices", io::audit_devices_json(*run.model, run.device_settings)},
@@ -102,8 +102,8 @@ int steady(const SteadyOptions& options) {
                     result.reached ? "" : " (NOT reached)", result.beats_to_steady));
   }
   if (audit) {
-    audit->finish(session.time(), {{"steady_state_reached", result.reached},
-                                   {"beats_to_steady", result.beats_to_steady}});
+    audit->finish(
+        {{"steady_state_reached", result.reached}, {"beats_to_steady", result.beats_to_steady}});
   }
   if (options.json) {
     print_json(options, *run.model, result);

@@ -332,27 +332,26 @@ void AuditRecorder::on_command(double t_s, const Command& command) {
 
 namespace unload::io {
 
-RunAudit::RunAudit(const std::filesystem::path& path, double simulated_s,
+RunAudit::RunAudit(const std::filesystem::path& path, const sim::Session& session,
                    const nlohmann::json& detail)
-    : log_(path), last_simulated_s_(simulated_s) {
-  log_.append(AuditKind::run_started, simulated_s, detail.dump());
+    : log_(path), session_(session) {
+  log_.append(AuditKind::run_started, session_.time(), detail.dump());
 }
 
 RunAudit::~RunAudit() {
   if (finished_) return;
   try {
-    log_.append(AuditKind::run_ended, last_simulated_s_,
+    log_.append(AuditKind::run_ended, session_.time(),
                 nlohmann::json{{"outcome", "stopped"}}.dump());
   } catch (const std::exception&) {
     // The run is already failing; its own error is the one to report.
   }
 }
 
-void RunAudit::finish(double simulated_s, const nlohmann::json& detail) {
+void RunAudit::finish(const nlohmann::json& detail) {
   nlohmann::json d = detail;
   d["outcome"] = "completed";
-  last_simulated_s_ = simulated_s;
-  log_.append(AuditKind::run_ended, simulated_s, d.dump());
+  log_.append(AuditKind::run_ended, session_.time(), d.dump());
   finished_ = true;
 }
 

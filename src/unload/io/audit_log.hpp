@@ -123,20 +123,22 @@ namespace unload::io {
 
 // One run's records: run_started when made (`detail`: what runs, as JSON), run_ended by finish()
 // (outcome "completed"), or by the destructor when the run stopped early (outcome "stopped": an
-// error or a signal; a SIGKILL leaves no run_ended, which is how a reader tells a killed run).
+// error or a signal, at the session's time then; a SIGKILL leaves no run_ended, which is how a
+// reader tells a killed run).
 class RunAudit {
  public:
-  RunAudit(const std::filesystem::path& path, double simulated_s, const nlohmann::json& detail);
+  RunAudit(const std::filesystem::path& path, const sim::Session& session,
+           const nlohmann::json& detail);
   ~RunAudit();
   RunAudit(const RunAudit&) = delete;
   RunAudit& operator=(const RunAudit&) = delete;
 
   AuditLog& log() { return log_; }
-  void finish(double simulated_s, const nlohmann::json& detail);
+  void finish(const nlohmann::json& detail);
 
  private:
   AuditLog log_;
-  double last_simulated_s_ = 0;
+  const sim::Session& session_;
   bool finished_ = false;
 };
 
