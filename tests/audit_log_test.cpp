@@ -246,6 +246,10 @@ TEST_F(Audit, ARunWritesItsAuditLogBesideItsOutputAndAppendsOnRerun) {
   EXPECT_GT(records.size(), first_run);
   EXPECT_EQ(records[first_run].kind, "run_started");
   EXPECT_EQ(unload("audit verify result.audit.sqlite").exit_code, 0);
+  EXPECT_EQ(unload("audit result.audit.sqlite").exit_code, 0);
+  // Reading it leaves nothing beside it (no -wal or -shm file).
+  EXPECT_FALSE(fs::exists(dir_ / "result.audit.sqlite-wal"));
+  EXPECT_FALSE(fs::exists(dir_ / "result.audit.sqlite-shm"));
 }
 
 TEST_F(Audit, SteadyWritesAnAuditLogWhenAsked) {

@@ -196,7 +196,18 @@ std::vector<AuditRecord> read_audit_log(const std::filesystem::path& path) {
     throw InputError(fmt::format("{}: no such audit log (not a file)", path.string()));
   }
   try {
-    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    // Read-write when allowed (never created): the last connection to close then folds the WAL
+    // back into the database and removes the -wal and -shm files, which a read-only connection
+    // would leave beside it. Committed records are the same either way.
+    std::unique_ptr<SQLite::Database> opened;
+    try {
+      opened = std::make_unique<SQLite::Database>(
+          path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW, 5000);
+      opened->execAndGet("PRAGMA application_id");
+    } catch (const SQLite::Exception&) {
+      opened = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READONLY, 5000);
+    }
+    SQLite::Database& db = *opened;
     switch (contents(db)) {
       case Contents::audit_log:
         break;
