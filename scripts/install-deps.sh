@@ -20,6 +20,9 @@ packages=(
   libtomlplusplus-dev
   nlohmann-json3-dev
   libfmt-dev
+  libsqlitecpp-dev
+  libsqlite3-dev
+  libssl-dev
   libgtest-dev
   libgmock-dev
   librapidcheck-dev

@@ -209,10 +209,12 @@ TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {
   EXPECT_TRUE(summary["metrics"].contains("map_mmHg"));
   EXPECT_THAT(summary["notice"].get<std::string>(), HasSubstr("not for clinical decisions"));
 
-  // Only the output directory is left behind: no staging directory.
+  // Only the output directory and its audit log (written in place, beside it) are left behind:
+  // no staging directory.
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(work())) ++entries;
-  EXPECT_EQ(entries, 2);  // small.toml, result
+  EXPECT_EQ(entries, 3);  // small.toml, result, result.audit.sqlite
+  EXPECT_TRUE(fs::is_regular_file(work() / "result.audit.sqlite"));
 }
 
 TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {

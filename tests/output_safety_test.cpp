@@ -309,7 +309,9 @@ TEST_F(Unload, ForceReplacesAPreviousRunsOutputAndLeavesNothingBeside) {
   EXPECT_EQ(marker["version"], 1);
   const Outcome o = unload("run short.toml --out out1 --force");
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(names_in(work()), (std::vector<std::string>{"out1", "short.toml"}));
+  // The audit log beside the output is the one file a run leaves there (both runs' records).
+  EXPECT_EQ(names_in(work()),
+            (std::vector<std::string>{"out1", "out1.audit.sqlite", "short.toml"}));
   EXPECT_EQ(names_in(work() / "out1"), (std::vector<std::string>{".unload-output", "beats.csv",
                                                                  "summary.json", "waveforms.csv"}));
 }
@@ -331,7 +333,8 @@ TEST_F(Unload, ASymbolicLinkAsTheOutputIsRefusedBeforeTheRun) {
   const Outcome o = unload("run short.toml --out link --force");
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_THAT(o.err, HasSubstr("symbolic link"));
-  EXPECT_EQ(names_in(work()), (std::vector<std::string>{"link", "real", "short.toml"}));
+  EXPECT_EQ(names_in(work()),
+            (std::vector<std::string>{"link", "real", "real.audit.sqlite", "short.toml"}));
 }
 
 TEST_F(Unload, AnOldOutputThatCannotBeRemovedIsRefusedBeforeTheRun) {

@@ -23,6 +23,7 @@ struct SteadyOptions {
   std::vector<io::DeviceRequest> devices;  // in command-line order
   bool consoles = true;                    // micro-axial pumps run with their console
   std::optional<std::filesystem::path> save_state;
+  std::optional<std::filesystem::path> audit;  // an audit log to append the run's records to
 };
 
 struct RunOptions {
@@ -30,6 +31,14 @@ struct RunOptions {
   std::optional<std::filesystem::path> out;  // default: out/<scenario stem>
   bool force = false;
   bool consoles = true;
+  // The audit log (default: NAME.audit.sqlite beside the output directory NAME; see audit.cpp).
+  std::optional<std::filesystem::path> audit;
+};
+
+struct AuditOptions {
+  std::filesystem::path database;
+  bool csv = false;
+  bool verify = false;
 };
 
 struct BenchOptions {
@@ -61,6 +70,12 @@ int steady(const SteadyOptions& options);
 int run(const RunOptions& options);
 // Measures how much faster than real time the reference patient is simulated.
 int bench(const BenchOptions& options);
+// Lists an audit log's records (or verifies its chain: exit 0 intact, 1 broken).
+int audit(const AuditOptions& options);
+// Where a run's audit log goes: `requested`, or beside the output directory `target`. InputError
+// for a path inside the output directory (replacing the output would take it away).
+std::filesystem::path audit_path(const std::optional<std::filesystem::path>& requested,
+                                 const std::filesystem::path& target);
 // Lists patients, devices and their settings, metrics, waveform columns and scenario keys.
 int list(const ListOptions& options);
 // Runs the validation cases against published results; exit 1 if one fails.

@@ -136,6 +136,8 @@ CLI::App* add_steady(CLI::App& app, cli::SteadyOptions& o) {
                 "Save the steady state to FILE (JSON), to start runs from it "
                 "([scenario] start_state = \"FILE\")")
       ->type_name("FILE");
+  c->add_option("--audit", o.audit, "Append the run's audit records to FILE (SQLite)")
+      ->type_name("FILE");
   return c;
 }
 
@@ -148,6 +150,10 @@ CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
       ->required();
   c->add_option("--out", o.out, "Output directory (default: out/<scenario name>)");
   c->add_flag("--force", o.force, "Replace the output directory of a previous run");
+  c->add_option("--audit", o.audit,
+                "Append the run's audit records to FILE (SQLite; default: OUT.audit.sqlite beside "
+                "the output directory OUT)")
+      ->type_name("FILE");
   c->add_flag(
       "--no-console", [&o](std::int64_t) { o.consoles = false; },
       "Run micro-axial pumps bare, without their console");
@@ -206,6 +212,21 @@ CLI::App* add_validate(CLI::App& app, cli::ValidateOptions& o) {
   return c;
 }
 
+CLI::App* add_audit(CLI::App& app, cli::AuditOptions& o) {
+  auto* c = app.add_subcommand(
+      "audit", "List an audit log's records (a table, or CSV), or verify its hash chain");
+  c->add_option("database", o.database, "Audit log (SQLite) written by run or steady --audit")
+      ->type_name("DB");
+  c->add_flag("--csv", o.csv, "Print the records as CSV");
+  auto* verify = c->add_subcommand(
+      "verify",
+      "Check the hash chain: exit 0 intact, 1 broken (says the first bad sequence number), 2 "
+      "not an audit log");
+  verify->add_option("database", o.database, "Audit log (SQLite)")->required()->type_name("DB");
+  verify->final_callback([&o] { o.verify = true; });
+  return c;
+}
+
 // --help and --version end parsing with "success"; every real parse error exits 2, whatever code
 // CLI11 gives it, so that scripts can tell bad input from a failed simulation.
 int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
@@ -254,6 +275,8 @@ int main(int argc, char** argv) {
   const auto* list_command = add_list(app, list);
   cli::ValidateOptions validate;
   const auto* validate_command = add_validate(app, validate);
+  cli::AuditOptions audit;
+  const auto* audit_command = add_audit(app, audit);
 
   try {
     app.parse(argc, argv);
@@ -269,6 +292,7 @@ int main(int argc, char** argv) {
     if (run_command->parsed()) return cli::run(run);
     if (list_command->parsed()) return cli::list(list);
     if (validate_command->parsed()) return cli::validate(validate);
+    if (audit_command->parsed()) return cli::audit(audit);
     bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "progress_bar.hpp"
 #include "stop_signals.hpp"
+#include "unload/io/audit_log.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
@@ -107,10 +108,23 @@ int run(const RunOptions& options) {
   io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", *prepared.model);
   io::BeatCsvWriter beats(out.staging() / "beats.csv", *prepared.model);
   sim::ProcedureRecorder procedure;
+  // Written in place as the run goes (never staged): what happened stays, however the run ends.
+  io::RunAudit audit(
+      audit_path(options.audit, out.target()), session,
+      {{"command", "run"},
+       {"scenario", scenario.name},
+       {"scenario_file", scenario.file.string()},
+       {"patient", scenario.patient.name},
+       {"devices", io::audit_devices_json(*prepared.model, prepared.device_settings)},
+       {"consoles", prepare.consoles},
+       {"output", out.target().string()},
+       {"build", io::audit_build_json()}});
+  io::AuditRecorder audit_recorder(audit.log(), prepared.model);
   io::ObserverGroup recorders;
   recorders.add(waveforms);
   recorders.add(beats);
   recorders.add(procedure);
+  recorders.add(audit_recorder);
   session.set_recorder(&recorders, 1.0 / scenario.output_rate_Hz);
   const double wall_s = simulate(session, scenario.duration_s);
 
@@ -119,6 +133,7 @@ int run(const RunOptions& options) {
   const io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
+  audit.finish({{"beats", summary.beats}, {"output", out.target().string()}});
   print_notes(out);
   print_summary(summary, out.target());
   return 0;

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "metrics_table.hpp"
 #include "stop_signals.hpp"
 #include "unload/core/error.hpp"
+#include "unload/io/audit_log.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -82,12 +84,26 @@ int steady(const SteadyOptions& options) {
   const io::PreparedRun run = io::prepare_from_rest(patient, devices, simulation_options, prepare);
   sim::Session session(run.model, run.start, run.bindings);
   session.set_stop_flag(stop_flag());
+  std::optional<io::RunAudit> audit;
+  if (options.audit) {
+    audit.emplace(
+        *options.audit, session,
+        nlohmann::json{{"command", "steady"},
+                       {"patient", patient.name},
+                       {"devices", io::audit_devices_json(*run.model, run.device_settings)},
+                       {"consoles", prepare.consoles},
+                       {"build", io::audit_build_json()}});
+  }
   const sim::SteadyStateResult result = sim::run_to_steady_state(session);
   if (options.save_state) {
     io::write_state_file(
         *options.save_state, session.save(), *run.model,
         fmt::format("periodic steady state of '{}'{} after {} beats", patient.name,
                     result.reached ? "" : " (NOT reached)", result.beats_to_steady));
+  }
+  if (audit) {
+    audit->finish(
+        {{"steady_state_reached", result.reached}, {"beats_to_steady", result.beats_to_steady}});
   }
   if (options.json) {
     print_json(options, *run.model, result);
