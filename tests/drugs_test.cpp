@@ -24,7 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "beat_series.hpp"
 #include "session_support.hpp"
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -39,28 +41,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    const fs::path d =
-        fs::temp_directory_path() / ("unload-drugs-" + std::to_string(std::random_device{}()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-fs::path write(const std::string& name, const std::string& text) {
-  const fs::path file = temp_dir() / name;
-  std::ofstream(file, std::ios::binary) << text;
-  return file;
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::read_text;
+using testing::temp_dir;
+using testing::write;
 
 // Beats, and a sample of the observables every second.
 struct Recorder : sim::SimulationObserver {
@@ -107,7 +90,8 @@ std::string drug(double time, const std::string& name, double dose) {
 }
 const std::string kReflexOff = "[overrides]\n\"baroreflex.enabled\" = false\n";
 
-using Metric = std::function<double(const sim::BeatMetrics&)>;
+using testing::mean;
+using testing::Metric;
 const Metric kMap = [](const sim::BeatMetrics& b) { return b.map_mmHg; };
 const Metric kSvr = [](const sim::BeatMetrics& b) { return b.svr_wood; };
 const Metric kHr = [](const sim::BeatMetrics& b) { return b.hr_bpm; };
@@ -115,20 +99,6 @@ const Metric kCo = [](const sim::BeatMetrics& b) { return b.co_L_min; };
 const Metric kDpdt = [](const sim::BeatMetrics& b) { return b.dpdt_max_mmHg_s; };
 const Metric kPcwp = [](const sim::BeatMetrics& b) { return b.pcwp_mmHg; };
 const Metric kRap = [](const sim::BeatMetrics& b) { return b.rap_mmHg; };
-
-// Mean of a metric over the beats that start in [from, to).
-double mean(const std::vector<sim::BeatMetrics>& beats, const Metric& m, double from, double to) {
-  double sum = 0;
-  int n = 0;
-  for (const auto& b : beats) {
-    if (b.start_s >= from && b.start_s < to) {
-      sum += m(b);
-      ++n;
-    }
-  }
-  EXPECT_GT(n, 0) << "no beat in [" << from << ", " << to << ")";
-  return n ? sum / n : NAN;
-}
 
 // Time after `from` at which the metric's 10-s running mean has covered `fraction` of the way
 // from `start` to `end` (infinity if never).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "session_support.hpp"
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -33,28 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    const fs::path d =
-        fs::temp_directory_path() / ("unload-fluids-" + std::to_string(std::random_device{}()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-fs::path write(const std::string& name, const std::string& text) {
-  const fs::path file = temp_dir() / name;
-  std::ofstream(file, std::ios::binary) << text;
-  return file;
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::read_text;
+using testing::temp_dir;
+using testing::write;
 
 struct BeatLog : sim::SimulationObserver {
   std::vector<sim::BeatMetrics> beats;

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "beat_series.hpp"
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -28,21 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    const fs::path d =
-        fs::temp_directory_path() / ("unload-ischaemia-" + std::to_string(std::random_device{}()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-fs::path write(const std::string& name, const std::string& text) {
-  const fs::path file = temp_dir() / name;
-  std::ofstream(file, std::ios::binary) << text;
-  return file;
-}
+using testing::temp_dir;
+using testing::write;
 
 struct BeatLog : sim::SimulationObserver {
   std::vector<sim::BeatMetrics> beats;
@@ -77,26 +66,14 @@ std::string balloon(double time, const std::string& territory, double duration,
 }
 const std::string kCp = "[[devices]]\nkind = \"impella-cp\"\nlevel = \"P8\"\n";
 
-using Metric = std::function<double(const sim::BeatMetrics&)>;
+using testing::mean;
+using testing::Metric;
 const Metric kLvedp = [](const sim::BeatMetrics& b) { return b.lvedp_mmHg; };
 const Metric kEf = [](const sim::BeatMetrics& b) { return b.ef_pct; };
 const Metric kDpdt = [](const sim::BeatMetrics& b) { return b.dpdt_max_mmHg_s; };
 const Metric kMap = [](const sim::BeatMetrics& b) { return b.map_mmHg; };
 const Metric kPva = [](const sim::BeatMetrics& b) { return b.pva_mmHg_mL; };
 
-// Mean of a metric over the beats that start in [from, to).
-double mean(const std::vector<sim::BeatMetrics>& beats, const Metric& m, double from, double to) {
-  double sum = 0;
-  int n = 0;
-  for (const auto& b : beats) {
-    if (b.start_s >= from && b.start_s < to) {
-      sum += m(b);
-      ++n;
-    }
-  }
-  EXPECT_GT(n, 0) << "no beat in [" << from << ", " << to << ")";
-  return n ? sum / n : NAN;
-}
 double extreme(const std::vector<sim::BeatMetrics>& beats, const Metric& m, double from, double to,
                bool highest) {
   double v = highest ? -1e300 : 1e300;

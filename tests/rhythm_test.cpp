@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -34,21 +35,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    const fs::path d =
-        fs::temp_directory_path() / ("unload-rhythm-" + std::to_string(std::random_device{}()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-fs::path write(const std::string& name, const std::string& text) {
-  const fs::path file = temp_dir() / name;
-  std::ofstream(file, std::ios::binary) << text;
-  return file;
-}
+using testing::read_text;
+using testing::temp_dir;
+using testing::write;
 
 // What a run produced: its beats, its waveform samples (1 ms apart) and the events applied
 // (including VF that ischaemia started).
@@ -587,11 +576,6 @@ TEST(RhythmScenario, EventsBecomeTypedEvents) {
 
 // --- the command line: exit code 2 and no output for a bad event; a run made again from its
 // summary.json ---
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 int unload_command(const std::string& args) {
   const std::string command = "cd '" + temp_dir().string() + "' && '" UNLOAD_BINARY "' " + args +
