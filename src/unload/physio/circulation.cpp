@@ -11,6 +11,12 @@ namespace unload::physio {
 
 namespace {
 
+// A territory's oxygen debt as its stunned wall feels it, De = max(D, 0) (1 + S) (docs/model.md
+// 2.9): what its contraction, stiffening, relaxation and risk of VF follow.
+inline double felt_debt(const double* y, std::size_t k) {
+  return std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+}
+
 // Blood density (g/cm^3), a physical constant of the valve law.
 constexpr double kBloodDensity = 1.06;
 // A closed valve without regurgitation keeps this fraction of its open area, so that the valve law
@@ -501,7 +507,7 @@ CardiacCycle Circulation::start_beat(double start_s, const double* y, const Card
   if (y && k_.maximum_relaxation_slowing > 0) {
     double slowing = 0;
     for (std::size_t k = 0; k < territory_count; ++k) {
-      const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+      const double debt = felt_debt(&y[0], k);
       const double x = debt * k_.per_relaxation_debt;
       slowing += lv_contractility_weight_[k] * x * x / (1.0 + x * x);
     }
@@ -538,7 +544,7 @@ double Circulation::vf_hazard_per_s(std::span<const double> y) const {
   const double threshold = p_.rhythm.vf_risk_threshold;
   double share = 0.0;
   for (std::size_t k = 0; k < territory_count; ++k) {
-    const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+    const double debt = felt_debt(&y[0], k);
     const double a = debt * k_.per_contraction_debt;
     const double lost = a * a / (1.0 + a * a);  // 1 - f
     share += lv_contractility_weight_[k] * std::max(lost - threshold, 0.0) / (1.0 - threshold);
@@ -612,7 +618,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   std::array<double, territory_count> function{}, stiffening{};
   double lv_regional = 0, rv_regional = 0, lv_stiffening = 0, rv_stiffening = 0;
   for (std::size_t k = 0; k < territory_count; ++k) {
-    const double debt = std::max(y[kOxygenDebt0 + k], 0.0) * (1.0 + y[kStunning0 + k]);
+    const double debt = felt_debt(&y[0], k);
     const double a = debt * k_.per_contraction_debt;
     const double b = debt * k_.per_stiffening_debt;
     // f = 1/(1 + a^2) and sigma = b^2/(1 + b^2) from one division.
