@@ -67,6 +67,7 @@
 #include <string>
 #include <system_error>
 
+#include "unload/core/pump_characteristic.hpp"
 #include "unload/core/units.hpp"
 #include "unload/devices/setting_text.hpp"
 
@@ -139,20 +140,11 @@ constexpr double kGiersiepenC = 3.62e-5;
 constexpr double kGiersiepenAlpha = 0.785;
 constexpr double kGiersiepenBeta = 2.416;
 
-// Torque (mN*m) of a hydraulic power of 1 mmHg*mL/s at 1 krpm: 1.33322e-4 W / (1000*2*pi/60 rad/s)
-// * 1000 mN*m/(N*m).
-constexpr double kTorquePerPowerOverSpeed =
-    units::joule_per_mmHg_mL * 1000.0 / (1000.0 * 2.0 * 3.14159265358979323846 / 60.0);
-// Rotor acceleration: dw/dt [krpm/s] = T [mN*m] * kAccel / J [g*cm2]
-// (1 mN*m / 1 g*cm2 = 1e-3 / 1e-7 rad/s^2 = 1e4 rad/s^2 = 1e4 * 60 / (2*pi*1000) krpm/s).
-constexpr double kAccelerationPerTorque = 1e4 * 60.0 / (2.0 * 3.14159265358979323846 * 1000.0);
-
 // Smoothing widths (numerical, not physical): they keep the right-hand side smooth where a law
 // has a corner (the explicit integrator needs a smooth right-hand side).
-constexpr double kCoulombSpeedScale_krpm = 1.0;  // friction sign change around w = 0
-constexpr double kFlowFloor_mL_s = 0.5;          // |Q| in the blood-damage law
-constexpr double kSpeedFloor_krpm = 0.1;         // |w| in the shear law
-constexpr double kPurgeLimitWidth_mmHg = 25.0;   // cassette pressure limit
+constexpr double kFlowFloor_mL_s = 0.5;         // |Q| in the blood-damage law
+constexpr double kSpeedFloor_krpm = 0.1;        // |w| in the shear law
+constexpr double kPurgeLimitWidth_mmHg = 25.0;  // cassette pressure limit
 constexpr double kSecondsPerHour = 3600.0;
 
 enum StateIndex : std::size_t { kFlow, kSpeed, kSpeedIntegral, kPurgePressure, kStateCount };
@@ -243,10 +235,7 @@ class MicroAxialPump final : public physio::DeviceBlock {
                 const DeviceSettings& s, SiteFlows& flows, DeviceReadings* out) const override;
 
  private:
-  double friction_torque(double w_krpm) const {
-    const double v = w_krpm / kCoulombSpeedScale_krpm;
-    return friction_torque_ * v / std::sqrt(1.0 + v * v) + viscous_friction_ * w_krpm;
-  }
+  double friction_torque(double w_krpm) const { return curves_.friction_torque_mN_m(w_krpm); }
   double purge_resistance(const DeviceSettings& s) const;
   void derive_settings(DeviceSettings& s) const override {
     s.value[kDerivedPurgeConductance] = 1.0 / purge_resistance(s);
@@ -271,13 +260,12 @@ class MicroAxialPump final : public physio::DeviceBlock {
   double boost_rpm_ = 0;
   int highest_level_ = 8;
 
-  double a_ = 0, b_ = 0, c_ = 0, inertance_ = 0, stopped_loss_ = 0, stopped_speed_ = 0;
+  // Head, torques and current (core/pump_characteristic.hpp, shared with the console).
+  PumpCurves curves_{};
   // Reciprocals and products the right-hand side uses (divisions are its costliest operations).
-  double per_inertance_ = 0, per_stopped_speed_ = 0, per_max_torque_ = 0, per_suction_width_ = 0,
-         torque_per_power_ = 0, acceleration_per_torque_ = 0, anti_windup_gain_ = 0,
-         per_purge_capacity_ = 0;
-  double rotor_inertia_ = 0, torque_constant_ = 0, no_load_current_ = 0, friction_torque_ = 0,
-         viscous_friction_ = 0, volumetric_efficiency_ = 0, max_torque_ = 0;
+  double per_inertance_ = 0, per_max_torque_ = 0, per_suction_width_ = 0,
+         acceleration_per_torque_ = 0, anti_windup_gain_ = 0, per_purge_capacity_ = 0;
+  double max_torque_ = 0;
   double kp_ = 0, ki_ = 0;
   double suction_margin_ = 0, suction_width_ = 0, suction_resistance_ = 0, suction_inertance_ = 0,
          suction_open_min_ = 0;
@@ -304,18 +292,7 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) : DeviceBlock(paramete
   boost_rpm_ = at("levels.boost");
   highest_level_ = static_cast<int>(std::lround(at("levels.highest")));
 
-  a_ = at("hydraulics.pressure_coefficient");
-  b_ = at("hydraulics.flow_speed_coefficient");
-  c_ = at("hydraulics.loss_coefficient");
-  inertance_ = at("hydraulics.inertance");
-  stopped_loss_ = at("hydraulics.stopped_rotor_loss");
-  stopped_speed_ = at("hydraulics.stopped_rotor_speed");
-  rotor_inertia_ = at("motor.rotor_inertia");
-  torque_constant_ = at("motor.torque_constant");
-  no_load_current_ = at("motor.no_load_current");
-  friction_torque_ = at("motor.friction_torque");
-  viscous_friction_ = at("motor.viscous_friction");
-  volumetric_efficiency_ = at("motor.volumetric_efficiency");
+  curves_ = pump_curves(at);
   max_torque_ = at("motor.max_torque");
   kp_ = at("speed_control.proportional_gain");
   ki_ = at("speed_control.integral_gain");
@@ -334,12 +311,10 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) : DeviceBlock(paramete
   purge_default_dextrose_ = at("purge.default_dextrose");
   shear_speed_exponent_ = at("haemolysis.speed_exponent");
   shear_suction_ = at("haemolysis.suction_shear_factor");
-  per_inertance_ = 1.0 / inertance_;
-  per_stopped_speed_ = 1.0 / stopped_speed_;
+  per_inertance_ = 1.0 / curves_.inertance;
   per_max_torque_ = 1.0 / max_torque_;
   per_suction_width_ = 1.0 / suction_width_;
-  torque_per_power_ = kTorquePerPowerOverSpeed / volumetric_efficiency_;
-  acceleration_per_torque_ = kAccelerationPerTorque / rotor_inertia_;
+  acceleration_per_torque_ = PumpCurves::acceleration_per_torque / curves_.rotor_inertia;
   anti_windup_gain_ = ki_ / kp_;
   per_purge_capacity_ = 1.0 / (kSecondsPerHour * purge_compliance_);
   log_damage_constant_ =
@@ -509,7 +484,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
     if (a <= 20.0) {
       const double e = std::exp(a);
       const double d = e + suction_open_min_ * (1.0 + e);
-      const double ld = inertance_ * d + suction_inertance_;
+      const double ld = curves_.inertance * d + suction_inertance_;
       const double inverse = 1.0 / (d * ld);
       narrowing = ld * inverse;
       per_inertance = d * d * inverse;
@@ -518,11 +493,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   }
 
   // Hydraulics.
-  const double w_rel = w * per_stopped_speed_;
-  const double stopped = 1.0 / (1.0 + w_rel * w_rel);
-  const double head = a_ * w * std::abs(w) + b_ * w * q -
-                      (c_ + stopped_loss_ * stopped) * q * std::abs(q) -
-                      suction_resistance_ * narrowing * q;
+  const double head = curves_.head_mmHg(w, q) - suction_resistance_ * narrowing * q;
   dxdt[kFlow] = (head - (p_outlet - p_inlet)) * per_inertance;
 
   // Motor and speed controller.
@@ -536,7 +507,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   // Far below the torque limit the limiter is 1 to within 1e-9.
   const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
   const double motor_torque = on ? u / limiter : 0.0;
-  const double hydraulic_torque = torque_per_power_ * q * (a_ * std::abs(w) + b_ * q);
+  const double hydraulic_torque = curves_.hydraulic_torque_mN_m(w, q);
   dxdt[kSpeed] = acceleration_per_torque_ * (motor_torque - hydraulic_torque - friction_torque(w));
   dxdt[kSpeedIntegral] = ki_ * error + anti_windup_gain_ * (motor_torque - u);
 
@@ -551,7 +522,8 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   if (out) {
     auto& r = out->value;
     r[kReadPlacementSignal] = p_outlet;
-    r[kReadMotorCurrent] = on ? no_load_current_ + 1000.0 * motor_torque / torque_constant_ : 0.0;
+    r[kReadMotorCurrent] =
+        on ? curves_.no_load_current + 1000.0 * motor_torque / curves_.torque_constant : 0.0;
     r[kReadMotorSpeed] = 1000.0 * w;
     r[kReadPurgePressure] = purge_pressure;
     r[kReadPurgeFlow] = purge_flow;
