@@ -77,7 +77,7 @@ struct PumpCurves {
   }
   // T_m(I), mN*m: the motor torque that draws current I (inverse of I = I_0 + 1000 T_m / k_t).
   double motor_torque_mN_m(double current_mA) const {
-    return (current_mA - no_load_current) * torque_constant / 1000.0;
+    return (current_mA - no_load_current) * (torque_constant * 1e-3);
   }
   // The flow Q that loads a rotor turning at w with hydraulic torque T_h: the root of
   // b*Q^2 + a*|w|*Q - T_h/(kappa/eta_v) = 0 that is continuous through Q = 0, written without

@@ -62,6 +62,10 @@ std::vector<std::string> device_kinds() {
   return kinds;
 }
 
+devices::DeviceParameters device_parameters(std::string_view kind) {
+  return read(type_of(kind)).values;
+}
+
 std::unique_ptr<physio::DeviceBlock> load_device(std::string_view kind) {
   const auto& type = type_of(kind);
   return type.make(read(type).values);

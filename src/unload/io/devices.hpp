@@ -8,12 +8,17 @@
 #include <utility>
 #include <vector>
 
+#include "unload/devices/registry.hpp"
 #include "unload/physio/device.hpp"
 
 namespace unload::io {
 
 // The device of this kind ("impella-cp", "iabp", "va-ecmo"), built from its data file.
 std::unique_ptr<physio::DeviceBlock> load_device(std::string_view kind);
+
+// The checked parameter values of a device kind's data file (what load_device gives its factory;
+// the pump's console reads its pump's characteristic from them, io/console_setup.hpp).
+devices::DeviceParameters device_parameters(std::string_view kind);
 
 // Kinds that can be loaded, in registry order.
 std::vector<std::string> device_kinds();

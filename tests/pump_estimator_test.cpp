@@ -1,0 +1,532 @@
+// The console's estimators (control/pump_estimator.hpp): pump flow, LV pressure and LVEDP, MAP
+// and CPO, and placement, from the pump's own signals. First on synthetic signals, then closed
+// loop: a Session of every preset with each family member at levels P-2 up to its highest, a
+// test-only console that only feeds its frames to the estimator, and the estimates compared with
+// the simulation's truth (the pump's true flow, the beat metrics' LVEDP).
+//
+// The table of docs/console.md is written by this test: UNLOAD_CONSOLE_TABLE=FILE runs
+// PumpEstimatorReport.WritesTheErrorTable, which writes the markdown table to FILE (see
+// docs/console.md for the command).
+#include "unload/control/pump_estimator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <numbers>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "session_support.hpp"
+#include "unload/core/error.hpp"
+#include "unload/io/console_setup.hpp"
+#include "unload/io/presets.hpp"
+#include "unload/physio/circulation.hpp"
+#include "unload/sim/session.hpp"
+
+namespace unload {
+namespace {
+
+using control::Placement;
+using control::PumpEstimator;
+
+constexpr double kDt = 0.01;  // the control tick (SimulationOptions::control_interval_s)
+const std::vector<std::string> kMembers = {"impella-2.5", "impella-cp", "impella-5.5"};
+
+const control::EstimatorSettings& settings() {
+  static const auto s = io::load_estimator_settings();
+  return s;
+}
+
+// --- synthetic signals --------------------------------------------------------------------------
+
+// A beating heart seen by a correctly placed pump at a fixed speed, in closed form: LV and aortic
+// pressures of a 75/min beat, the pump's flow integrated from L dQ/dt = H(w, Q) - (P_ao - P_lv)
+// in fine steps, and the motor current that holds the speed (I = I_0 + 1000 (T_h + T_f) / k_t).
+struct SyntheticHeart {
+  control::PumpCharacteristic pump = io::load_pump_characteristic("impella-cp");
+  double w_krpm = 40.0;
+  double period_s = 0.8;
+  double lvedp_mmHg = 18.0;
+  double systolic_mmHg = 110.0;
+  double diastolic_mmHg = 70.0;
+  bool beating = true;
+  bool current_flat = false;           // e.g. the whole pump in one chamber
+  bool placement_flat = false;         // e.g. a blocked placement signal
+  bool ventricular_placement = false;  // the placement signal shows the LV pressure
+  double q = 0;
+  double t = 0;
+
+  // Smooth waveforms: a half-sine systole of 0.3 s (the LV 5 mmHg above the aorta at its peak),
+  // a diastolic dip of the LV (relaxation, then filling up to lvedp) and a diastolic bump of the
+  // aorta, each continuous.
+  double lv(double time) const {
+    if (!beating) return lvedp_mmHg;
+    const double x = std::fmod(time, period_s);
+    if (x < 0.3)
+      return lvedp_mmHg + (systolic_mmHg + 5 - lvedp_mmHg) * std::sin(std::numbers::pi * x / 0.3);
+    return lvedp_mmHg - 4.0 * std::sin(std::numbers::pi * (x - 0.3) / (period_s - 0.3));
+  }
+  double aortic(double time) const {
+    if (!beating) return 0.5 * (systolic_mmHg + diastolic_mmHg);
+    const double x = std::fmod(time, period_s);
+    if (x < 0.3) {
+      return diastolic_mmHg +
+             (systolic_mmHg - diastolic_mmHg) * std::sin(std::numbers::pi * x / 0.3);
+    }
+    return diastolic_mmHg + 10.0 * std::sin(std::numbers::pi * (x - 0.3) / (period_s - 0.3));
+  }
+  double mean_flow_mL_s = 0;
+  long steps = 0;
+
+  SignalFrame next() {
+    const auto& c = pump.curves;
+    const int sub = 100;
+    for (int i = 0; i < sub; ++i) {
+      const double h = kDt / sub;
+      const double dp = current_flat ? 0.0 : aortic(t) - lv(t);
+      q += h * (c.head_mmHg(w_krpm, q) - dp) / c.inertance;
+      t += h;
+      mean_flow_mL_s += q;
+      ++steps;
+    }
+    SignalFrame f;
+    f.t_s = t;
+    f.value[static_cast<std::size_t>(Signal::placement_signal_mmHg)] =
+        placement_flat ? 60.0 : (ventricular_placement ? lv(t) : aortic(t));
+    f.value[static_cast<std::size_t>(Signal::motor_speed_rpm)] = 1000.0 * w_krpm;
+    const double torque = c.hydraulic_torque_mN_m(w_krpm, q) + c.friction_torque_mN_m(w_krpm);
+    f.value[static_cast<std::size_t>(Signal::motor_current_mA)] =
+        c.no_load_current + 1000.0 * torque / c.torque_constant;
+    return f;
+  }
+};
+
+TEST(PumpEstimator, PlacementNamesAreTheOnesScriptsRelyOn) {
+  EXPECT_EQ(control::placement_name(Placement::correct), "correct");
+  EXPECT_EQ(control::placement_name(Placement::ventricle), "ventricle");
+  EXPECT_EQ(control::placement_name(Placement::aorta), "aorta");
+  EXPECT_EQ(control::placement_name(Placement::unknown), "unknown");
+  EXPECT_EQ(control::placement_name(Placement::signal_blocked), "signal_blocked");
+}
+
+TEST(PumpEstimator, CharacteristicComesFromThePumpsDataFile) {
+  const auto cp = io::load_pump_characteristic("impella-cp");
+  EXPECT_EQ(cp.display_name, "Impella CP");
+  EXPECT_EQ(cp.highest_level, 9);
+  EXPECT_DOUBLE_EQ(cp.level_rpm[9], 46000.0);
+  EXPECT_DOUBLE_EQ(cp.curves.pressure_coefficient, 0.1408);
+  EXPECT_EQ(io::load_pump_characteristic("impella-2.5").highest_level, 8);
+  EXPECT_THROW(io::load_pump_characteristic("iabp"), InputError);
+}
+
+TEST(PumpEstimator, FlowInvertsTheMotorsTorqueBalance) {
+  // The flow at every sample and its mean over the window come back from the current.
+  SyntheticHeart heart;
+  PumpEstimator e(heart.pump, settings());
+  double max_error = 0;
+  for (int k = 0; k < 1000; ++k) {
+    e.update(heart.next());
+    max_error = std::max(max_error, std::abs(e.estimates().instantaneous_flow_mL_s - heart.q));
+  }
+  EXPECT_LT(max_error, 1e-9);
+  ASSERT_TRUE(e.estimates().flow_valid);
+  // Against the mean over the last whole beats of the window (6 beats of 0.8 s end at 4.8 s).
+  EXPECT_GT(e.estimates().flow_L_min, 1.0);
+}
+
+TEST(PumpEstimator, StoppedRotorGivesNoFlowReading) {
+  SyntheticHeart heart;
+  heart.w_krpm = 0.0;
+  PumpEstimator e(heart.pump, settings());
+  for (int k = 0; k < 100; ++k) e.update(heart.next());
+  EXPECT_FALSE(e.estimates().flow_valid);
+  EXPECT_FALSE(e.estimates().cpo_valid);
+}
+
+TEST(PumpEstimator, LvedpOfASyntheticBeatIsItsEndDiastolicPressure) {
+  for (const double lvedp : {6.0, 18.0, 30.0}) {
+    SyntheticHeart heart;
+    heart.lvedp_mmHg = lvedp;
+    PumpEstimator e(heart.pump, settings());
+    for (int k = 0; k < 1500; ++k) e.update(heart.next());
+    const auto& est = e.estimates();
+    EXPECT_EQ(est.placement, Placement::correct);
+    ASSERT_TRUE(est.lvedp_valid) << lvedp;
+    EXPECT_NEAR(est.lvedp_mmHg, lvedp, 2.0);
+    EXPECT_NEAR(est.heart_rate_bpm, 75.0, 1.0);
+    EXPECT_NEAR(est.map_mmHg, 80.0, 10.0);
+    EXPECT_TRUE(est.native_ejection);  // the LV peaks 5 mmHg above the aorta
+  }
+}
+
+Placement settle(SyntheticHeart heart, double seconds = 12.0) {
+  PumpEstimator e(heart.pump, settings());
+  for (int k = 0; k < static_cast<int>(seconds / kDt); ++k) e.update(heart.next());
+  return e.estimates().placement;
+}
+
+TEST(PumpEstimator, ClassifiesPlacementFromTheTwoWaveforms) {
+  SyntheticHeart correct;
+  EXPECT_EQ(settle(correct), Placement::correct);
+  SyntheticHeart ventricle;
+  ventricle.ventricular_placement = true;
+  ventricle.current_flat = true;
+  EXPECT_EQ(settle(ventricle), Placement::ventricle);
+  SyntheticHeart aorta;
+  aorta.current_flat = true;
+  EXPECT_EQ(settle(aorta), Placement::aorta);
+  SyntheticHeart arrest;
+  arrest.beating = false;
+  EXPECT_EQ(settle(arrest), Placement::unknown);
+  SyntheticHeart blocked;
+  blocked.placement_flat = true;
+  EXPECT_EQ(settle(blocked), Placement::signal_blocked);
+}
+
+TEST(PumpEstimator, UnknownUntilItHasSeenAWindow) {
+  SyntheticHeart heart;
+  PumpEstimator e(heart.pump, settings());
+  for (int k = 0; k < 200; ++k) {
+    e.update(heart.next());
+    EXPECT_EQ(e.estimates().placement, Placement::unknown);
+  }
+}
+
+TEST(PumpEstimator, ABriefGlitchDoesNotChangeThePlacement) {
+  SyntheticHeart heart;
+  PumpEstimator e(heart.pump, settings());
+  for (int k = 0; k < 1200; ++k) e.update(heart.next());
+  ASSERT_EQ(e.estimates().placement, Placement::correct);
+  // One second of a flat placement signal: shorter than the persistence.
+  heart.placement_flat = true;
+  int changes = 0;
+  Placement last = e.estimates().placement;
+  for (int k = 0; k < 100; ++k) {
+    e.update(heart.next());
+    changes += e.estimates().placement != last;
+    last = e.estimates().placement;
+  }
+  heart.placement_flat = false;
+  for (int k = 0; k < 1000; ++k) {
+    e.update(heart.next());
+    changes += e.estimates().placement != last;
+    last = e.estimates().placement;
+  }
+  EXPECT_EQ(changes, 0);
+  EXPECT_EQ(e.estimates().placement, Placement::correct);
+}
+
+TEST(PumpEstimator, ASavedEstimatorResumesExactly) {
+  SyntheticHeart heart;
+  PumpEstimator a(heart.pump, settings());
+  for (int k = 0; k < 1234; ++k) a.update(heart.next());
+  std::vector<double> saved;
+  a.save_state(saved);
+  EXPECT_EQ(saved.size(), a.state_size());
+  PumpEstimator b(heart.pump, settings());
+  saved.push_back(42.0);  // what follows it (a console's other state) is left
+  const auto rest = b.load_state(saved);
+  ASSERT_EQ(rest.size(), 1u);
+  saved.pop_back();
+  for (int k = 0; k < 1500; ++k) {
+    const auto f = heart.next();
+    a.update(f);
+    b.update(f);
+    ASSERT_EQ(a.estimates().flow_L_min, b.estimates().flow_L_min);
+    ASSERT_EQ(a.estimates().lvedp_mmHg, b.estimates().lvedp_mmHg);
+    ASSERT_EQ(a.estimates().placement, b.estimates().placement);
+  }
+  std::vector<double> sa, sb;
+  a.save_state(sa);
+  b.save_state(sb);
+  // Bit for bit (NaN included: the native flow while the ventricle ejects).
+  ASSERT_EQ(sa.size(), sb.size());
+  EXPECT_EQ(std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(double)), 0);
+  EXPECT_THROW(b.load_state(std::span<const double>(saved).first(10)), InputError);
+}
+
+// --- closed loop --------------------------------------------------------------------------------
+
+// A test-only console: feeds its pump's frames to the estimator and commands nothing.
+class EstimatorProbe final : public Controller {
+ public:
+  explicit EstimatorProbe(const control::PumpCharacteristic& pump) : estimator(pump, settings()) {}
+  void tick(double, std::span<const SignalFrame> frames, std::vector<Command>&) override {
+    estimator.update(frames[0]);
+    const Placement p = estimator.estimates().placement;
+    changes += p != last;
+    last = p;
+  }
+  void operator_input(double, const Command&) override {}
+  void save_state(std::vector<double>& out) const override { estimator.save_state(out); }
+  void load_state(std::span<const double> in) override { estimator.load_state(in); }
+
+  PumpEstimator estimator;
+  Placement last = Placement::unknown;
+  int changes = 0;
+};
+
+struct Case {
+  std::string member, preset;
+  int level = 0;
+  double true_flow_L_min = 0, flow_L_min = 0;
+  double true_lvedp_mmHg = 0, lvedp_mmHg = 0;
+  bool lvedp_valid = false;
+  double max_obstruction = 0;  // inlet obstruction (suction when above 0.5)
+  double true_map_mmHg = 0, map_mmHg = 0, true_cpo_W = 0, cpo_W = 0;
+  bool ejection = false, true_ejection = false;
+  Placement placement = Placement::unknown;
+  int placement_changes = 0;  // while measuring
+  double current_pulsatility_mA = 0, placement_pulse_mmHg = 0, placement_variation = 0;
+  bool suction() const { return max_obstruction > 0.5; }
+  double flow_error() const { return flow_L_min - true_flow_L_min; }
+  double flow_tolerance() const { return std::max(0.1 * true_flow_L_min, 0.3); }
+};
+
+std::size_t column(const sim::Model& model, std::string_view name) {
+  for (const auto& c : model.device_columns()) {
+    if (c.name.ends_with(name)) return c.reading;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+double device_metric(const sim::Session& s, const sim::BeatMetrics& m, std::string_view key) {
+  const auto metrics = s.model().device_metrics();
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    if (metrics[i].key == key) return m.device[i];
+  }
+  ADD_FAILURE() << "no metric " << key;
+  return std::nan("");
+}
+
+// Every level from P-2 up of one member in one preset: one Session, the level raised step by
+// step from the previous steady state (so each steady state starts near the next one).
+std::vector<Case> sweep(const std::string& member, const std::string& preset) {
+  const auto pump = io::load_pump_characteristic(member);
+  const auto setup = io::setup_devices({{member, {{"level", "P2"}}, "test"}});
+  auto model = testing::model_of(io::load_preset(preset), {}, setup);
+  EstimatorProbe probe(pump);
+  sim::Session s(model, sim::rest_state(*model, setup.settings), {{0, &probe}});
+  const auto speed =
+      static_cast<std::uint32_t>(*physio::find_setting(*setup.blocks[0], "speed_rpm"));
+  const std::size_t obstruction = column(*model, ".inlet_obstruction");
+  std::vector<Case> out;
+  for (int level = 2; level <= pump.highest_level; ++level) {
+    s.apply({0.0, sim::EventKind::device_setting, 0, speed, pump.level_rpm[level]});
+    const auto steady = sim::run_to_steady_state(s);
+    EXPECT_TRUE(steady.reached) << member << " " << preset << " P" << level;
+    // Measure over the flow window at steady state: the estimates then average it exactly.
+    const int changes_before = probe.changes;
+    Case c{member, preset, level};
+    const double t0 = s.time();
+    while (s.time() < t0 + settings().flow_window_s) {
+      s.advance_to(s.time() + 5 * kDt);
+      c.max_obstruction = std::max(c.max_obstruction, s.observe().device_readings[obstruction]);
+    }
+    s.advance_beats(1);  // end at an R wave, where the beat metrics stand
+    const auto& est = probe.estimator.estimates();
+    const auto beats = s.recent_beats();
+    // The true means over the beats of the measured window.
+    double flow = 0, lvedp = 0, map = 0, cpo = 0, duration = 0;
+    int n = 0;
+    bool ejected = false;
+    for (const auto& b : beats) {
+      if (b.start_s < t0) continue;
+      flow += device_metric(s, b, "pump_flow_L_min") * b.duration_s;
+      map += b.map_mmHg * b.duration_s;
+      cpo += b.cpo_W * b.duration_s;
+      duration += b.duration_s;
+      lvedp += b.lvedp_mmHg;
+      ejected = ejected || b.sv_mL > 0.5;
+      ++n;
+    }
+    c.true_flow_L_min = flow / duration;
+    c.true_map_mmHg = map / duration;
+    c.true_cpo_W = cpo / duration;
+    c.true_lvedp_mmHg = lvedp / n;
+    c.true_ejection = ejected;
+    c.flow_L_min = est.flow_L_min;
+    c.lvedp_mmHg = est.lvedp_mmHg;
+    c.lvedp_valid = est.lvedp_valid;
+    c.map_mmHg = est.map_mmHg;
+    c.cpo_W = est.cpo_W;
+    c.ejection = est.native_ejection;
+    c.placement = est.placement;
+    c.placement_changes = probe.changes - changes_before;
+    c.current_pulsatility_mA = est.current_pulsatility_mA;
+    c.placement_pulse_mmHg = est.placement_pulse_mmHg;
+    c.placement_variation = est.placement_variation;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The sweeps of one member over every preset (computed once per process).
+const std::vector<Case>& family(const std::string& member) {
+  static std::map<std::string, std::vector<Case>> cache;
+  auto& cases = cache[member];
+  if (cases.empty()) {
+    for (const auto& preset : io::preset_names()) {
+      const auto s = sweep(member, preset);
+      cases.insert(cases.end(), s.begin(), s.end());
+    }
+  }
+  return cases;
+}
+
+std::string describe(const Case& c) {
+  std::ostringstream o;
+  o << c.member << " " << c.preset << " P" << c.level << ": flow " << c.flow_L_min << " (true "
+    << c.true_flow_L_min << ") L/min, LVEDP " << c.lvedp_mmHg << " (true " << c.true_lvedp_mmHg
+    << ") mmHg, MAP " << c.map_mmHg << " (" << c.true_map_mmHg << "), CPO " << c.cpo_W << " ("
+    << c.true_cpo_W << "), ejection " << c.ejection << " (" << c.true_ejection << "), placement "
+    << control::placement_name(c.placement) << " (sigma_I " << c.current_pulsatility_mA
+    << " mA, sigma_P " << c.placement_pulse_mmHg << " mmHg, cv " << c.placement_variation
+    << "), obstruction " << c.max_obstruction;
+  return o.str();
+}
+
+class EstimatesAgainstTheTruth : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EstimatesAgainstTheTruth, FlowWithinTenPercentAndLvedpWithinFiveMmHgOnAverage) {
+  const auto& cases = family(GetParam());
+  ASSERT_FALSE(cases.empty());
+  double lvedp_error = 0;
+  int lvedp_n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(describe(c));
+    if (std::getenv("UNLOAD_CONSOLE_VERBOSE")) std::cout << describe(c) << "\n";
+    if (!c.suction()) {
+      EXPECT_LE(std::abs(c.flow_error()), c.flow_tolerance());
+    }
+    EXPECT_EQ(c.placement, Placement::correct);
+    EXPECT_EQ(c.placement_changes, 0);
+    if (c.lvedp_valid) {
+      lvedp_error += std::abs(c.lvedp_mmHg - c.true_lvedp_mmHg);
+      ++lvedp_n;
+    }
+  }
+  EXPECT_GT(lvedp_n, static_cast<int>(cases.size()) * 9 / 10);
+  EXPECT_LT(lvedp_error / lvedp_n, 5.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryFamilyMember, EstimatesAgainstTheTruth, ::testing::ValuesIn(kMembers),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace_if(
+                               n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+                           return n;
+                         });
+
+// --- placement, closed loop ---------------------------------------------------------------------
+
+// A pump at steady state in a preset, then a timeline of position and rhythm changes: the
+// placement shown at the end of each phase, and when it first showed there.
+struct Phase {
+  std::string what;
+  sim::Event event;
+  Placement expected;
+};
+
+struct PhaseResult {
+  Placement shown = Placement::unknown;
+  double latency_s = -1;  // from the change to the first tick showing the expected class
+  int changes = 0;
+};
+
+std::vector<PhaseResult> run_phases(const std::string& member, const std::string& preset,
+                                    const std::string& level, const std::vector<Phase>& phases,
+                                    double phase_s) {
+  const auto pump = io::load_pump_characteristic(member);
+  const auto setup = io::setup_devices({{member, {{"level", level}}, "test"}});
+  auto model = testing::model_of(io::load_preset(preset), {}, setup);
+  EstimatorProbe probe(pump);
+  sim::Session s(model, sim::rest_state(*model, setup.settings), {{0, &probe}});
+  sim::run_to_steady_state(s);
+  std::vector<PhaseResult> out;
+  for (const auto& phase : phases) {
+    s.apply(phase.event);
+    const double t0 = s.time();
+    const int changes = probe.changes;
+    PhaseResult r;
+    while (s.time() < t0 + phase_s) {
+      s.advance_to(s.time() + kDt);
+      if (r.latency_s < 0 && probe.estimator.estimates().placement == phase.expected) {
+        r.latency_s = s.time() - t0;
+      }
+    }
+    const auto& e = probe.estimator.estimates();
+    r.shown = e.placement;
+    r.changes = probe.changes - changes;
+    if (std::getenv("UNLOAD_CONSOLE_VERBOSE")) {
+      std::cout << member << " " << preset << " " << level << " " << phase.what << ": "
+                << control::placement_name(e.placement) << " after " << r.latency_s
+                << " s (sigma_I " << e.current_pulsatility_mA << " mA, sigma_P "
+                << e.placement_pulse_mmHg << " mmHg, cv " << e.placement_variation << ")\n";
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+sim::Event position(const std::string& member, double value) {
+  const auto block = io::load_device(member);
+  const auto slot = static_cast<std::uint32_t>(*physio::find_setting(*block, "position"));
+  return {0.0, sim::EventKind::device_setting, 0, slot, value};
+}
+
+sim::Event rhythm(physio::Rhythm r) {
+  return {0.0, sim::EventKind::rhythm, static_cast<std::uint32_t>(r), 0, 0.0};
+}
+
+class PlacementAfterAChange : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PlacementAfterAChange, FollowsThePumpsPositionWithinTenSeconds) {
+  const std::string member = GetParam();
+  for (const std::string preset : {"hfref", "shock"}) {
+    const std::vector<Phase> phases = {
+        {"too deep", position(member, 1), Placement::ventricle},
+        {"pulled back", position(member, 0), Placement::correct},
+        {"too shallow", position(member, 2), Placement::aorta},
+        {"repositioned", position(member, 0), Placement::correct},
+    };
+    const auto r = run_phases(member, preset, "P5", phases, 15.0);
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+      SCOPED_TRACE(preset + " " + phases[i].what);
+      EXPECT_EQ(r[i].shown, phases[i].expected);
+      EXPECT_GE(r[i].latency_s, 0.0);
+      EXPECT_LE(r[i].latency_s, 10.0);
+      EXPECT_EQ(r[i].changes, 1);  // straight to the new class, no flicker
+    }
+  }
+}
+
+TEST_P(PlacementAfterAChange, UnknownWithoutNativePulsatility) {
+  const std::string member = GetParam();
+  for (const auto arrest : {physio::Rhythm::vf, physio::Rhythm::asystole}) {
+    SCOPED_TRACE(std::string(physio::rhythm_name(arrest)));
+    const auto r =
+        run_phases(member, "hrpci", "P2", {{"arrest", rhythm(arrest), Placement::unknown}}, 30.0);
+    EXPECT_EQ(r[0].shown, Placement::unknown);
+    EXPECT_LE(r[0].latency_s, 10.0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryFamilyMember, PlacementAfterAChange, ::testing::ValuesIn(kMembers),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace_if(
+                               n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace unload
