@@ -41,6 +41,13 @@ struct AuditOptions {
   bool verify = false;
 };
 
+struct ConsoleReplayOptions {
+  std::filesystem::path signals;
+  std::string device;   // which pump's columns (default: the one in the file)
+  double every_s = 10;  // estimates reported every this many seconds
+  bool json = false;
+};
+
 struct BenchOptions {
   double seconds = 600;
   int repeat = 1;  // runs; the report gives the median (this machine's clock wanders)
@@ -66,6 +73,8 @@ struct ValidateOptions {
 
 // Runs a patient to its periodic steady state and reports the mean of the last beats.
 int steady(const SteadyOptions& options);
+// Drives the pump's console from a recorded signal file; prints its estimates and alarms.
+int console_replay(const ConsoleReplayOptions& options);
 // Runs a scenario file and writes its output directory.
 int run(const RunOptions& options);
 // Measures how much faster than real time the reference patient is simulated.

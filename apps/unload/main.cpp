@@ -227,6 +227,29 @@ CLI::App* add_audit(CLI::App& app, cli::AuditOptions& o) {
   return c;
 }
 
+CLI::App* add_console(CLI::App& app, cli::ConsoleReplayOptions& o) {
+  auto* c =
+      app.add_subcommand("console", "The micro-axial pump's console, away from the simulation");
+  c->require_subcommand(1);
+  auto* replay = c->add_subcommand(
+      "replay",
+      "Drive the console from a recorded file of the pump's sensor signals (t_s and "
+      "placement_signal_mmHg, motor_current_mA, motor_speed_rpm, purge_pressure_mmHg, "
+      "purge_flow_mL_h, bare or prefixed with the pump's kind as in waveforms.csv) and print its "
+      "estimates and alarms");
+  replay->add_option("signals", o.signals, "Signal file (CSV), e.g. a run's waveforms.csv")
+      ->required()
+      ->type_name("SIGNALS.csv");
+  replay->add_option("--device", o.device,
+                     "Which pump recorded the signals (impella-2.5, impella-cp, impella-5.5); "
+                     "needed when the columns are bare names");
+  replay->add_option("--every", o.every_s, "Report the estimates every this many seconds")
+      ->check(CLI::Range(0.01, 1e6))
+      ->type_name("SECONDS");
+  replay->add_flag("--json", o.json, "Print one JSON document (messages and estimates)");
+  return c;
+}
+
 // --help and --version end parsing with "success"; every real parse error exits 2, whatever code
 // CLI11 gives it, so that scripts can tell bad input from a failed simulation.
 int parse_error_exit(const CLI::App& app, const CLI::ParseError& e) {
@@ -277,6 +300,8 @@ int main(int argc, char** argv) {
   const auto* validate_command = add_validate(app, validate);
   cli::AuditOptions audit;
   const auto* audit_command = add_audit(app, audit);
+  cli::ConsoleReplayOptions console;
+  const auto* console_command = add_console(app, console);
 
   try {
     app.parse(argc, argv);
@@ -293,6 +318,7 @@ int main(int argc, char** argv) {
     if (list_command->parsed()) return cli::list(list);
     if (validate_command->parsed()) return cli::validate(validate);
     if (audit_command->parsed()) return cli::audit(audit);
+    if (console_command->parsed()) return cli::console_replay(console);
     bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {

@@ -77,7 +77,17 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
   }
   fmt::print("  wall time          {:.2f} s   ({:.0f} x real time)\n", s.wall_time_s,
              s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0);
-  fmt::print("  output             {}/ (waveforms.csv, beats.csv, summary.json)\n",
+  if (!s.run->consoles.empty()) {
+    fmt::print("  console alarms     {} critical, {} serious, {} advisory (alarms.csv)\n",
+               s.alarms_raised[2], s.alarms_raised[1], s.alarms_raised[0]);
+    for (const auto& c : s.run->consoles) {
+      const auto d = c->display();
+      fmt::print("  console            {}: {}, flow {:.2f} L/min shown, placement {}\n",
+                 c->config().pump.display_name, c->mode_text(), d.estimates.flow_L_min,
+                 control::placement_name(d.estimates.placement));
+    }
+  }
+  fmt::print("  output             {}/ (waveforms.csv, beats.csv, alarms.csv, summary.json)\n",
              std::filesystem::proximate(out).string());
 }
 
@@ -120,6 +130,18 @@ int run(const RunOptions& options) {
        {"output", out.target().string()},
        {"build", io::audit_build_json()}});
   io::AuditRecorder audit_recorder(audit.log(), prepared.model);
+  std::vector<std::tuple<double, int, std::string>> confirmations;
+  for (const auto& a : scenario.console_actions) {
+    if (!a.check.empty()) confirmations.emplace_back(a.time_s, 0, a.by);
+  }
+  audit_recorder.set_confirmations(std::move(confirmations));
+  io::AlarmCsvWriter alarms(out.staging() / "alarms.csv", *prepared.model);
+  io::ConsoleListenerGroup listeners;
+  listeners.add(alarms);
+  listeners.add(audit_recorder);
+  for (std::size_t k = 0; k < prepared.consoles.size(); ++k) {
+    prepared.consoles[k]->set_listener(&listeners, prepared.bindings[k].device);
+  }
   io::ObserverGroup recorders;
   recorders.add(waveforms);
   recorders.add(beats);
@@ -130,7 +152,9 @@ int run(const RunOptions& options) {
 
   waveforms.close();
   beats.close();
-  const io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
+  alarms.close();
+  io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
+  summary.alarms_raised = alarms.raised();
   io::write_summary_json(out.staging() / "summary.json", summary);
   out.commit();
   audit.finish({{"beats", summary.beats}, {"output", out.target().string()}});

@@ -34,8 +34,9 @@ physio::PatientParameters patient_from_options(const SteadyOptions& options) {
   return patient;
 }
 
-void print_json(const SteadyOptions& options, const sim::Model& model,
+void print_json(const SteadyOptions& options, const io::PreparedRun& run,
                 const sim::SteadyStateResult& result) {
+  const sim::Model& model = *run.model;
   nlohmann::json out = {
       {"notice", io::kSimulationNotice},
       {"patient", model.patient().name},
@@ -49,11 +50,21 @@ void print_json(const SteadyOptions& options, const sim::Model& model,
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
   if (options.save_state) out["state_file"] = options.save_state->string();
+  // What the pump's console shows (the one micro-axial pump: its estimates from its own signals).
+  if (!run.consoles.empty()) {
+    const nlohmann::json c = io::console_display_json(*run.consoles.front());
+    for (const char* key : {"displayed_flow_L_min", "lvedp_estimate_mmHg", "cpo_estimate_W",
+                            "map_estimate_mmHg", "placement"}) {
+      out[key] = c[key];
+    }
+    out["console"] = c;
+  }
   fmt::print("{}\n", io::json_text(out));
 }
 
-void print_table(const SteadyOptions& options, const sim::Model& model,
+void print_table(const SteadyOptions& options, const io::PreparedRun& run,
                  const sim::SteadyStateResult& result) {
+  const sim::Model& model = *run.model;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
   fmt::print("Patient '{}': {}\n", model.patient().name, model.patient().description);
   fmt::print("{} integrator, baroreflex {}; {} after {} beats; mean of the last {} beats.\n",
@@ -62,6 +73,19 @@ void print_table(const SteadyOptions& options, const sim::Model& model,
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
              result.averaged_beats);
   fmt::print("{}", metrics_table(result.average, model));
+  for (const auto& console : run.consoles) {
+    const nlohmann::json c = io::console_display_json(*console);
+    const auto show = [&c](const char* key, const char* format) {
+      return c[key].is_null() ? std::string("not estimable")
+                              : fmt::format(fmt::runtime(format), c[key].get<double>());
+    };
+    fmt::print("\nConsole ({}, {}), from the pump's own signals:\n", c["pump"].get<std::string>(),
+               c["mode"].get<std::string>());
+    fmt::print("  displayed flow     {}\n", show("displayed_flow_L_min", "{:.2f} L/min"));
+    fmt::print("  LVEDP estimate     {}\n", show("lvedp_estimate_mmHg", "{:.1f} mmHg"));
+    fmt::print("  CPO estimate       {}\n", show("cpo_estimate_W", "{:.2f} W"));
+    fmt::print("  placement          {}\n", c["placement"].get<std::string>());
+  }
   if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());
 }
 
@@ -106,9 +130,9 @@ int steady(const SteadyOptions& options) {
         {{"steady_state_reached", result.reached}, {"beats_to_steady", result.beats_to_steady}});
   }
   if (options.json) {
-    print_json(options, *run.model, result);
+    print_json(options, run, result);
   } else {
-    print_table(options, *run.model, result);
+    print_table(options, run, result);
   }
   if (result.reached) return 0;
   std::fflush(stdout);

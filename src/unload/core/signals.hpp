@@ -75,6 +75,12 @@ enum class CommandKind : std::uint8_t {
   trigger,
   inflation_offset_s,
   deflation_offset_s,
+  // Operator input a console takes for itself (never a device setting).
+  auto_mode,           // the console's AUTO mode (value ignored)
+  acknowledge_alarms,  // acknowledge every displayed alarm (value ignored)
+  mute_alarms,         // silence the sounding alarms for the console's mute time (value ignored)
+  confirm_check,       // a regular check was done (value: the check's index in the schedule)
+  wean,                // 1: start weaning, 0: stop it
   count
 };
 inline constexpr std::size_t command_kind_count = static_cast<std::size_t>(CommandKind::count);
@@ -89,8 +95,19 @@ constexpr std::string_view command_name(CommandKind c) {
                                                           "assist_ratio",
                                                           "trigger",
                                                           "inflation_offset_s",
-                                                          "deflation_offset_s"};
+                                                          "deflation_offset_s",
+                                                          "auto_mode",
+                                                          "acknowledge_alarms",
+                                                          "mute_alarms",
+                                                          "confirm_check",
+                                                          "wean"};
   return names[static_cast<std::size_t>(c)];
+}
+
+// Whether a command is operator input a console takes for itself (not a device setting).
+constexpr bool is_console_input(std::uint32_t kind) {
+  return kind >= static_cast<std::uint32_t>(CommandKind::auto_mode) &&
+         kind < static_cast<std::uint32_t>(CommandKind::count);
 }
 
 // One device's sensor samples at one control tick.

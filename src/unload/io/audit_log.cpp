@@ -105,6 +105,10 @@ std::string_view to_string(AuditKind kind) {
       return "run_started";
     case AuditKind::run_ended:
       return "run_ended";
+    case AuditKind::alarm_muted:
+      return "alarm_muted";
+    case AuditKind::advice:
+      return "advice";
     case AuditKind::event:
       return "event";
   }
@@ -326,8 +330,62 @@ void AuditRecorder::on_event(const sim::Event& e) {
     case sim::EventKind::defibrillation:
       kind = AuditKind::operator_action;
       break;
+    case sim::EventKind::console_input:
+      kind = AuditKind::operator_action;
+      detail["device"] = e.device;
+      detail["device_kind"] = model_->devices()[e.device].block->kind();
+      detail["input"] = command_name(static_cast<CommandKind>(e.setting));
+      detail["value"] = e.value;
+      break;
   }
   log_.append(kind, e.time_s, detail.dump());
+}
+
+void AuditRecorder::on_console_message(const control::ConsoleMessage& m) {
+  using control::MessageKind;
+  AuditKind kind = AuditKind::mode_change;
+  switch (m.kind) {
+    case MessageKind::alarm_raised:
+      kind = AuditKind::alarm_raised;
+      break;
+    case MessageKind::alarm_acknowledged:
+      kind = AuditKind::alarm_acknowledged;
+      break;
+    case MessageKind::alarm_muted:
+      kind = AuditKind::alarm_muted;
+      break;
+    case MessageKind::alarm_cleared:
+      kind = AuditKind::alarm_cleared;
+      break;
+    case MessageKind::mode_change:
+      kind = AuditKind::mode_change;
+      break;
+    case MessageKind::check_due:
+    case MessageKind::advice:
+      kind = AuditKind::advice;
+      break;
+    case MessageKind::check_confirmed:
+      kind = AuditKind::check_confirmed;
+      break;
+    case MessageKind::operator_input:
+      kind = AuditKind::operator_action;
+      break;
+  }
+  nlohmann::json detail = {{"source", "console"},
+                           {"device", m.device},
+                           {"device_kind", model_->devices()[m.device].block->kind()},
+                           {"name", m.name},
+                           {"text", m.text}};
+  if (m.kind == MessageKind::alarm_raised || m.kind == MessageKind::alarm_acknowledged ||
+      m.kind == MessageKind::alarm_muted || m.kind == MessageKind::alarm_cleared) {
+    detail["priority"] = control::priority_name(m.priority);
+  }
+  if (m.kind == MessageKind::check_confirmed) {
+    for (const auto& [t, check, who] : confirmations_) {
+      if (t == m.t_s) detail["confirmed_by"] = who;
+    }
+  }
+  log_.append(kind, m.t_s, detail.dump());
 }
 
 void AuditRecorder::on_command(double t_s, const Command& command) {

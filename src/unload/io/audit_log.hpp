@@ -25,8 +25,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "unload/control/alarms.hpp"
 #include "unload/sim/session.hpp"
 
 namespace SQLite {
@@ -46,6 +48,8 @@ enum class AuditKind {
   alarm_acknowledged,
   alarm_cleared,
   check_confirmed,
+  alarm_muted,
+  advice,
   run_started,
   run_ended,
   event,
@@ -105,16 +109,24 @@ nlohmann::json audit_devices_json(const sim::Model& model,
 // Records each timeline event as it is applied and each command a console sends, one committed
 // record each: an operator's setting and a console's command as `setting`, a defibrillation as
 // `operator_action`, everything else (balloons, rhythms, drugs, fluids, device faults) as `event`.
-class AuditRecorder final : public sim::SimulationObserver {
+// It also listens to the consoles: alarms raised, acknowledged, muted and cleared, mode changes,
+// check confirmations (with who confirmed, from `confirmed_by`), advice and operator inputs.
+class AuditRecorder final : public sim::SimulationObserver, public control::ConsoleListener {
  public:
   AuditRecorder(AuditLog& log, std::shared_ptr<const sim::Model> model)
       : log_(log), model_(std::move(model)) {}
   void on_event(const sim::Event& event) override;
   void on_command(double t_s, const Command& command) override;
+  void on_console_message(const control::ConsoleMessage& message) override;
+  // Who confirmed each regular check: (time, check index) -> name, from the scenario.
+  void set_confirmations(std::vector<std::tuple<double, int, std::string>> confirmations) {
+    confirmations_ = std::move(confirmations);
+  }
 
  private:
   AuditLog& log_;
   std::shared_ptr<const sim::Model> model_;
+  std::vector<std::tuple<double, int, std::string>> confirmations_;
 };
 
 }  // namespace unload::io

@@ -116,12 +116,15 @@ DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
       throw InputError(fmt::format("{}: {}", r.origin, e.what()));
     }
     physio::DeviceSettings settings = block->default_settings();
+    bool speed_given = false;
     for (const auto& [name, text] : r.settings) {
       const auto [slot, value] = resolve_setting(*block, name, text, r.origin);
       settings.value[slot] = value;
+      speed_given = speed_given || block->setting_specs()[slot].command == CommandKind::speed_rpm;
     }
     setup.blocks.push_back(std::move(block));
     setup.settings.push_back(settings);
+    setup.speed_given.push_back(speed_given);
   }
   return setup;
 }

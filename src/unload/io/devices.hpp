@@ -38,6 +38,9 @@ struct DeviceRequest {
 struct DeviceSetup {
   std::vector<std::shared_ptr<const physio::DeviceBlock>> blocks;
   std::vector<physio::DeviceSettings> settings;
+  // Per device: whether the request set its speed (a performance level): a console then starts in
+  // P-level mode at it, else in AUTO.
+  std::vector<bool> speed_given;
 };
 
 // Builds the requested devices (at most one of each kind) and applies their settings. Setting

@@ -36,7 +36,7 @@ namespace unload::io {
 inline constexpr std::string_view kOutputMarker = ".unload-output";
 inline constexpr int kOutputMarkerVersion = 1;
 // What `unload run` writes (besides the marker).
-inline const std::vector<std::string> kRunOutputFiles = {"waveforms.csv", "beats.csv",
+inline const std::vector<std::string> kRunOutputFiles = {"waveforms.csv", "beats.csv", "alarms.csv",
                                                          "summary.json"};
 
 class OutputDirectory {

@@ -7,6 +7,7 @@
 #include "unload/core/error.hpp"
 #include "unload/core/fingerprint.hpp"
 #include "unload/devices/registry.hpp"
+#include "unload/io/pump_console.hpp"
 #include "unload/io/state_file.hpp"
 
 namespace unload::io {
@@ -44,7 +45,8 @@ void attach_consoles(PreparedRun& run) {
   const auto devices = run.model->devices();
   for (std::size_t k = 0; k < devices.size(); ++k) {
     if (!has_console(devices[k].block->kind())) continue;
-    run.consoles.push_back(std::make_unique<control::OperatorConsole>());
+    const bool given = k < run.speed_given.size() && run.speed_given[k];
+    run.consoles.push_back(make_pump_console(*devices[k].block, run.device_settings.at(k), given));
     run.bindings.push_back({static_cast<std::uint32_t>(k), run.consoles.back().get()});
   }
 }
@@ -55,6 +57,7 @@ PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const De
   PreparedRun run;
   run.model = std::make_shared<const sim::Model>(patient, devices.blocks, numerics);
   run.device_settings = devices.settings;
+  run.speed_given = devices.speed_given;
   run.report.kind = StartKind::rest;
   run.start = sim::rest_state(*run.model, run.device_settings);
   if (options.consoles) attach_consoles(run);
@@ -67,6 +70,7 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
   run.model =
       std::make_shared<const sim::Model>(scenario.patient, scenario.devices.blocks, numerics);
   run.device_settings = scenario.devices.settings;
+  run.speed_given = scenario.devices.speed_given;
   run.report.kind = scenario.start;
   switch (scenario.start) {
     case StartKind::rest:

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "unload/control/operator_console.hpp"
+#include "unload/control/impella_console.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/sim/model.hpp"
 #include "unload/sim/session.hpp"
@@ -49,10 +49,12 @@ struct PreparedRun {
   sim::State start;
   StartReport report;
   // Consoles, one per device that has one (micro-axial pumps), and their bindings to the devices.
-  std::vector<std::unique_ptr<control::OperatorConsole>> consoles;
+  std::vector<std::unique_ptr<control::ImpellaConsole>> consoles;
   std::vector<sim::ConsoleBinding> bindings;
-  // The starting settings of each device, as the run began (for summary.json).
+  // The starting settings of each device, as the run began (for summary.json), and whether its
+  // speed was given (DeviceSetup::speed_given).
   std::vector<physio::DeviceSettings> device_settings;
+  std::vector<bool> speed_given;
 };
 
 struct PrepareOptions {

@@ -15,6 +15,8 @@
 #include "unload/io/input_file.hpp"
 #include "unload/io/parameter_file.hpp"
 #include "unload/io/presets.hpp"
+#include "unload/io/pump_console.hpp"
+#include "unload/io/run_setup.hpp"
 #include "unload/io/toml_errors.hpp"
 #include "unload/physio/circulation.hpp"
 
@@ -109,6 +111,15 @@ constexpr ScenarioKey kKeys[] = {
      "true: a defibrillation shock, which restores sinus rhythm from vf (at once) or vt (at the "
      "next R wave); an error when the timeline leaves no vf or vt to shock at that time (unless "
      "the run starts from a state file or rhythm.vf_risk can start VF)"},
+    {"events", "console", "string", "",
+     "operator input on a micro-axial pump's console: auto (AUTO mode), acknowledge (the "
+     "displayed alarms), mute (the sounding alarms, for the console's mute time), wean (two "
+     "levels at a time down to P-2, then off) or stop_weaning; needs the console (not "
+     "--no-console)"},
+    {"events", "check", "string", "",
+     "a regular check of the console's schedule confirmed: pump_position, purge_system, "
+     "access_site, haemolysis or anticoagulation (data/console/operation.toml); `by` who"},
+    {"events", "by", "string", "", "who confirmed a `check` (recorded in the audit log)"},
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
@@ -710,6 +721,97 @@ void read_fluid_event(const fs::path& file, const toml::table& table, const std:
   s.bleeds.push_back(std::move(a));
 }
 
+// Operator input on a pump's console (`console`) or a regular check confirmed (`check`, `by`).
+void read_console_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                        double t, Scenario& s) {
+  const toml::node* input = table.get("console");
+  const toml::node* check = table.get("check");
+  if (input && check) {
+    fail(where(file, *check, prefix + ".check"),
+         "an event either gives console input or confirms a check (write two events)");
+  }
+  for (const auto& [k, node] : table) {
+    if (!(k == "time" || k == "device" || (input && k == "console") ||
+          (check && (k == "check" || k == "by")))) {
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           fmt::format("not a key of a console event (expected {})",
+                       input ? "time, console and optionally device"
+                             : "time, check, optionally by and device"));
+    }
+  }
+  // Which pump's console: the one attached, or the one named.
+  const auto& blocks = s.devices.blocks;
+  std::size_t index = blocks.size();
+  std::string wanted;
+  if (const toml::node* device = table.get("device")) {
+    wanted = text(where(file, *device, prefix + ".device"), *device);
+  }
+  for (std::size_t d = 0; d < blocks.size(); ++d) {
+    const bool pump = has_console(blocks[d]->kind());
+    if (pump && (wanted.empty() || blocks[d]->kind() == wanted)) index = d;
+  }
+  const toml::node& key_node = input ? *input : *check;
+  const std::string key = prefix + (input ? ".console" : ".check");
+  if (index == blocks.size()) {
+    fail(where(file, key_node, key),
+         wanted.empty() ? std::string("no micro-axial pump is attached, so there is no console")
+                        : fmt::format("'{}' is not an attached micro-axial pump", wanted));
+  }
+  if (!s.consoles) {
+    fail(where(file, key_node, key), "the scenario runs without consoles (consoles = false)");
+  }
+  ConsoleAction a;
+  a.time_s = t;
+  a.device = std::string(blocks[index]->kind());
+  sim::Event e;
+  e.time_s = t;
+  e.kind = sim::EventKind::console_input;
+  e.device = static_cast<std::uint32_t>(index);
+  if (input) {
+    a.input = text(where(file, *input, key), *input);
+    struct Word {
+      const char* word;
+      CommandKind kind;
+      double value;
+    };
+    constexpr Word kWords[] = {{"auto", CommandKind::auto_mode, 1},
+                               {"acknowledge", CommandKind::acknowledge_alarms, 1},
+                               {"mute", CommandKind::mute_alarms, 1},
+                               {"wean", CommandKind::wean, 1},
+                               {"stop_weaning", CommandKind::wean, 0}};
+    const Word* w = nullptr;
+    for (const auto& k : kWords) {
+      if (a.input == k.word) w = &k;
+    }
+    if (!w) {
+      fail(where(file, *input, key),
+           fmt::format("expected auto, acknowledge, mute, wean or stop_weaning, got {}",
+                       describe(*input)));
+    }
+    e.setting = static_cast<std::uint32_t>(w->kind);
+    e.value = w->value;
+  } else {
+    a.check = text(where(file, *check, key), *check);
+    const auto config = load_console_config(a.device);
+    std::size_t k = config.checks.size();
+    std::string names;
+    for (std::size_t i = 0; i < config.checks.size(); ++i) {
+      if (config.checks[i].name == a.check) k = i;
+      names += (names.empty() ? "" : ", ") + config.checks[i].name;
+    }
+    if (k == config.checks.size()) {
+      fail(where(file, *check, key),
+           fmt::format("expected a regular check of the console ({}), got {}", names,
+                       describe(*check)));
+    }
+    if (const toml::node* by = table.get("by")) a.by = text(where(file, *by, prefix + ".by"), *by);
+    e.setting = static_cast<std::uint32_t>(CommandKind::confirm_check);
+    e.value = static_cast<double>(k);
+  }
+  s.console_actions.push_back(a);
+  s.events.push_back({e, location(file, key_node.source())});
+}
+
 // A rhythm event (`rhythm`, with `rate` for vt and paced) or a defibrillation (`defibrillate`).
 // `current` is the rhythm the written timeline leaves at this time; `shock_checked` whether a
 // defibrillation without VF or VT there is an error (it is not when the run starts from a state
@@ -861,6 +963,13 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     if (table.get("rhythm") || table.get("defibrillate")) {
       read_rhythm_event(file, table, prefix, t, s, rhythm, shock_checked);
       continue;
+    }
+    if (table.get("console") || table.get("check")) {
+      read_console_event(file, table, prefix, t, s);
+      continue;
+    }
+    if (const toml::node* n = table.get("by")) {
+      fail(where(file, *n, prefix + ".by"), "belongs to a check event (check = \"purge_system\")");
     }
     if (const toml::node* n = table.get("rate")) {
       fail(where(file, *n, prefix + ".rate"),

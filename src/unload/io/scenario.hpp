@@ -99,6 +99,16 @@ struct CoronaryAction {
 };
 
 // A drug's infusion rate as the scenario gave it; load_scenario turns each into a drug_dose event.
+// Operator input on a micro-axial pump's console as the scenario gave it: `console` (auto,
+// acknowledge, mute, wean, stop_weaning) or `check` (a regular check confirmed, `by` whom).
+struct ConsoleAction {
+  double time_s = 0;
+  std::string device;  // the pump's kind
+  std::string input;   // as written: "auto", "acknowledge", "mute", "wean", "stop_weaning"; or ""
+  std::string check;   // the check confirmed (one of data/console/operation.toml [checks]); or ""
+  std::string by;      // who confirmed it (may be empty)
+};
+
 struct DrugAction {
   double time_s = 0;
   std::string drug;  // one of physio::drug_names
@@ -142,6 +152,7 @@ struct Scenario {
   std::vector<FluidAction> fluids;       // as written (their infusion_rate events above)
   std::vector<BleedingAction> bleeds;    // as written (their bleeding_rate events above)
   std::vector<DrugAction> drugs;         // as written (their drug_dose events above)
+  std::vector<ConsoleAction> console_actions;  // as written (their console_input events above)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

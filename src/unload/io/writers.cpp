@@ -117,6 +117,43 @@ BeatCsvWriter::BeatCsvWriter(const fs::path& file, const sim::Model& model)
 
 BeatCsvWriter::~BeatCsvWriter() = default;
 
+AlarmCsvWriter::AlarmCsvWriter(const fs::path& file, const sim::Model& model)
+    : csv_(std::make_unique<detail::CsvFile>(file)) {
+  for (const auto& d : model.devices()) device_kinds_.emplace_back(d.block->kind());
+  for (const char* h : {"time_s", "device", "alarm", "priority", "event", "text"}) csv_->cell(h);
+  csv_->end_row();
+}
+
+AlarmCsvWriter::~AlarmCsvWriter() = default;
+
+void AlarmCsvWriter::on_console_message(const control::ConsoleMessage& m) {
+  using control::MessageKind;
+  if (m.kind != MessageKind::alarm_raised && m.kind != MessageKind::alarm_acknowledged &&
+      m.kind != MessageKind::alarm_muted && m.kind != MessageKind::alarm_cleared) {
+    return;
+  }
+  if (m.kind == MessageKind::alarm_raised) ++raised_[static_cast<std::size_t>(m.priority)];
+  csv_->time(m.t_s);
+  csv_->cell(m.device < device_kinds_.size() ? std::string_view(device_kinds_[m.device]) : "");
+  csv_->cell(m.name);
+  csv_->cell(control::priority_name(m.priority));
+  csv_->cell(control::message_kind_name(m.kind));
+  // Quoted (RFC 4180) when the text holds a comma or a quote.
+  if (m.text.find_first_of(",\"\n") == std::string_view::npos) {
+    csv_->cell(m.text);
+  } else {
+    std::string quoted = "\"";
+    for (char c : m.text) {
+      if (c == '"') quoted += '"';
+      quoted += c == '\n' ? ' ' : c;
+    }
+    csv_->cell(quoted + "\"");
+  }
+  csv_->end_row();
+}
+
+void AlarmCsvWriter::close() { csv_->close(); }
+
 void BeatCsvWriter::on_beat(const sim::BeatMetrics& beat) {
   csv_->cell(beat.beat);
   csv_->time(beat.start_s);
@@ -197,6 +234,27 @@ nlohmann::json procedure_json(const sim::ProcedureMetrics& m) {
     out[std::string(field.name)] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
   }
   return out;
+}
+
+nlohmann::json console_display_json(const control::ImpellaConsole& c) {
+  const auto d = c.display();
+  const auto& e = d.estimates;
+  const auto number = [](bool valid, double v) {
+    return valid && std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json displayed = nlohmann::json::array();
+  for (std::size_t i = 0; i < c.alarms().size(); ++i) {
+    if (c.alarms().displayed(i)) displayed.push_back(c.alarms().spec(i).name);
+  }
+  return {{"pump", c.config().pump.display_name},
+          {"mode", c.mode_text()},
+          {"set_speed_rpm", d.set_speed_rpm},
+          {"displayed_flow_L_min", number(e.flow_valid, e.flow_L_min)},
+          {"lvedp_estimate_mmHg", number(e.lvedp_valid, e.lvedp_mmHg)},
+          {"map_estimate_mmHg", number(e.map_valid, e.map_mmHg)},
+          {"cpo_estimate_W", number(e.cpo_valid, e.cpo_W)},
+          {"placement", control::placement_name(e.placement)},
+          {"alarms_displayed", displayed}};
 }
 
 nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model) {
@@ -289,6 +347,7 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
       timed.emplace_back(e.time_s, nlohmann::json{{"time", e.time_s}, {"defibrillate", true}});
       continue;
     }
+    if (e.kind == sim::EventKind::console_input) continue;  // from console_actions, below
     const auto& block = *model.devices()[e.device].block;
     timed.emplace_back(
         e.time_s, nlohmann::json{{"time", e.time_s},
@@ -304,6 +363,13 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
       j["duration"] = a.duration_s;
       j["residual"] = a.residual;
     }
+    timed.emplace_back(a.time_s, std::move(j));
+  }
+  for (const auto& a : sc.console_actions) {
+    nlohmann::json j = {{"time", a.time_s}, {"device", a.device}};
+    if (!a.input.empty()) j["console"] = a.input;
+    if (!a.check.empty()) j["check"] = a.check;
+    if (!a.by.empty()) j["by"] = a.by;
     timed.emplace_back(a.time_s, std::move(j));
   }
   for (const auto& a : sc.drugs) {
@@ -388,6 +454,20 @@ nlohmann::json integrator_json(const RunSummary& s) {
 
 }  // namespace
 
+// The consoles at the end of the run: mode, estimates, alarms raised (null without a console).
+nlohmann::json console_json(const RunSummary& s) {
+  if (s.run->consoles.empty()) return nullptr;
+  nlohmann::json consoles = nlohmann::json::array();
+  for (std::size_t k = 0; k < s.run->consoles.size(); ++k) {
+    const auto& c = *s.run->consoles[k];
+    consoles.push_back(console_display_json(c));
+  }
+  return {{"alarms_critical", s.alarms_raised[2]},
+          {"alarms_serious", s.alarms_raised[1]},
+          {"alarms_advisory", s.alarms_raised[0]},
+          {"at_end", consoles}};
+}
+
 void write_summary_json(const fs::path& file, const RunSummary& s) {
   const sim::Model& model = *s.run->model;
   nlohmann::json kinds = nlohmann::json::array();
@@ -415,6 +495,7 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
        {{"at_end", std::string(physio::rhythm_name(s.rhythm))},
         {"last_vf_onset_s",
          s.vf_onset_s >= 0 ? nlohmann::json(s.vf_onset_s) : nlohmann::json(nullptr)}}},
+      {"console", console_json(s)},
       {"wall_time_s", s.wall_time_s},
       {"real_time_factor", s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0},
       {"rerun", rerun_json(s)},

@@ -21,6 +21,7 @@
 // are checked before the run instead (check_recordable).
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "unload/control/alarms.hpp"
 #include "unload/io/output_directory.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -75,6 +77,36 @@ class BeatCsvWriter final : public sim::SimulationObserver {
   std::size_t device_metrics_ = 0;
 };
 
+// Writes alarms.csv: one row per alarm raised, acknowledged, muted or cleared on any console, with
+// time_s, device (its kind), alarm (the stable key), priority, event, text. Also counts the alarms
+// raised by priority (for summary.json). Other console messages (modes, advice, checks) pass by.
+class AlarmCsvWriter final : public control::ConsoleListener {
+ public:
+  AlarmCsvWriter(const std::filesystem::path& file, const sim::Model& model);
+  ~AlarmCsvWriter() override;
+  void on_console_message(const control::ConsoleMessage& message) override;
+  void close();
+  // Alarms raised so far, by priority (advisory, serious, critical).
+  const std::array<int, 3>& raised() const { return raised_; }
+
+ private:
+  std::unique_ptr<detail::CsvFile> csv_;
+  std::vector<std::string> device_kinds_;
+  std::array<int, 3> raised_{};
+};
+
+// Hands each console message to several listeners.
+class ConsoleListenerGroup final : public control::ConsoleListener {
+ public:
+  void add(control::ConsoleListener& listener) { listeners_.push_back(&listener); }
+  void on_console_message(const control::ConsoleMessage& message) override {
+    for (auto* l : listeners_) l->on_console_message(message);
+  }
+
+ private:
+  std::vector<control::ConsoleListener*> listeners_;
+};
+
 // Hands each sample and beat to several observers (a Simulation takes one).
 class ObserverGroup final : public sim::SimulationObserver {
  public:
@@ -101,6 +133,7 @@ struct RunSummary {
   sim::ProcedureMetrics procedure;  // key numbers of the procedure (sim/procedure_metrics.hpp)
   physio::Rhythm rhythm = physio::Rhythm::sinus;  // at the end
   double vf_onset_s = -1;                         // when VF last began (-1: never)
+  std::array<int, 3> alarms_raised{};  // console alarms raised: advisory, serious, critical
 };
 
 // Summary of a run that has reached its end.
@@ -115,6 +148,11 @@ nlohmann::json procedure_json(const sim::ProcedureMetrics& m);
 // summary.json. Device metrics are keyed as the model keys them; a value a beat did not have (a
 // balloon pump beat without augmentation) is null.
 void write_summary_json(const std::filesystem::path& file, const RunSummary& summary);
+
+// What a pump's console displays now, as JSON: pump, mode, set_speed_rpm, displayed_flow_L_min,
+// lvedp_estimate_mmHg, map_estimate_mmHg, cpo_estimate_W (null while not estimable), placement,
+// alarms_displayed.
+nlohmann::json console_display_json(const control::ImpellaConsole& console);
 
 // One beat's metrics as JSON (the keys of beats.csv; null for a missing device value).
 nlohmann::json metrics_json(const sim::BeatMetrics& m, const sim::Model& model);

@@ -44,8 +44,12 @@ enum class EventKind : std::uint8_t {
   // A defibrillation shock: sinus rhythm from the next R wave (at once in VF) when the rhythm is
   // VF or VT; in any other rhythm it changes nothing.
   defibrillation,
+  // Operator input that a device's console takes for itself (AUTO, acknowledging or muting
+  // alarms, confirming a regular check, weaning): `device` is the device whose console it is,
+  // `setting` the CommandKind's number, `value` its value. Needs a console on that device.
+  console_input,
 };
-inline constexpr int kEventKindCount = 9;
+inline constexpr int kEventKindCount = 10;
 
 // Largest infusion and bleeding rates an event may set (mL/s): 100 mL/s = 6 L/min, beyond a
 // pressure bag or a ruptured artery.
@@ -66,7 +70,8 @@ struct Event {
   // fraction of the territory's microvascular conductance left.
   // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0. rhythm: `device`
   // is the rhythm (physio::Rhythm's number), `value` the rate (1/min) for vt and paced (within
-  // physio's limits) and 0 for the others; `setting` is 0. defibrillation: all 0.
+  // physio's limits) and 0 for the others; `setting` is 0. defibrillation: all 0. console_input:
+  // see EventKind.
   std::uint32_t device = 0;
   std::uint32_t setting = 0;
   double value = 0;

@@ -64,6 +64,8 @@ std::string_view to_string(EventKind kind) {
       return "rhythm";
     case EventKind::defibrillation:
       return "defibrillation";
+    case EventKind::console_input:
+      return "console_input";
   }
   return "?";
 }
@@ -487,6 +489,13 @@ void Session::apply_event(const Event& e) {
     case EventKind::defibrillation:
       change_rhythm(e);
       break;
+    case EventKind::console_input:
+      for (const auto& c : consoles_) {
+        if (c.device == e.device) {
+          c.console->operator_input(t_, {e.device, static_cast<CommandKind>(e.setting), e.value});
+        }
+      }
+      break;
   }
   if (recorder_ && !replaying_) recorder_->on_event(e);
 }
@@ -613,6 +622,19 @@ void Session::check_event(const Event& e) const {
         throw InputError("a defibrillation names no device, setting or value");
       }
       return;
+    case EventKind::console_input: {
+      if (!is_console_input(e.setting) || !std::isfinite(e.value)) {
+        throw InputError("a console input names no input a console takes");
+      }
+      const bool attached =
+          std::any_of(consoles_.begin(), consoles_.end(),
+                      [&e](const ConsoleBinding& c) { return c.device == e.device; });
+      if (!attached) {
+        throw InputError(std::string(command_name(static_cast<CommandKind>(e.setting))) +
+                         ": the device has no console attached (run without --no-console)");
+      }
+      return;
+    }
   }
   throw InputError("an event of unknown kind");
 }

@@ -504,6 +504,12 @@ void check_state(const State& s, const Model& model) {
       }
       continue;
     }
+    if (e.kind == EventKind::console_input) {
+      if (e.device >= devices.size() || !is_console_input(e.setting) || !std::isfinite(e.value)) {
+        fail("its timeline holds a console input out of range");
+      }
+      continue;
+    }
     if (e.kind != EventKind::device_setting && e.kind != EventKind::operator_setting) {
       fail("its timeline holds an event of unknown kind");
     }
