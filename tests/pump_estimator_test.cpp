@@ -9,12 +9,14 @@
 // docs/console.md for the command).
 #include "unload/control/pump_estimator.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "session_support.hpp"
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/console_setup.hpp"
 #include "unload/io/presets.hpp"
@@ -126,6 +129,45 @@ TEST(PumpEstimator, CharacteristicComesFromThePumpsDataFile) {
   EXPECT_DOUBLE_EQ(cp.curves.pressure_coefficient, 0.1408);
   EXPECT_EQ(io::load_pump_characteristic("impella-2.5").highest_level, 8);
   EXPECT_THROW(io::load_pump_characteristic("iabp"), InputError);
+}
+
+TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
+  // A copy of the data directory whose console file is edited.
+  namespace fs = std::filesystem;
+  const fs::path data = testing::temp_dir() / "data";
+  fs::create_directories(data);
+  fs::copy(UNLOAD_TEST_DATA_DIR, data,
+           fs::copy_options::recursive | fs::copy_options::skip_existing);
+  const fs::path file = data / "console" / "impella.toml";
+  const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/impella.toml");
+  const auto message = [&](const std::string& text) -> std::string {
+    std::ofstream(file, std::ios::binary) << text;
+    setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+    std::string what;
+    try {
+      io::load_estimator_settings();
+    } catch (const InputError& e) {
+      what = e.what();
+    }
+    unsetenv("UNLOAD_DATA_DIR");
+    return what;
+  };
+  const auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = original;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  EXPECT_THAT(message(replaced("window = { value = 5.0", "window = { value = 50.0")),
+              ::testing::HasSubstr("flow.window"));
+  EXPECT_THAT(message(replaced("[placement]",
+                               "[placement]\nextra = { value = 1, unit = \"1\", "
+                               "source = \"x\" }")),
+              ::testing::HasSubstr("unknown console parameter 'placement.extra'"));
+  EXPECT_THAT(message(replaced("beats = { value = 4.0", "beats = { value = 4.5")),
+              ::testing::HasSubstr("whole number"));
+  EXPECT_THAT(message(replaced("current_flat = { value = 5.0", "current_flat = { value = 50.0")),
+              ::testing::HasSubstr("hysteresis"));
+  EXPECT_EQ(message(original), "");
 }
 
 TEST(PumpEstimator, FlowInvertsTheMotorsTorqueBalance) {
