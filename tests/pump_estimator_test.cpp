@@ -9,12 +9,14 @@
 // docs/console.md for the command).
 #include "unload/control/pump_estimator.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "session_support.hpp"
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/console_setup.hpp"
 #include "unload/io/presets.hpp"
@@ -128,6 +131,45 @@ TEST(PumpEstimator, CharacteristicComesFromThePumpsDataFile) {
   EXPECT_THROW(io::load_pump_characteristic("iabp"), InputError);
 }
 
+TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
+  // A copy of the data directory whose console file is edited.
+  namespace fs = std::filesystem;
+  const fs::path data = testing::temp_dir() / "data";
+  fs::create_directories(data);
+  fs::copy(UNLOAD_TEST_DATA_DIR, data,
+           fs::copy_options::recursive | fs::copy_options::skip_existing);
+  const fs::path file = data / "console" / "impella.toml";
+  const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/impella.toml");
+  const auto message = [&](const std::string& text) -> std::string {
+    std::ofstream(file, std::ios::binary) << text;
+    setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+    std::string what;
+    try {
+      io::load_estimator_settings();
+    } catch (const InputError& e) {
+      what = e.what();
+    }
+    unsetenv("UNLOAD_DATA_DIR");
+    return what;
+  };
+  const auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = original;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  EXPECT_THAT(message(replaced("window = { value = 5.0", "window = { value = 50.0")),
+              ::testing::HasSubstr("flow.window"));
+  EXPECT_THAT(message(replaced("[placement]",
+                               "[placement]\nextra = { value = 1, unit = \"1\", "
+                               "source = \"x\" }")),
+              ::testing::HasSubstr("unknown console parameter 'placement.extra'"));
+  EXPECT_THAT(message(replaced("beats = { value = 4.0", "beats = { value = 4.5")),
+              ::testing::HasSubstr("whole number"));
+  EXPECT_THAT(message(replaced("current_flat = { value = 5.0", "current_flat = { value = 50.0")),
+              ::testing::HasSubstr("hysteresis"));
+  EXPECT_EQ(message(original), "");
+}
+
 TEST(PumpEstimator, FlowInvertsTheMotorsTorqueBalance) {
   // The flow at every sample and its mean over the window come back from the current.
   SyntheticHeart heart;
@@ -141,6 +183,24 @@ TEST(PumpEstimator, FlowInvertsTheMotorsTorqueBalance) {
   ASSERT_TRUE(e.estimates().flow_valid);
   // Against the mean over the last whole beats of the window (6 beats of 0.8 s end at 4.8 s).
   EXPECT_GT(e.estimates().flow_L_min, 1.0);
+}
+
+TEST(PumpEstimator, SkipsSamplesWithAMissingSignalOrNoNewTime) {
+  SyntheticHeart heart;
+  PumpEstimator e(heart.pump, settings());
+  for (int k = 0; k < 300; ++k) e.update(heart.next());
+  const double flow = e.estimates().flow_L_min;
+  auto frame = heart.next();
+  e.update(frame);
+  e.update(frame);  // the same time again
+  auto missing = heart.next();
+  missing.value[static_cast<std::size_t>(Signal::motor_current_mA)] = std::nan("");
+  e.update(missing);
+  EXPECT_FALSE(e.estimates().flow_valid);
+  e.update(heart.next());
+  EXPECT_TRUE(e.estimates().flow_valid);
+  EXPECT_TRUE(std::isfinite(e.estimates().flow_L_min));
+  EXPECT_NEAR(e.estimates().flow_L_min, flow, 0.2 * flow);
 }
 
 TEST(PumpEstimator, StoppedRotorGivesNoFlowReading) {
@@ -434,6 +494,26 @@ INSTANTIATE_TEST_SUITE_P(EveryFamilyMember, EstimatesAgainstTheTruth, ::testing:
                                n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
                            return n;
                          });
+
+TEST(PumpEstimatorInASession, ASavedSimulationResumesTheEstimatorExactly) {
+  const auto pump = io::load_pump_characteristic("impella-cp");
+  const auto setup = io::setup_devices({{"impella-cp", {{"level", "P5"}}, "test"}});
+  auto model = testing::model_of(io::load_preset("shock"), {}, setup);
+  EstimatorProbe a(pump), b(pump);
+  sim::Session first(model, sim::rest_state(*model, setup.settings), {{0, &a}});
+  first.advance_to(17.3);
+  const sim::State saved = first.save();
+  first.advance_to(30.0);
+  sim::Session second(model, saved, {{0, &b}});
+  second.advance_to(30.0);
+  std::vector<double> sa, sb;
+  a.estimator.save_state(sa);
+  b.estimator.save_state(sb);
+  ASSERT_EQ(sa.size(), sb.size());
+  EXPECT_EQ(std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(double)), 0);
+  EXPECT_EQ(a.estimator.estimates().placement, Placement::correct);
+  EXPECT_TRUE(a.estimator.estimates().lvedp_valid);
+}
 
 // --- placement, closed loop ---------------------------------------------------------------------
 

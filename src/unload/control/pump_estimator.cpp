@@ -240,8 +240,10 @@ void PumpEstimator::update(const SignalFrame& frame) {
   const double current = frame[Signal::motor_current_mA];
   const double w = frame[Signal::motor_speed_rpm] / 1000.0;
   est_.beat_detected = false;
-  // A sample with a missing signal is skipped (a failed sensor is the alarms' business).
-  if (!std::isfinite(p) || !std::isfinite(current) || !std::isfinite(w)) {
+  // A sample with a missing signal is skipped (a failed sensor is the alarms' business), and so
+  // is one that does not come after the last (differences need time to move on).
+  if (!std::isfinite(p) || !std::isfinite(current) || !std::isfinite(w) || !std::isfinite(t) ||
+      (samples_ > 0 && !(t > t_[0]))) {
     est_.flow_valid = false;
     return;
   }

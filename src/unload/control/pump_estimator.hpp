@@ -92,29 +92,30 @@ struct PumpCharacteristic {
   int highest_level = 8;
 };
 
-// The console's own parameters for estimation (data/console/impella.toml, each with its
-// reasoning; see the header comment for what each does).
+// The console's own parameters for estimation: no values here, they come from
+// data/console/impella.toml, each with its reasoning (io::load_estimator_settings(); see the
+// header comment for what each does).
 struct EstimatorSettings {
-  double flow_window_s = 5.0;
-  double minimum_speed_rpm = 5000.0;
-  double upstroke_slope_mmHg_s = 100.0;
-  double minimum_pulse_mmHg = 10.0;
-  double foot_slope_mmHg_s = 60.0;
-  double foot_search_s = 0.15;
-  double refractory_s = 0.25;
-  double beat_timeout_s = 3.0;
-  int lvedp_beats = 4;
-  double ejection_margin_mmHg = 3.0;
-  double pulsatility_window_s = 3.0;
-  double current_pulsatile_mA = 8.0;
-  double current_flat_mA = 5.0;
-  double placement_pulsatile_mmHg = 3.0;
-  double placement_damped_mmHg = 2.0;
-  double placement_blocked_mmHg = 0.1;
-  double placement_unblocked_mmHg = 0.15;
-  double ventricular_variation = 0.3;
-  double aortic_variation = 0.2;
-  double placement_persistence_s = 3.0;
+  double flow_window_s = 0;
+  double minimum_speed_rpm = 0;
+  double upstroke_slope_mmHg_s = 0;
+  double minimum_pulse_mmHg = 0;
+  double foot_slope_mmHg_s = 0;
+  double foot_search_s = 0;
+  double refractory_s = 0;
+  double beat_timeout_s = 0;
+  int lvedp_beats = 0;
+  double ejection_margin_mmHg = 0;
+  double pulsatility_window_s = 0;
+  double current_pulsatile_mA = 0;
+  double current_flat_mA = 0;
+  double placement_pulsatile_mmHg = 0;
+  double placement_damped_mmHg = 0;
+  double placement_blocked_mmHg = 0;
+  double placement_unblocked_mmHg = 0;
+  double ventricular_variation = 0;
+  double aortic_variation = 0;
+  double placement_persistence_s = 0;
 };
 
 enum class Placement : std::uint8_t { unknown, correct, ventricle, aorta, signal_blocked };
