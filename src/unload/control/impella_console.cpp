@@ -351,7 +351,10 @@ void ImpellaConsole::update_alarms(double t_s) {
   const bool running = sent_rpm_ > 0 && restart_phase_ == 0;
   board_.update(idx(AlarmId::pump_stopped),
                 restart_phase_ != 0 || (stopped_since_s_ >= 0 && sent_rpm_ > 0), t_s);
-  const Placement p = running ? e.placement : Placement::correct;
+  // Placement is judged once the console has watched the pump for its start-up time (the
+  // instructions: wait 30 s after start, then confirm placement).
+  const bool settled = t_s - started_s_ >= config_.placement_settle_s;
+  const Placement p = running && settled ? e.placement : Placement::correct;
   board_.update(idx(AlarmId::position_in_ventricle), p == Placement::ventricle, t_s);
   board_.update(idx(AlarmId::position_wrong), p == Placement::aorta, t_s);
   board_.update(idx(AlarmId::position_unknown), p == Placement::unknown, t_s);

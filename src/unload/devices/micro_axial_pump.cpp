@@ -7,6 +7,7 @@
 //   w    rotor speed (krpm)
 //   z    integral part of the speed controller (mN*m)
 //   Pp   purge pressure (mmHg)
+//   Ps   pressure in the placement signal's lumen as a blocked lumen would show it (mmHg)
 // The haemolysis index HI (blood whose haemoglobin the pump has released, as mL of whole blood
 // fully lysed: multiply by the haemoglobin concentration for grams, divide by the patient's blood
 // volume for a fraction) is not a state: the pump reports its rate dHI/dt and the recorders
@@ -41,7 +42,9 @@
 // Purge (fluid pushed by the console's cassette through the line into the motor, against blood):
 //   R_p   = R_ref * exp(k_mu*(D - D_ref)) / (1 - o + eps_o)      D dextrose %, o line occlusion
 //   F_out = (Pp - P_outlet) / R_p                                 purge flow into the pump (mL/h)
-//   F_in  = F_set / (1 + exp((Pp - P_max) / w_p))                 cassette flow, pressure-limited
+//   F_in  = S * F_set / (1 + exp((Pp - P_max) / w_p))             cassette flow, pressure-limited;
+//                                                                 S the supply (purge_supply: 1
+//                                                                 normal, 0 the purge bag is empty)
 //   3600 * C_p * dPp/dt = F_in - F_out
 // The purge fluid (~10 mL/h) is NOT added to the patient's blood: the circulation conserves its
 // blood volume exactly (a checked invariant) and the purge volume is negligible over a procedure.
@@ -57,6 +60,24 @@
 // valve, outlet in the aortic root: LV -> aortic root), 1 too deep (whole pump in the LV:
 // LV -> LV), 2 too shallow (whole pump in the aorta: aortic root -> aortic root). The placement
 // signal is the pressure at the outlet area: aortic, ventricular, aortic.
+//
+// Sensor faults change readings only, never the dynamics (faults as timeline events:
+// io/faults.hpp):
+//   placement signal blocked (setting placement_sensor_blocked = 1): the lumen to the pressure
+//   sensor is blocked (a thrombus), so the sensor sees the outlet-area pressure through a very
+//   high resistance into its own compliance, a first-order lag with time constant tau_b; open,
+//   the lumen follows within tau_o (its reading is then P_outlet itself, tau_o only keeps Ps
+//   close to it for the moment the lumen blocks):
+//     tau * dPs/dt = P_outlet - Ps,  tau = blocked ? tau_b : tau_o
+//     placement signal = blocked ? Ps : P_outlet
+//   With tau_b of seconds the beat's pulse is gone (the first harmonic at 72/min falls to 1/23 at
+//   3 s) and the mean remains. Ps starts at 0 and follows the mean within 5 tau_b.
+//   motor current sensor noisy (setting current_sensor_noise = 1, since
+//   current_sensor_fault_start_s = t0): the reading is the true current plus white noise held over
+//   intervals dt_n and a drift,
+//     I_read = I + A * (2 u(k) - 1) + r * max(t - t0, 0),   k = round(t / dt_n),
+//   u(k) in [0, 1) a hash (SplitMix64) of k and the seed: a pure function of time, so the reading
+//   is the same whatever steps the integrator takes, and reproducible bit for bit.
 #include "unload/devices/micro_axial_pump.hpp"
 
 #include <algorithm>
@@ -64,6 +85,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <system_error>
 
@@ -133,6 +155,12 @@ constexpr DeviceParameterSpec kParameterSpecs[] = {
     {"haemolysis.speed_exponent", "1", 0, 4},
     {"haemolysis.suction_shear_factor", "1", 0, 20},
     {"haemolysis.exposure_volume", "mL", 1e-3, 10},
+    {"placement.blocked_time_constant", "s", 0.1, 1000},
+    {"placement.open_time_constant", "s", 0.01, 10},
+    {"current_sensor.noise_amplitude", "mA", 0, 1000},
+    {"current_sensor.noise_interval", "s", 1e-4, 10},
+    {"current_sensor.drift_rate", "mA/min", -1000, 1000},
+    {"current_sensor.seed", "1", 0, 4503599627370496.0},
 };
 
 // Giersiepen et al. 1990 power law: dHb/Hb [%] = C * t^alpha * tau^beta (t in s, tau in Pa).
@@ -147,9 +175,17 @@ constexpr double kSpeedFloor_krpm = 0.1;        // |w| in the shear law
 constexpr double kPurgeLimitWidth_mmHg = 25.0;  // cassette pressure limit
 constexpr double kSecondsPerHour = 3600.0;
 
-enum StateIndex : std::size_t { kFlow, kSpeed, kSpeedIntegral, kPurgePressure, kStateCount };
+enum StateIndex : std::size_t {
+  kFlow,
+  kSpeed,
+  kSpeedIntegral,
+  kPurgePressure,
+  kPlacementLumen,
+  kStateCount
+};
 constexpr std::string_view kStateNames[kStateCount] = {
-    "pump_flow_mL_s", "motor_speed_krpm", "speed_control_integral_mN_m", "purge_pressure_mmHg"};
+    "pump_flow_mL_s", "motor_speed_krpm", "speed_control_integral_mN_m", "purge_pressure_mmHg",
+    "placement_lumen_mmHg"};
 
 enum SettingIndex : std::size_t {
   kSetSpeed,
@@ -158,13 +194,20 @@ enum SettingIndex : std::size_t {
   kSetDextrose,
   kSetPurgeOcclusion,
   kSetMotorFailure,
+  // Faults (physical or of a sensor); no console commands them.
+  kSetPurgeSupply,
+  kSetPlacementBlocked,
+  kSetCurrentNoise,
+  kSetCurrentFaultStart,
   kSettingCount
 };
-// Derived slot (after the settings): the purge line's conductance (1/resistance) for the current
-// dextrose and occlusion settings (derive_settings), so the right-hand side needs neither an
-// exponential nor a division for it.
+// Derived slots (after the settings): the purge line's conductance (1/resistance) for the current
+// dextrose and occlusion settings, and the flow the cassette pushes below its pressure limit (set
+// flow times supply) (derive_settings), so the right-hand side needs neither an exponential nor a
+// division nor a product for them.
 constexpr std::size_t kDerivedPurgeConductance = physio::max_device_settings - 1;
-static_assert(kSettingCount <= kDerivedPurgeConductance);
+constexpr std::size_t kDerivedPurgeInflow = physio::max_device_settings - 2;
+static_assert(kSettingCount <= kDerivedPurgeInflow);
 
 enum ReadingIndex : std::size_t {
   kReadPlacementSignal,
@@ -239,7 +282,11 @@ class MicroAxialPump final : public physio::DeviceBlock {
   double purge_resistance(const DeviceSettings& s) const;
   void derive_settings(DeviceSettings& s) const override {
     s.value[kDerivedPurgeConductance] = 1.0 / purge_resistance(s);
+    s.value[kDerivedPurgeInflow] =
+        s.value[kSetPurgeFlow] * std::clamp(s.value[kSetPurgeSupply], 0.0, 1.0);
   }
+  // The motor current sensor's error at time t (noise and drift; 0 without the fault).
+  double current_sensor_error(double t_s, const DeviceSettings& s) const;
   double cassette_flow(double purge_pressure, double set_flow) const {
     const double x = (purge_pressure - purge_max_pressure_) / kPurgeLimitWidth_mmHg;
     // Far below the cassette's limit the flow is the set flow (to 1e-15).
@@ -273,6 +320,10 @@ class MicroAxialPump final : public physio::DeviceBlock {
          purge_open_min_ = 0, purge_compliance_ = 0, purge_max_pressure_ = 0,
          purge_default_flow_ = 0, purge_default_dextrose_ = 0;
   double shear_speed_exponent_ = 0, shear_suction_ = 0;
+  double per_placement_lag_ = 0;   // 1 / tau_b
+  double per_placement_open_ = 0;  // 1 / tau_o
+  double current_noise_amplitude_ = 0, per_current_noise_interval_ = 0, current_drift_per_s_ = 0;
+  std::uint64_t current_noise_seed_ = 0;
   // ln(C/100) + alpha*ln(V_exp) + beta*(ln(tau_ref) - n*ln(w_ref)): the constant part of the
   // logarithm of the haemolysis rate.
   double log_damage_constant_ = 0;
@@ -311,6 +362,12 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) : DeviceBlock(paramete
   purge_default_dextrose_ = at("purge.default_dextrose");
   shear_speed_exponent_ = at("haemolysis.speed_exponent");
   shear_suction_ = at("haemolysis.suction_shear_factor");
+  per_placement_lag_ = 1.0 / at("placement.blocked_time_constant");
+  per_placement_open_ = 1.0 / at("placement.open_time_constant");
+  current_noise_amplitude_ = at("current_sensor.noise_amplitude");
+  per_current_noise_interval_ = 1.0 / at("current_sensor.noise_interval");
+  current_drift_per_s_ = at("current_sensor.drift_rate") / 60.0;
+  current_noise_seed_ = static_cast<std::uint64_t>(at("current_sensor.seed"));
   per_inertance_ = 1.0 / curves_.inertance;
   per_max_torque_ = 1.0 / max_torque_;
   per_suction_width_ = 1.0 / suction_width_;
@@ -343,6 +400,19 @@ MicroAxialPump::MicroAxialPump(const DeviceParameters& p) : DeviceBlock(paramete
                                         "occlusion of the purge line, 0 (open) to 1 (blocked)"};
   setting_specs_[kSetMotorFailure] = {"motor_failure", "1", 0, 1,
                                       "1: the motor fails (no drive torque, no current)"};
+  setting_specs_[kSetPurgeSupply] = {
+      "purge_supply", "1", 0, 1,
+      "fraction of the set purge flow the cassette can push: 1 (default), 0 the purge bag is "
+      "empty"};
+  setting_specs_[kSetPlacementBlocked] = {
+      "placement_sensor_blocked", "1", 0, 1,
+      "1: the placement signal's lumen is blocked (the sensor shows a damped, flat pressure)"};
+  setting_specs_[kSetCurrentNoise] = {
+      "current_sensor_noise", "1", 0, 1,
+      "1: the motor current sensor is faulty (noise and a drift on its reading, not on the motor)"};
+  setting_specs_[kSetCurrentFaultStart] = {
+      "current_sensor_fault_start_s", "s", 0, 1e7,
+      "when the current sensor's fault began (its drift counts from here; default 0)"};
 }
 
 std::string MicroAxialPump::levels_text() const {
@@ -372,6 +442,10 @@ DeviceSettings MicroAxialPump::default_settings() const {
   s.value[kSetDextrose] = purge_default_dextrose_;
   s.value[kSetPurgeOcclusion] = 0.0;
   s.value[kSetMotorFailure] = 0.0;
+  s.value[kSetPurgeSupply] = 1.0;
+  s.value[kSetPlacementBlocked] = 0.0;
+  s.value[kSetCurrentNoise] = 0.0;
+  s.value[kSetCurrentFaultStart] = 0.0;
   return s;
 }
 
@@ -384,13 +458,29 @@ void MicroAxialPump::initial_state(std::span<double> x, const DeviceSettings& s)
   x[kSpeed] = w_set;
   x[kSpeedIntegral] = friction_torque(w_set);
   const double r = purge_resistance(s);
-  const double set_flow = s.value[kSetPurgeFlow];
+  const double set_flow = s.value[kSetPurgeFlow] * std::clamp(s.value[kSetPurgeSupply], 0.0, 1.0);
   double lo = 0.0, hi = std::max(r * set_flow, 1.0);
   for (int i = 0; i < 100; ++i) {
     const double mid = 0.5 * (lo + hi);
     (cassette_flow(mid, set_flow) > mid / r ? lo : hi) = mid;
   }
   x[kPurgePressure] = 0.5 * (lo + hi);
+  // The lumen's pressure starts at 0 (the device knows no pressure here) and follows the outlet
+  // pressure within a few open time constants.
+  x[kPlacementLumen] = 0.0;
+}
+
+double MicroAxialPump::current_sensor_error(double t_s, const DeviceSettings& s) const {
+  if (s.value[kSetCurrentNoise] < 0.5) return 0.0;
+  // SplitMix64 (Steele, Lea and Flood, OOPSLA 2014) of the sample's index and the seed.
+  const auto k = static_cast<std::uint64_t>(std::llround(t_s * per_current_noise_interval_));
+  std::uint64_t z = current_noise_seed_ + (k + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  const double u = static_cast<double>(z >> 11) * 0x1.0p-53;  // [0, 1)
+  const double since = std::max(t_s - s.value[kSetCurrentFaultStart], 0.0);
+  return current_noise_amplitude_ * (2.0 * u - 1.0) + current_drift_per_s_ * since;
 }
 
 std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::string_view text,
@@ -406,8 +496,9 @@ std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::
   const SettingSpec* spec = spec_of();
   if (!spec) {
     error = std::string(member_.display_name) + ": unknown setting '" + std::string(name) +
-            "' (expected speed_rpm, position, purge_flow_mL_h, dextrose_pct, purge_occlusion or "
-            "motor_failure)";
+            "' (expected speed_rpm, position, purge_flow_mL_h, dextrose_pct, purge_occlusion, "
+            "motor_failure, purge_supply, placement_sensor_blocked, current_sensor_noise or "
+            "current_sensor_fault_start_s)";
     return std::nullopt;
   }
   const auto in_range = [&](double v) -> std::optional<double> {
@@ -446,9 +537,11 @@ std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::
   if (name == "dextrose_pct" && !number && word.size() > 1 && word[0] == 'd') {
     if (const auto n = parse_number(std::string_view(word).substr(1))) return in_range(*n);
   }
-  if (name == "motor_failure" && number && *number != 0.0 && *number != 1.0) {
-    error = std::string(member_.display_name) + ": motor_failure '" + std::string(text) +
-            "' (expected 0 or 1)";
+  if ((name == "motor_failure" || name == "placement_sensor_blocked" ||
+       name == "current_sensor_noise") &&
+      number && *number != 0.0 && *number != 1.0) {
+    error = std::string(member_.display_name) + ": " + std::string(name) + " '" +
+            std::string(text) + "' (expected 0 or 1)";
     return std::nullopt;
   }
   if (number) return in_range(*number);
@@ -464,6 +557,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   const double w = x[kSpeed];
   const double z = x[kSpeedIntegral];
   const double purge_pressure = x[kPurgePressure];
+  const double lumen_pressure = x[kPlacementLumen];
 
   // Where the inlet, the outlet and the open pressure area (placement signal) lie.
   const Position pos = position(s);
@@ -515,15 +609,20 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   const double purge_flow =
       (purge_pressure - p_outlet) * s.value[kDerivedPurgeConductance];  // mL/h into the pump
   dxdt[kPurgePressure] =
-      (cassette_flow(purge_pressure, s.value[kSetPurgeFlow]) - purge_flow) * per_purge_capacity_;
+      (cassette_flow(purge_pressure, s.value[kDerivedPurgeInflow]) - purge_flow) *
+      per_purge_capacity_;
+  dxdt[kPlacementLumen] = (p_outlet - lumen_pressure) *
+                          (s.value[kSetPlacementBlocked] < 0.5 ? per_placement_open_ : per_placement_lag_);
 
   flows.move(inlet, outlet, q);
 
   if (out) {
     auto& r = out->value;
-    r[kReadPlacementSignal] = p_outlet;
+    // The sensors' faults (header): readings only.
+    r[kReadPlacementSignal] = s.value[kSetPlacementBlocked] < 0.5 ? p_outlet : lumen_pressure;
     r[kReadMotorCurrent] =
-        on ? curves_.no_load_current + 1000.0 * motor_torque / curves_.torque_constant : 0.0;
+        (on ? curves_.no_load_current + 1000.0 * motor_torque / curves_.torque_constant : 0.0) +
+        current_sensor_error(c.t_s, s);
     r[kReadMotorSpeed] = 1000.0 * w;
     r[kReadPurgePressure] = purge_pressure;
     r[kReadPurgeFlow] = purge_flow;

@@ -72,6 +72,7 @@ control::ConsoleConfig load_console_config(std::string_view device_kind) {
   c.lowest_clinical_level =
       static_cast<int>(number(file, modes, "modes", "lowest_clinical_level", "1", 1, 8));
   c.auto_ramp_s = number(file, modes, "modes", "auto_ramp", "s", 0, 600);
+  c.placement_settle_s = number(file, modes, "modes", "placement_settle", "s", 0, 600);
   c.auto_ramp_step_s = number(file, modes, "modes", "auto_ramp_step", "s", 0.01, 60);
   c.auto_limit_s = 3600.0 * number(file, modes, "modes", "auto_limit", "h", 0, 1000);
   c.boost_limit_s = 60.0 * number(file, modes, "modes", "boost_limit", "min", 0, 600);

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "unload/core/error.hpp"
 #include "unload/core/fingerprint.hpp"
 #include "unload/devices/registry.hpp"
 #include "unload/devices/setting_text.hpp"
+#include "unload/io/faults.hpp"
 #include "unload/io/input_file.hpp"
 #include "unload/io/parameter_file.hpp"
 #include "unload/io/presets.hpp"
@@ -63,7 +65,9 @@ constexpr ScenarioKey kKeys[] = {
      "any setting of the device by name or short word (level, rpm, flow, ratio, position, ...): "
      "its value at t = 0"},
     {"events", "time", "number", "s", "when, from 0 to the duration; events in time order"},
-    {"events", "device", "string", "", "which attached device the event changes"},
+    {"events", "device", "string", "",
+     "which attached device the event changes; for a fault, optional: the attached micro-axial "
+     "pump"},
     {"events", "balloon", "string", "",
      "a coronary balloon inflated in LAD, LCx, RCA or LM (LAD and LCx together): the territory's "
      "inflow conductance falls to `residual` for `duration` seconds"},
@@ -91,8 +95,9 @@ constexpr ScenarioKey kKeys[] = {
      "a fluid bolus or infusion into the vena cava: its volume, more than 0 and at most 10000, "
      "given at a constant rate over `over_s`"},
     {"events", "over_s", "number", "s",
-     "how long a fluid event runs, more than 0 (default 60: a rapid bolus); at most 100 mL/s, and "
-     "it must end within the run"},
+     "how long a fluid event (default 60: a rapid bolus) or a hypovolaemia fault's bleed (default "
+     "in data/faults.toml: 60) runs, more than 0; at most 100 mL/s, and it must end within the "
+     "run"},
     {"events", "bleeding_mL_min", "number", "mL/min",
      "a bleed from the systemic arteries at this rate, more than 0 and at most 6000, for "
      "`duration` seconds (required; it must end within the run); overlapping infusions or "
@@ -120,6 +125,22 @@ constexpr ScenarioKey kKeys[] = {
      "a regular check of the console's schedule confirmed: pump_position, purge_system, "
      "access_site, haemolysis or anticoagulation (data/console/operation.toml); `by` who"},
     {"events", "by", "string", "", "who confirmed a `check` (recorded in the audit log)"},
+    {"events", "fault", "string", "",
+     "a fault from this time on: motor_failure, migration_ventricle (whole pump in the LV), "
+     "migration_aorta (whole pump in the aorta), hypovolaemia (blood loss that empties the LV: "
+     "suction), purge_kink, purge_bag_empty, placement_sensor_failure (placement lumen blocked: a "
+     "damped, flat signal), current_sensor_noise (noise and drift on the motor current reading); "
+     "all but hypovolaemia act on the micro-axial pump (docs/faults.md)"},
+    {"events", "fault_cleared", "string", "",
+     "ends a fault raised before and still active (same names): the motor works again, the pump "
+     "is back where it was, the line unkinked, a new purge bag, the sensor repaired; for "
+     "hypovolaemia the bleed stops (the blood stays lost)"},
+    {"events", "volume_mL", "number", "mL",
+     "a hypovolaemia fault's blood loss, more than 0 and at most 10000 (default in "
+     "data/faults.toml: 1800), over `over_s`"},
+    {"events", "occlusion", "number", "1",
+     "a purge_kink fault's occlusion of the purge line, more than 0 to 1 (default in "
+     "data/faults.toml: 0.95)"},
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
@@ -879,6 +900,240 @@ void read_rhythm_event(const fs::path& file, const toml::table& table, const std
   s.events.push_back({e, location(file, rhythm->source())});
 }
 
+// What the timeline has left active of one fault on one device, while it is read.
+struct ActiveFault {
+  double since_s = 0;
+  std::string origin;
+  double previous = 0;    // the setting's value before the fault (restored when cleared)
+  std::size_t bleed = 0;  // hypovolaemia: index into the bleeds
+};
+
+// Faults raised and not yet cleared, and each device's settings as the timeline leaves them so far
+// (a cleared fault restores the value before it).
+struct FaultTimeline {
+  std::optional<FaultDefaults> defaults;
+  std::map<std::pair<std::size_t, Fault>, ActiveFault> active;
+  std::vector<physio::DeviceSettings> settings;
+};
+
+// A fault event (`fault` or `fault_cleared`): device_setting events, or for hypovolaemia a bleed.
+void read_fault_event(const fs::path& file, const toml::table& table, const std::string& prefix,
+                      double t, Scenario& s, std::vector<RateInterval>& bleeds,
+                      FaultTimeline& faults) {
+  const toml::node* raised = table.get("fault");
+  const toml::node* cleared = table.get("fault_cleared");
+  if (raised && cleared) {
+    fail(where(file, *cleared, prefix + ".fault_cleared"),
+         "an event either raises or clears a fault (write two events)");
+  }
+  const std::string action = raised ? "fault" : "fault_cleared";
+  const toml::node& named = raised ? *raised : *cleared;
+  const Where at_name = where(file, named, prefix + "." + action);
+  const auto fault = fault_from_name(text(at_name, named));
+  if (!fault) {
+    fail(at_name, fmt::format("expected a fault: {}, got {}", fault_names_text(), describe(named)));
+  }
+  const std::string name(fault_name(*fault));
+  const bool bleed = *fault == Fault::hypovolaemia;
+  for (const auto& [k, node] : table) {
+    const bool allowed = k == "time" || k == action || (!bleed && k == "device") ||
+                         (raised && bleed && (k == "volume_mL" || k == "over_s")) ||
+                         (raised && *fault == Fault::purge_kink && k == "occlusion");
+    if (!allowed) {
+      std::string expected = "time, " + action;
+      if (!bleed) expected += " and optionally device";
+      if (raised && bleed) expected += " and optionally volume_mL and over_s";
+      if (raised && *fault == Fault::purge_kink) expected += " and optionally occlusion";
+      fail(where(file, node, prefix + "." + std::string(k.str())),
+           fmt::format("not a key of a {} = \"{}\" event (expected {}){}", action, name, expected,
+                       bleed && k == "device"
+                           ? ": hypovolaemia is the patient's blood loss, not a device's fault"
+                           : ""));
+    }
+  }
+  if (!faults.defaults) faults.defaults = load_fault_defaults();
+  const FaultDefaults& defaults = *faults.defaults;
+  FaultAction a;
+  a.time_s = t;
+  a.fault = name;
+  a.cleared = cleared != nullptr;
+  const std::string origin = location(file, named.source());
+
+  // Which pump: the one named, or the micro-axial pump attached.
+  std::size_t device = 0;
+  if (!bleed) {
+    const auto& blocks = s.devices.blocks;
+    const auto is_pump = [&](std::size_t d) {
+      const auto* type = devices::find_device_type(blocks[d]->kind());
+      return type && type->family == "micro-axial pump";
+    };
+    std::vector<std::size_t> pumps;
+    for (std::size_t d = 0; d < blocks.size(); ++d) {
+      if (is_pump(d)) pumps.push_back(d);
+    }
+    if (const toml::node* named_device = table.get("device")) {
+      const Where at = where(file, *named_device, prefix + ".device");
+      const std::string kind = text(at, *named_device);
+      device = blocks.size();
+      for (std::size_t d = 0; d < blocks.size(); ++d) {
+        if (blocks[d]->kind() == kind) device = d;
+      }
+      if (device == blocks.size()) {
+        fail(at, fmt::format("'{}' is not attached (attach it in a [[devices]] table)", kind));
+      }
+      if (!is_pump(device)) {
+        fail(at, fmt::format("'{}' is not a micro-axial pump: the fault {} acts on an "
+                             "impella-2.5, impella-cp or impella-5.5",
+                             kind, name));
+      }
+    } else if (pumps.empty()) {
+      fail(at_name, fmt::format("the fault {} acts on a micro-axial pump, and none is attached "
+                                "(attach impella-2.5, impella-cp or impella-5.5 in a [[devices]] "
+                                "table)",
+                                name));
+    } else if (pumps.size() > 1) {
+      fail(at_name,
+           fmt::format("{} micro-axial pumps are attached: name one with device", pumps.size()));
+    } else {
+      device = pumps.front();
+    }
+    a.device = std::string(blocks[device]->kind());
+  }
+
+  const auto key = std::make_pair(device, *fault);
+  const auto active = faults.active.find(key);
+  // A hypovolaemia is active while its bleed runs.
+  const bool is_active =
+      active != faults.active.end() && (!bleed || t < bleeds[active->second.bleed].end_s);
+  if (a.cleared && !is_active) {
+    if (active != faults.active.end()) {
+      fail(at_name, fmt::format("the hypovolaemia raised at {:g} s ({}) has already ended at "
+                                "{:g} s: there is no bleed left to stop",
+                                active->second.since_s, active->second.origin,
+                                bleeds[active->second.bleed].end_s));
+    }
+    fail(at_name, fmt::format("no {} is active at {:g} s{} (raise it first with fault = \"{}\")",
+                              name, t, bleed ? "" : " on " + a.device, name));
+  }
+  if (!a.cleared && is_active) {
+    fail(at_name, fmt::format("{} is already active since {:g} s ({}): clear it first with "
+                              "fault_cleared = \"{}\"",
+                              name, active->second.since_s, active->second.origin, name));
+  }
+  if (!a.cleared && (*fault == Fault::migration_ventricle || *fault == Fault::migration_aorta)) {
+    const Fault other =
+        *fault == Fault::migration_ventricle ? Fault::migration_aorta : Fault::migration_ventricle;
+    if (const auto o = faults.active.find({device, other}); o != faults.active.end()) {
+      fail(at_name,
+           fmt::format("the pump has already migrated ({} since {:g} s, {}): clear it "
+                       "first with fault_cleared = \"{}\"",
+                       fault_name(other), o->second.since_s, o->second.origin, fault_name(other)));
+    }
+  }
+
+  if (bleed) {
+    const double remaining = s.duration_s - t;
+    const double max_rate = sim::kMaxFluidRate_mL_s;
+    if (a.cleared) {
+      // The bleed stops here; the raise stays as written (a rerun stops it here again).
+      bleeds[active->second.bleed].end_s = t;
+      faults.active.erase(active);
+      s.faults.push_back(std::move(a));
+      return;
+    }
+    a.volume_mL = defaults.hypovolaemia_volume_mL;
+    if (const toml::node* v = table.get("volume_mL")) {
+      a.volume_mL = detail::checked_number(file, *v, prefix + ".volume_mL", {0.0, 10000.0, true},
+                                           "a volume of more than 0 and at most 10000 mL");
+    }
+    const toml::node* over = table.get("over_s");
+    a.over_s = defaults.hypovolaemia_over_s;
+    if (over) {
+      a.over_s = detail::checked_number(
+          file, *over, prefix + ".over_s", {0.0, remaining, true},
+          fmt::format("more than 0 and at most {:g} s (the bleed must end by the end of the run, "
+                      "{:g} s)",
+                      remaining, s.duration_s));
+    } else if (a.over_s > remaining) {
+      fail(at_name, fmt::format("its bleed lasts {:g} s by default and would end after the run "
+                                "({:g} s): give over_s of at most {:g} s",
+                                a.over_s, s.duration_s, remaining));
+    }
+    if (a.volume_mL / a.over_s > max_rate) {
+      fail(where(file, over ? *over : named, prefix + (over ? ".over_s" : ".fault")),
+           fmt::format("{:g} mL over {:g} s is faster than {:g} mL/s: expected at least {:g} s",
+                       a.volume_mL, a.over_s, max_rate, a.volume_mL / max_rate));
+    }
+    faults.active[key] = {t, origin, 0.0, bleeds.size()};
+    bleeds.push_back({t, t + a.over_s, a.volume_mL / a.over_s, origin, prefix + ".fault"});
+    s.faults.push_back(std::move(a));
+    return;
+  }
+
+  const physio::DeviceBlock& block = *s.devices.blocks[device];
+  const auto slot = [&](std::string_view setting) {
+    const auto index = physio::find_setting(block, setting);
+    if (!index)
+      throw InputError(fmt::format("{}: {} has no setting {}", origin, a.device, setting));
+    return *index;
+  };
+  physio::DeviceSettings& now = faults.settings[device];
+  const auto set = [&](std::size_t k, double value) {
+    sim::Event e;
+    e.time_s = t;
+    e.kind = sim::EventKind::device_setting;
+    e.device = static_cast<std::uint32_t>(device);
+    e.setting = static_cast<std::uint32_t>(k);
+    e.value = value;
+    s.events.push_back({e, origin, true});
+    now.value[k] = value;
+  };
+  std::size_t k = 0;
+  double value = 1.0;
+  switch (*fault) {
+    case Fault::motor_failure:
+      k = slot("motor_failure");
+      break;
+    case Fault::migration_ventricle:
+      k = slot("position");
+      break;
+    case Fault::migration_aorta:
+      k = slot("position");
+      value = 2.0;
+      break;
+    case Fault::purge_kink:
+      k = slot("purge_occlusion");
+      a.occlusion = defaults.purge_kink_occlusion;
+      if (const toml::node* o = table.get("occlusion")) {
+        a.occlusion = detail::checked_number(file, *o, prefix + ".occlusion", {0.0, 1.0, true},
+                                             "an occlusion of more than 0 and at most 1");
+      }
+      value = a.occlusion;
+      break;
+    case Fault::purge_bag_empty:
+      k = slot("purge_supply");
+      value = 0.0;
+      break;
+    case Fault::placement_sensor_failure:
+      k = slot("placement_sensor_blocked");
+      break;
+    case Fault::current_sensor_noise:
+      k = slot("current_sensor_noise");
+      if (!a.cleared) set(slot("current_sensor_fault_start_s"), t);
+      break;
+    case Fault::hypovolaemia:
+      break;
+  }
+  if (a.cleared) {
+    set(k, active->second.previous);
+    faults.active.erase(active);
+  } else {
+    faults.active[key] = {t, origin, now.value[k], 0};
+    set(k, value);
+  }
+  s.faults.push_back(std::move(a));
+}
+
 // The rate events of overlapping stretches: at each start or end, the sum of the stretches
 // running from then on (summed afresh, in the order written, so that it is exactly 0 when none
 // runs).
@@ -922,6 +1177,8 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   std::array<std::vector<Inflation>, physio::territory_count> inflations, no_reflows;
   std::vector<RateInterval> infusions, bleeds;
   physio::Rhythm rhythm = physio::Rhythm::sinus;
+  FaultTimeline faults;
+  faults.settings = s.devices.settings;
   const bool shock_checked =
       s.start != StartKind::state_file && !(s.patient.rhythm.vf_risk_per_min > 0.0);
   for (std::size_t i = 0; i < array.size(); ++i) {
@@ -944,6 +1201,17 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
     }
     previous_time = t;
     previous_origin = origin;
+    if (table.get("fault") || table.get("fault_cleared")) {
+      read_fault_event(file, table, prefix, t, s, bleeds, faults);
+      continue;
+    }
+    for (const char* only : {"volume_mL", "occlusion"}) {
+      if (const toml::node* n = table.get(only)) {
+        fail(where(file, *n, prefix + "." + only),
+             std::string("belongs to a fault event (fault = \"") +
+                 (only == std::string_view("volume_mL") ? "hypovolaemia" : "purge_kink") + "\")");
+      }
+    }
     if (table.get("balloon") || table.get("stent") || table.get("no_reflow")) {
       read_coronary_event(file, table, prefix, t, s, inflations, no_reflows);
       continue;
@@ -986,7 +1254,8 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       if (const toml::node* n = table.get(only)) {
         fail(where(file, *n, prefix + "." + only),
              "belongs to a fluid event (fluid_mL = 250) or, site, a bleeding event "
-             "(bleeding_mL_min = 100)");
+             "(bleeding_mL_min = 100) or, over_s, a hypovolaemia fault (fault = "
+             "\"hypovolaemia\")");
       }
     }
     const toml::node* device = table.get("device");
@@ -1021,6 +1290,7 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       e.setting = static_cast<std::uint32_t>(slot);
       e.value = value;
       s.events.push_back({e, location(file, node->source())});
+      faults.settings[index].value[slot] = value;
       ++settings;
     }
     if (settings == 0) fail(where(file, table, prefix), "expected settings to change");

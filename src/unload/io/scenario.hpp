@@ -39,6 +39,14 @@
 //   time = 150
 //   stent = "LAD"
 //
+//   [[events]]                # a fault (io/faults.hpp): motor_failure, migration_ventricle,
+//   time = 200                # migration_aorta, hypovolaemia, purge_kink, purge_bag_empty,
+//   fault = "purge_kink"      # placement_sensor_failure, current_sensor_noise
+//
+//   [[events]]                # ... and its end
+//   time = 260
+//   fault_cleared = "purge_kink"
+//
 // scenario_keys() lists every key with its meaning (`unload list`). A run's summary.json holds the
 // scenario again, resolved (every device setting, the patient's every parameter), under "rerun":
 // load_scenario() reads that too, so that a run can be made again from its summary.json.
@@ -84,7 +92,8 @@ std::string_view to_string(StartKind kind);
 // One timeline event as the scenario gave it: the typed event and where it was written.
 struct ScenarioEvent {
   sim::Event event;
-  std::string origin;  // "FILE:LINE", for messages
+  std::string origin;       // "FILE:LINE", for messages
+  bool from_fault = false;  // made from a fault or fault_cleared (summary.json writes the fault)
 };
 
 // A coronary action as the scenario gave it (summary.json's rerun writes it back in this form);
@@ -132,6 +141,18 @@ struct BleedingAction {
   std::string site;  // the access site's name as written (empty: none given); a label only
 };
 
+// A fault raised or cleared, as the scenario gave it with its defaults resolved (io/faults.hpp);
+// load_scenario turns each into device_setting events (hypovolaemia: bleeding_rate events).
+struct FaultAction {
+  double time_s = 0;
+  std::string fault;     // one of io::kFaultNames
+  bool cleared = false;  // fault_cleared = "NAME"
+  std::string device;    // the micro-axial pump's kind (empty for hypovolaemia)
+  double volume_mL = 0;  // hypovolaemia: blood lost ...
+  double over_s = 0;     // ... over this time
+  double occlusion = 0;  // purge_kink: purge_occlusion of the kinked line
+};
+
 struct Scenario {
   std::filesystem::path file;  // where it was read from
   std::string name;            // the file's stem, e.g. "default" (a summary.json: its run's name)
@@ -153,6 +174,7 @@ struct Scenario {
   std::vector<BleedingAction> bleeds;    // as written (their bleeding_rate events above)
   std::vector<DrugAction> drugs;         // as written (their drug_dose events above)
   std::vector<ConsoleAction> console_actions;  // as written (their console_input events above)
+  std::vector<FaultAction> faults;       // as written (their events above, from_fault)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

@@ -330,7 +330,9 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
   std::vector<std::pair<double, nlohmann::json>> timed;
   for (const auto& se : sc.events) {
     const auto& e = se.event;
-    // Balloons, stents, no-reflows, drugs, fluids and bleeds: from their actions as written, below.
+    // Faults, balloons, stents, no-reflows, drugs, fluids and bleeds: from their actions as
+    // written, below.
+    if (se.from_fault) continue;
     if (e.kind == sim::EventKind::coronary_inflow || e.kind == sim::EventKind::infusion_rate ||
         e.kind == sim::EventKind::bleeding_rate || e.kind == sim::EventKind::drug_dose ||
         e.kind == sim::EventKind::coronary_microvascular) {
@@ -385,6 +387,16 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
     nlohmann::json j = {
         {"time", a.time_s}, {"bleeding_mL_min", a.rate_mL_min}, {"duration", a.duration_s}};
     if (!a.site.empty()) j["site"] = a.site;
+    timed.emplace_back(a.time_s, std::move(j));
+  }
+  for (const auto& a : sc.faults) {
+    nlohmann::json j = {{"time", a.time_s}, {a.cleared ? "fault_cleared" : "fault", a.fault}};
+    if (!a.device.empty()) j["device"] = a.device;
+    if (!a.cleared && a.fault == "hypovolaemia") {
+      j["volume_mL"] = a.volume_mL;
+      j["over_s"] = a.over_s;
+    }
+    if (!a.cleared && a.fault == "purge_kink") j["occlusion"] = a.occlusion;
     timed.emplace_back(a.time_s, std::move(j));
   }
   std::stable_sort(timed.begin(), timed.end(),
