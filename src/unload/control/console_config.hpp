@@ -78,7 +78,8 @@ struct ConsoleConfig {
   double purge_flow_blocked_mL_h = 1;
   double purge_time_constant_s = 2;  // purge readings are smoothed over this
 
-  double current_noise_limit_mA = 8;  // RMS of the current's tick-to-tick second difference
+  double current_noise_step_mA = 15;     // a tick-to-tick second difference this large is a jump
+  double current_noise_fraction = 0.25;  // noisy: more than this share of recent ticks jump
   double current_noise_time_constant_s = 1;
   double current_max_mA = 2000;  // a reading outside 0..max is a failed sensor
 

@@ -136,9 +136,11 @@ void ImpellaConsole::observe(const SignalFrame& f) {
   }
   const double i = f[Signal::motor_current_mA];
   if (current_samples_ >= 2) {
+    // The share of recent ticks whose second difference jumps more than a beat can make the
+    // current change: noise makes most of them jump, a step (a motor that stops) only two.
     const double d2 = i - 2 * last_current_[0] + last_current_[1];
-    current_noise_ms_ =
-        smooth(current_noise_ms_, d2 * d2, dt, config_.current_noise_time_constant_s);
+    current_noise_ms_ = smooth(current_noise_ms_, std::abs(d2) > config_.current_noise_step_mA ? 1.0 : 0.0,
+                               dt, config_.current_noise_time_constant_s);
   }
   last_current_[1] = last_current_[0];
   last_current_[0] = i;
@@ -358,8 +360,19 @@ void ImpellaConsole::update_alarms(double t_s) {
   board_.update(idx(AlarmId::position_in_ventricle), p == Placement::ventricle, t_s);
   board_.update(idx(AlarmId::position_wrong), p == Placement::aorta, t_s);
   board_.update(idx(AlarmId::position_unknown), p == Placement::unknown, t_s);
-  board_.update(idx(AlarmId::sensor_failure_placement), p == Placement::signal_blocked, t_s);
-  const bool suction = running && suction_now();
+  // A blocked signal is alarmed from the unpersisted flags (flat signal, pulsing current), which
+  // follow within the pulsatility window, not after the class's persistence as well.
+  board_.update(idx(AlarmId::sensor_failure_placement),
+                p == Placement::signal_blocked ||
+                    (running && settled && e.placement_flat && e.current_pulsatile),
+                t_s);
+  const double i = last_current_[0];
+  const bool current_bad =
+      !(i >= 0 && i <= config_.current_max_mA) ||
+      (current_samples_ >= 2 && current_noise_ms_ > config_.current_noise_fraction);
+  board_.update(idx(AlarmId::sensor_failure_current), current_bad, t_s);
+  // Suction is read from the flow estimated from the current: not with a failed current sensor.
+  const bool suction = running && !current_bad && suction_now();
   const bool automatic = static_cast<ConsoleMode>(mode_) == ConsoleMode::automatic;
   const int floor_reduction = config_.auto_highest_level - config_.lowest_clinical_level;
   board_.update(idx(AlarmId::suction),
@@ -371,11 +384,6 @@ void ImpellaConsole::update_alarms(double t_s) {
                 t_s);
   board_.update(idx(AlarmId::purge_system_blocked), purge_flow_ < config_.purge_flow_blocked_mL_h,
                 t_s);
-  const double i = last_current_[0];
-  const bool current_bad =
-      !(i >= 0 && i <= config_.current_max_mA) ||
-      (current_samples_ >= 2 && std::sqrt(current_noise_ms_) > config_.current_noise_limit_mA);
-  board_.update(idx(AlarmId::sensor_failure_current), current_bad, t_s);
   for (std::size_t k = 0; k < config_.checks.size(); ++k) {
     board_.update(kFixedAlarmCount + k, t_s - check_confirmed_s_[k] > config_.checks[k].interval_s,
                   t_s);

@@ -98,7 +98,8 @@ control::ConsoleConfig load_console_config(std::string_view device_kind) {
   c.purge_time_constant_s = number(file, purge, "purge", "time_constant", "s", 0, 600);
 
   const auto& sensors = table_at(file, doc, "sensors");
-  c.current_noise_limit_mA = number(file, sensors, "sensors", "current_noise_limit", "mA", 0, 1000);
+  c.current_noise_step_mA = number(file, sensors, "sensors", "current_noise_step", "mA", 0, 1000);
+  c.current_noise_fraction = number(file, sensors, "sensors", "current_noise_fraction", "1", 0, 1);
   c.current_noise_time_constant_s =
       number(file, sensors, "sensors", "current_noise_time_constant", "s", 0.01, 600);
   c.current_max_mA = number(file, sensors, "sensors", "current_max", "mA", 1, 100000);
