@@ -664,11 +664,6 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   }
   const double e_lvf = p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional *
                        lv_reflex * c.contractility;
-  // The contracting region (share 1 - s) carries the whole wall's active elastance: per unit of
-  // its share, e_lvf / (1 - s).
-  const double contracting_share = 1.0 - passive_share;
-  const double per_contracting_share = 1.0 / contracting_share;
-  const double e_contracting = passive_share > 0.0 ? e_lvf * per_contracting_share : e_lvf;
   const double e_spt =
       p_.septum.end_systolic_elastance_mmHg_per_mL * lv_regional * lv_reflex * c.contractility;
   const double e_rvf = p_.right_ventricle.end_systolic_elastance_mmHg_per_mL * rv_regional *
@@ -707,6 +702,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     //   passive      P =                        P0 (exp(lambda (u_A + d - V0)) - 1)
     // solved with the septum by Newton's method in (x, d):
     //   g1 = P_spt(x) - P_A(u_A) + P_rvf(V_rv + x) = 0,   g2 = P_I(u_A + d) - P_A(u_A) = 0.
+    // The contracting region (share 1 - s) carries the whole wall's active elastance: per unit of
+    // its share, e_lvf / (1 - s).
+    const double contracting_share = 1.0 - passive_share;
+    const double e_contracting = e_lvf / contracting_share;
     double ex_d = ws.ischaemic_bulge(wl.passive_stiffness_per_mL * bulge);
     double i_p = 0.0, i_dp = 0.0;  // passive region's pressure and dP/du
     for (int it = 0; it < 50; ++it) {
@@ -753,24 +752,26 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     lvf.dp_dv = a * i_dp * per_d;
     lvf.dp_de *= i_dp * contracting_share * per_d;
     ws.ischaemic_bulge_mL = bulge;
-  }
-  for (int it = 0; passive_share == 0.0 && it < 50; ++it) {
-    lvf = wall_pressure_from_exp(wl, e_lvf, p0_l, v_lv - x, ev, ex_l);
-    rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
-    spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
-    const double g = spt.p - lvf.p + rvf.p;
-    const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
-    const double step = std::clamp(g / dg, -20.0, 20.0);
-    x -= step;
-    // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
-    lvf.p += lvf.dp_dv * step;
-    rvf.p -= rvf.dp_dv * step;
-    // With the first-order correction above, the pressures left by a step of 1e-4 mL are off by
-    // about 1e-7 mmHg: far below what any tolerance or metric resolves.
-    if (std::abs(step) < 1e-4) break;
-    ex_l *= small_exp(wl.passive_stiffness_per_mL * step);
-    ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
-    ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
+  } else {
+    // No passive region: the septal volume alone.
+    for (int it = 0; it < 50; ++it) {
+      lvf = wall_pressure_from_exp(wl, e_lvf, p0_l, v_lv - x, ev, ex_l);
+      rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
+      spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
+      const double g = spt.p - lvf.p + rvf.p;
+      const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
+      const double step = std::clamp(g / dg, -20.0, 20.0);
+      x -= step;
+      // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
+      lvf.p += lvf.dp_dv * step;
+      rvf.p -= rvf.dp_dv * step;
+      // With the first-order correction above, the pressures left by a step of 1e-4 mL are off by
+      // about 1e-7 mmHg: far below what any tolerance or metric resolves.
+      if (std::abs(step) < 1e-4) break;
+      ex_l *= small_exp(wl.passive_stiffness_per_mL * step);
+      ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
+      ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
+    }
   }
   const auto& pe = p_.pericardium;
   const double peri_exp = ws.pericardium(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
