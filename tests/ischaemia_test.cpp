@@ -229,6 +229,70 @@ TEST(Ischaemia, SecondInflationWithinThreeMinutesHurtsFasterAndDeeper) {
       << "and deeper";
 }
 
+// Systolic bulging (dyskinesis): the territory's wall that has lost its contraction is a passive
+// region in parallel with the contracting wall, stretched outward when LV pressure rises. The
+// LAD's regional ejection (its wall's end-diastolic minus end-systolic volume) falls from its
+// share of the stroke through 0 (akinesis) to below 0 (dyskinesis) as the debt grows: within
+// 30-50 s of a PTCA occlusion (JACC 1988;12:341, marked anterior dyskinesia), not in the first
+// seconds.
+const Metric kLadEjection = [](const sim::BeatMetrics& b) { return b.regional_ejection_mL[0]; };
+const Metric kLcxEjection = [](const sim::BeatMetrics& b) { return b.regional_ejection_mL[1]; };
+
+// First beat start in [from, to) at which the metric is below `line`; infinity if none.
+double first_below(const std::vector<sim::BeatMetrics>& beats, const Metric& m, double line,
+                   double from, double to) {
+  for (const auto& b : beats) {
+    if (b.start_s >= from && b.start_s < to && m(b) < line) return b.start_s;
+  }
+  return INFINITY;
+}
+
+TEST(Ischaemia, TheIschaemicWallBulgesInSystoleWithinAMinute) {
+  const auto& beats = run(kTwoLm);
+  const double lad0 = mean(beats, kLadEjection, 10, kInflate);
+  const double lcx0 = mean(beats, kLcxEjection, 10, kInflate);
+  const double akinetic = first_below(beats, kLadEjection, 0.1 * lad0, kInflate, kDeflate);
+  const double dyskinetic = first_below(beats, kLadEjection, 0.0, kInflate, kDeflate);
+  const double deepest = extreme(beats, kLadEjection, kInflate, kDeflate, false);
+  std::cout << "LAD regional ejection " << lad0 << " mL before; below 10% of it "
+            << akinetic - kInflate << " s and below 0 " << dyskinetic - kInflate
+            << " s into the inflation; lowest " << deepest << " mL (LCx: " << lcx0 << " -> "
+            << extreme(beats, kLcxEjection, kInflate, kDeflate, false) << " mL)\n";
+  EXPECT_GT(lad0, 5.0) << "at rest the LAD's wall ejects its share of the stroke";
+  EXPECT_GT(extreme(beats, kLadEjection, kInflate, kInflate + 5, false), 0.5 * lad0)
+      << "no bulging in the first seconds: the wall still contracts";
+  EXPECT_GE(dyskinetic - kInflate, 15.0) << "akinesis, then dyskinesis: not at once";
+  EXPECT_LE(dyskinetic - kInflate, 60.0) << "dyskinesis within the 60 s inflation";
+  EXPECT_LT(akinetic, dyskinetic) << "akinesis comes before dyskinesis";
+  EXPECT_LT(deepest, -1.0) << "the wall bulges by more than a millilitre";
+  EXPECT_LT(extreme(beats, kLcxEjection, kInflate, kDeflate, false), 0.0)
+      << "the LCx territory bulges too (left main)";
+}
+
+// A residual flow of 6% of the territory's conductance (collaterals, a subtotal lesion) slows the
+// debt: the wall still reaches dyskinesis, later and less deep; half the conductance leaves none.
+// After deflation the wall contracts again.
+TEST(Ischaemia, PartialOcclusionBulgesLaterAndLessAndDeflationRecovers) {
+  const auto& total = run(kTwoLm);
+  const auto& subtotal = run(scenario(100, balloon(30, "LM", 60, 0.06)));
+  const auto& half = run(scenario(100, balloon(30, "LM", 60, 0.5)));
+  const double lad0 = mean(total, kLadEjection, 10, kInflate);
+  const double deepest_total = extreme(total, kLadEjection, kInflate, kDeflate, false);
+  const double deepest_subtotal = extreme(subtotal, kLadEjection, kInflate, kDeflate, false);
+  const double deepest_half = extreme(half, kLadEjection, kInflate, kDeflate, false);
+  std::cout << "lowest LAD regional ejection: total " << deepest_total << " mL, residual 0.06 "
+            << deepest_subtotal << " mL, residual 0.5 " << deepest_half << " mL\n";
+  EXPECT_GT(deepest_subtotal, deepest_total + 1.0) << "a subtotal occlusion bulges less";
+  EXPECT_GT(first_below(subtotal, kLadEjection, 0.0, kInflate, kDeflate),
+            first_below(total, kLadEjection, 0.0, kInflate, kDeflate) + 5.0)
+      << "and later";
+  EXPECT_GT(deepest_half, 0.5 * lad0) << "half the conductance: the wall keeps contracting";
+  // Back within 10% of its resting regional ejection within 90 s of deflation, and there well
+  // before the second inflation.
+  EXPECT_LT(recovered_by(total, kLadEjection, lad0, 0.1, kDeflate, kSecond) - kDeflate, 90.0);
+  EXPECT_NEAR(mean(total, kLadEjection, kSecond - 20, kSecond), lad0, 0.1 * lad0);
+}
+
 TEST(Ischaemia, BloodVolumeIsConservedThroughInflationAndDeflation) {
   const auto& beats = run(kTwoLm);
   ASSERT_FALSE(beats.empty());

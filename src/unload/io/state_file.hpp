@@ -14,7 +14,7 @@
 
 namespace unload::io {
 
-inline constexpr int kStateFileVersion = 2;
+inline constexpr int kStateFileVersion = 3;
 
 struct StateFile {
   sim::State state;

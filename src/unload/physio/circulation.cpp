@@ -35,6 +35,15 @@ constexpr double kPerClosedLengthOnset = 1.0 / kClosedLengthOnset;
 // keeps a debt of a small fraction of a second. A numerical floor, far below the debts that
 // change function (seconds).
 constexpr double kDebtFloor_s = 0.1;
+// The part of the LV wall that has lost its contraction to ischaemia, sum of share x (1 - f), acts
+// as a passive region in parallel with the contracting wall beyond this share (docs/model.md 2.9);
+// up to it, it stays lumped with the contracting wall (weaker, not bulging) as before. A numerical
+// floor: a territory at rest, its debt a fraction of a second, loses about 1e-4 of its function, so
+// that a heart without ischaemia solves for no passive region; an occlusion passes 0.5% of the
+// wall within its first seconds.
+constexpr double kPassiveShareFloor = 0.005;
+// Lowest bulge of that passive region (mL of normalised volume; see evaluate).
+constexpr double kPassiveBulgeFloor_mL = 200.0;
 
 // The drugs and the reflex together never take contractility, microvascular resistance or the
 // intrinsic heart rate below this fraction of the preset's value. A guard, not physiology: each
@@ -616,7 +625,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   // Regional function: each territory's oxygen debt, weighed by its stunning, sets its share of
   // the walls' contractility (f) and passive stiffness (1 + A sigma); see Ischaemia.
   std::array<double, territory_count> function{}, stiffening{};
-  double lv_regional = 0, rv_regional = 0, lv_stiffening = 0, rv_stiffening = 0;
+  double lv_regional = 0, rv_regional = 0, lv_stiffening = 0, rv_stiffening = 0, lv_lost = 0;
   for (std::size_t k = 0; k < territory_count; ++k) {
     const double debt = felt_debt(&y[0], k);
     const double a = debt * k_.per_contraction_debt;
@@ -631,7 +640,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     rv_regional += rv_contractility_weight_[k] * r;
     lv_stiffening += lv_contractility_weight_[k] * stiffening[k];
     rv_stiffening += rv_contractility_weight_[k] * stiffening[k];
+    lv_lost += lv_contractility_weight_[k] * (1.0 - function[k]);
   }
+  // The passive share s of the LV free wall (see kPassiveShareFloor): it does not contract, and in
+  // systole the pressure the rest of the wall builds stretches it outward.
+  const double passive_share = std::max(lv_lost - kPassiveShareFloor, 0.0);
   const double lv_p0_factor = 1.0 + k_.maximum_stiffening * lv_stiffening;
   const double rv_p0_factor = 1.0 + k_.maximum_stiffening * rv_stiffening;
   const bool reflex = b.enabled;
@@ -669,29 +682,96 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   const Wall& wl = p_.left_ventricle;
   const Wall& wr = p_.right_ventricle;
   const Wall& wsp = p_.septum;
-  double ex_l = ws.lv_wall(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
+  // The passive region's bulge d: its normalised volume u_A + d against the contracting region's
+  // u_A, where V_lvf = (1 - s) u_A + s (u_A + d) = u_A + s d (0 without a passive region).
+  double bulge = 0.0;
+  if (passive_share > 0.0) {
+    bulge = ws.ischaemic_bulge_mL;
+    if (!(std::abs(bulge) < 1e3)) bulge = 0.0;
+  }
+  double ex_l = ws.lv_wall(wl.passive_stiffness_per_mL *
+                           (v_lv - x - passive_share * bulge - wl.passive_zero_volume_mL));
   double ex_r = ws.rv_wall(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
   double ex_s = ws.septum_wall(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
   const double p0_l = wl.passive_pressure_mmHg * lv_p0_factor;
   const double p0_r = wr.passive_pressure_mmHg * rv_p0_factor;
   const double p0_s = wsp.passive_pressure_mmHg * lv_p0_factor;
-  for (int it = 0; it < 50; ++it) {
-    lvf = wall_pressure_from_exp(wl, e_lvf, p0_l, v_lv - x, ev, ex_l);
-    rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
-    spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
-    const double g = spt.p - lvf.p + rvf.p;
-    const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
-    const double step = std::clamp(g / dg, -20.0, 20.0);
-    x -= step;
-    // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
-    lvf.p += lvf.dp_dv * step;
-    rvf.p -= rvf.dp_dv * step;
-    // With the first-order correction above, the pressures left by a step of 1e-4 mL are off by
-    // about 1e-7 mmHg: far below what any tolerance or metric resolves.
-    if (std::abs(step) < 1e-4) break;
-    ex_l *= small_exp(wl.passive_stiffness_per_mL * step);
-    ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
-    ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
+  if (passive_share > 0.0) {
+    // The free wall as two regions in parallel at one pressure (volumes add; docs/model.md 2.9):
+    //   contracting  P = e E_c (u_A - Vd) + (1 - e) P0 (exp(lambda (u_A - V0)) - 1)
+    //   passive      P =                        P0 (exp(lambda (u_A + d - V0)) - 1)
+    // solved with the septum by Newton's method in (x, d):
+    //   g1 = P_spt(x) - P_A(u_A) + P_rvf(V_rv + x) = 0,   g2 = P_I(u_A + d) - P_A(u_A) = 0.
+    // The contracting region (share 1 - s) carries the whole wall's active elastance: per unit of
+    // its share, e_lvf / (1 - s).
+    const double contracting_share = 1.0 - passive_share;
+    const double e_contracting = e_lvf / contracting_share;
+    double ex_d = ws.ischaemic_bulge(wl.passive_stiffness_per_mL * bulge);
+    double i_p = 0.0, i_dp = 0.0;  // passive region's pressure and dP/du
+    for (int it = 0; it < 50; ++it) {
+      lvf = wall_pressure_from_exp(wl, e_contracting, p0_l, v_lv - x - passive_share * bulge, ev,
+                                   ex_l);
+      rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
+      spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
+      const double ex_i = ex_l * ex_d;
+      i_p = p0_l * (ex_i - 1.0);
+      i_dp = p0_l * wl.passive_stiffness_per_mL * ex_i;
+      const double a = lvf.dp_dv;
+      const double g1 = spt.p - lvf.p + rvf.p;
+      const double g2 = i_p - lvf.p;
+      const double j11 = spt.dp_dv + a + rvf.dp_dv, j12 = a * passive_share;
+      const double j21 = a - i_dp, j22 = i_dp * contracting_share + a * passive_share;
+      const double per_det = 1.0 / (j11 * j22 - j12 * j21);
+      const double step_x = std::clamp((g1 * j22 - j12 * g2) * per_det, -20.0, 20.0);
+      const double step_d = std::clamp((j11 * g2 - j21 * g1) * per_det, -50.0, 50.0);
+      x -= step_x;
+      // A passive wall cannot pull below -P0: when the contracting region does (a ventricle
+      // emptied below its dead volume by a pump), there is no bulge that matches it, and the
+      // passive region stays at its floor (far below any bulge in use, where its pressure is
+      // within 1% of -P0).
+      const double next = std::max(bulge - step_d, -kPassiveBulgeFloor_mL);
+      const double taken_d = bulge - next;
+      bulge = next;
+      // Pressures at the new point, to first order in the last step (u_A moves by
+      // step_x + s step_d, the passive region's u by step_x - (1 - s) step_d).
+      const double du_a = step_x + passive_share * taken_d;
+      const double du_i = step_x - contracting_share * taken_d;
+      lvf.p += a * du_a;
+      rvf.p -= rvf.dp_dv * step_x;
+      i_p += i_dp * du_i;
+      if (std::abs(step_x) < 1e-4 && std::abs(taken_d) < 1e-4) break;
+      ex_l *= small_exp(wl.passive_stiffness_per_mL * du_a);
+      ex_r *= small_exp(-wr.passive_stiffness_per_mL * step_x);
+      ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step_x);
+      ex_d *= small_exp(-wl.passive_stiffness_per_mL * taken_d);
+    }
+    // The free wall as one: compliances add, dV/dP = (1 - s)/a + s/i, and a change of activation
+    // at constant volume reaches the cavity through the passive region's give.
+    const double a = lvf.dp_dv;
+    const double per_d = 1.0 / (a * passive_share + i_dp * contracting_share);
+    lvf.dp_dv = a * i_dp * per_d;
+    lvf.dp_de *= i_dp * contracting_share * per_d;
+    ws.ischaemic_bulge_mL = bulge;
+  } else {
+    // No passive region: the septal volume alone.
+    for (int it = 0; it < 50; ++it) {
+      lvf = wall_pressure_from_exp(wl, e_lvf, p0_l, v_lv - x, ev, ex_l);
+      rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
+      spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
+      const double g = spt.p - lvf.p + rvf.p;
+      const double dg = spt.dp_dv + lvf.dp_dv + rvf.dp_dv;
+      const double step = std::clamp(g / dg, -20.0, 20.0);
+      x -= step;
+      // Free-wall pressures at the new septal volume, to first order in the (tiny) last step.
+      lvf.p += lvf.dp_dv * step;
+      rvf.p -= rvf.dp_dv * step;
+      // With the first-order correction above, the pressures left by a step of 1e-4 mL are off by
+      // about 1e-7 mmHg: far below what any tolerance or metric resolves.
+      if (std::abs(step) < 1e-4) break;
+      ex_l *= small_exp(wl.passive_stiffness_per_mL * step);
+      ex_r *= small_exp(-wr.passive_stiffness_per_mL * step);
+      ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step);
+    }
   }
   const auto& pe = p_.pericardium;
   const double peri_exp = ws.pericardium(pe.stiffness_per_mL * (v_lv + v_rv - pe.zero_volume_mL));
@@ -1035,6 +1115,17 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       o.regional_function[k] = in.regional_contractility[k] * function[k];
       o.regional_stiffness[k] = 1.0 + k_.maximum_stiffening * stiffening[k];
     }
+    {
+      // Each territory's share of the free wall's volume: its contracting part at u_A, its
+      // passive part (its loss 1 - f, scaled to the passive share) at u_A + d.
+      const double v_free = v_lv - x;
+      const double u_a = v_free - passive_share * bulge;
+      const double per_lost = lv_lost > 0.0 ? passive_share / lv_lost : 0.0;
+      for (std::size_t k = 0; k < territory_count; ++k) {
+        const double w = lv_contractility_weight_[k];
+        o.regional_volume_mL[k] = w * (u_a + (1.0 - function[k]) * per_lost * bulge);
+      }
+    }
     o.ventricular_activation = ev;
     o.atrial_activation = ea;
     o.lv_elastance_mmHg_per_mL = e_lvf;
@@ -1180,6 +1271,19 @@ constexpr ObservableColumn kColumns[] = {
     UNLOAD_COLUMN_K("stiffness_rca", "1",
                     "passive stiffness of the RCA territory's wall relative to its preset value",
                     regional_stiffness, 2),
+    UNLOAD_COLUMN_K("v_wall_lad_mL", "mL",
+                    "volume of the LV cavity the LAD territory's share of the LV free wall "
+                    "encloses: falls in systole while the wall contracts, rises when an "
+                    "ischaemic wall bulges (dyskinesis)",
+                    regional_volume_mL, 0),
+    UNLOAD_COLUMN_K(
+        "v_wall_lcx_mL", "mL",
+        "volume of the LV cavity the LCx territory's share of the LV free wall encloses",
+        regional_volume_mL, 1),
+    UNLOAD_COLUMN_K(
+        "v_wall_rca_mL", "mL",
+        "volume of the LV cavity the RCA territory's share of the LV free wall encloses",
+        regional_volume_mL, 2),
     UNLOAD_COLUMN("e_ventricular_activation", "1",
                   "ventricular activation, 0 (relaxed) to 1 (end-systole)", ventricular_activation),
     UNLOAD_COLUMN("e_atrial_activation", "1", "atrial activation, 0 to 1", atrial_activation),

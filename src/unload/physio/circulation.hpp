@@ -12,6 +12,11 @@
 //   P_spt(V_spt) = P_lvf(V_lv - V_spt) - P_rvf(V_rv + V_spt)
 // by Newton's method, and P_lv = P_lvf + P_peri + P_th, P_rv = P_rvf + P_peri + P_th with
 //   P_peri = P0 (exp(lambda (V_lv + V_rv - V0)) - 1).
+// The LV free wall's share s that ischaemia has taken out of contraction (docs/model.md 2.9) is a
+// passive region in parallel with the contracting wall: at one pressure, their volumes add,
+//   V_lvf = (1 - s) u_A + s (u_A + d),  P = P_A(u_A) (time-varying) = P0 (exp(lambda (u_A + d -
+//   V0)) - 1),
+// so that in systole it bulges (d > 0); the septal Newton iteration solves for d as well.
 // Valves: see Valve in parameters.hpp. Vessels: P = (V - Vu)/C (+ P_th inside the chest).
 // Units: mmHg, mL, mL/s, s. State: volumes first (their sum is the blood volume, conserved by
 // construction because every flow leaves one compartment and enters another), then valve flows
@@ -216,6 +221,11 @@ struct Observables {
   // passive stiffness relative to its preset values.
   std::array<double, territory_count> oxygen_debt_s{}, stunning{}, regional_function{},
       regional_stiffness{};
+  // Volume of the LV cavity each territory's share of the LV free wall encloses (mL; they sum to
+  // the free wall's volume, LV volume minus the septal displacement). A territory that contracts
+  // moves it inward in systole; the passive (ischaemic) part of one moves it outward (docs/model.md
+  // 2.9: systolic bulging).
+  std::array<double, territory_count> regional_volume_mL{};
   // Heart and reflex.
   double ventricular_activation = 0, atrial_activation = 0;
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
@@ -280,8 +290,12 @@ class NearbyExp {
 struct PlantWorkspace {
   // The last septal volume solved for, when, and its rate then (for the next first guess).
   double septum_mL = 0, septum_t_s = 0, septum_rate_mL_s = 0;
-  // Passive-wall exponentials: LV free wall, RV free wall, septum, pericardium, LA, RA.
-  NearbyExp lv_wall, rv_wall, septum_wall, pericardium, left_atrium, right_atrium;
+  // The last bulge of the LV wall's passive (ischaemic) region solved for: how much larger its
+  // normalised volume is than the contracting wall's (mL; 0 in diastole). The next first guess.
+  double ischaemic_bulge_mL = 0;
+  // Passive-wall exponentials: LV free wall, RV free wall, septum, pericardium, LA, RA, and
+  // exp(lambda x bulge) of the LV wall's passive region.
+  NearbyExp lv_wall, rv_wall, septum_wall, pericardium, left_atrium, right_atrium, ischaemic_bulge;
 };
 
 // Constants of one valve's law, derived from its parameters once.

@@ -50,6 +50,7 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
     p.lv_max = o.left_ventricle_mmHg;
     p.v_min = o.left_ventricle_mL;
     p.p_at_v_min = o.left_ventricle_mmHg;
+    p.regional_ed = p.regional_es = p.regional_at_v_min = o.regional_volume_mL;
     p.int_left_cor_dia = 0;
     for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
       switch (device_metrics_[i].summary) {
@@ -156,10 +157,12 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
     p.e_max = o.left_ventricle_mmHg / v;
     p.p_es = o.left_ventricle_mmHg;
     p.v_es = o.left_ventricle_mL;
+    p.regional_es = o.regional_volume_mL;
   }
   if (o.left_ventricle_mL < p.v_min) {
     p.v_min = o.left_ventricle_mL;
     p.p_at_v_min = o.left_ventricle_mmHg;
+    p.regional_at_v_min = o.regional_volume_mL;
     if (!p.ejection_ended) p.int_left_cor_dia = p.int_left_cor;  // fallback: no ejection seen
   }
   p.duration += dt;
@@ -215,6 +218,10 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
   m.svr_wood = m.co_L_min > 0 ? (m.map_mmHg - m.rap_mmHg) / m.co_L_min : 0.0;
   m.sw_mmHg_mL = p.work;
   const double v_es = p.e_max > 0 ? p.v_es : p.v_min;
+  for (std::size_t k = 0; k < m.regional_ejection_mL.size(); ++k) {
+    m.regional_ejection_mL[k] =
+        p.regional_ed[k] - (p.e_max > 0 ? p.regional_es[k] : p.regional_at_v_min[k]);
+  }
   // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to Ves.
   const double lambda = lv_.passive_stiffness_per_mL;
   const double vp = lv_.passive_zero_volume_mL;
@@ -269,6 +276,15 @@ namespace {
   MetricField {                                                                                 \
     key, kCoronary, label, "mL/min", 0, "mean inflow of the " label " territory over the beat", \
         [](BeatMetrics& m) -> double& { return m.coronary_territory_mL_min[k]; }                \
+  }
+#define UNLOAD_REGIONAL(key, k, label)                                                           \
+  MetricField {                                                                                  \
+    key, kLeftVentricle, "regional ejection, " label " wall", "mL", 1,                           \
+        "volume the " label                                                                      \
+        " territory's share of the LV free wall moves inward from "                              \
+        "end-diastole to end-systole (maximal elastance): its part of the stroke; about 0 when " \
+        "akinetic, below 0 when dyskinetic (the ischaemic wall bulges in systole)",              \
+        [](BeatMetrics& m) -> double& { return m.regional_ejection_mL[k]; }                      \
   }
 constexpr std::string_view kHeart = "Heart and output";
 constexpr std::string_view kLeftVentricle = "Left ventricle";
@@ -352,9 +368,13 @@ constexpr MetricField kFields[] = {
                   "highest LV pressure of the beat"),
     UNLOAD_METRIC(coronary_left_diastolic_pct, kCoronary, "left coronary flow in diastole", "%", 0,
                   "share of left coronary (LAD + LCx) inflow after the end of ejection"),
+    UNLOAD_REGIONAL("regional_ejection_lad_mL", 0, "LAD"),
+    UNLOAD_REGIONAL("regional_ejection_lcx_mL", 1, "LCx"),
+    UNLOAD_REGIONAL("regional_ejection_rca_mL", 2, "RCA"),
 };
 #undef UNLOAD_METRIC
 #undef UNLOAD_TERRITORY
+#undef UNLOAD_REGIONAL
 }  // namespace
 
 std::span<const MetricField> metric_fields() { return kFields; }

@@ -5,7 +5,9 @@
 // point of maximal elastance P/(V - V0) (Suga and Sagawa's end-systole, which holds whether or not
 // the aortic valve opens, e.g. with a pump emptying the ventricle), at volume Ves; the end of
 // ejection (aortic flow falling below 1% of its peak) splits coronary flow into systolic and
-// diastolic parts; stroke volume is the net volume through the aortic valve; stroke work is the
+// diastolic parts; stroke volume is the net volume through the aortic valve; a territory's regional
+// ejection is its wall's volume (Observables::regional_volume_mL) at end-diastole minus at
+// end-systole (negative: systolic bulging); stroke work is the
 // area of the pressure-volume loop (-closed integral of P dV); PVA = SW + PE where PE, the
 // potential energy between ESPVR and EDPVR (Suga 1979), is Pes (Ves - V0)/2 minus the integral of
 // the LV free wall's EDPVR from V0 to Ves (exact for this model, where the common approximation
@@ -44,6 +46,9 @@ struct BeatMetrics {
   double blood_volume_mL = 0;
   double infused_mL = 0, bled_mL = 0;  // since the run started, at the end of the beat
   double ejection_end_s = 0;           // end of ejection after the R wave (0: no ejection seen)
+  // What each territory's share of the LV free wall moves inward from end-diastole to end-systole
+  // (mL; below 0: it bulges, dyskinesis).
+  std::array<double, physio::territory_count> regional_ejection_mL{};
   // Per-beat summaries of device readings (keys: Model::device_metrics()); NaN when the device
   // gave no value this beat (a balloon pump beat without augmentation).
   static constexpr std::size_t max_device_metrics = 16;
@@ -109,6 +114,9 @@ struct BeatProgress {
   // even stretch of the grid is refined by the parabola through three samples.
   double prev_dpdt = 0, prev2_dpdt = 0, prev_dt = 0;
   double v_min = 0, p_at_v_min = 0;
+  // Each territory's wall volume (Observables::regional_volume_mL) at end-diastole, at the point of
+  // maximal elastance and at the smallest LV volume.
+  std::array<double, physio::territory_count> regional_ed{}, regional_es{}, regional_at_v_min{};
   double edv = 0, edp = 0;
   std::array<double, BeatMetrics::max_device_metrics> device_acc{};
   // Run integrals of the cumulative readings (kept across beats).

@@ -114,10 +114,15 @@ void walk(W& w, physio::PlantWorkspace& ws) {
   w("septum_mL", ws.septum_mL);
   w("septum_t_s", ws.septum_t_s);
   w("septum_rate_mL_s", ws.septum_rate_mL_s);
+  w("ischaemic_bulge_mL", ws.ischaemic_bulge_mL);
   const std::pair<const char*, physio::NearbyExp*> exps[] = {
-      {"lv_wall", &ws.lv_wall},         {"rv_wall", &ws.rv_wall},
-      {"septum_wall", &ws.septum_wall}, {"pericardium", &ws.pericardium},
-      {"left_atrium", &ws.left_atrium}, {"right_atrium", &ws.right_atrium}};
+      {"lv_wall", &ws.lv_wall},
+      {"rv_wall", &ws.rv_wall},
+      {"septum_wall", &ws.septum_wall},
+      {"pericardium", &ws.pericardium},
+      {"left_atrium", &ws.left_atrium},
+      {"right_atrium", &ws.right_atrium},
+      {"ischaemic_bulge", &ws.ischaemic_bulge}};
   for (auto& [name, e] : exps) {
     w.enter(name);
     Forward<W> f{w};
@@ -180,6 +185,9 @@ void walk(W& w, BeatProgress& p) {
   w("prev_dt", p.prev_dt);
   w("v_min", p.v_min);
   w("p_at_v_min", p.p_at_v_min);
+  w("regional_ed", p.regional_ed);
+  w("regional_es", p.regional_es);
+  w("regional_at_v_min", p.regional_at_v_min);
   w("edv", p.edv);
   w("edp", p.edp);
   w("device_acc", p.device_acc);
