@@ -208,8 +208,14 @@ int main(int argc, char** argv) {
           }
         }
         if (from < 0) {
-          cells += " no suction in the plant |";
-          ++fault_failures;
+          // The plant did not suck (the 2.5 cannot empty this ventricle): nothing to detect, and
+          // nothing may be raised.
+          if (std::isnan(latency)) {
+            cells += " no suction in the plant, none raised |";
+          } else {
+            cells += " raised WITHOUT suction in the plant |";
+            ++fault_failures;
+          }
         } else if (std::isnan(latency)) {
           cells += " NOT RAISED |";
           ++fault_failures;

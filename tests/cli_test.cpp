@@ -647,3 +647,93 @@ level = "P4"
 }
 
 }  // namespace
+
+// --- the pump's console: alarms.csv, steady's console keys, console replay ---
+
+namespace {
+const char* const kPumpScenario =
+    "[scenario]\npatient = \"hrpci\"\nduration = 60\noutput_rate = 100\n\n[[devices]]\nkind = "
+    "\"impella-cp\"\nlevel = \"P8\"\n\n[[events]]\ntime = 20\nfault = \"motor_failure\"\n"
+    "\n[[events]]\ntime = 30\nconsole = \"acknowledge\"\n";
+}
+
+TEST_F(UnloadCommand, RunWritesAlarmsCsvWithTheConsolesAlarms) {
+  write("pump.toml", kPumpScenario);
+  const Outcome o = unload("run pump.toml --out out");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::string csv = read_text(work() / "out" / "alarms.csv");
+  EXPECT_THAT(csv, StartsWith("time_s,device,alarm,priority,event,text\n"));
+  EXPECT_THAT(csv, HasSubstr(",impella-cp,pump_stopped,critical,raised,Impella Stopped"));
+  EXPECT_THAT(csv, HasSubstr("30,impella-cp,pump_stopped,critical,acknowledged,"));
+  EXPECT_THAT(o.out, HasSubstr("console alarms     1 critical"));
+  const auto summary = nlohmann::json::parse(read_text(work() / "out" / "summary.json"));
+  EXPECT_EQ(summary["console"]["alarms_critical"], 1);
+  // The audit log holds the alarm and the acknowledgement.
+  const Outcome audit = unload("audit out.audit.sqlite --csv");
+  EXPECT_THAT(audit.out, HasSubstr("alarm_raised"));
+  EXPECT_THAT(audit.out, HasSubstr("alarm_acknowledged"));
+}
+
+TEST_F(UnloadCommand, SteadyJsonShowsWhatTheConsoleEstimates) {
+  const Outcome o = unload("steady --patient hrpci --device impella-cp --level P8 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_NEAR(j["displayed_flow_L_min"].get<double>(), j["pump_flow_L_min"].get<double>(),
+              std::max(0.3, 0.1 * j["pump_flow_L_min"].get<double>()));
+  EXPECT_NEAR(j["lvedp_estimate_mmHg"].get<double>(), j["lvedp_mmHg"].get<double>(), 5.0);
+  EXPECT_GT(j["cpo_estimate_W"].get<double>(), 0.0);
+  EXPECT_EQ(j["placement"], "correct");
+  const Outcome bare =
+      unload("steady --patient hrpci --device impella-cp --level P8 --json --no-console");
+  EXPECT_FALSE(nlohmann::json::parse(bare.out).contains("displayed_flow_L_min"));
+}
+
+TEST_F(UnloadCommand, ConsoleReplayOfARunsWaveformsRaisesTheSameAlarm) {
+  write("pump.toml", kPumpScenario);
+  ASSERT_EQ(unload("run pump.toml --out out").exit_code, 0);
+  const Outcome o = unload("console replay out/waveforms.csv --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["device"], "impella-cp");
+  EXPECT_EQ(j["alarms_critical"], 1);
+  bool stopped = false;
+  for (const auto& m : j["messages"]) {
+    if (m["name"] == "pump_stopped" && m["event"] == "raised") {
+      stopped = true;
+      EXPECT_NEAR(m["time_s"].get<double>(), 20.5, 0.2);
+    }
+  }
+  EXPECT_TRUE(stopped);
+}
+
+TEST_F(UnloadCommand, ConsoleReplayRefusesBadFilesWithLineAndColumn) {
+  const std::string head =
+      "t_s,placement_signal_mmHg,motor_current_mA,motor_speed_rpm,purge_pressure_mmHg,"
+      "purge_flow_mL_h\n";
+  struct Case {
+    const char* name;
+    std::string text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"missing.csv", "t_s,motor_current_mA\n0,600\n",
+       "missing.csv:1: missing column 'impella-cp.placement_signal_mmHg'"},
+      {"text.csv", head + "0,90,600,43100,600,10\n0.01,90,abc,43100,600,10\n",
+       "text.csv:3: column 3 ('motor_current_mA'): expected a finite number, got 'abc'"},
+      {"back.csv",
+       head + "0,90,600,43100,600,10\n0.02,90,600,43100,600,10\n0.01,90,600,43100,600,10\n",
+       "back.csv:4: column 1 ('t_s'): time 0.01 s does not come after 0.02 s"},
+      {"short.csv", head + "0,90,600\n", "short.csv:2: 3 values, but the header has 6 columns"},
+  };
+  for (const auto& c : cases) {
+    write(c.name, c.text);
+    const Outcome o = unload(std::string("console replay ") + c.name + " --device impella-cp");
+    EXPECT_EQ(o.exit_code, 2) << c.name;
+    EXPECT_THAT(o.err, HasSubstr(c.expected)) << c.name;
+    EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  }
+  write("bare.csv", head + "0,90,600,43100,600,10\n");
+  const Outcome o = unload("console replay bare.csv");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--device"));
+}

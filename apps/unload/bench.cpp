@@ -39,6 +39,8 @@ Run run_once(const physio::PatientParameters& patient, const BenchOptions& optio
   io::PreparedRun prepared;
   prepared.model = std::make_shared<const sim::Model>(patient, devices.blocks, simulation_options);
   prepared.start = sim::rest_state(*prepared.model, devices.settings);
+  prepared.device_settings = devices.settings;
+  prepared.speed_given = devices.speed_given;
   if (options.consoles) io::attach_consoles(prepared);
   sim::Session session(prepared.model, prepared.start, prepared.bindings);
   session.set_stop_flag(stop_flag());

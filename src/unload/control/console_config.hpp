@@ -56,7 +56,7 @@ struct ConsoleConfig {
   int lowest_clinical_level = 2;  // P-2: lowest level to use (and AUTO's floor)
 
   double auto_ramp_s = 30;           // AUTO ramps up over this at start
-  double placement_settle_s = 30;  // position alarms only after this much running
+  double placement_settle_s = 30;    // position alarms only after this much running
   double auto_ramp_step_s = 1;       // the ramp's speed steps (each restarts the integrator)
   double auto_limit_s = 3 * 3600.0;  // AUTO no longer offered after this much support
   double boost_limit_s = 300;        // BOOST, then P-8

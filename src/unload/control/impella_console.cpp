@@ -139,8 +139,9 @@ void ImpellaConsole::observe(const SignalFrame& f) {
     // The share of recent ticks whose second difference jumps more than a beat can make the
     // current change: noise makes most of them jump, a step (a motor that stops) only two.
     const double d2 = i - 2 * last_current_[0] + last_current_[1];
-    current_noise_ms_ = smooth(current_noise_ms_, std::abs(d2) > config_.current_noise_step_mA ? 1.0 : 0.0,
-                               dt, config_.current_noise_time_constant_s);
+    current_noise_ms_ =
+        smooth(current_noise_ms_, std::abs(d2) > config_.current_noise_step_mA ? 1.0 : 0.0, dt,
+               config_.current_noise_time_constant_s);
   }
   last_current_[1] = last_current_[0];
   last_current_[0] = i;

@@ -611,8 +611,9 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   dxdt[kPurgePressure] =
       (cassette_flow(purge_pressure, s.value[kDerivedPurgeInflow]) - purge_flow) *
       per_purge_capacity_;
-  dxdt[kPlacementLumen] = (p_outlet - lumen_pressure) *
-                          (s.value[kSetPlacementBlocked] < 0.5 ? per_placement_open_ : per_placement_lag_);
+  dxdt[kPlacementLumen] =
+      (p_outlet - lumen_pressure) *
+      (s.value[kSetPlacementBlocked] < 0.5 ? per_placement_open_ : per_placement_lag_);
 
   flows.move(inlet, outlet, q);
 

@@ -46,7 +46,10 @@ void attach_consoles(PreparedRun& run) {
   for (std::size_t k = 0; k < devices.size(); ++k) {
     if (!has_console(devices[k].block->kind())) continue;
     const bool given = k < run.speed_given.size() && run.speed_given[k];
-    run.consoles.push_back(make_pump_console(*devices[k].block, run.device_settings.at(k), given));
+    const physio::DeviceSettings start = k < run.device_settings.size()
+                                             ? run.device_settings[k]
+                                             : devices[k].block->default_settings();
+    run.consoles.push_back(make_pump_console(*devices[k].block, start, given));
     run.bindings.push_back({static_cast<std::uint32_t>(k), run.consoles.back().get()});
   }
 }
@@ -112,7 +115,8 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       break;
     }
   }
-  if (options.consoles) attach_consoles(run);
+  // The scenario may run its pumps bare (consoles = false), whatever the front end asks.
+  if (options.consoles && scenario.consoles) attach_consoles(run);
   return run;
 }
 

@@ -174,7 +174,7 @@ struct Scenario {
   std::vector<BleedingAction> bleeds;    // as written (their bleeding_rate events above)
   std::vector<DrugAction> drugs;         // as written (their drug_dose events above)
   std::vector<ConsoleAction> console_actions;  // as written (their console_input events above)
-  std::vector<FaultAction> faults;       // as written (their events above, from_fault)
+  std::vector<FaultAction> faults;             // as written (their events above, from_fault)
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),
