@@ -258,6 +258,9 @@ void ImpellaConsole::update_restart(double t_s) {
     if (speed >= config_.restart_speed_fraction * target) {
       const int at = restart_phase_ == 1 ? 8 : 2;
       restart_phase_ = 0;
+      // A restarted pump is watched again for the start-up time before its placement is judged
+      // (stopped, its current was flat whatever its position).
+      judge_placement_from_s_ = t_s + config_.placement_settle_s;
       stopped_since_s_ = -1;
       weaning_ = false;
       enter_level(t_s, at,
@@ -356,7 +359,7 @@ void ImpellaConsole::update_alarms(double t_s) {
                 restart_phase_ != 0 || (stopped_since_s_ >= 0 && sent_rpm_ > 0), t_s);
   // Placement is judged once the console has watched the pump for its start-up time (the
   // instructions: wait 30 s after start, then confirm placement).
-  const bool settled = t_s - started_s_ >= config_.placement_settle_s;
+  const bool settled = t_s >= judge_placement_from_s_;
   const Placement p = running && settled ? e.placement : Placement::correct;
   board_.update(idx(AlarmId::position_in_ventricle), p == Placement::ventricle, t_s);
   board_.update(idx(AlarmId::position_wrong), p == Placement::aorta, t_s);
@@ -400,6 +403,7 @@ void ImpellaConsole::tick(double t_s, std::span<const SignalFrame> frames,
   if (first) {
     started_s_ = t_s;
     mode_since_s_ = t_s;
+    judge_placement_from_s_ = t_s + config_.placement_settle_s;
     for (double& c : check_confirmed_s_) c = t_s;
     message(t_s, MessageKind::mode_change, "start", mode_text() + ": console started");
   }
@@ -548,6 +552,7 @@ void ImpellaConsole::fields(Visit&& visit) {
   visit(current_samples_);
   visit(last_t_s_);
   visit(speed_rpm_);
+  visit(judge_placement_from_s_);
   visit(lv_min_window_[0]);
   visit(lv_min_window_[1]);
   visit(lv_window_start_s_);
