@@ -285,6 +285,25 @@ TEST(Console, ItsStateResumesExactlyFromASavedState) {
   EXPECT_TRUE(std::equal(ya.begin(), ya.end(), yb.begin(), yb.end()));
 }
 
+// In AUTO, suction makes the console lower the speed ("Impella Flow Reduced") instead of raising
+// "Suction" at once; suction that persists at P-2 raises "Suction".
+TEST(Console, AutoLowersTheSpeedOnSuction) {
+  ConsoleRun run("kind = \"impella-cp\"\n", "[[events]]\ntime = 40\nfault = \"hypovolaemia\"\n",
+                 160);
+  const auto& pump = run.console().config().pump;
+  EXPECT_EQ(run.speed_at(39), pump.level_rpm[9]);
+  run.session->advance_to(160);
+  const auto& r = run.recorder;
+  const double reduced = r.raised("flow_reduced", 40);
+  ASSERT_FALSE(std::isnan(reduced)) << "AUTO saw the suction";
+  EXPECT_TRUE(r.said("suction, AUTO lowered the speed"));
+  const double suction = r.raised("suction", 40);
+  if (!std::isnan(suction)) {
+    EXPECT_GT(suction, reduced) << "Suction only once AUTO is down at P-2";
+  }
+  EXPECT_LT(run.console().display().set_speed_rpm, pump.level_rpm[9]);
+}
+
 // Each fault of the plant raises its alarm within the latency the console must meet (the CP in
 // hrpci at P-8; docs/console.md has all three pumps, measured by bench/console_report.cpp).
 TEST(Console, EachFaultRaisesItsAlarmWithinItsLatency) {
