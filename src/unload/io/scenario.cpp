@@ -46,8 +46,9 @@ constexpr ScenarioKey kKeys[] = {
      "start from a state saved by `unload steady --save-state FILE` (path relative to the "
      "scenario file); devices of the scenario that the state lacks are attached at t = 0"},
     {"scenario", "consoles", "boolean", "",
-     "true (default): a micro-axial pump runs with its console, which passes the operator's "
-     "settings on at its next 10 ms tick; false: the bare pump (as --no-console)"},
+     "true (default): a micro-axial pump runs with its console (AUTO or the operator's level, "
+     "alarms, estimates from its signals: docs/console.md), which acts from its next 10 ms tick; "
+     "false: the bare pump (as --no-console)"},
     {"scenario", "start_state_fingerprint", "string", "",
      "16 hexadecimal digits: refuse the start_state file unless it is exactly this state (written "
      "by summary.json so that a rerun starts where the run started)"},
