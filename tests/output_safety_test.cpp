@@ -312,8 +312,9 @@ TEST_F(Unload, ForceReplacesAPreviousRunsOutputAndLeavesNothingBeside) {
   // The audit log beside the output is the one file a run leaves there (both runs' records).
   EXPECT_EQ(names_in(work()),
             (std::vector<std::string>{"out1", "out1.audit.sqlite", "short.toml"}));
-  EXPECT_EQ(names_in(work() / "out1"), (std::vector<std::string>{".unload-output", "beats.csv",
-                                                                 "summary.json", "waveforms.csv"}));
+  EXPECT_EQ(names_in(work() / "out1"),
+            (std::vector<std::string>{".unload-output", "alarms.csv", "beats.csv", "summary.json",
+                                      "waveforms.csv"}));
 }
 
 TEST_F(Unload, ForceReplacesTheOutputOfAnUnloadThatWroteNoMarker) {
