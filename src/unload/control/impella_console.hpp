@@ -142,7 +142,7 @@ class ImpellaConsole final : public Controller {
   int current_samples_ = 0;
   double last_t_s_ = 0;
   double speed_rpm_ = 0;
-  double judge_placement_from_s_ = 0;  // position alarms from this time (start, restart + 30 s)
+  double judge_placement_from_s_ = 0;     // position alarms from this time (start, restart + 30 s)
   double lv_min_window_[2] = {1e9, 1e9};  // lowest estimated LV pressure, this window and last
   double lv_window_start_s_ = -1e9;
   std::vector<double> check_confirmed_s_;
