@@ -116,7 +116,8 @@ int console_replay(const ConsoleReplayOptions& options) {
       const std::string text =
           fmt::format("console commands {} = {:g} (a recording cannot follow it)",
                       command_name(c.kind), c.value);
-      printer.messages.push_back({{"time_s", t}, {"event", "command"}, {"text", text}});
+      printer.messages.push_back(
+          {{"time_s", t}, {"event", "command"}, {"name", command_name(c.kind)}, {"text", text}});
       if (!options.json) fmt::print("{:10.2f}  {:<14} {:<26} {}\n", t, "command", "", text);
     }
     if (t + 1e-9 >= next_report || t + dt > t1 + 1e-9) {
