@@ -100,11 +100,8 @@ RunResult run_case(const std::string& patient, const std::string& pump, const st
   prepared.consoles.at(0)->set_listener(&listener, 0);
   // The true inlet obstruction, sampled at 100 Hz (readings of device 0).
   const auto& d = prepared.model->devices()[0];
-  std::size_t obstruction = d.reading_offset;
-  const auto specs = d.block->reading_specs();
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    if (specs[i].name == std::string_view("inlet_obstruction")) obstruction += i;
-  }
+  const std::size_t obstruction =
+      d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
   SuctionWatch watch(obstruction, 0.5);
   session.set_recorder(&watch, 0.01);
   session.advance_to(duration_s);

@@ -340,11 +340,8 @@ TEST(Console, SuctionFromHypovolaemiaIsAlarmedWithinFiveSeconds) {
   ConsoleRun run("kind = \"impella-cp\"\nlevel = \"P8\"\n",
                  "[[events]]\ntime = 20\nfault = \"hypovolaemia\"\n", 140);
   const auto& d = run.prepared.model->devices()[0];
-  std::size_t obstruction = d.reading_offset;
-  const auto specs = d.block->reading_specs();
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    if (specs[i].name == std::string_view("inlet_obstruction")) obstruction += i;
-  }
+  const std::size_t obstruction =
+      d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
   double onset = -1;
   while (run.session->time() < 140 && onset < 0) {
     run.session->advance_to(run.session->time() + 0.01);

@@ -41,8 +41,6 @@ std::string_view message_kind_name(MessageKind k) {
       return "cleared";
     case MessageKind::mode_change:
       return "mode_change";
-    case MessageKind::check_due:
-      return "check_due";
     case MessageKind::check_confirmed:
       return "check_confirmed";
     case MessageKind::advice:
@@ -56,11 +54,11 @@ std::string_view message_kind_name(MessageKind k) {
 AlarmBoard::AlarmBoard(std::vector<AlarmSpec> specs, double mute_s)
     : specs_(std::move(specs)), slots_(specs_.size()), mute_s_(mute_s) {}
 
-void AlarmBoard::report(double t_s, std::size_t i, int kind) const {
+void AlarmBoard::report(double t_s, std::size_t i, MessageKind kind) const {
   if (!listener_) return;
   ConsoleMessage m;
   m.t_s = t_s;
-  m.kind = static_cast<MessageKind>(kind);
+  m.kind = kind;
   m.name = specs_[i].name;
   m.text = specs_[i].text;
   m.priority = specs_[i].priority;
@@ -78,7 +76,7 @@ void AlarmBoard::update(std::size_t i, bool condition, double t_s) {
       s.active = s.latched = true;
       s.acknowledged = false;
       ++raised_[static_cast<int>(spec.priority)];
-      report(t_s, i, static_cast<int>(MessageKind::alarm_raised));
+      report(t_s, i, MessageKind::alarm_raised);
     }
     return;
   }
@@ -89,7 +87,7 @@ void AlarmBoard::update(std::size_t i, bool condition, double t_s) {
     s.active = false;
     s.absent_since = -1;
     if (s.acknowledged) s.latched = false;
-    report(t_s, i, static_cast<int>(MessageKind::alarm_cleared));
+    report(t_s, i, MessageKind::alarm_cleared);
   }
 }
 
@@ -99,7 +97,7 @@ void AlarmBoard::acknowledge(double t_s) {
     if (!s.latched || s.acknowledged) continue;
     s.acknowledged = true;
     if (!s.active) s.latched = false;
-    report(t_s, i, static_cast<int>(MessageKind::alarm_acknowledged));
+    report(t_s, i, MessageKind::alarm_acknowledged);
   }
 }
 
@@ -116,7 +114,7 @@ void AlarmBoard::mute(double t_s) {
   muted_until_ = t_s + mute_s_;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].latched && !slots_[i].acknowledged && specs_[i].priority <= highest) {
-      report(t_s, i, static_cast<int>(MessageKind::alarm_muted));
+      report(t_s, i, MessageKind::alarm_muted);
     }
   }
 }

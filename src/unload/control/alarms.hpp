@@ -32,7 +32,6 @@ enum class MessageKind : std::uint8_t {
   alarm_muted,
   alarm_cleared,
   mode_change,      // the console's mode or level changed (text says which)
-  check_due,        // a regular check became due
   check_confirmed,  // the operator confirmed a regular check
   advice,           // what the instructions advise now (e.g. pull the pump out of the ventricle)
   operator_input,   // an input the console took (or refused: text says why)
@@ -98,7 +97,7 @@ class AlarmBoard {
     double absent_since = -1;  // condition false since, while active (-1: n/a)
     bool active = false, latched = false, acknowledged = false;
   };
-  void report(double t_s, std::size_t i, int kind) const;
+  void report(double t_s, std::size_t i, MessageKind kind) const;
 
   std::vector<AlarmSpec> specs_;
   std::vector<Slot> slots_;

@@ -139,8 +139,8 @@ void ImpellaConsole::observe(const SignalFrame& f) {
     // The share of recent ticks whose second difference jumps more than a beat can make the
     // current change: noise makes most of them jump, a step (a motor that stops) only two.
     const double d2 = i - 2 * last_current_[0] + last_current_[1];
-    current_noise_ms_ =
-        smooth(current_noise_ms_, std::abs(d2) > config_.current_noise_step_mA ? 1.0 : 0.0, dt,
+    current_jump_share_ =
+        smooth(current_jump_share_, std::abs(d2) > config_.current_noise_step_mA ? 1.0 : 0.0, dt,
                config_.current_noise_time_constant_s);
   }
   last_current_[1] = last_current_[0];
@@ -373,7 +373,7 @@ void ImpellaConsole::update_alarms(double t_s) {
   const double i = last_current_[0];
   const bool current_bad =
       !(i >= 0 && i <= config_.current_max_mA) ||
-      (current_samples_ >= 2 && current_noise_ms_ > config_.current_noise_fraction);
+      (current_samples_ >= 2 && current_jump_share_ > config_.current_noise_fraction);
   board_.update(idx(AlarmId::sensor_failure_current), current_bad, t_s);
   // Suction is read from the flow estimated from the current: not with a failed current sensor.
   const bool suction = running && !current_bad && suction_now();
@@ -546,7 +546,7 @@ void ImpellaConsole::fields(Visit&& visit) {
   visit(wean_cpo_min_seen_);
   visit(purge_pressure_);
   visit(purge_flow_);
-  visit(current_noise_ms_);
+  visit(current_jump_share_);
   visit(last_current_[0]);
   visit(last_current_[1]);
   visit(current_samples_);

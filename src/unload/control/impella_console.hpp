@@ -137,7 +137,7 @@ class ImpellaConsole final : public Controller {
   bool wean_stepped_ = false;
   double wean_map_min_seen_ = 1e9, wean_cpo_min_seen_ = 1e9;
   double purge_pressure_ = 0, purge_flow_ = 0;  // smoothed
-  double current_noise_ms_ = 0;                 // mean square of the second difference
+  double current_jump_share_ = 0;  // share of recent ticks whose second difference jumped
   double last_current_[2] = {0, 0};
   int current_samples_ = 0;
   double last_t_s_ = 0;

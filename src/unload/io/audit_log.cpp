@@ -360,7 +360,6 @@ void AuditRecorder::on_console_message(const control::ConsoleMessage& m) {
     case MessageKind::mode_change:
       kind = AuditKind::mode_change;
       break;
-    case MessageKind::check_due:
     case MessageKind::advice:
       kind = AuditKind::advice;
       break;

@@ -166,5 +166,7 @@ class DeviceBlock {
 
 // Index of a setting by name, or nullopt.
 std::optional<std::size_t> find_setting(const DeviceBlock& d, std::string_view name);
+// Index of a reading by name (within the block's reading_specs()), or nullopt.
+std::optional<std::size_t> find_reading(const DeviceBlock& d, std::string_view name);
 
 }  // namespace unload::physio
