@@ -3,6 +3,7 @@
 // unload::Interrupted (128 + the signal; the commands' Sessions poll cli::stop_flag()).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -33,6 +34,18 @@ struct RunOptions {
   bool consoles = true;
   // The audit log (default: NAME.audit.sqlite beside the output directory NAME; see audit.cpp).
   std::optional<std::filesystem::path> audit;
+};
+
+struct CompareOptions {
+  std::filesystem::path scenario;
+  std::string strategies;  // default: io::kDefaultStrategies
+  int variants = 0;
+  std::uint64_t seed = 1;
+  unsigned threads = 0;  // 0: the machine's cores
+  bool json = false;
+  std::optional<std::filesystem::path> out;
+  bool force = false;
+  bool consoles = true;
 };
 
 struct AuditOptions {
@@ -77,6 +90,8 @@ int steady(const SteadyOptions& options);
 int console_replay(const ConsoleReplayOptions& options);
 // Runs a scenario file and writes its output directory.
 int run(const RunOptions& options);
+// Runs a scenario under each support strategy and compares them (io/compare.hpp).
+int compare(const CompareOptions& options);
 // Measures how much faster than real time the reference patient is simulated.
 int bench(const BenchOptions& options);
 // Lists an audit log's records (or verifies its chain: exit 0 intact, 1 broken).

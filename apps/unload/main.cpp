@@ -21,6 +21,7 @@
 #include "unload/devices/registry.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/scenario.hpp"
+#include "unload/io/strategy.hpp"
 
 namespace {
 
@@ -160,6 +161,39 @@ CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
   return c;
 }
 
+CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
+  auto* c = app.add_subcommand(
+      "compare",
+      "Run one patient's procedure (a scenario) under each support strategy and compare them: a "
+      "table, --json, or --out DIR (compare.csv, compare.json, each strategy's run)");
+  c->add_option("scenario", o.scenario,
+                "Scenario file (.toml): the patient and the procedure's timeline; its own devices "
+                "are replaced by each strategy's")
+      ->required();
+  o.strategies = std::string(io::kDefaultStrategies);
+  c->add_option("--strategies", o.strategies,
+                "Comma-separated strategies: none, KIND, KIND:VALUE (a pump's level, the "
+                "balloon pump's ratio, VA-ECMO's flow in L/min), A+B for two devices")
+      ->capture_default_str();
+  c->add_option("--variants", o.variants,
+                "Also run each strategy on N plausible variants of the patient "
+                "(data/variants.toml) and report medians, 10th-90th percentiles and shares")
+      ->check(CLI::Range(0, 100000))
+      ->type_name("N");
+  c->add_option("--seed", o.seed, "Seed of the variants (the same seed gives the same variants)")
+      ->capture_default_str();
+  c->add_option("--threads", o.threads, "Threads (default: the machine's cores); same results")
+      ->check(CLI::Range(1u, 256u));
+  c->add_flag("--json", o.json, "Print one JSON document (compare.json) instead of the table");
+  c->add_option("--out", o.out, "Write compare.csv, compare.json and DIR/<strategy>/ run outputs")
+      ->type_name("DIR");
+  c->add_flag("--force", o.force, "Replace the output directory of a previous comparison");
+  c->add_flag(
+      "--no-console", [&o](std::int64_t) { o.consoles = false; },
+      "Run micro-axial pumps bare, without their console");
+  return c;
+}
+
 CLI::App* add_bench(CLI::App& app, cli::BenchOptions& o) {
   auto* c = app.add_subcommand("bench",
                                "Measure simulation speed: the normal patient with the "
@@ -293,6 +327,8 @@ int main(int argc, char** argv) {
   auto* steady_command = add_steady(app, steady);
   const DeviceOptions device_options = add_device_options(*steady_command, steady.consoles);
   const auto* run_command = add_run(app, run);
+  cli::CompareOptions compare;
+  const auto* compare_command = add_compare(app, compare);
   auto* bench_command = add_bench(app, bench);
   const DeviceOptions bench_device_options = add_device_options(*bench_command, bench.consoles);
   const auto* list_command = add_list(app, list);
@@ -315,6 +351,7 @@ int main(int argc, char** argv) {
       return cli::steady(steady);
     }
     if (run_command->parsed()) return cli::run(run);
+    if (compare_command->parsed()) return cli::compare(compare);
     if (list_command->parsed()) return cli::list(list);
     if (validate_command->parsed()) return cli::validate(validate);
     if (audit_command->parsed()) return cli::audit(audit);

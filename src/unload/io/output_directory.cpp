@@ -105,11 +105,43 @@ bool is_empty_directory(const fs::path& dir) {
   return fs::is_empty(dir, ec) && !ec;
 }
 
-// Why `dir` may not be replaced by a run writing `files`, or "".
-std::string replace_problem(const fs::path& dir, const std::vector<std::string>& files) {
+// The files a nested output's marker lists (a comparison's run of one strategy), or nullopt when
+// `dir` is not a directory (a real one, not a link) holding unload's marker.
+std::optional<std::vector<std::string>> nested_output_files(const fs::directory_entry& entry) {
+  std::error_code ec;
+  if (!entry.is_directory(ec) || entry.is_symlink(ec)) return std::nullopt;
+  const auto marker = read_marker(entry.path());
+  if (!marker) return std::nullopt;
+  std::vector<std::string> files;
+  const json list = marker->value("files", json::array());
+  if (!list.is_array()) return std::nullopt;
+  for (const auto& f : list) {
+    if (!f.is_string()) return std::nullopt;
+    const std::string name = f.get<std::string>();
+    // Only plain names: a marker cannot send the removal elsewhere.
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+      return std::nullopt;
+    }
+    files.push_back(name);
+  }
+  return files;
+}
+
+// Why `dir` may not be replaced by a run writing `files`, or "". A subdirectory that is itself
+// unload's output (its own marker; a comparison writes one per strategy) is checked the same way.
+std::string replace_problem(const fs::path& dir, const std::vector<std::string>& files,
+                            int depth = 0) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
+    if (depth == 0) {
+      if (const auto nested = nested_output_files(*it)) {
+        if (auto problem = replace_problem(it->path(), *nested, depth + 1); !problem.empty()) {
+          return fmt::format("its run '{}': {}", detail::shown(name), problem);
+        }
+        continue;
+      }
+    }
     const bool ours =
         name == kOutputMarker || std::find(files.begin(), files.end(), name) != files.end();
     if (!ours) {
@@ -144,9 +176,22 @@ std::string replace_problem(const fs::path& dir, const std::vector<std::string>&
   return {};
 }
 
-// Removes a run's output: its files and marker, then the directory. "" or what went wrong.
-std::string remove_output(const fs::path& dir, const std::vector<std::string>& files) {
+// Removes a run's output: its nested outputs (one level), its files and marker, then the
+// directory. "" or what went wrong.
+std::string remove_output(const fs::path& dir, const std::vector<std::string>& files,
+                          int depth = 0) {
   std::error_code ec;
+  if (depth == 0) {
+    std::vector<std::pair<fs::path, std::vector<std::string>>> nested;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (auto f = nested_output_files(*it)) nested.emplace_back(it->path(), std::move(*f));
+    }
+    for (const auto& [sub, sub_files] : nested) {
+      if (auto problem = remove_output(sub, sub_files, depth + 1); !problem.empty()) {
+        return problem;
+      }
+    }
+  }
   std::vector<std::string> names = files;
   names.emplace_back(kOutputMarker);
   names.emplace_back(".unload-output.partial");  // a marker being written when its run was killed

@@ -67,6 +67,23 @@ PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const De
   return run;
 }
 
+SteadyStart compute_steady_start(const physio::PatientParameters& patient,
+                                 const sim::SimulationOptions& numerics,
+                                 const std::atomic<bool>* stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SteadyStart out;
+  out.model = std::make_shared<const sim::Model>(
+      patient, std::vector<std::shared_ptr<const physio::DeviceBlock>>{}, numerics);
+  sim::Session session(out.model, sim::rest_state(*out.model));
+  session.set_stop_flag(stop);
+  const auto result = sim::run_to_steady_state(session);
+  out.state = session.save();
+  out.beats = result.beats_to_steady;
+  out.reached = result.reached;
+  out.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
 PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options) {
   PreparedRun run;
   const sim::SimulationOptions numerics = simulation_options(scenario);
@@ -80,17 +97,14 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       run.start = sim::rest_state(*run.model, run.device_settings);
       break;
     case StartKind::steady: {
-      const auto t0 = std::chrono::steady_clock::now();
-      const sim::Model unsupported(scenario.patient, {}, numerics);
-      sim::Session session(std::shared_ptr<const sim::Model>(&unsupported, [](const auto*) {}),
-                           sim::rest_state(unsupported));
-      session.set_stop_flag(options.stop);
-      const auto result = sim::run_to_steady_state(session);
-      run.start = sim::start_from(*run.model, session.save(), unsupported, run.device_settings);
-      run.report.beats_to_steady = result.beats_to_steady;
-      run.report.steady_state_reached = result.reached;
-      run.report.wall_time_s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const SteadyStart computed =
+          options.steady ? SteadyStart{}
+                         : compute_steady_start(scenario.patient, numerics, options.stop);
+      const SteadyStart& steady = options.steady ? *options.steady : computed;
+      run.start = sim::start_from(*run.model, steady.state, *steady.model, run.device_settings);
+      run.report.beats_to_steady = steady.beats;
+      run.report.steady_state_reached = steady.reached;
+      run.report.wall_time_s = steady.wall_time_s;
       break;
     }
     case StartKind::state_file: {

@@ -57,10 +57,26 @@ struct PreparedRun {
   std::vector<bool> speed_given;
 };
 
+// A patient's periodic steady state without devices: where a steady start begins. prepare_run
+// computes it; a comparison of strategies computes it once per patient and shares it.
+struct SteadyStart {
+  std::shared_ptr<const sim::Model> model;  // the patient without devices
+  sim::State state;                         // at an R wave
+  int beats = 0;                            // beats it took from rest
+  bool reached = true;                      // whether the criterion was met
+  double wall_time_s = 0;
+};
+SteadyStart compute_steady_start(const physio::PatientParameters& patient,
+                                 const sim::SimulationOptions& numerics,
+                                 const std::atomic<bool>* stop = nullptr);
+
 struct PrepareOptions {
   bool consoles = true;  // false: devices run bare (no console between operator and device)
   // Stops the steady-state computation of a steady start (sim::Session::set_stop_flag).
   const std::atomic<bool>* stop = nullptr;
+  // A steady start computed already for this scenario's patient and numerics (used instead of
+  // computing it again); nullptr: prepare_run computes it.
+  const SteadyStart* steady = nullptr;
 };
 
 // The scenario's numerics as SimulationOptions.

@@ -1,0 +1,503 @@
+#include "unload/io/compare.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "unload/core/error.hpp"
+#include "unload/io/output_directory.hpp"
+#include "unload/io/run_setup.hpp"
+#include "unload/io/writers.hpp"
+#include "unload/sim/session.hpp"
+
+namespace unload::io {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+constexpr double kChunk_s = 10.0;          // a run advances in chunks (progress, stop)
+constexpr double kSampleInterval_s = 0.1;  // samples for the collapse test when nothing is written
+constexpr std::string_view kNote =
+    "Results of a simulation, for education and research; not clinical advice.";
+
+const CompareMetric kMetrics[] = {
+    {"map_baseline_mmHg", "mmHg", "mean arterial pressure before the first inflation",
+     [](const StrategyRun& r) { return r.procedure.map_baseline_mmHg; }},
+    {"map_min_mmHg", "mmHg", "lowest beat MAP",
+     [](const StrategyRun& r) { return r.procedure.map_min_mmHg; }},
+    {"minutes_map_below_65", "min", "time with beat MAP under 65 mmHg",
+     [](const StrategyRun& r) { return r.procedure.minutes_map_below_65; }},
+    {"cpo_baseline_W", "W", "cardiac power output before the first inflation",
+     [](const StrategyRun& r) { return r.procedure.cpo_baseline_W; }},
+    {"cpo_min_W", "W", "lowest beat cardiac power output",
+     [](const StrategyRun& r) { return r.procedure.cpo_min_W; }},
+    {"cpo_max_fall_W", "W", "baseline CPO minus the lowest",
+     [](const StrategyRun& r) { return r.procedure.cpo_max_fall_W; }},
+    {"lvedp_max_mmHg", "mmHg", "highest beat LV end-diastolic pressure",
+     [](const StrategyRun& r) { return r.procedure.lvedp_max_mmHg; }},
+    {"pva_mean_ischaemia_mmHg_mL", "mmHg*mL",
+     "mean pressure-volume area of the beats during ischaemia",
+     [](const StrategyRun& r) { return r.procedure.pva_mean_ischaemia_mmHg_mL; }},
+    {"ef_min_pct", "%", "worst beat's ejection fraction",
+     [](const StrategyRun& r) { return r.procedure.ef_min_pct; }},
+    {"coronary_flow_nonoccluded_mL_min", "mL/min",
+     "mean flow of the territories not occluded, during ischaemia",
+     [](const StrategyRun& r) { return r.procedure.coronary_flow_nonoccluded_mL_min; }},
+    {"recovery_s", "s",
+     "from the last deflation until MAP and CPO stay within 5% of baseline (null: not by the end)",
+     [](const StrategyRun& r) { return r.procedure.recovery_s; }},
+    {"haemolysis_index", "mL",
+     "blood whose haemoglobin the micro-axial pump released over the run (0: no device; null: "
+     "not modelled for these devices)",
+     [](const StrategyRun& r) { return r.haemolysis_index_mL; }},
+    {"alarms_critical", "1", "console alarms of critical priority raised",
+     [](const StrategyRun& r) { return static_cast<double>(r.alarms[2]); }},
+    {"alarms_serious", "1", "console alarms of serious priority raised",
+     [](const StrategyRun& r) { return static_cast<double>(r.alarms[1]); }},
+};
+
+// Counts the alarms a run's consoles raise, by priority.
+class AlarmCounter final : public control::ConsoleListener {
+ public:
+  void on_console_message(const control::ConsoleMessage& m) override {
+    if (m.kind == control::MessageKind::alarm_raised)
+      ++raised[static_cast<std::size_t>(m.priority)];
+  }
+  std::array<int, 3> raised{};
+};
+
+// The collapse test (compare.hpp) on the run's samples, and the haemolysis index from its beats.
+class OutcomeRecorder final : public sim::SimulationObserver {
+ public:
+  explicit OutcomeRecorder(const sim::Model& model) {
+    const auto metrics = model.device_metrics();
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      if (metrics[i].key.ends_with("haemolysis_index")) haemolysis_.push_back(i);
+    }
+    // No device: no device haemolysis. Devices none of which models it: unknown.
+    haemolysis_index_mL = model.devices().empty() ? 0.0 : StrategyRun::nan;
+    if (!haemolysis_.empty()) haemolysis_index_mL = 0.0;
+  }
+  void on_sample(const physio::Observables& o) override {
+    const long window = static_cast<long>(std::floor(o.t_s / kCollapseWindow_s));
+    if (window != window_) close_window(), window_ = window;
+    sum_ += o.aortic_root_mmHg, ++n_;
+  }
+  void on_beat(const sim::BeatMetrics& beat) override {
+    if (haemolysis_.empty()) return;
+    double sum = 0;
+    for (auto i : haemolysis_) {
+      if (std::isfinite(beat.device[i])) sum += beat.device[i];
+    }
+    haemolysis_index_mL = sum;
+  }
+  void finish() { close_window(); }
+
+  double haemolysis_index_mL = StrategyRun::nan;
+  double collapse_time_s = StrategyRun::nan;
+
+ private:
+  void close_window() {
+    if (n_ == 0) return;
+    const double mean = sum_ / n_;
+    sum_ = 0, n_ = 0;
+    const double start = window_ * kCollapseWindow_s, end = start + kCollapseWindow_s;
+    if (mean >= kCollapseMap_mmHg) {
+      low_since_ = StrategyRun::nan;
+      return;
+    }
+    if (std::isnan(low_since_)) low_since_ = start;
+    if (std::isnan(collapse_time_s) && end - low_since_ > kCollapseDuration_s) {
+      collapse_time_s = low_since_;
+    }
+  }
+  std::vector<std::size_t> haemolysis_;
+  long window_ = -1;
+  double sum_ = 0;
+  long n_ = 0;
+  double low_since_ = StrategyRun::nan;
+};
+
+bool addressed_to_devices(sim::EventKind kind) {
+  return kind == sim::EventKind::device_setting || kind == sim::EventKind::operator_setting ||
+         kind == sim::EventKind::console_input;
+}
+
+// The scenario with a strategy's devices in place of its own (compare.hpp: what a strategy
+// replaces), for `patient` (a variant; nullptr: the scenario's).
+Scenario strategy_scenario(const Scenario& base, const Strategy& strategy,
+                           const physio::PatientParameters* patient) {
+  Scenario s = base;
+  if (patient) s.patient = *patient;
+  s.devices = strategy.setup;
+  s.events.clear();
+  for (const auto& e : base.events) {
+    if (!addressed_to_devices(e.event.kind)) s.events.push_back(e);
+  }
+  s.console_actions.clear();
+  s.faults.clear();
+  for (const auto& f : base.faults) {
+    if (f.device.empty()) s.faults.push_back(f);  // hypovolaemia: the patient's
+  }
+  s.description = fmt::format("{} (strategy {})", base.description, strategy.text);
+  return s;
+}
+
+struct Job {
+  const Scenario* scenario;
+  const SteadyStart* steady;
+  std::optional<std::filesystem::path> out;  // the run's output directory (preset runs)
+  StrategyRun* result;
+};
+
+StrategyRun& run_job(const Job& job, const CompareOptions& options, const std::atomic<bool>* stop,
+                     std::atomic<long long>& done_ms) {
+  const auto t0 = Clock::now();
+  const Scenario& sc = *job.scenario;
+  StrategyRun& r = *job.result;
+  PrepareOptions prepare;
+  prepare.consoles = options.consoles && sc.consoles;
+  prepare.stop = stop;
+  prepare.steady = job.steady;
+  const PreparedRun prepared = prepare_run(sc, prepare);
+  sim::Session session(prepared.model, prepared.start, prepared.bindings);
+  session.set_stop_flag(stop);
+  std::vector<sim::Event> events;
+  for (const auto& e : sc.events) events.push_back(e.event);
+  session.schedule(events);
+
+  sim::ProcedureRecorder procedure;
+  OutcomeRecorder outcome(*prepared.model);
+  AlarmCounter alarm_counter;
+  ConsoleListenerGroup listeners;
+  listeners.add(alarm_counter);
+  ObserverGroup observers;
+  observers.add(procedure);
+  observers.add(outcome);
+  std::optional<OutputDirectory> out;
+  std::optional<WaveformCsvWriter> waveforms;
+  std::optional<BeatCsvWriter> beats;
+  std::optional<AlarmCsvWriter> alarms;
+  if (job.out) {
+    out.emplace(*job.out, false);
+    waveforms.emplace(out->staging() / "waveforms.csv", *prepared.model);
+    beats.emplace(out->staging() / "beats.csv", *prepared.model);
+    alarms.emplace(out->staging() / "alarms.csv", *prepared.model);
+    observers.add(*waveforms);
+    observers.add(*beats);
+    listeners.add(*alarms);
+  }
+  for (std::size_t k = 0; k < prepared.consoles.size(); ++k) {
+    prepared.consoles[k]->set_listener(&listeners, prepared.bindings[k].device);
+  }
+  session.set_recorder(&observers, job.out ? 1.0 / sc.output_rate_Hz : kSampleInterval_s);
+  double reported = 0;
+  try {
+    while (session.time() < sc.duration_s) {
+      session.advance_to(std::min(session.time() + kChunk_s, sc.duration_s));
+      done_ms += static_cast<long long>(std::llround((session.time() - reported) * 1000.0));
+      reported = session.time();
+    }
+  } catch (const SimulationError& e) {
+    r.error = e.what();
+    r.completed = false;
+  }
+  done_ms += static_cast<long long>(std::llround((sc.duration_s - reported) * 1000.0));
+  outcome.finish();
+  r.procedure = procedure.result(session.time());
+  r.haemolysis_index_mL = outcome.haemolysis_index_mL;
+  r.alarms = alarm_counter.raised;
+  r.collapse_time_s = outcome.collapse_time_s;
+  if (!std::isnan(r.collapse_time_s)) r.completed = false;
+  r.simulated_s = session.time();
+  r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (out) {
+    waveforms->close();
+    beats->close();
+    alarms->close();
+    RunSummary summary = summarise_run(sc, prepared, session, procedure, r.wall_s);
+    summary.alarms_raised = alarms->raised();
+    write_summary_json(out->staging() / "summary.json", summary);
+    out->commit();
+  }
+  return r;
+}
+
+// Runs jobs(i) for i < n on `threads` threads; the calling thread reports progress. Rethrows the
+// first failure (in job order) after every thread has stopped; a failure stops the other jobs.
+void run_parallel(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job,
+                  const CompareOptions& options, std::atomic<bool>& abort,
+                  const std::function<void()>& report) {
+  std::vector<std::exception_ptr> failures(n);
+  std::atomic<std::size_t> next{0}, finished{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next++) < n;) {
+      try {
+        if (!abort) job(i);
+      } catch (...) {
+        failures[i] = std::current_exception();
+        abort = true;
+      }
+      ++finished;
+    }
+  };
+  const unsigned count = static_cast<unsigned>(std::min<std::size_t>(threads, n));
+  // `count` workers; this thread only watches (the stop flag, progress).
+  std::vector<std::thread> pool;
+  for (unsigned k = 0; k < count; ++k) pool.emplace_back(work);
+  while (finished < n) {
+    if (options.stop && *options.stop) abort = true;
+    if (report) report();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& t : pool) t.join();
+  if (report) report();
+  // The first failure that was not the others being stopped because of it.
+  for (auto& f : failures) {
+    if (!f) continue;
+    try {
+      std::rethrow_exception(f);
+    } catch (const Interrupted&) {
+    }
+  }
+  for (auto& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
+}
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+}  // namespace
+
+std::span<const CompareMetric> compare_metrics() { return kMetrics; }
+
+Band band(std::vector<double> values) {
+  std::erase_if(values, [](double v) { return !std::isfinite(v); });
+  Band b;
+  if (values.empty()) return b;
+  std::sort(values.begin(), values.end());
+  const auto quantile = [&](double q) {
+    const double h = q * static_cast<double>(values.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const auto hi = std::min(lo + 1, values.size() - 1);
+    return values[lo] + (h - static_cast<double>(lo)) * (values[hi] - values[lo]);
+  };
+  b.median = quantile(0.5);
+  b.p10 = quantile(0.1);
+  b.p90 = quantile(0.9);
+  return b;
+}
+
+CompareResult run_compare(const Scenario& scenario, const CompareOptions& options) {
+  const auto t0 = Clock::now();
+  if (options.strategies.empty()) throw InputError("compare: no strategy given");
+  if (options.variants < 0) throw InputError("compare: --variants must be 0 or more");
+  if (options.variants > 0 && scenario.start != StartKind::steady) {
+    throw InputError(fmt::format(
+        "{}: --variants needs a scenario that starts from the patient's steady state (start = "
+        "\"steady\", the default): a {} start cannot be drawn for other patients",
+        scenario.file.string(), to_string(scenario.start)));
+  }
+  CompareResult result;
+  result.scenario = &scenario;
+  result.variants = options.variants;
+  result.seed = options.seed;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  result.threads = options.threads > 0 ? options.threads : cores;
+
+  std::size_t left_out = 0;
+  for (const auto& e : scenario.events) left_out += addressed_to_devices(e.event.kind);
+  if (!scenario.devices.blocks.empty() || left_out > 0) {
+    result.notes.push_back(fmt::format(
+        "the scenario's own devices ({}) and the {} event{} addressed to them are left out: each "
+        "strategy brings its devices",
+        scenario.devices.blocks.size(), left_out, left_out == 1 ? "" : "s"));
+  }
+
+  // The patients: the preset (0) and its variants.
+  const int patients = options.variants + 1;
+  std::vector<PatientVariant> variants;
+  if (options.variants > 0) {
+    result.variant_spec = load_variant_spec(options.variant_file.value_or(default_variant_file()));
+  }
+  for (int i = 0; i < patients; ++i) {
+    variants.push_back(draw_variant(scenario.patient, result.variant_spec, options.seed, i));
+  }
+
+  std::atomic<bool> abort{false};
+  std::atomic<long long> done_ms{0};
+  const std::size_t strategies = options.strategies.size();
+  const double total_s = scenario.duration_s * static_cast<double>(strategies) * patients;
+  const auto report = [&] {
+    if (options.progress) options.progress(static_cast<double>(done_ms) / 1000.0, total_s);
+  };
+  const auto cpu_start = std::clock();
+
+  // Phase 1: each patient's steady state without devices.
+  std::vector<SteadyStart> steady(scenario.start == StartKind::steady ? patients : 0);
+  const sim::SimulationOptions numerics = simulation_options(scenario);
+  run_parallel(
+      steady.size(), result.threads,
+      [&](std::size_t i) {
+        steady[i] = compute_steady_start(variants[i].patient, numerics, &abort);
+      },
+      options, abort, report);
+  if (!steady.empty()) {
+    result.beats_to_steady = steady[0].beats;
+    result.steady_state_reached = steady[0].reached;
+  }
+
+  // Phase 2: every strategy on every patient; the preset's runs write their outputs.
+  std::vector<Scenario> scenarios;
+  scenarios.reserve(strategies * patients);
+  result.strategies.resize(strategies);
+  for (std::size_t s = 0; s < strategies; ++s) {
+    result.strategies[s].strategy = options.strategies[s].text;
+    result.strategies[s].variants.resize(options.variants);
+  }
+  std::vector<Job> jobs;
+  for (int p = 0; p < patients; ++p) {
+    for (std::size_t s = 0; s < strategies; ++s) {
+      scenarios.push_back(strategy_scenario(scenario, options.strategies[s],
+                                            p == 0 ? nullptr : &variants[p].patient));
+      Job job{&scenarios.back(), steady.empty() ? nullptr : &steady[p], std::nullopt,
+              p == 0 ? &result.strategies[s].preset : &result.strategies[s].variants[p - 1]};
+      if (p == 0 && options.runs_dir) job.out = *options.runs_dir / options.strategies[s].text;
+      jobs.push_back(std::move(job));
+    }
+  }
+  run_parallel(
+      jobs.size(), result.threads,
+      [&](std::size_t i) { run_job(jobs[i], options, &abort, done_ms); }, options, abort, report);
+  if (options.stop && *options.stop) throw Interrupted("the comparison was stopped");
+
+  for (auto& sr : result.strategies) {
+    if (sr.variants.empty()) continue;
+    for (const auto& m : kMetrics) {
+      std::vector<double> values;
+      for (const auto& v : sr.variants) values.push_back(m.get(v));
+      sr.bands.push_back(band(std::move(values)));
+    }
+    const double n = static_cast<double>(sr.variants.size());
+    double map_ok = 0, cpo_ok = 0, completed = 0;
+    for (const auto& v : sr.variants) {
+      map_ok += v.procedure.map_min_mmHg >= sim::kMapThreshold_mmHg;
+      cpo_ok += v.procedure.cpo_min_W >= kCpoThreshold_W;
+      completed += v.completed;
+    }
+    sr.share_map_min_above_65 = map_ok / n;
+    sr.share_cpo_min_above_0_6 = cpo_ok / n;
+    sr.share_completed = completed / n;
+  }
+  result.cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  result.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  return result;
+}
+
+json compare_json(const CompareResult& r) {
+  const Scenario& sc = *r.scenario;
+  json doc = {{"format", "unload-compare"},
+              {"version", 1},
+              {"note", kNote},
+              {"scenario",
+               {{"name", sc.name},
+                {"file", sc.file.string()},
+                {"patient", sc.patient_reference},
+                {"duration_s", sc.duration_s},
+                {"description", sc.description}}},
+              {"variants", r.variants},
+              {"seed", r.seed},
+              {"threads", r.threads},
+              {"beats_to_steady", r.beats_to_steady},
+              {"steady_state_reached", r.steady_state_reached},
+              {"wall_s", r.wall_s},
+              {"notes", r.notes}};
+  json metrics = json::array();
+  for (const auto& m : kMetrics) {
+    metrics.push_back({{"key", m.key}, {"unit", m.unit}, {"description", m.description}});
+  }
+  doc["metrics"] = metrics;
+  json list = json::array();
+  for (const auto& s : r.strategies) {
+    json e = {{"strategy", s.strategy}, {"output", s.strategy}};
+    for (const auto& m : kMetrics) e[std::string(m.key)] = number(m.get(s.preset));
+    e["alarms_critical"] = s.preset.alarms[2];
+    e["alarms_serious"] = s.preset.alarms[1];
+    e["alarms_advisory"] = s.preset.alarms[0];
+    e["completed"] = s.preset.completed;
+    e["collapse_time_s"] = number(s.preset.collapse_time_s);
+    e["error"] = s.preset.error.empty() ? json(nullptr) : json(s.preset.error);
+    e["simulated_s"] = s.preset.simulated_s;
+    if (!s.variants.empty()) {
+      json stats = {{"count", s.variants.size()}};
+      json ms = json::object();
+      for (std::size_t k = 0; k < std::size(kMetrics); ++k) {
+        ms[std::string(kMetrics[k].key)] = {{"median", number(s.bands[k].median)},
+                                            {"p10", number(s.bands[k].p10)},
+                                            {"p90", number(s.bands[k].p90)}};
+      }
+      stats["metrics"] = ms;
+      stats["share_map_min_above_65"] = s.share_map_min_above_65;
+      stats["share_cpo_min_above_0_6"] = s.share_cpo_min_above_0_6;
+      stats["share_completed"] = s.share_completed;
+      e["variant_stats"] = stats;
+    }
+    list.push_back(e);
+  }
+  doc["strategies"] = list;
+  if (r.variants > 0) {
+    json params = json::array();
+    for (const auto& p : r.variant_spec.parameters) {
+      params.push_back({{"key", p.key}, {"spread", p.spread}, {"source", p.source}});
+    }
+    doc["variant_parameters"] = params;
+    doc["variant_file"] = r.variant_spec.file.string();
+  }
+  return doc;
+}
+
+void write_compare_csv(const std::filesystem::path& file, const CompareResult& r) {
+  std::ofstream out(file, std::ios::binary);
+  if (!out) throw InputError(fmt::format("cannot write {}", file.string()));
+  const auto field = [](double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; };
+  std::string header = "strategy";
+  for (const auto& m : kMetrics) header += fmt::format(",{}", m.key);
+  header += ",completed,collapse_time_s";
+  if (r.variants > 0) {
+    for (const auto& m : kMetrics) {
+      header += fmt::format(",{0}_median,{0}_p10,{0}_p90", m.key);
+    }
+    header += ",share_map_min_above_65,share_cpo_min_above_0_6,share_completed";
+  }
+  out << header << '\n';
+  for (const auto& s : r.strategies) {
+    // A strategy's text holds no comma or quote (parse_strategies splits at commas).
+    std::string row = s.strategy;
+    for (const auto& m : kMetrics) {
+      row += ',';
+      row += field(m.get(s.preset));
+    }
+    row += fmt::format(",{},{}", s.preset.completed ? "true" : "false",
+                       field(s.preset.collapse_time_s));
+    if (r.variants > 0) {
+      for (const auto& b : s.bands) {
+        row += fmt::format(",{},{},{}", field(b.median), field(b.p10), field(b.p90));
+      }
+      row += fmt::format(",{},{},{}", s.share_map_min_above_65, s.share_cpo_min_above_0_6,
+                         s.share_completed);
+    }
+    out << row << '\n';
+  }
+  out.close();
+  if (!out) throw InputError(fmt::format("cannot write {}", file.string()));
+}
+
+}  // namespace unload::io
