@@ -74,6 +74,17 @@ void print_table(const io::CompareResult& r) {
                  100 * s.share_cpo_min_above_0_6, 100 * s.share_completed);
     }
   }
+  if (!r.what_if.empty()) fmt::print("\nWhat if something goes wrong (the preset patient):\n");
+  for (const auto& w : r.what_if) {
+    const auto& p = w.run.procedure;
+    fmt::print(
+        "  {}: {}; lowest MAP {} mmHg, highest LVEDP {} mmHg, {} min under 65 mmHg, {} "
+        "critical alarm{}; {}\n",
+        w.title, w.event, cell(p.map_min_mmHg, 1), cell(p.lvedp_max_mmHg, 1),
+        cell(p.minutes_map_below_65, 1), w.run.alarms[2], w.run.alarms[2] == 1 ? "" : "s",
+        w.run.completed ? "no collapse"
+                        : fmt::format("COLLAPSE from {} s", cell(w.run.collapse_time_s, 0)));
+  }
   fmt::print(
       "\nMAP0, CPO0: before the first inflation. <65: minutes with beat MAP under 65 mmHg. "
       "PVAisch: mean pressure-volume area during ischaemia. recov: s from the last deflation to "
@@ -108,13 +119,19 @@ int compare(const CompareOptions& options) {
     out.emplace(*options.out, options.force, inputs, files);
     for (const auto& n : out->notes()) fmt::print(stderr, "unload: note: {}\n", n);
     o.runs_dir = out->staging();
+    o.what_if = true;  // the report's "what if something goes wrong"
   }
   const double total_s = scenario.duration_s * static_cast<double>(o.strategies.size()) *
                          static_cast<double>(o.variants + 1);
-  ProgressBar bar(total_s, !options.json && ProgressBar::wanted(total_s));
-  o.progress = [&bar](double done_s, double) { bar.update(done_s); };
+  std::optional<ProgressBar> bar;
+  bar.emplace(total_s, !options.json && ProgressBar::wanted(total_s));
+  o.progress = [&bar, total_s](double done_s, double all_s) {
+    // The bar's total is known once the what-if runs are added.
+    if (all_s != total_s) return bar->update(done_s * total_s / all_s);
+    bar->update(done_s);
+  };
   const io::CompareResult result = io::run_compare(scenario, o);
-  bar.finish();
+  bar->finish();
   const auto doc = io::compare_json(result);
   if (out) {
     {

@@ -14,6 +14,7 @@
 #include "unload/io/output_directory.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/writers.hpp"
+#include "unload/physio/device.hpp"
 #include "unload/sim/session.hpp"
 
 namespace unload::io {
@@ -152,7 +153,7 @@ Scenario strategy_scenario(const Scenario& base, const Strategy& strategy,
 }
 
 struct Job {
-  const Scenario* scenario;
+  const Scenario* scenario;  // with every event of the run
   const SteadyStart* steady;
   std::optional<std::filesystem::path> out;  // the run's output directory (preset runs)
   StrategyRun* result;
@@ -275,6 +276,63 @@ void run_parallel(std::size_t n, unsigned threads, const std::function<void(std:
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
+// Adds the what-if runs (compare.hpp: WhatIf) to `jobs`; `scenarios` has room for them.
+void add_what_if(const Scenario& scenario, const CompareOptions& options, const SteadyStart* steady,
+                 std::vector<Scenario>& scenarios, std::vector<Job>& jobs, CompareResult& result) {
+  double at_s = scenario.duration_s / 2, longest = -1;
+  for (const auto& c : scenario.coronary) {
+    if (!c.stent && !c.no_reflow && c.duration_s > longest) longest = c.duration_s, at_s = c.time_s;
+  }
+  const std::string when =
+      longest > 0
+          ? fmt::format("at {:g} s, as the longest inflation ({:g} s) begins", at_s, longest)
+          : fmt::format("at {:g} s", at_s);
+  const std::string vf_when =
+      longest > 0 ? fmt::format("at {:g} s, 10 s into the longest inflation; one shock at {:g} s",
+                                at_s + 10, at_s + 40)
+                  : fmt::format("at {:g} s; one shock at {:g} s", at_s + 10, at_s + 40);
+  const Strategy* pump = nullptr;
+  std::uint32_t pump_device = 0;
+  for (const auto& s : options.strategies) {
+    for (std::size_t k = 0; k < s.setup.blocks.size() && !pump; ++k) {
+      if (has_console(s.setup.blocks[k]->kind()))
+        pump = &s, pump_device = static_cast<std::uint32_t>(k);
+    }
+    if (pump) break;
+  }
+  result.what_if.reserve(2);
+  const auto add = [&](const Strategy& strategy, std::string title, std::string output,
+                       std::string event, std::vector<sim::Event> events) {
+    Scenario sc = strategy_scenario(scenario, strategy, nullptr);
+    for (const auto& e : events) sc.events.push_back({e, "what-if", false});
+    std::stable_sort(sc.events.begin(), sc.events.end(),
+                     [](const auto& a, const auto& b) { return a.event.time_s < b.event.time_s; });
+    sc.description += " - what if: " + event;
+    scenarios.push_back(std::move(sc));
+    result.what_if.push_back({std::move(title), strategy.text, output, std::move(event), {}});
+    Job job{&scenarios.back(), steady, std::nullopt, &result.what_if.back().run};
+    if (options.runs_dir) job.out = *options.runs_dir / output;
+    jobs.push_back(std::move(job));
+  };
+  if (pump) {
+    const auto& block = *pump->setup.blocks[pump_device];
+    const auto slot = physio::find_setting(block, "motor_failure");
+    if (slot) {
+      add(*pump, fmt::format("The pump's motor fails during the procedure ({})", pump->text),
+          "what-if-pump-stop",
+          fmt::format("the {} motor fails {} and is not restarted", block.kind(), when),
+          {{at_s, sim::EventKind::device_setting, pump_device, static_cast<std::uint32_t>(*slot),
+            1.0}});
+    }
+  }
+  const Strategy& vf_strategy = pump ? *pump : options.strategies.front();
+  add(vf_strategy,
+      fmt::format("Ventricular fibrillation during the procedure ({})", vf_strategy.text),
+      "what-if-vf", fmt::format("ventricular fibrillation begins {}", vf_when),
+      {{at_s + 10, sim::EventKind::rhythm, static_cast<std::uint32_t>(physio::Rhythm::vf), 0, 0.0},
+       {at_s + 40, sim::EventKind::defibrillation, 0, 0, 0.0}});
+}
+
 }  // namespace
 
 std::span<const CompareMetric> compare_metrics() { return kMetrics; }
@@ -335,7 +393,7 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
   std::atomic<bool> abort{false};
   std::atomic<long long> done_ms{0};
   const std::size_t strategies = options.strategies.size();
-  const double total_s = scenario.duration_s * static_cast<double>(strategies) * patients;
+  double total_s = scenario.duration_s * static_cast<double>(strategies) * patients;
   const auto report = [&] {
     if (options.progress) options.progress(static_cast<double>(done_ms) / 1000.0, total_s);
   };
@@ -357,7 +415,7 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
 
   // Phase 2: every strategy on every patient; the preset's runs write their outputs.
   std::vector<Scenario> scenarios;
-  scenarios.reserve(strategies * patients);
+  scenarios.reserve(strategies * patients + 2);  // + the what-if runs
   result.strategies.resize(strategies);
   for (std::size_t s = 0; s < strategies; ++s) {
     result.strategies[s].strategy = options.strategies[s].text;
@@ -374,6 +432,9 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
       jobs.push_back(std::move(job));
     }
   }
+  if (options.what_if)
+    add_what_if(scenario, options, steady.empty() ? nullptr : &steady[0], scenarios, jobs, result);
+  total_s = scenario.duration_s * static_cast<double>(jobs.size());
   run_parallel(
       jobs.size(), result.threads,
       [&](std::size_t i) { run_job(jobs[i], options, &abort, done_ms); }, options, abort, report);
@@ -453,6 +514,18 @@ json compare_json(const CompareResult& r) {
     list.push_back(e);
   }
   doc["strategies"] = list;
+  json what_if = json::array();
+  for (const auto& w : r.what_if) {
+    json e = {
+        {"title", w.title}, {"strategy", w.strategy}, {"output", w.output}, {"event", w.event}};
+    for (const auto& m : kMetrics) e[std::string(m.key)] = number(m.get(w.run));
+    e["completed"] = w.run.completed;
+    e["collapse_time_s"] = number(w.run.collapse_time_s);
+    e["error"] = w.run.error.empty() ? json(nullptr) : json(w.run.error);
+    e["alarms_advisory"] = w.run.alarms[0];
+    what_if.push_back(e);
+  }
+  doc["what_if"] = what_if;
   if (r.variants > 0) {
     json params = json::array();
     for (const auto& p : r.variant_spec.parameters) {

@@ -92,6 +92,20 @@ struct StrategyResult {
          share_completed = StrategyRun::nan;
 };
 
+// What happens if something goes wrong (the report's fourth question): the preset patient under
+// one strategy with one thing going wrong at the start of the longest inflation (the middle of
+// the run when there is none): the micro-axial pump's motor fails (the first strategy with such
+// a pump; it stays failed), or VF begins 10 s in and is shocked 30 s later (the same strategy, or
+// the first). Run with CompareOptions::what_if; written as DIR/what-if-pump-stop/ and
+// DIR/what-if-vf/.
+struct WhatIf {
+  std::string title;     // "The pump's motor fails during the longest inflation"
+  std::string strategy;  // under which strategy
+  std::string output;    // its directory name under DIR
+  std::string event;     // what goes wrong, when, in words
+  StrategyRun run;
+};
+
 struct CompareOptions {
   std::vector<Strategy> strategies;
   int variants = 0;
@@ -102,6 +116,8 @@ struct CompareOptions {
   // Where the preset's run of each strategy writes its outputs (waveforms.csv, beats.csv,
   // alarms.csv, summary.json) as DIR/<strategy>/; none when empty.
   std::optional<std::filesystem::path> runs_dir;
+  // Also run the what-if runs (WhatIf) for the preset patient.
+  bool what_if = false;
   // Called on the calling thread about ten times a second: simulated seconds done and in all.
   std::function<void(double done_s, double total_s)> progress;
   // The variant file (default: data/variants.toml).
@@ -114,6 +130,7 @@ struct CompareResult {
   std::uint64_t seed = 1;
   unsigned threads = 1;
   std::vector<StrategyResult> strategies;
+  std::vector<WhatIf> what_if;
   VariantSpec variant_spec;  // empty without variants
   // The preset patient's unsupported steady state (steady starts): beats it took, and reached.
   int beats_to_steady = 0;
