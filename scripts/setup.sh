@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # First command of the README: installs the dependencies, builds unload (release preset), installs
-# it, runs the default scenario into out/default, and says how to call the program.
+# it, runs the main job (unload compare: the left main PCI of the hrpci patient under each support
+# strategy) into out/compare, and says how to call the program.
 #   bash scripts/setup.sh
 # UNLOAD_JOBS sets the number of parallel build jobs (default: number of cores).
 # UNLOAD_PREFIX sets where unload is installed (default: ~/.local): <prefix>/bin/unload, with its
@@ -18,9 +19,10 @@ cmake --build --preset release --parallel "$jobs"
 echo "setup: installing into $prefix"
 cmake --install build/release --prefix "$prefix" >/dev/null
 
-# --force: a second run of setup replaces the out/default of the first.
-build/release/apps/unload/unload run scenarios/default.toml --out out/default --force
-echo "setup: done; results in $repo_root/out/default"
+# --force: a second run of setup replaces the out/compare of the first.
+build/release/apps/unload/unload compare scenarios/hrpci_lm_pci.toml --out out/compare --force
+echo "setup: done; results in $repo_root/out/compare (compare.csv, compare.json, one directory" \
+  "per strategy)"
 
 program="$prefix/bin/unload"
 echo "setup: installed $("$program" --version) as $program"

@@ -32,6 +32,10 @@ constexpr std::string_view kNote =
 const CompareMetric kMetrics[] = {
     {"map_baseline_mmHg", "mmHg", "mean arterial pressure before the first inflation",
      [](const StrategyRun& r) { return r.procedure.map_baseline_mmHg; }},
+    {"lvedp_baseline_mmHg", "mmHg", "LV end-diastolic pressure before the first inflation",
+     [](const StrategyRun& r) { return r.procedure.lvedp_baseline_mmHg; }},
+    {"ef_baseline_pct", "%", "ejection fraction before the first inflation",
+     [](const StrategyRun& r) { return r.procedure.ef_baseline_pct; }},
     {"map_min_mmHg", "mmHg", "lowest beat MAP",
      [](const StrategyRun& r) { return r.procedure.map_min_mmHg; }},
     {"minutes_map_below_65", "min", "time with beat MAP under 65 mmHg",
