@@ -381,7 +381,10 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   EXPECT_EQ(j.at("format"), "unload-compare");
   EXPECT_EQ(j.at("strategies").size(), 3u);
   const std::string csv = read_text(out / "compare.csv");
-  EXPECT_EQ(csv.substr(0, csv.find('\n')).rfind("strategy,map_baseline_mmHg,map_min_mmHg", 0), 0u);
+  EXPECT_EQ(
+      csv.substr(0, csv.find('\n'))
+          .rfind("strategy,map_baseline_mmHg,lvedp_baseline_mmHg,ef_baseline_pct,map_min_mmHg", 0),
+      0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
   // Again: refused without --force, replaced with it.
   o = run_unload(args + three);
