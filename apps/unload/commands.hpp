@@ -41,7 +41,8 @@ struct CompareOptions {
   std::string strategies;  // default: io::kDefaultStrategies
   int variants = 0;
   std::uint64_t seed = 1;
-  unsigned threads = 0;  // 0: the machine's cores
+  std::optional<std::filesystem::path> variant_file;  // default: data/variants.toml
+  unsigned threads = 0;                               // 0: the machine's cores
   bool json = false;
   std::optional<std::filesystem::path> out;
   bool force = false;

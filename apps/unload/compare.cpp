@@ -107,6 +107,7 @@ int compare(const CompareOptions& options) {
   o.strategies = io::parse_strategies(options.strategies);
   o.variants = options.variants;
   o.seed = options.seed;
+  o.variant_file = options.variant_file;
   o.threads = options.threads;
   o.consoles = options.consoles;
   o.stop = stop_flag();

@@ -182,6 +182,9 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
       ->type_name("N");
   c->add_option("--seed", o.seed, "Seed of the variants (the same seed gives the same variants)")
       ->capture_default_str();
+  c->add_option("--variant-file", o.variant_file,
+                "The variants' parameter spreads (default: data/variants.toml, the format there)")
+      ->type_name("FILE");
   c->add_option("--threads", o.threads, "Threads (default: the machine's cores); same results")
       ->check(CLI::Range(1u, 256u));
   c->add_flag("--json", o.json, "Print one JSON document (compare.json) instead of the table");
