@@ -527,9 +527,10 @@ void choose_windows(Run& run) {
     run.loops.push_back(set);
   }
   if (run.episodes.empty() && s.size() > 2) {
-    // No inflation: the first beat after 20 s (or the first beat) and the last complete beat.
+    // No inflation: the last beat ending by 20 s (a shorter run: the first beat) and the last
+    // complete beat.
     LoopSet set;
-    set.window[0] = beat_window(beat_ending_by(run, std::min(20.0, s[1]), 0));
+    set.window[0] = beat_window(beat_ending_by(run, std::min(20.0, s.back()), 0));
     if (!set.window[0]) set.window[0] = beat_window(std::size_t{0});
     set.window[2] = beat_window(s.size() - 2);
     run.loops.push_back(set);
@@ -542,8 +543,9 @@ void choose_windows(Run& run) {
 void read_waveforms(Run& run) {
   CsvInput csv(run.dir / "waveforms.csv");
   const std::size_t time = csv.require("t_s", "time");
-  run.pressure = {{"p_aortic_root_mmHg", "aortic (arterial) pressure", "mmHg"},
-                  {"p_left_ventricle_mmHg", "LV pressure", "mmHg"},
+  // LV first: its envelope spans the others and is drawn beneath them.
+  run.pressure = {{"p_left_ventricle_mmHg", "LV pressure", "mmHg"},
+                  {"p_aortic_root_mmHg", "aortic (arterial) pressure", "mmHg"},
                   {"p_pulmonary_arteries_mmHg", "pulmonary arterial pressure", "mmHg"}};
   run.volume = {{"v_left_ventricle_mL", "LV volume", "mL"}};
   for (const auto& d : run.devices) {
@@ -669,6 +671,23 @@ double nice_step(double range, int n) {
   return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
+// Decimals that show a tick step (0.25: 2), at most 12.
+int decimals_for(double step) {
+  if (!(step < 1) || !(step > 0)) return 0;
+  return static_cast<int>(std::clamp(std::ceil(-std::log10(step) - 1e-9), 0.0, 12.0));
+}
+
+// Tick values from `from` up to `to`, `step` apart; none when they would be too many (a range
+// beyond a double's precision: adding the step would not move on).
+std::vector<double> ticks(double from, double to, double step) {
+  std::vector<double> out;
+  if (!(step > 0) || !std::isfinite(from) || !std::isfinite(to)) return out;
+  const double n = std::floor((to - from) / step + 1e-6);
+  if (!(n >= 0) || n > 60) return out;
+  for (int i = 0; i <= static_cast<int>(n); ++i) out.push_back(from + i * step);
+  return out;
+}
+
 class Plot {
  public:
   Plot(std::string title, std::string x_label, std::string y_label)
@@ -751,13 +770,13 @@ class Plot {
     }
     // grid and ticks
     o += "<g class=\"axis\">\n";
-    for (double y = y0; y <= y1 + ystep * 1e-6; y += ystep) {
+    for (const double y : ticks(y0, y1, ystep)) {
       o += fmt::format(
           "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/>"
           "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
           left, left + pw, Y(y), Y(y), left - 5, Y(y) + 4, tick_text(y, ystep));
     }
-    for (double x = std::ceil(x0 / xstep) * xstep; x <= x1 + xstep * 1e-6; x += xstep) {
+    for (const double x : ticks(std::ceil(x0 / xstep) * xstep, x1, xstep)) {
       o += fmt::format(
           "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/>"
           "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
@@ -804,7 +823,7 @@ class Plot {
 
  private:
   static std::string tick_text(double v, double step) {
-    const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+    const int decimals = decimals_for(step);
     if (std::abs(v) < step * 1e-6) v = 0;
     return fmt::format("{:.{}f}", v, decimals);
   }
@@ -922,8 +941,8 @@ std::string dot_plot(const std::string& title, const std::string& x_label,
       "height=\"{}\" role=\"img\" aria-label=\"{}\">\n<text class=\"title\" x=\"{}\" "
       "y=\"16\">{}</text>\n<g class=\"axis\">\n",
       width, height, width, height, esc(title), left, esc(title));
-  const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
-  for (double x = x0; x <= x1 + step * 1e-6; x += step) {
+  const int decimals = decimals_for(step);
+  for (const double x : ticks(x0, x1, step)) {
     o += fmt::format(
         "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\"/><text x=\"{:.1f}\" "
         "y=\"{}\" text-anchor=\"middle\">{:.{}f}</text>\n",
@@ -1149,7 +1168,7 @@ std::string alarms_html(const Run& run) {
       "y=\"16\">Console alarms: raised until cleared</text>\n<g class=\"axis\">\n",
       width, height, width, height, left);
   const double step = nice_step(run.duration_s, 8);
-  for (double t = 0; t <= run.duration_s + step * 1e-6; t += step) {
+  for (const double t : ticks(0, run.duration_s, step)) {
     o += fmt::format(
         "<line class=\"grid\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\"/><text x=\"{:.1f}\" "
         "y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n",
@@ -1450,7 +1469,7 @@ Comparison read_comparison(const fs::path& dir) {
   c.patient = string_or(c.file, sc, "patient", "scenario.");
   c.duration_s = number_or_nan(c.file, sc, "duration_s", "scenario.");
   const double variants = number_or_nan(c.file, j, "variants", "");
-  c.variants = std::isfinite(variants) ? static_cast<int>(variants) : 0;
+  c.variants = variants >= 1 ? static_cast<int>(std::min(variants, 1e9)) : 0;
   if (!j.contains("strategies") || !j["strategies"].is_array() || j["strategies"].empty()) {
     throw InputError(
         fmt::format("{}: key 'strategies': expected a non-empty array", c.file.string()));
@@ -1475,7 +1494,7 @@ Comparison read_comparison(const fs::path& dir) {
       const std::string vpath = path + "variant_stats.";
       const json& v = object_at(c.file, e, "variant_stats", path, true);
       const double count = number_or_nan(c.file, v, "count", vpath);
-      if (std::isfinite(count)) s.count = static_cast<std::size_t>(std::max(0.0, count));
+      if (count >= 0) s.count = static_cast<std::size_t>(std::min(count, 1e9));
       s.share_map = number_or_nan(c.file, v, "share_map_min_above_65", vpath);
       s.share_cpo = number_or_nan(c.file, v, "share_cpo_min_above_0_6", vpath);
       s.share_completed = number_or_nan(c.file, v, "share_completed", vpath);
