@@ -87,6 +87,13 @@ install_npm_packages() {
   fi
   echo "install-deps: installing the npm packages of tests/report (npm ci)"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  # playwright-core declares node >= 20; Debian 12's own nodejs is 18.
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if ((major < 20)); then
+    echo "install-deps: warning: node $(node --version 2>/dev/null) is older than the 20 that" \
+      "playwright-core $wanted declares; the report's browser test may fail" >&2
+  fi
 }
 
 if ((${#missing[@]} == 0)); then

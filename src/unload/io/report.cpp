@@ -1039,7 +1039,7 @@ std::string shading_note(const Run& run) {
   return o;
 }
 
-std::string run_waveforms_html(const Run& run, const std::string& id) {
+std::string run_waveforms_html(const Run& run) {
   std::string o;
   o += figure(
       overview_plot(run, run.pressure, "Pressures through the procedure", "pressure (mmHg)", true),
@@ -1067,7 +1067,6 @@ std::string run_waveforms_html(const Run& run, const std::string& id) {
                              ? "The last seconds of the run, every sample."
                              : "The last seconds of the first inflation, every sample.");
   }
-  (void)id;
   return o;
 }
 
@@ -1274,7 +1273,7 @@ std::string run_sections(const Run& run, const std::string& id, const std::strin
   const std::string sub = fmt::format("h{}", level + 1);
   o += fmt::format("<{}>Key numbers of the procedure</{}>\n", sub, sub) + procedure_table(run);
   o += fmt::format("<{}>Pressures and LV volume through the procedure</{}>\n", sub, sub) +
-       run_waveforms_html(run, id);
+       run_waveforms_html(run);
   o += fmt::format("<{}>Pressure-volume loops before, during and after each inflation</{}>\n", sub,
                    sub) +
        loops_html(run);
