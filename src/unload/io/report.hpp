@@ -8,8 +8,8 @@
 // It is a comparison when compare.json is present.
 //
 // The file holds no script and fetches nothing: the plots are SVG written by io/svg_plot.hpp, the
-// style is inline. What it shows: the arterial, LV and pulmonary pressures and LV volume through the
-// procedure (min/max per pixel column, with the beat's MAP, and 6 s at full resolution),
+// style is inline. What it shows: the arterial, LV and pulmonary pressures and LV volume through
+// the procedure (min/max per pixel column, with the beat's MAP, and 6 s at full resolution),
 // pressure-volume loops before, during and after each inflation (full resolution of the chosen
 // beats), the pumps' flow, speed and motor current, the console's alarm timeline, the strategies'
 // metrics as a table and as dot plots with the variants' p10-p90 bands, and a conversation with
