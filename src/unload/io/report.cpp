@@ -630,6 +630,14 @@ std::vector<double> bucket_times(const Run& run) {
   return x;
 }
 
+// The same colour for a pressure in every plot (arterial red, as on a monitor); "" for the palette.
+std::string colour_of(const std::string& column) {
+  if (column == "p_aortic_root_mmHg") return "#c0392b";
+  if (column == "p_left_ventricle_mmHg") return "#1f5fa8";
+  if (column == "p_pulmonary_arteries_mmHg") return "#d4a017";
+  return {};
+}
+
 void add_context(Plot& p, const Run& run) {
   for (const auto& e : run.episodes) {
     p.shade(e.start_s, e.end_s,
@@ -648,6 +656,7 @@ std::string overview_plot(const Run& run, const std::vector<Wanted>& group,
     if (it == run.overview.end()) continue;
     Series s;
     s.name = w.label;
+    s.colour = colour_of(w.column);
     s.x = x;
     s.lo = it->second.lo;
     s.hi = it->second.hi;
@@ -691,6 +700,7 @@ std::string run_waveforms_html(const Run& run) {
     for (const auto& wanted : run.pressure) {
       Series s;
       s.name = wanted.label;
+      s.colour = colour_of(wanted.column);
       s.x = w.t;
       if (auto it = w.columns.find(wanted.column); it != w.columns.end()) s.y = it->second;
       if (s.y.size() == s.x.size()) p.add(std::move(s));
