@@ -133,9 +133,11 @@ class Report : public ::testing::Test {
                              {"share_map_min_above_65", 0.8},
                              {"share_cpo_min_above_0_6", 0.6},
                              {"share_completed", 1.0}}}};
-    nlohmann::json none = {{"strategy", "none"},   {"output", "none"},       {"completed", true},
-                           {"map_min_mmHg", 58.3}, {"lvedp_max_mmHg", 27.1}, {"cpo_min_W", 0.45},
-                           {"recovery_s", 12.5},   {"alarms_critical", 0}};
+    nlohmann::json none = {{"strategy", "none"},   {"output", "none"},
+                           {"completed", false},   {"error", "integrator <failed>"},
+                           {"map_min_mmHg", 58.3}, {"lvedp_max_mmHg", 27.1},
+                           {"cpo_min_W", 0.45},    {"recovery_s", 12.5},
+                           {"alarms_critical", 0}};
     nlohmann::json compare = {
         {"format", "unload-compare"},
         {"version", 1},
@@ -268,6 +270,8 @@ TEST_F(Report, ComparisonHasTheTableBandsEveryStrategyAndTheBenefits) {
   EXPECT_THAT(html, HasSubstr("a &lt;b&gt;bold&lt;/b&gt; claim &amp; &quot;quotes&quot;"));
   EXPECT_THAT(html, Not(HasSubstr("<b>bold</b>")));
   EXPECT_THAT(html, HasSubstr("scenarios/console_faults_impella_cp.toml"));
+  // A run that could not go on (compare.json "error") says so, escaped.
+  EXPECT_THAT(html, HasSubstr("With none the simulation stopped: integrator &lt;failed&gt;."));
   expect_conversation(html);
   expect_every_plot_has_data(html);
   expect_self_contained(html);

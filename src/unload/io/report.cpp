@@ -1241,6 +1241,9 @@ std::string comparison_table(const Comparison& c) {
          std::string(!e.contains("completed") || !e["completed"].is_boolean()
                          ? "\u2014"
                          : (e["completed"].get<bool>() ? "yes" : "<b>no</b>"));
+    if (e.contains("error") && e["error"].is_string()) {
+      o += "<br><span class=\"range\">" + esc(e["error"].get<std::string>()) + "</span>";
+    }
     if (std::isfinite(s.share_completed)) {
       o += "<br><span class=\"range\">" + percent(s.share_completed) + " of variants</span>";
     }
@@ -1344,6 +1347,7 @@ struct Answerable {  // one strategy's numbers, for the answers
   double share_map = kNaN, share_cpo = kNaN;
   std::optional<bool> completed;
   double collapse_s = kNaN;
+  std::string error;  // the simulation could not go on (compare.json "error")
   std::size_t count = 0;
 };
 
@@ -1361,6 +1365,9 @@ Answerable from_strategy(const Strategy& s) {
   }
   a.collapse_s = entry_number(s.entry, "collapse_time_s");
   a.count = s.count.value_or(0);
+  if (s.entry.contains("error") && s.entry["error"].is_string()) {
+    a.error = s.entry["error"].get<std::string>();
+  }
   return a;
 }
 
@@ -1507,7 +1514,10 @@ std::string conversation_html(const std::vector<Answerable>& strategies,
   o += "<h3>4. What happens if the procedure doesn't work or something goes wrong?</h3>\n";
   std::string failures;
   for (const auto& s : strategies) {
-    if (s.completed && !*s.completed) {
+    if (!s.error.empty()) {
+      failures +=
+          fmt::format("<li>With {} the simulation stopped: {}.</li>\n", esc(s.name), esc(s.error));
+    } else if (s.completed && !*s.completed) {
       failures += fmt::format(
           "<li>With {} the simulated circulation collapsed{}.</li>\n", esc(s.name),
           std::isfinite(s.collapse_s) ? fmt::format(" at {:.0f} s", s.collapse_s) : std::string());
