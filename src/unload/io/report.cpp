@@ -1208,7 +1208,7 @@ std::string strategy_words(const std::string& strategy) {
                     : kind == "iabp"              ? "an intra-aortic balloon pump"
                     : kind == "va-ecmo"           ? "VA-ECMO"
                                                   : kind;
-    if (!setting.empty()) w += " at " + setting;
+    if (!setting.empty()) w += " at " + setting + (kind == "va-ecmo" ? " L/min" : "");
     o += (o.empty() ? "" : " with ") + w;
     start = plus + 1;
   }
@@ -1234,7 +1234,8 @@ std::string comparison_table(const Comparison& c) {
       "<div class=\"wide\"><table class=\"compare\"><thead><tr><th>metric</th>"
       "<th>unit</th>";
   for (const auto& s : c.strategies) o += "<th>" + esc(s.name) + "</th>";
-  o += "</tr></thead><tbody>\n<tr><td>the run reached its end</td><td></td>";
+  o += "</tr></thead><tbody>\n<tr><td>completed: no collapse (MAP under 40 mmHg for over 60 s) and "
+       "no error</td><td></td>";
   for (const auto& s : c.strategies) {
     const json& e = s.entry;
     o += "<td class=\"num\">" +
@@ -1486,13 +1487,15 @@ std::string conversation_html(const std::vector<Answerable>& strategies,
   // Support against none, when both are there.
   const auto none = std::find_if(strategies.begin(), strategies.end(),
                                  [](const Answerable& a) { return is_no_support(a.name); });
-  if (none != strategies.end() && std::isfinite(none->map_min)) {
+  if (none != strategies.end() && std::isfinite(none->map_min) && strategies.size() > 1) {
+    o += "<ul>\n";
     for (const auto& s : strategies) {
       if (&s == &*none || !std::isfinite(s.map_min)) continue;
-      o += fmt::format("<p>With {} the lowest MAP was {} mmHg {} than without support.</p>\n",
+      o += fmt::format("<li>With {} the lowest MAP was {} mmHg {} than without support.</li>\n",
                        esc(s.name), fnum(std::abs(s.map_min - none->map_min), 1),
                        s.map_min >= none->map_min ? "higher" : "lower");
     }
+    o += "</ul>\n";
   }
   o += "<p>In people: NICE found the evidence on how well the procedure works \"limited in "
        "quality\". In the PROTECT II trial (O'Neill et al., Circulation 2012;126:1717), major "
@@ -1646,7 +1649,7 @@ std::string comparison_what_if_html(const Comparison& c) {
 // --- the page ---
 
 const char* const kStyle = R"(
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1000px;padding:0 16px 40px;color:#1b1b1b;line-height:1.45}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1200px;padding:0 16px 40px;color:#1b1b1b;line-height:1.45}
 header{border-bottom:2px solid #1f5fa8;margin-bottom:12px}
 h1{font-size:1.6em;margin:16px 0 4px}h2{border-bottom:1px solid #ccc;margin-top:32px}
 .notice{background:#fff4d6;border-left:4px solid #d39e00;padding:6px 10px;font-size:.92em}
@@ -1655,6 +1658,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:.9em}
 td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f0f3f7}td.num{text-align:right;white-space:nowrap}
 .range{color:#555;font-size:.85em}.wide{overflow-x:auto}
+table.compare{font-size:.8em}table.compare td:first-child{min-width:15em}
 .source{font-size:.85em;color:#333}
 figure{margin:10px 0 18px}figcaption{font-size:.85em;color:#444;max-width:920px}
 svg.plot{max-width:100%;height:auto;background:#fff;font-size:11px;font-family:inherit}
