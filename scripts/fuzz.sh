@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of user files (fuzz/input_fuzzer.cpp: scenario files, presets, a run's
-# summary.json, state files) with libFuzzer (clang 14, ASan + UBSan) for a bounded time, on every
+# summary.json, state files, the report's readers of a run or comparison directory) with libFuzzer (clang 14, ASan + UBSan) for a bounded time, on every
 # core, and fails on a finding. scripts/test.sh runs it for 60 s; for a longer campaign:
 #   bash scripts/fuzz.sh 3600
 # The corpus grows in build/fuzz/corpus/ from one run to the next (seeded each time from
@@ -27,6 +27,8 @@ if [[ -x build/ci/apps/unload/unload ]]; then
   trap 'rm -rf "$seeds"' EXIT
   build/ci/apps/unload/unload run scenarios/iabp_hfref.toml --out "$seeds/run" >/dev/null
   cp "$seeds/run/summary.json" "$corpus/seed-summary.json"
+  head -n 40 "$seeds/run/beats.csv" >"$corpus/seed-beats.csv"
+  head -n 40 "$seeds/run/waveforms.csv" | cut -d, -f1-12 >"$corpus/seed-waveforms.csv"
   build/ci/apps/unload/unload steady --patient hrpci --device impella-cp --level P8 \
     --save-state "$seeds/state.json" >/dev/null
   cp "$seeds/state.json" "$corpus/seed-state.json"

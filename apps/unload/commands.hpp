@@ -34,6 +34,12 @@ struct RunOptions {
   bool consoles = true;
   // The audit log (default: NAME.audit.sqlite beside the output directory NAME; see audit.cpp).
   std::optional<std::filesystem::path> audit;
+  bool report = false;  // also write OUT/report.html (io/report.hpp)
+};
+
+struct ReportOptions {
+  std::filesystem::path run_dir;
+  std::optional<std::filesystem::path> out;  // default: RUN_DIR/report.html
 };
 
 struct CompareOptions {
@@ -105,6 +111,8 @@ std::filesystem::path audit_path(const std::optional<std::filesystem::path>& req
 int list(const ListOptions& options);
 // Runs the validation cases against published results; exit 1 if one fails.
 int validate(const ValidateOptions& options);
+// Writes the HTML report of a run or comparison directory.
+int report(const ReportOptions& options);
 
 // What `list` accepts.
 inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",  "metrics",

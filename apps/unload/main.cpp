@@ -158,6 +158,23 @@ CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
   c->add_flag(
       "--no-console", [&o](std::int64_t) { o.consoles = false; },
       "Run micro-axial pumps bare, without their console");
+  c->add_flag("--report", o.report,
+              "Also write report.html into the output directory (as `unload report`)");
+  return c;
+}
+
+CLI::App* add_report(CLI::App& app, cli::ReportOptions& o) {
+  auto* c = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML report (plots, tables, the conversation with the patient) "
+      "of a run directory or a comparison directory; it opens with no network");
+  c->add_option("run_dir", o.run_dir,
+                "Output directory of `unload run` (summary.json, waveforms.csv, beats.csv, "
+                "alarms.csv) or of a comparison (compare.json)")
+      ->required()
+      ->type_name("RUN_DIR");
+  c->add_option("--out", o.out, "HTML file to write (default: RUN_DIR/report.html)")
+      ->type_name("FILE");
   return c;
 }
 
@@ -341,6 +358,8 @@ int main(int argc, char** argv) {
   const auto* audit_command = add_audit(app, audit);
   cli::ConsoleReplayOptions console;
   const auto* console_command = add_console(app, console);
+  cli::ReportOptions report;
+  const auto* report_command = add_report(app, report);
 
   try {
     app.parse(argc, argv);
@@ -359,6 +378,7 @@ int main(int argc, char** argv) {
     if (validate_command->parsed()) return cli::validate(validate);
     if (audit_command->parsed()) return cli::audit(audit);
     if (console_command->parsed()) return cli::console_replay(console);
+    if (report_command->parsed()) return cli::report(report);
     bench.devices = device_requests(*bench_command, bench_device_options);
     return cli::bench(bench);
   } catch (const InputError& e) {

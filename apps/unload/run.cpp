@@ -11,6 +11,7 @@
 #include "progress_bar.hpp"
 #include "stop_signals.hpp"
 #include "unload/io/audit_log.hpp"
+#include "unload/io/report.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
@@ -37,7 +38,7 @@ double simulate(sim::Session& session, double duration_s) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
+void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bool report) {
   fmt::print(
       "Simulated patient '{}' for {:g} s (scenario '{}'); for education and research, "
       "not for clinical decisions.\n",
@@ -87,8 +88,8 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out) {
                  control::placement_name(d.estimates.placement));
     }
   }
-  fmt::print("  output             {}/ (waveforms.csv, beats.csv, alarms.csv, summary.json)\n",
-             std::filesystem::proximate(out).string());
+  fmt::print("  output             {}/ (waveforms.csv, beats.csv, alarms.csv, summary.json{})\n",
+             std::filesystem::proximate(out).string(), report ? ", report.html" : "");
 }
 
 void print_notes(const io::OutputDirectory& out) {
@@ -156,10 +157,14 @@ int run(const RunOptions& options) {
   io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
   summary.alarms_raised = alarms.raised();
   io::write_summary_json(out.staging() / "summary.json", summary);
+  // Written before the commit, so that the output directory appears whole or not at all.
+  if (options.report) {
+    io::write_report(out.staging(), io::default_report_path(out.staging()));
+  }
   out.commit();
   audit.finish({{"beats", summary.beats}, {"output", out.target().string()}});
   print_notes(out);
-  print_summary(summary, out.target());
+  print_summary(summary, out.target(), options.report);
   return 0;
 }
 

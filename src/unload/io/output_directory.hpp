@@ -35,9 +35,10 @@ namespace unload::io {
 
 inline constexpr std::string_view kOutputMarker = ".unload-output";
 inline constexpr int kOutputMarkerVersion = 1;
-// What `unload run` writes (besides the marker).
+// What `unload run` writes (besides the marker); report.html only with --report (listed always,
+// so that --force without --report may replace an output that holds one).
 inline const std::vector<std::string> kRunOutputFiles = {"waveforms.csv", "beats.csv", "alarms.csv",
-                                                         "summary.json"};
+                                                         "summary.json", "report.html"};
 
 class OutputDirectory {
  public:
