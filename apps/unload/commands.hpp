@@ -53,6 +53,7 @@ struct CompareOptions {
   std::optional<std::filesystem::path> out;
   bool force = false;
   bool consoles = true;
+  bool report = false;  // also write OUT/report.html (needs --out)
 };
 
 struct AuditOptions {

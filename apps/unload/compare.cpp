@@ -12,7 +12,9 @@
 #include "commands.hpp"
 #include "progress_bar.hpp"
 #include "stop_signals.hpp"
+#include "unload/core/error.hpp"
 #include "unload/io/output_directory.hpp"
+#include "unload/io/report.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/writers.hpp"
 
@@ -111,7 +113,12 @@ int compare(const CompareOptions& options) {
   o.threads = options.threads;
   o.consoles = options.consoles;
   o.stop = stop_flag();
-  std::vector<std::string> files = {"compare.csv", "compare.json"};
+  if (options.report && !options.out) {
+    throw InputError(
+        "compare --report: name the output directory with --out DIR (the report "
+        "reads DIR's runs)");
+  }
+  std::vector<std::string> files = {"compare.csv", "compare.json", "report.html"};
   std::optional<io::OutputDirectory> out;
   if (options.out) {
     io::check_recordable(scenario);
@@ -141,6 +148,7 @@ int compare(const CompareOptions& options) {
       if (!f) throw std::runtime_error("cannot write compare.json");
     }
     io::write_compare_csv(out->staging() / "compare.csv", result);
+    if (options.report) io::write_report(out->staging(), io::default_report_path(out->staging()));
     out->commit();
   }
   if (options.json) {
@@ -148,8 +156,13 @@ int compare(const CompareOptions& options) {
   } else {
     print_table(result);
     if (out) {
-      fmt::print("output: {}/ (compare.csv, compare.json, one directory per strategy)\n",
-                 std::filesystem::proximate(out->target()).string());
+      fmt::print("output: {}/ (compare.csv, compare.json, one directory per strategy{})\n",
+                 std::filesystem::proximate(out->target()).string(),
+                 options.report ? ", report.html" : "");
+      if (options.report) {
+        fmt::print("report: open {} in a browser (one file, no network needed)\n",
+                   std::filesystem::absolute(out->target() / "report.html").string());
+      }
     }
   }
   return 0;

@@ -208,6 +208,8 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
   c->add_option("--out", o.out, "Write compare.csv, compare.json and DIR/<strategy>/ run outputs")
       ->type_name("DIR");
   c->add_flag("--force", o.force, "Replace the output directory of a previous comparison");
+  c->add_flag("--report", o.report,
+              "Also write report.html into the output directory (as `unload report`; needs --out)");
   c->add_flag(
       "--no-console", [&o](std::int64_t) { o.consoles = false; },
       "Run micro-axial pumps bare, without their console");

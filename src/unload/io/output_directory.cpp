@@ -30,7 +30,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kStagingInfix = ".unload-staging-";
 // ".unload-staging-" + a pid (at most 7 digits: Linux's pid_max is 2^22) + "-" + 6 hex digits.
 constexpr std::size_t kStagingSuffixBytes = kStagingInfix.size() + 7 + 1 + 6;
 constexpr std::uintmax_t kMaxMarkerBytes = 64 * 1024;
@@ -467,6 +466,18 @@ void OutputDirectory::commit() {
     return;
   }
   refuse(target_, "it keeps changing during the commit (another process is writing there)");
+}
+
+std::filesystem::path committed_path(const std::filesystem::path& dir) {
+  std::filesystem::path out;
+  for (const auto& part : dir) {
+    std::string name = part.string();
+    if (const auto at = name.find(kStagingInfix); at != std::string::npos && at > 0) {
+      name.erase(at);
+    }
+    out /= name;
+  }
+  return out;
 }
 
 }  // namespace unload::io

@@ -34,6 +34,12 @@
 namespace unload::io {
 
 inline constexpr std::string_view kOutputMarker = ".unload-output";
+// What a staging directory's name adds to its target's: NAME.unload-staging-PID-XXXXXX.
+inline constexpr std::string_view kStagingInfix = ".unload-staging-";
+
+// `dir` as its user will find it: each staging directory in the path named as its target (what a
+// report written before the commit should show).
+std::filesystem::path committed_path(const std::filesystem::path& dir);
 inline constexpr int kOutputMarkerVersion = 1;
 // What `unload run` writes (besides the marker); report.html only with --report (listed always,
 // so that --force without --report may replace an output that holds one).

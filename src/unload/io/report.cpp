@@ -26,6 +26,7 @@
 #include "unload/core/build_info.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/input_file.hpp"
+#include "unload/io/output_directory.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/svg_plot.hpp"
 #include "unload/io/toml_errors.hpp"
@@ -1702,8 +1703,10 @@ std::string run_report(const fs::path& dir) {
   const std::string toc =
       "<a href=\"#run\">The run</a> \u00b7 <a href=\"#conversation\">For the "
       "conversation with the patient</a>";
-  return page("unload report: " + run.scenario_name,
-              "Run directory " + esc(dir.string()) + "; patient " + esc(run.patient), body, toc);
+  return page(
+      "unload report: " + run.scenario_name,
+      "Run directory " + esc(committed_path(dir).string()) + "; patient " + esc(run.patient), body,
+      toc);
 }
 
 std::string comparison_report(const fs::path& dir) {
@@ -1742,7 +1745,7 @@ std::string comparison_report(const fs::path& dir) {
                             comparison_what_if_html(c), false, complications);
   toc += " \u00b7 <a href=\"#conversation\">For the conversation with the patient</a>";
   return page("unload report: comparison of strategies, " + c.scenario_name,
-              "Comparison directory " + esc(dir.string()), body, toc);
+              "Comparison directory " + esc(committed_path(dir).string()), body, toc);
 }
 
 }  // namespace
