@@ -295,6 +295,13 @@ TEST_F(Report, ARunThatSimulatesAFaultAnswersFromItsOwnEvents) {
   const std::string html = read_text(work() / "out" / "report.html");
   EXPECT_THAT(html, HasSubstr("This run simulates what can go wrong"));
   EXPECT_THAT(html, HasSubstr("At 30 s, fault: motor_failure"));
+  // The same as a device setting (how a comparison's what-if run records it).
+  write("setting.toml",
+        std::string(kPumpScenario) +
+            "\n[[events]]\ntime = 30\ndevice = \"impella-cp\"\nmotor_failure = 1\n");
+  ASSERT_EQ(unload("run setting.toml --out out2 --report").exit_code, 0);
+  EXPECT_THAT(read_text(work() / "out2" / "report.html"),
+              HasSubstr("At 30 s, impella-cp: the motor fails (the pump stops)"));
 }
 
 // --- errors: one line naming the file, exit 2, no report written ---
