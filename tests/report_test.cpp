@@ -200,8 +200,8 @@ void expect_conversation(const std::string& html) {
               HasSubstr("4. What happens if the procedure doesn't work or something goes wrong?"));
   EXPECT_THAT(html, HasSubstr("5. What happens if I don't want the procedure?"));
   // The published rates and their sources, from data/report/complications.toml.
-  EXPECT_THAT(html, HasSubstr("Osman M et al., Catheter Cardiovasc Interv 2021;97:E627"));
-  EXPECT_THAT(html, HasSubstr("O&#39;Neill WW et al., Circulation 2012;126:1717"));
+  EXPECT_THAT(html, HasSubstr("Osman et al., Catheter Cardiovasc Interv 2021;97:E627"));
+  EXPECT_THAT(html, HasSubstr("O&#39;Neill et al., Circulation 2012;126:1717"));
   EXPECT_THAT(html, Not(HasSubstr("shared/")));
 }
 
@@ -295,6 +295,13 @@ TEST_F(Report, ARunThatSimulatesAFaultAnswersFromItsOwnEvents) {
   const std::string html = read_text(work() / "out" / "report.html");
   EXPECT_THAT(html, HasSubstr("This run simulates what can go wrong"));
   EXPECT_THAT(html, HasSubstr("At 30 s, fault: motor_failure"));
+  // The same as a device setting (how a comparison's what-if run records it).
+  write("setting.toml",
+        std::string(kPumpScenario) +
+            "\n[[events]]\ntime = 30\ndevice = \"impella-cp\"\nmotor_failure = 1\n");
+  ASSERT_EQ(unload("run setting.toml --out out2 --report").exit_code, 0);
+  EXPECT_THAT(read_text(work() / "out2" / "report.html"),
+              HasSubstr("At 30 s, impella-cp: the motor fails (the pump stops)"));
 }
 
 // --- errors: one line naming the file, exit 2, no report written ---

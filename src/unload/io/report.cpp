@@ -405,6 +405,14 @@ void read_summary(Run& run) {
         run.marks.push_back({t, "rhythm: " + r, r == "vf" || r == "asystole" || r == "vt"});
       } else if (e.contains("defibrillate")) {
         run.marks.push_back({t, "defibrillation", false});
+      } else if (e.contains("motor_failure") && e["motor_failure"].is_number()) {
+        // A device setting as summary.json records it (what a fault event or a what-if run sets).
+        const bool fails = e["motor_failure"].get<double>() > 0.5;
+        run.marks.push_back(
+            {t,
+             fmt::format("{}: {}", string_or(file, e, "device", path, "pump"),
+                         fails ? "the motor fails (the pump stops)" : "the motor works again"),
+             fails});
       } else if (e.contains("stent")) {
         run.marks.push_back({t, "stent: " + string_or(file, e, "stent", path), false});
       }
