@@ -20,9 +20,10 @@ echo "setup: installing into $prefix"
 cmake --install build/release --prefix "$prefix" >/dev/null
 
 # --force: a second run of setup replaces the out/compare of the first.
-build/release/apps/unload/unload compare scenarios/hrpci_lm_pci.toml --out out/compare --force
+build/release/apps/unload/unload compare scenarios/hrpci_lm_pci.toml --out out/compare --force \
+  --report
 echo "setup: done; results in $repo_root/out/compare (compare.csv, compare.json, one directory" \
-  "per strategy)"
+  "per strategy); open $repo_root/out/compare/report.html in a browser"
 
 program="$prefix/bin/unload"
 echo "setup: installed $("$program" --version) as $program"
