@@ -8,8 +8,7 @@
 //     questions are on the page;
 // and writes full-page screenshots for people to look at:
 //   BUILD_DIR/report_screenshot.png           a single run (`unload run --report`)
-//   BUILD_DIR/report_screenshot_compare.png   a comparison directory (compare.json by hand, as
-//                                             `unload compare` writes it)
+//   BUILD_DIR/report_screenshot_compare.png   a comparison directory (`unload compare --report`)
 // Usage: node tests/report/report_browser_test.mjs UNLOAD_BINARY BUILD_DIR
 // (UNLOAD_REPORT_KEEP=1 keeps the temporary directory with the runs and reports, and says where.)
 import { execFileSync } from 'node:child_process';
@@ -50,50 +49,14 @@ fs.writeFileSync(path.join(work, 'pump.toml'),
   scenario('\n[[devices]]\nkind = "impella-cp"\nlevel = "P8"\n') +
   '\n[[events]]\ntime = 52\nfault = "motor_failure"\n');
 fs.writeFileSync(path.join(work, 'none.toml'), scenario(''));
-fs.writeFileSync(path.join(work, 'iabp.toml'), scenario('\n[[devices]]\nkind = "iabp"\n'));
 
-// A single run with --report, and a comparison directory of three strategies.
+// A single run with --report, and a comparison of three strategies on a few variants of the
+// patient, as `unload compare --out DIR --report` writes it (with its what-if runs).
 run('run', 'pump.toml', '--out', 'single', '--report');
-const strategies = [
-  ['impella-cp:P8', 'pump.toml'], ['iabp:1:1', 'iabp.toml'], ['none', 'none.toml']];
-const entries = [];
-for (const [name, file] of strategies) {
-  run('run', file, '--out', path.join('cmp', name));
-  const summary = JSON.parse(fs.readFileSync(path.join(work, 'cmp', name, 'summary.json')));
-  const p = summary.procedure;
-  const band = (v, w) => ({ median: v, p10: v - w, p90: v + w });
-  entries.push({
-    strategy: name, output: name, completed: true, collapse_time_s: null,
-    map_baseline_mmHg: p.map_baseline_mmHg, map_min_mmHg: p.map_min_mmHg,
-    minutes_map_below_65: p.minutes_map_below_65, cpo_baseline_W: p.cpo_baseline_W,
-    cpo_min_W: p.cpo_min_W, cpo_max_fall_W: p.cpo_max_fall_W, lvedp_max_mmHg: p.lvedp_max_mmHg,
-    pva_mean_ischaemia_mmHg_mL: p.pva_mean_ischaemia_mmHg_mL, ef_min_pct: p.ef_min_pct,
-    coronary_flow_nonoccluded_mL_min: p.coronary_flow_nonoccluded_mL_min, recovery_s: p.recovery_s,
-    haemolysis_index: null, alarms_critical: 0, alarms_serious: 0,
-    variant_stats: {
-      count: 20,
-      metrics: {
-        map_min_mmHg: band(p.map_min_mmHg, 6), lvedp_max_mmHg: band(p.lvedp_max_mmHg, 3),
-        cpo_min_W: band(p.cpo_min_W, 0.08),
-        pva_mean_ischaemia_mmHg_mL: band(p.pva_mean_ischaemia_mmHg_mL, 400),
-      },
-      share_map_min_above_65: 0.7, share_cpo_min_above_0_6: 0.5, share_completed: 1,
-    },
-  });
-}
-fs.writeFileSync(path.join(work, 'cmp', 'compare.json'), JSON.stringify({
-  format: 'unload-compare', version: 1,
-  note: 'Results of a simulation, for education and research; not clinical advice.',
-  scenario: { name: 'browser-test', file: 'pump.toml', patient: 'hrpci', duration_s: 60,
-              description: 'Browser test: two LAD inflations' },
-  variants: 20, seed: 1, strategies: entries,
-  what_if: [{ title: 'The pump stops after the inflations', strategy: 'impella-cp:P8',
-              output: 'impella-cp:P8', event: 'motor_failure at 52 s', completed: true,
-              collapse_time_s: null, alarms_critical: 1 }],
-}, null, 2));
 const started = Date.now();
-run('report', 'cmp');
-console.log(`report of the comparison written in ${Date.now() - started} ms`);
+run('compare', 'none.toml', '--strategies', 'none,impella-cp:P8,iabp:1:1', '--variants', '4',
+    '--seed', '3', '--out', 'cmp', '--report');
+console.log(`comparison and its report written in ${Date.now() - started} ms`);
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
