@@ -368,8 +368,16 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   const fs::path out = unload::testing::temp_dir() / "compare_out";
   const std::string args = "compare '" + scenario.string() + "' --out '" + out.string() + "'";
   const std::string three = " --strategies none,impella-cp:P8,iabp:1:1";
-  auto o = run_unload(args + three);
+  auto o = run_unload(args + three + " --report");
   ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("report.html"), std::string::npos) << o.out;
+  const std::string html = read_text(out / "report.html");
+  EXPECT_NE(html.find("iabp:1:1"), std::string::npos);
+  EXPECT_NE(html.find("not clinical advice"), std::string::npos);
+  EXPECT_EQ(html.find(".unload-staging-"), std::string::npos);  // the directory as users find it
+  // The what-if runs: the pump stops, VF.
+  EXPECT_TRUE(fs::exists(out / "what-if-pump-stop" / "summary.json"));
+  EXPECT_TRUE(fs::exists(out / "what-if-vf" / "summary.json"));
   EXPECT_NE(o.out.find("impella-cp:P8"), std::string::npos);
   EXPECT_NE(o.out.find("education and research"), std::string::npos);
   for (const char* f :
@@ -393,6 +401,10 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_FALSE(fs::exists(out / "impella-cp:P8"));
   EXPECT_TRUE(fs::exists(out / "none" / "summary.json"));
+  // --report needs the directory whose runs it reads.
+  o = run_unload("compare '" + scenario.string() + "' --strategies none --report");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("--out"), std::string::npos) << o.err;
   // --json prints compare.json's document.
   o = run_unload("compare '" + scenario.string() + "' --strategies none --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
