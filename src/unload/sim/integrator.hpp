@@ -74,8 +74,9 @@ class Integrator {
   virtual double step(double t_stop) = 0;
   // State at time t within the last accepted step [previous_time(), time()].
   virtual void interpolate(double t, std::span<double> y) = 0;
-  // The same for the listed components of y only (the others are left as they are): a control
-  // tick's sensors read a few states. The values are those interpolate() gives, bit for bit.
+  // The same for the listed components of y (y is state-sized; a control tick's sensors read a
+  // few states). The values are those interpolate() gives, bit for bit; the other components may
+  // be left as they were (Dormand-Prince) or be filled too (this default interpolates them all).
   virtual void interpolate_components(double t, std::span<double> y,
                                       std::span<const std::size_t> components) {
     interpolate(t, y);
