@@ -193,7 +193,10 @@ Session::Session(std::shared_ptr<const Model> model, const State& start,
       }
     }
   }
-  frames_.reserve(consoles_.size());
+  // One frame per console, kept: each tick writes its time and the sensors' slots (the others
+  // stay NaN).
+  frames_.resize(consoles_.size());
+  for (std::size_t k = 0; k < consoles_.size(); ++k) frames_[k].device = consoles_[k].device;
   commands_.reserve(16);
 
   live_ = start.restart;
@@ -427,14 +430,12 @@ void Session::control_tick() {
   commands_.clear();
   for (std::size_t k = 0; k < consoles_.size(); ++k) {
     const auto& c = consoles_[k];
-    frames_.clear();
-    SignalFrame& f = frames_.emplace_back();
+    SignalFrame& f = frames_[k];
     f.t_s = t_;
-    f.device = c.device;
     for (const auto& [reading, signal] : sensor_slots_[k]) {
       f.value[signal] = obs_.device_readings[reading];
     }
-    c.console->tick(t_, frames_, commands_);
+    c.console->tick(t_, std::span<const SignalFrame>(&f, 1), commands_);
   }
   ++live_.next_tick;
   bool changed = false;

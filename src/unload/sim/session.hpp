@@ -168,7 +168,7 @@ class Session final : private OdeSystem {
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> sensor_slots_;
   bool sensed_stale_ = true;
   std::vector<Command> commands_;
-  std::vector<SignalFrame> frames_;
+  std::vector<SignalFrame> frames_;  // one per console, in attachment order
   physio::Observables obs_{}, output_obs_{};
 };
 
