@@ -15,6 +15,7 @@ import sys
 CONFIGURATIONS = {
     "none": [],
     "impella-cp P8": ["--device", "impella-cp", "--level", "P8"],
+    "impella-cp P8 bare": ["--device", "impella-cp", "--level", "P8", "--no-console"],
     "iabp 1:1": ["--device", "iabp", "--ratio", "1:1"],
     "va-ecmo 3500": ["--device", "va-ecmo", "--rpm", "3500"],
 }

@@ -66,7 +66,7 @@ void AlarmBoard::report(double t_s, std::size_t i, MessageKind kind) const {
   listener_->on_console_message(m);
 }
 
-void AlarmBoard::update(std::size_t i, bool condition, double t_s) {
+void AlarmBoard::change(std::size_t i, bool condition, double t_s) {
   Slot& s = slots_[i];
   const AlarmSpec& spec = specs_[i];
   if (condition) {

@@ -76,8 +76,16 @@ class AlarmBoard {
     device_ = device;
   }
 
-  // The condition of alarm i at time t (call once per tick for every alarm).
-  void update(std::size_t i, bool condition, double t_s);
+  // The condition of alarm i at time t (call once per tick for every alarm). Inline for the usual
+  // case, an absent condition of an alarm that is not active: nothing to do but forget its start.
+  void update(std::size_t i, bool condition, double t_s) {
+    Slot& s = slots_[i];
+    if (!condition && !s.active) {
+      s.since = -1;
+      return;
+    }
+    change(i, condition, t_s);
+  }
   void acknowledge(double t_s);
   void mute(double t_s);
 
@@ -98,6 +106,8 @@ class AlarmBoard {
     bool active = false, latched = false, acknowledged = false;
   };
   void report(double t_s, std::size_t i, MessageKind kind) const;
+  // update() for a present condition or an active alarm.
+  void change(std::size_t i, bool condition, double t_s);
 
   std::vector<AlarmSpec> specs_;
   std::vector<Slot> slots_;

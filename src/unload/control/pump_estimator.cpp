@@ -112,6 +112,11 @@ struct Saver {
   void operator()(const std::array<T, M>& a) {
     for (const auto& v : a) (*this)(v);
   }
+  // The sample windows in one copy each (this runs at every restart of the integrator: each beat).
+  template <std::size_t M>
+  void operator()(const std::array<double, M>& a) {
+    out.insert(out.end(), a.begin(), a.end());
+  }
 };
 
 struct Loader {

@@ -292,6 +292,16 @@ class MicroAxialPump final : public physio::DeviceBlock {
     // Far below the cassette's limit the flow is the set flow (to 1e-15).
     return x < -35.0 ? set_flow : set_flow / (1.0 + std::exp(x));
   }
+  // The sensors read the outlet area's pressure only (the placement signal, the purge flow).
+  std::uint32_t sensed_sites(const DeviceSettings& s) const override {
+    return 1u << static_cast<std::size_t>(outlet_site(position(s)));
+  }
+  static Site inlet_site(Position pos) {
+    return pos == Position::aorta ? Site::aortic_root : Site::left_ventricle;
+  }
+  static Site outlet_site(Position pos) {
+    return pos == Position::correct ? Site::aortic_root : inlet_site(pos);
+  }
   static Position position(const DeviceSettings& s) {
     // Nearest of 0, 1, 2 (a cast, not std::round: this runs in every right-hand side).
     const double v = std::clamp(s.value[kSetPosition], 0.0, 2.0);
@@ -299,6 +309,39 @@ class MicroAxialPump final : public physio::DeviceBlock {
   }
   static bool motor_on(const DeviceSettings& s) {
     return s.value[kSetSpeed] > 0.0 && s.value[kSetMotorFailure] < 0.5;
+  }
+  // The speed controller at rotor speed w (krpm) and integral z: its speed error, its demand u
+  // and the torque the motor gives (the demand through the torque limiter; 0 when off).
+  struct MotorDrive {
+    double error, u, torque;
+  };
+  MotorDrive motor_drive(const DeviceSettings& s, double w, double z) const {
+    const bool on = motor_on(s);
+    const double w_set = on ? s.value[kSetSpeed] / 1000.0 : 0.0;
+    const double error = w_set - w;
+    const double u = kp_ * error + z;
+    const double u_rel = u * per_max_torque_;
+    const double u_rel2 = u_rel * u_rel;
+    const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
+    // Far below the torque limit the limiter is 1 to within 1e-9.
+    const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
+    return {error, u, on ? u / limiter : 0.0};
+  }
+  // The readings of the sensors (ReadingSpec::signal) and the true flow, from the outlet area's
+  // pressure, the motor torque and the purge flow into the pump.
+  void read_sensors(const DeviceContext& c, std::span<const double> x, const DeviceSettings& s,
+                    double p_outlet, double motor_torque, double purge_flow,
+                    std::array<double, physio::max_device_readings>& r) const {
+    // The sensors' faults (header): readings only.
+    r[kReadPlacementSignal] = s.value[kSetPlacementBlocked] < 0.5 ? p_outlet : x[kPlacementLumen];
+    r[kReadMotorCurrent] =
+        (motor_on(s) ? curves_.no_load_current + 1000.0 * motor_torque / curves_.torque_constant
+                     : 0.0) +
+        current_sensor_error(c.t_s, s);
+    r[kReadMotorSpeed] = 1000.0 * x[kSpeed];
+    r[kReadPurgePressure] = x[kPurgePressure];
+    r[kReadPurgeFlow] = purge_flow;
+    r[kReadPumpFlow] = x[kFlow];
   }
   std::string levels_text() const;
 
@@ -553,6 +596,15 @@ std::optional<double> MicroAxialPump::parse_setting(std::string_view name, std::
 void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
                               std::span<double> dxdt, const DeviceSettings& s, SiteFlows& flows,
                               DeviceReadings* out) const {
+  if (out && out->sensors_only) {
+    // A console's tick: the sensors only, by the same expressions as below (no flows, no
+    // derivatives: the caller wants none).
+    const double p_outlet = c.pressure_mmHg[static_cast<std::size_t>(outlet_site(position(s)))];
+    const double purge_flow = (x[kPurgePressure] - p_outlet) * s.value[kDerivedPurgeConductance];
+    read_sensors(c, x, s, p_outlet, motor_drive(s, x[kSpeed], x[kSpeedIntegral]).torque, purge_flow,
+                 out->value);
+    return;
+  }
   const double q = x[kFlow];
   const double w = x[kSpeed];
   const double z = x[kSpeedIntegral];
@@ -561,8 +613,8 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
 
   // Where the inlet, the outlet and the open pressure area (placement signal) lie.
   const Position pos = position(s);
-  const Site inlet = pos == Position::aorta ? Site::aortic_root : Site::left_ventricle;
-  const Site outlet = pos == Position::correct ? Site::aortic_root : inlet;
+  const Site inlet = inlet_site(pos);
+  const Site outlet = outlet_site(pos);
   const double p_inlet = c.pressure_mmHg[static_cast<std::size_t>(inlet)];
   const double p_outlet = c.pressure_mmHg[static_cast<std::size_t>(outlet)];
 
@@ -591,19 +643,11 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
   dxdt[kFlow] = (head - (p_outlet - p_inlet)) * per_inertance;
 
   // Motor and speed controller.
-  const bool on = motor_on(s);
-  const double w_set = on ? s.value[kSetSpeed] / 1000.0 : 0.0;
-  const double error = w_set - w;
-  const double u = kp_ * error + z;
-  const double u_rel = u * per_max_torque_;
-  const double u_rel2 = u_rel * u_rel;
-  const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
-  // Far below the torque limit the limiter is 1 to within 1e-9.
-  const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
-  const double motor_torque = on ? u / limiter : 0.0;
+  const MotorDrive drive = motor_drive(s, w, z);
+  const double motor_torque = drive.torque;
   const double hydraulic_torque = curves_.hydraulic_torque_mN_m(w, q);
   dxdt[kSpeed] = acceleration_per_torque_ * (motor_torque - hydraulic_torque - friction_torque(w));
-  dxdt[kSpeedIntegral] = ki_ * error + anti_windup_gain_ * (motor_torque - u);
+  dxdt[kSpeedIntegral] = ki_ * drive.error + anti_windup_gain_ * (motor_torque - drive.u);
 
   // Purge.
   const double purge_flow =
@@ -619,16 +663,7 @@ void MicroAxialPump::evaluate(const DeviceContext& c, std::span<const double> x,
 
   if (out) {
     auto& r = out->value;
-    // The sensors' faults (header): readings only.
-    r[kReadPlacementSignal] = s.value[kSetPlacementBlocked] < 0.5 ? p_outlet : lumen_pressure;
-    r[kReadMotorCurrent] =
-        (on ? curves_.no_load_current + 1000.0 * motor_torque / curves_.torque_constant : 0.0) +
-        current_sensor_error(c.t_s, s);
-    r[kReadMotorSpeed] = 1000.0 * w;
-    r[kReadPurgePressure] = purge_pressure;
-    r[kReadPurgeFlow] = purge_flow;
-    r[kReadPumpFlow] = q;
-    if (out->sensors_only) return;
+    read_sensors(c, x, s, p_outlet, motor_torque, purge_flow, r);
     // Blood damage, Giersiepen per pass, in logarithms (one exponential instead of three powers):
     // ln(dHI/dt) = ln(|Q| * C * (V_exp/|Q|)^alpha * tau^beta / 100), tau as in the header. Only
     // the recorders need it (they integrate it over the run), so it is computed for readings only.

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
+#include <utility>
 
 #include "unload/core/error.hpp"
 #include "unload/core/units.hpp"
@@ -603,9 +605,107 @@ void Circulation::evaluate(double t, std::span<const double> y, std::span<double
   evaluate_impl<false>(t, y, dydt, in, ws, obs);
 }
 
+namespace {
+constexpr std::uint32_t site_bit(Site s) { return 1u << static_cast<std::size_t>(s); }
+// Sites whose pressure is their vessel's volume over its compliance (no wall to solve), in the
+// order of their volume states.
+constexpr std::array<std::pair<Site, StateIndex>, 4> kVessels = {
+    {{Site::aortic_root, kAorticRootVolume},
+     {Site::descending_aorta, kDescendingAortaVolume},
+     {Site::vena_cava, kVenaCavaVolume},
+     {Site::pulmonary_arteries, kPulmonaryArteriesVolume}}};
+constexpr std::uint32_t kVesselSites =
+    site_bit(Site::aortic_root) | site_bit(Site::descending_aorta) | site_bit(Site::vena_cava) |
+    site_bit(Site::pulmonary_arteries);
+}  // namespace
+
+std::uint32_t Circulation::sensed_sites(std::span<const DeviceSettings> settings) const {
+  std::uint32_t sites = 0;
+  for (std::size_t k = 0; k < devices_.size(); ++k) {
+    sites |= devices_[k].block->sensed_sites(settings[k]);
+  }
+  return sites;
+}
+
+void Circulation::sensed_states(std::span<const DeviceSettings> settings,
+                                std::vector<std::size_t>& out) const {
+  out.clear();
+  const std::uint32_t sites = sensed_sites(settings);
+  if ((sites & ~kVesselSites) != 0) {
+    for (std::size_t i = 0; i < state_size_; ++i) out.push_back(i);
+    return;
+  }
+  for (const auto& [site, volume] : kVessels) {
+    if ((sites & site_bit(site)) != 0) out.push_back(volume);
+  }
+  for (const auto& d : devices_) {
+    for (std::size_t i = 0; i < d.block->state_size(); ++i) out.push_back(d.state_offset + i);
+  }
+}
+
 void Circulation::sense(double t, std::span<const double> y, std::span<double> scratch,
                         const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const {
-  evaluate_impl<true>(t, y, scratch, in, ws, &obs);
+  const std::uint32_t sites = sensed_sites(in.device_settings);
+  if ((sites & ~kVesselSites) != 0) {
+    evaluate_impl<true>(t, y, scratch, in, ws, &obs);
+    return;
+  }
+  // The sensed vessels' pressures only, each by the same expression as in evaluate_impl (the same
+  // bits); what is not sensed is NaN.
+  const auto& s = p_.systemic;
+  const auto& pc = p_.pulmonary_circulation;
+  const double pth = p_.body.intrathoracic_pressure_mmHg;
+  const CardiacCycle& c = in.cycle;
+  double displaced_root = 0, displaced_desc = 0;
+  for (const auto& d : devices_) {
+    if (!d.displaces_volume) continue;
+    const auto x = y.subspan(d.state_offset, d.block->state_size());
+    displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
+    displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);
+  }
+  constexpr double kNotComputed = std::numeric_limits<double>::quiet_NaN();
+  DeviceContext dc;
+  dc.t_s = t;
+  dc.pressure_mmHg.fill(kNotComputed);
+  auto& p = dc.pressure_mmHg;
+  if ((sites & site_bit(Site::aortic_root)) != 0) {
+    p[static_cast<std::size_t>(Site::aortic_root)] =
+        (y[kAorticRootVolume] + displaced_root - s.aortic_root.unstressed_volume_mL) * k_.e_root +
+        pth;
+  }
+  if ((sites & site_bit(Site::descending_aorta)) != 0) {
+    p[static_cast<std::size_t>(Site::descending_aorta)] =
+        (y[kDescendingAortaVolume] + displaced_desc - s.descending_aorta.unstressed_volume_mL) *
+        k_.e_desc;
+  }
+  if ((sites & site_bit(Site::vena_cava)) != 0) {
+    p[static_cast<std::size_t>(Site::vena_cava)] =
+        (y[kVenaCavaVolume] - s.vena_cava.unstressed_volume_mL) * k_.e_vc + pth;
+  }
+  if ((sites & site_bit(Site::pulmonary_arteries)) != 0) {
+    p[static_cast<std::size_t>(Site::pulmonary_arteries)] =
+        (y[kPulmonaryArteriesVolume] - pc.arteries.unstressed_volume_mL) * k_.e_pa + pth;
+  }
+  dc.left_ventricle_mL = kNotComputed;
+  dc.left_ventricle_unstressed_mL =
+      p_.left_ventricle.passive_zero_volume_mL + p_.septum.passive_zero_volume_mL;
+  dc.aortic_valve_flow_mL_s = kNotComputed;
+  dc.beat_start_s = c.beat_start_s;
+  dc.period_s = c.period_s;
+  dc.beat_index = c.beat_index;
+  dc.previous_ejection_end_s = in.previous_ejection_end_s;
+  SiteFlows flows;
+  for (std::size_t k = 0; k < devices_.size(); ++k) {
+    const auto& d = devices_[k];
+    const std::size_t n = d.block->state_size();
+    DeviceReadings r;
+    r.sensors_only = true;
+    d.block->evaluate(dc, y.subspan(d.state_offset, n), scratch.subspan(d.state_offset, n),
+                      in.device_settings[k], flows, &r);
+    const std::size_t m = d.block->reading_specs().size();
+    std::copy_n(r.value.begin(), m, obs.device_readings.begin() + d.reading_offset);
+  }
+  obs.t_s = t;
 }
 
 template <bool kSensorsOnly>

@@ -335,9 +335,15 @@ class Circulation {
   // What the devices' sensors read at time t: fills obs.t_s and the device readings a device marks
   // as sensors (ReadingSpec::signal), nothing else; `scratch` (state-sized) receives partial
   // derivatives. Skips the flows, valves, coronaries and reflex the sensors do not need: the
-  // control tick's cheap path.
+  // control tick's cheap path. When every device's sensors need only vessel pressures
+  // (DeviceBlock::sensed_sites: the aortic root, the descending aorta, the vena cava, the
+  // pulmonary arteries), it skips the heart as well, reads only the states sensed_states() lists
+  // and leaves `ws` alone; otherwise it solves the heart's walls (warm-started from `ws`).
   void sense(double t, std::span<const double> y, std::span<double> scratch, const PlantInputs& in,
              PlantWorkspace& ws, Observables& obs) const;
+  // The state components sense() reads with these device settings, ascending (into `out`, whose
+  // capacity of state_size() is enough: no allocation then).
+  void sensed_states(std::span<const DeviceSettings> settings, std::vector<std::size_t>& out) const;
 
   // Fills obs.ecg_mV, the synthetic ECG lead, for observables evaluate has filled at the same
   // instant with the same inputs. Apart from evaluate, so that only the samples that are shown
@@ -381,6 +387,8 @@ class Circulation {
   void unstressed_volumes(std::span<double> v) const;
 
  private:
+  // The sites whose pressures the devices' sensors need (DeviceBlock::sensed_sites, all devices).
+  std::uint32_t sensed_sites(std::span<const DeviceSettings> settings) const;
   template <bool kSensorsOnly>
   void evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
                      const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const;

@@ -148,6 +148,14 @@ class DeviceBlock {
   // Comparisons between beats (the steady-state test) compare whole patterns.
   virtual int beats_per_cycle(const DeviceSettings& /*s*/) const { return 1; }
 
+  // The sites whose pressures its sensor readings (ReadingSpec::signal) need with these settings,
+  // as bits 1 << Site (every site by default). A console's tick computes only those when it can
+  // (Circulation::sense): the sensor readings of a device that names fewer must then depend on
+  // nothing else of the DeviceContext but its time and beat timing (what is not computed is NaN).
+  virtual std::uint32_t sensed_sites(const DeviceSettings& /*s*/) const {
+    return (1u << site_count) - 1;
+  }
+
   // Whether the device takes up volume inside a vessel at all (a balloon).
   virtual bool displaces_volume() const { return false; }
   // Blood volume the device takes up inside a site (mL): an inflated balloon.

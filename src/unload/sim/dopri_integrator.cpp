@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/numeric/odeint.hpp>
 #include <cmath>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -15,7 +16,23 @@ namespace {
 
 namespace odeint = boost::numeric::odeint;
 using State = std::vector<double>;
-using ErrorStepper = odeint::runge_kutta_dopri5<State>;
+
+// Odeint's range algebra, except that for_each8 (which the Dormand-Prince stepper uses only for
+// its dense output, calc_state) can be limited to some components: each component's value is
+// computed by the same operation either way, so a selection gives the same bits.
+struct SelectiveAlgebra : odeint::range_algebra {
+  std::span<const std::size_t> only;  // empty: every component
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8,
+            class Op>
+  void for_each8(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, S8& s8, Op op) const {
+    if (only.empty()) {
+      odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
+      return;
+    }
+    for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
+  }
+};
+using ErrorStepper = odeint::runge_kutta_dopri5<State, double, State, double, SelectiveAlgebra>;
 
 // Error of a trial step, as odeint's default checker measures it (the largest ratio of a
 // component's error to atol + rtol (|y| + dt |y'|)) but with each component's size counted from an
@@ -150,6 +167,17 @@ class DormandPrince final : public Integrator {
     stepper_.stepper().calc_state(t, interp_, x_old_for_interp(), dxdt_old_for_interp(), t_prev_,
                                   x_, dxdt_, t_);
     std::copy(interp_.begin(), interp_.end(), y.begin());
+  }
+
+  void interpolate_components(double t, std::span<double> y,
+                              std::span<const std::size_t> components) override {
+    if (components.empty()) return;
+    auto& stepper = stepper_.stepper();
+    stepper.algebra().only = components;
+    stepper.calc_state(t, interp_, x_old_for_interp(), dxdt_old_for_interp(), t_prev_, x_, dxdt_,
+                       t_);
+    stepper.algebra().only = {};
+    for (const std::size_t i : components) y[i] = interp_[i];
   }
 
   double time() const override { return t_; }

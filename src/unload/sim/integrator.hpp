@@ -74,6 +74,14 @@ class Integrator {
   virtual double step(double t_stop) = 0;
   // State at time t within the last accepted step [previous_time(), time()].
   virtual void interpolate(double t, std::span<double> y) = 0;
+  // The same for the listed components of y (y is state-sized; a control tick's sensors read a
+  // few states). The values are those interpolate() gives, bit for bit; the other components may
+  // be left as they were (Dormand-Prince) or be filled too (this default interpolates them all).
+  virtual void interpolate_components(double t, std::span<double> y,
+                                      std::span<const std::size_t> components) {
+    interpolate(t, y);
+    (void)components;
+  }
   virtual double time() const = 0;
   virtual double previous_time() const = 0;
   virtual std::span<const double> state() const = 0;

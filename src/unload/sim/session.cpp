@@ -182,7 +182,21 @@ Session::Session(std::shared_ptr<const Model> model, const State& start,
   check_state(start, *model_);
   scratch_y_.resize(n);
   scratch_dydt_.resize(n);
-  frames_.reserve(consoles_.size());
+  sensed_.reserve(n);
+  for (const auto& c : consoles_) {
+    auto& slots = sensor_slots_.emplace_back();
+    const auto& d = devices[c.device];
+    const auto specs = d.block->reading_specs();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].signal != Signal::none) {
+        slots.emplace_back(d.reading_offset + i, static_cast<std::size_t>(specs[i].signal));
+      }
+    }
+  }
+  // One frame per console, kept: each tick writes its time and the sensors' slots (the others
+  // stay NaN).
+  frames_.resize(consoles_.size());
+  for (std::size_t k = 0; k < consoles_.size(); ++k) frames_[k].device = consoles_[k].device;
   commands_.reserve(16);
 
   live_ = start.restart;
@@ -199,6 +213,8 @@ Session::Session(std::shared_ptr<const Model> model, const State& start,
     }
     if (at != live_.consoles.size()) throw InputError("the state holds more consoles");
   }
+  // From here on the consoles' state is saved into restart_ only (snapshot), not copied with live_.
+  live_.consoles.clear();
   // Console ticks start at the restart point when the State was saved without consoles.
   if (!consoles_.empty()) {
     const auto first_tick =
@@ -260,8 +276,10 @@ void Session::state_at(double t, std::span<double> y) {
 void Session::snapshot() {
   live_.t_s = t_;
   live_.integrator = integrator_->memory();
-  save_consoles(live_.consoles);
-  restart_ = live_;  // copy-assignment into buffers of the same sizes: no allocation
+  // Copy-assignment into buffers of the same sizes: no allocation. live_ holds no consoles' state:
+  // it is saved straight into restart_ (thousands of numbers, at every R wave).
+  restart_ = live_;
+  save_consoles(restart_.consoles);
 }
 
 void Session::restart_here() {
@@ -391,29 +409,33 @@ bool Session::set_setting(std::uint32_t device, std::size_t slot, double value) 
   auto& s = live_.inputs.device_settings[device];
   if (s.value[slot] == value) return false;
   s.value[slot] = value;
+  sensed_stale_ = true;
   model_->devices()[device].block->derive_settings(s);
   return true;
 }
 
 void Session::control_tick() {
   const auto& plant = model_->plant();
-  state_at(t_, scratch_y_);
+  if (sensed_stale_) {
+    plant.sensed_states(live_.inputs.device_settings, sensed_);
+    sensed_stale_ = false;
+  }
+  // Only the states the sensors read (the others in scratch_y_ are left from other uses).
+  if (t_ == integrator_->time() || sensed_.size() == scratch_y_.size()) {
+    state_at(t_, scratch_y_);
+  } else {
+    integrator_->interpolate_components(t_, scratch_y_, sensed_);
+  }
   plant.sense(t_, scratch_y_, scratch_dydt_, live_.inputs, live_.control_ws, obs_);
   commands_.clear();
-  for (const auto& c : consoles_) {
-    frames_.clear();
-    SignalFrame& f = frames_.emplace_back();
+  for (std::size_t k = 0; k < consoles_.size(); ++k) {
+    const auto& c = consoles_[k];
+    SignalFrame& f = frames_[k];
     f.t_s = t_;
-    f.device = c.device;
-    const auto& d = model_->devices()[c.device];
-    const auto specs = d.block->reading_specs();
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-      if (specs[i].signal != Signal::none) {
-        f.value[static_cast<std::size_t>(specs[i].signal)] =
-            obs_.device_readings[d.reading_offset + i];
-      }
+    for (const auto& [reading, signal] : sensor_slots_[k]) {
+      f.value[signal] = obs_.device_readings[reading];
     }
-    c.console->tick(t_, frames_, commands_);
+    c.console->tick(t_, std::span<const SignalFrame>(&f, 1), commands_);
   }
   ++live_.next_tick;
   bool changed = false;

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "unload/core/signals.hpp"
@@ -147,7 +148,7 @@ class Session final : private OdeSystem {
 
   std::shared_ptr<const Model> model_;
   std::vector<ConsoleBinding> consoles_;
-  RunState live_;     // the run now (grid positions and sums up to t_)
+  RunState live_;     // the run now (grid positions and sums up to t_; no consoles' state)
   RunState restart_;  // the run at the integrator's last restart
   double t_ = 0;      // session time: everything up to here has been done
   std::array<BeatMetrics, kRecentBeats> recent_{};
@@ -159,8 +160,15 @@ class Session final : private OdeSystem {
   const std::atomic<bool>* stop_ = nullptr;
   bool replaying_ = false;
   std::vector<double> scratch_y_, scratch_dydt_;
+  // The states a control tick's sensors read (Circulation::sensed_states), found again after a
+  // setting changes.
+  std::vector<std::size_t> sensed_;
+  // Per console: (index in Observables::device_readings, index in SignalFrame::value) of each of
+  // its device's sensors.
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> sensor_slots_;
+  bool sensed_stale_ = true;
   std::vector<Command> commands_;
-  std::vector<SignalFrame> frames_;
+  std::vector<SignalFrame> frames_;  // one per console, in attachment order
   physio::Observables obs_{}, output_obs_{};
 };
 
