@@ -4,7 +4,6 @@
 #include "unload/io/compare.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>
@@ -24,6 +23,7 @@
 
 namespace fs = std::filesystem;
 using namespace unload;
+using unload::testing::read_text;
 using unload::testing::write;
 
 namespace {
@@ -322,28 +322,9 @@ TEST(Compare, VentricularFibrillationWithoutSupportIsACollapse) {
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Outcome run_unload(const std::string& args) {
+unload::testing::Outcome run_unload(const std::string& args) {
   const fs::path dir = unload::testing::temp_dir();
-  const std::string command = "cd '" + dir.string() + "' && '" UNLOAD_BINARY "' " + args + " >'" +
-                              (dir / "stdout").string() + "' 2>'" + (dir / "stderr").string() + "'";
-  const int status = std::system(command.c_str());
-  Outcome o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = read_text(dir / "stdout");
-  o.err = read_text(dir / "stderr");
-  return o;
+  return unload::testing::run_program(UNLOAD_BINARY, dir, args, dir);
 }
 
 }  // namespace

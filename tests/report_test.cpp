@@ -4,7 +4,6 @@
 // `unload compare` writes it. tests/report/ opens the same kind of report in a browser.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,23 +13,15 @@
 #include <sstream>
 #include <string>
 
+#include "test_files.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using ::unload::testing::Outcome;
+using ::unload::testing::read_text;
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -76,15 +67,7 @@ class Report : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome unload(const std::string& args) {
-    const std::string command = "cd '" + work().string() + "' && '" UNLOAD_BINARY "' " + args +
-                                " >'" + (dir_ / "stdout").string() + "' 2>'" +
-                                (dir_ / "stderr").string() + "'";
-    const int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = read_text(dir_ / "stdout");
-    o.err = read_text(dir_ / "stderr");
-    return o;
+    return ::unload::testing::run_program(UNLOAD_BINARY, work(), args, dir_);
   }
 
   fs::path write(const std::string& name, const std::string& text) {

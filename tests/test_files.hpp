@@ -2,6 +2,9 @@
 // of the test program's own under the system's temporary directory.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -33,6 +36,27 @@ inline std::string read_text(const std::filesystem::path& file) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// What a program run as a user runs it left: its exit code and what it printed.
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `BINARY ARGS` (ARGS as a shell would split them) in directory `in`, capturing stdout and
+// stderr in files in `scratch`.
+inline Outcome run_program(const std::string& binary, const std::filesystem::path& in,
+                           const std::string& args, const std::filesystem::path& scratch) {
+  const std::string command = "cd '" + in.string() + "' && '" + binary + "' " + args + " >'" +
+                              (scratch / "stdout").string() + "' 2>'" +
+                              (scratch / "stderr").string() + "'";
+  const int status = std::system(command.c_str());
+  Outcome o;
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = read_text(scratch / "stdout");
+  o.err = read_text(scratch / "stderr");
+  return o;
 }
 
 }  // namespace unload::testing

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <exception>
 #include <fstream>
-#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -164,8 +163,8 @@ struct Job {
   StrategyRun* result;
 };
 
-StrategyRun& run_job(const Job& job, const CompareOptions& options, const std::atomic<bool>* stop,
-                     std::atomic<long long>& done_ms) {
+void run_job(const Job& job, const CompareOptions& options, const std::atomic<bool>* stop,
+             std::atomic<long long>& done_ms) {
   const auto t0 = Clock::now();
   const Scenario& sc = *job.scenario;
   StrategyRun& r = *job.result;
@@ -234,7 +233,6 @@ StrategyRun& run_job(const Job& job, const CompareOptions& options, const std::a
     write_summary_json(out->staging() / "summary.json", summary);
     out->commit();
   }
-  return r;
 }
 
 // Runs jobs(i) for i < n on `threads` threads; the calling thread reports progress. Rethrows the
