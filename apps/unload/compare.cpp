@@ -129,17 +129,14 @@ int compare(const CompareOptions& options) {
     o.runs_dir = out->staging();
     o.what_if = true;  // the report's "what if something goes wrong"
   }
-  const double total_s = scenario.duration_s * static_cast<double>(o.strategies.size()) *
-                         static_cast<double>(o.variants + 1);
+  // Made at the first report, when run_compare knows the whole work (with the what-if runs).
   std::optional<ProgressBar> bar;
-  bar.emplace(total_s, !options.json && ProgressBar::wanted(total_s));
-  o.progress = [&bar, total_s](double done_s, double all_s) {
-    // The bar's total is known once the what-if runs are added.
-    if (all_s != total_s) return bar->update(done_s * total_s / all_s);
+  o.progress = [&bar, &options](double done_s, double all_s) {
+    if (!bar) bar.emplace(all_s, !options.json && ProgressBar::wanted(all_s));
     bar->update(done_s);
   };
   const io::CompareResult result = io::run_compare(scenario, o);
-  bar->finish();
+  if (bar) bar->finish();
   const auto doc = io::compare_json(result);
   if (out) {
     {

@@ -396,7 +396,7 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
   std::atomic<bool> abort{false};
   std::atomic<long long> done_ms{0};
   const std::size_t strategies = options.strategies.size();
-  double total_s = scenario.duration_s * static_cast<double>(strategies) * patients;
+  double total_s = 0;  // simulated seconds of all the runs, once they are known
   const auto report = [&] {
     if (options.progress) options.progress(static_cast<double>(done_ms) / 1000.0, total_s);
   };
@@ -405,12 +405,11 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
   // Phase 1: each patient's steady state without devices.
   std::vector<SteadyStart> steady(scenario.start == StartKind::steady ? patients : 0);
   const sim::SimulationOptions numerics = simulation_options(scenario);
-  run_parallel(
-      steady.size(), result.threads,
-      [&](std::size_t i) {
-        steady[i] = compute_steady_start(variants[i].patient, numerics, &abort);
-      },
-      options, abort, report);
+  run_parallel(steady.size(), result.threads,
+               [&](std::size_t i) {
+                 steady[i] = compute_steady_start(variants[i].patient, numerics, &abort);
+               },
+               options, abort, {});  // no progress yet: the whole work is known after it
   if (!steady.empty()) {
     result.beats_to_steady = steady[0].beats;
     result.steady_state_reached = steady[0].reached;
