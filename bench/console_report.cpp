@@ -26,6 +26,7 @@
 #include "unload/control/impella_console.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
+#include "unload/io/recorded_run.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/sim/session.hpp"
@@ -55,14 +56,19 @@ class Listener final : public control::ConsoleListener {
 // onset of suction.
 class SuctionWatch final : public sim::SimulationObserver {
  public:
-  SuctionWatch(std::size_t reading, double threshold) : reading_(reading), threshold_(threshold) {}
+  explicit SuctionWatch(double threshold) : threshold_(threshold) {}
+  // Before the run: which of the model's device readings is device 0's inlet obstruction.
+  void bind(const sim::Model& model) {
+    const auto& d = model.devices()[0];
+    reading_ = d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
+  }
   void on_sample(const physio::Observables& o) override {
     if (onset_s < 0 && o.device_readings[reading_] > threshold_) onset_s = o.t_s;
   }
   double onset_s = -1;
 
  private:
-  std::size_t reading_;
+  std::size_t reading_ = 0;
   double threshold_;
 };
 
@@ -91,20 +97,16 @@ RunResult run_case(const std::string& patient, const std::string& pump, const st
   const auto t0 = std::chrono::steady_clock::now();
   const io::Scenario scenario = io::load_scenario(file);
   fs::remove(file);
-  io::PreparedRun prepared = io::prepare_run(scenario);
-  sim::Session session(prepared.model, prepared.start, prepared.bindings);
-  std::vector<sim::Event> timeline;
-  for (const auto& e : scenario.events) timeline.push_back(e.event);
-  session.schedule(timeline);
   Listener listener;
-  prepared.consoles.at(0)->set_listener(&listener, 0);
-  // The true inlet obstruction, sampled at 100 Hz (readings of device 0).
-  const auto& d = prepared.model->devices()[0];
-  const std::size_t obstruction =
-      d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
-  SuctionWatch watch(obstruction, 0.5);
-  session.set_recorder(&watch, 0.01);
-  session.advance_to(duration_s);
+  // The true inlet obstruction, sampled at 100 Hz.
+  SuctionWatch watch(0.5);
+  io::Recording recording;
+  recording.listeners = {&listener};
+  recording.observers = {&watch};
+  recording.sample_interval_s = 0.01;
+  io::RecordedRun run(scenario, {}, recording);
+  watch.bind(*run.prepared().model);
+  run.simulate(duration_s);
   RunResult r;
   r.raised = std::move(listener.raised);
   r.suction_onset_s = watch.onset_s;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 
 extern char** environ;
@@ -63,28 +65,11 @@ class Audit : public ::testing::Test {
     return unload::io::verify_audit_log(unload::io::read_audit_log(db));
   }
 
-  struct Outcome {
-    int exit_code = -1;
-    std::string out, err;
-  };
-  // Runs `unload ARGS` in the test's directory.
+  using Outcome = ::unload::testing::Outcome;
+  // Runs `unload ARGS` in the test's directory (its stdout and stderr go to the test program's own
+  // directory, so that the test's holds only what unload wrote).
   Outcome unload(const std::string& args) {
-    const std::string command = "cd '" + dir_.string() + "' && '" UNLOAD_BINARY "' " + args +
-                                " >'" + (dir_ / "stdout").string() + "' 2>'" +
-                                (dir_ / "stderr").string() + "'";
-    const int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = read_text(dir_ / "stdout");
-    o.err = read_text(dir_ / "stderr");
-    return o;
-  }
-
-  static std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return ::unload::testing::run_program(UNLOAD_BINARY, dir_, args, ::unload::testing::temp_dir());
   }
 
   void write(const std::string& name, const std::string& text) const {
@@ -222,34 +207,93 @@ const char* const kShortRun =
     "[[devices]]\nkind = \"impella-cp\"\nlevel = \"P4\"\n"
     "[[events]]\ntime = 1\ndevice = \"impella-cp\"\nlevel = \"P8\"\n";
 
-TEST_F(Audit, ARunWritesItsAuditLogBesideItsOutputAndAppendsOnRerun) {
+TEST_F(Audit, ARunWritesItsAuditLogInItsOutputAndAppendsOnRerun) {
   write("short.toml", kShortRun);
   Outcome o = unload("run short.toml --out result");
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  ASSERT_TRUE(fs::exists(dir_ / "result.audit.sqlite"));
-  EXPECT_FALSE(fs::exists(dir_ / "result" / "audit.sqlite"));
-  auto records = unload::io::read_audit_log(dir_ / "result.audit.sqlite");
+  const fs::path db = dir_ / "result" / "audit.sqlite";
+  ASSERT_TRUE(fs::is_regular_file(db));
+  EXPECT_FALSE(fs::exists(dir_ / "result.audit.sqlite"));
+  auto records = unload::io::read_audit_log(db);
   ASSERT_GE(records.size(), 3u);
   EXPECT_EQ(records.front().kind, "run_started");
   EXPECT_THAT(records.front().detail, HasSubstr("impella-cp"));
   EXPECT_THAT(records.front().detail, HasSubstr("\"commit\""));
   EXPECT_EQ(records.back().kind, "run_ended");
+  EXPECT_THAT(records.back().detail, HasSubstr("\"outcome\":\"completed\""));
   bool operator_setting = false;
   for (const auto& r : records) {
     operator_setting = operator_setting || (r.kind == "setting" && r.simulated_s == 1.0);
   }
   EXPECT_TRUE(operator_setting);
   const std::size_t first_run = records.size();
+  const auto inode = [](const fs::path& f) {
+    struct stat st {};
+    return ::stat(f.c_str(), &st) == 0 ? st.st_ino : 0;
+  };
+  const auto first_inode = inode(db);
+  // --force replaces the output around the audit log, which goes on (the same file, appended to).
   o = unload("run short.toml --out result --force");
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  records = unload::io::read_audit_log(dir_ / "result.audit.sqlite");
+  EXPECT_EQ(inode(db), first_inode);
+  records = unload::io::read_audit_log(db);
   EXPECT_GT(records.size(), first_run);
   EXPECT_EQ(records[first_run].kind, "run_started");
-  EXPECT_EQ(unload("audit verify result.audit.sqlite").exit_code, 0);
-  EXPECT_EQ(unload("audit result.audit.sqlite").exit_code, 0);
-  // Reading it leaves nothing beside it (no -wal or -shm file).
-  EXPECT_FALSE(fs::exists(dir_ / "result.audit.sqlite-wal"));
-  EXPECT_FALSE(fs::exists(dir_ / "result.audit.sqlite-shm"));
+  // Named as the default, it is the default.
+  o = unload("run short.toml --out result --force --audit result/audit.sqlite");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(inode(db), first_inode);
+  EXPECT_EQ(unload("audit verify result/audit.sqlite").exit_code, 0);
+  EXPECT_EQ(unload("audit result/audit.sqlite").exit_code, 0);
+  // A run leaves nothing beside its output, and nothing of SQLite's beside the log.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
+  EXPECT_FALSE(fs::exists(dir_ / "result" / "audit.sqlite-wal"));
+  EXPECT_FALSE(fs::exists(dir_ / "result" / "audit.sqlite-shm"));
+}
+
+pid_t spawn_unload(const fs::path& dir, std::vector<std::string> args);  // below
+
+// A run that is killed leaves its output directory holding only its audit log (and a marker): the
+// log holds what happened up to the kill, and the next run writes into the directory without
+// --force and appends to the same log.
+TEST_F(Audit, AKilledRunKeepsItsAuditLogInPlaceAndTheNextRunContinuesIt) {
+  write("long.toml",
+        "[scenario]\npatient = \"normal\"\nduration = 36000\noutput_rate = 10\n"
+        "[[devices]]\nkind = \"impella-cp\"\nlevel = \"P4\"\n"
+        "[[events]]\ntime = 0.5\ndevice = \"impella-cp\"\nlevel = \"P8\"\n");
+  write("short.toml", kShortRun);
+  const pid_t pid = spawn_unload(dir_, {"run", "long.toml", "--out", "result"});
+  ASSERT_GT(pid, 0);
+  const fs::path db = dir_ / "result" / "audit.sqlite";
+  // Until the operator's setting at 0.5 s is committed (the run is well under way).
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(db)) continue;
+    try {
+      if (unload::io::read_audit_log(db).size() >= 2) break;
+    } catch (const unload::InputError&) {
+    }
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto records = unload::io::read_audit_log(db);
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(records.front().kind, "run_started");
+  EXPECT_NE(records.back().kind, "run_ended");  // a killed run has none
+  EXPECT_FALSE(fs::exists(dir_ / "result" / "waveforms.csv"));
+  const std::size_t killed_run = records.size();
+
+  const Outcome o = unload("run short.toml --out result");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("left by a run that was stopped"));  // its staging directory
+  EXPECT_TRUE(fs::exists(dir_ / "result" / "waveforms.csv"));
+  records = unload::io::read_audit_log(db);
+  ASSERT_GT(records.size(), killed_run);
+  EXPECT_EQ(records[killed_run].kind, "run_started");
+  EXPECT_EQ(records.back().kind, "run_ended");
+  EXPECT_EQ(unload("audit verify result/audit.sqlite").exit_code, 0);
 }
 
 TEST_F(Audit, SteadyWritesAnAuditLogWhenAsked) {
@@ -261,11 +305,13 @@ TEST_F(Audit, SteadyWritesAnAuditLogWhenAsked) {
   EXPECT_EQ(records[1].kind, "run_ended");
 }
 
-TEST_F(Audit, AnAuditLogInsideTheOutputDirectoryIsRefused) {
+TEST_F(Audit, AnotherAuditLogInsideTheOutputDirectoryIsRefused) {
   write("short.toml", kShortRun);
-  const Outcome o = unload("run short.toml --out result --audit result/audit.sqlite");
+  const Outcome o = unload("run short.toml --out result --audit result/mine.sqlite");
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_THAT(o.err, HasSubstr("inside the output directory"));
+  EXPECT_THAT(o.err, HasSubstr("audit.sqlite (the default)"));
+  EXPECT_FALSE(fs::exists(dir_ / "result"));  // nothing made
 }
 
 // --- the kill test ---
@@ -320,26 +366,56 @@ TEST_F(Audit, EveryDatabaseOfARunKilledAtARandomMomentVerifies) {
   const double whole_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Up to 0.8 of a whole run, so that most runs are killed (a run that ends first still counts
-  // towards its database, not towards the kills).
+  // towards its database, not towards the kills); up to 1.05 for those with the audit log in
+  // place, so that some are killed in their commit and some finish, and the next replaces them.
   std::uniform_real_distribution<double> delay_s(0.0, 0.8 * whole_s);
+  std::uniform_real_distribution<double> delay_in_place_s(0.0, 1.05 * whole_s);
   std::size_t survived = 0, with_records = 0;
-  int started = 0, killed = 0;
+  int started = 0, killed = 0, finished_in_place = 0;
   while (killed < kKills && started < 4 * kKills) {
-    const std::string db = "kill" + std::to_string(started % 30) + ".sqlite";
-    const pid_t pid = spawn_unload(
-        dir_, {"run", "busy.toml", "--out", "out" + std::to_string(started), "--audit", db});
+    // Every other run writes its audit log in place (the default: OUT/audit.sqlite), into one of
+    // 15 output directories that it replaces (--force), so that kills also fall into the staging,
+    // the creation of the output directory and the commit that carries the audit log across.
+    const std::string k = std::to_string(started % 30);
+    const std::vector<std::string> args =
+        started % 2 == 0
+            ? std::vector<std::string>{"run",     "busy.toml",
+                                       "--out",   "out" + std::to_string(started),
+                                       "--audit", "kill" + k + ".sqlite"}
+            : std::vector<std::string>{"run", "busy.toml", "--out", "run" + k, "--force"};
+    const bool place = started % 2 == 1;
+    const pid_t pid = spawn_unload(dir_, args);
     ASSERT_GT(pid, 0);
     ++started;
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay_s(random)));
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(place ? delay_in_place_s(random) : delay_s(random)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++killed;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+      ++killed;
+    } else if (place) {
+      ++finished_in_place;
+    }
   }
+  std::size_t in_place = 0;
   for (int d = 0; d < 30; ++d) {
-    const fs::path db = dir_ / ("kill" + std::to_string(d) + ".sqlite");
-    if (!fs::exists(db)) continue;  // killed before it was created, both times
-    const Outcome o = unload("audit verify " + db.filename().string());
+    const fs::path db = d % 2 == 0 ? dir_ / ("kill" + std::to_string(d) + ".sqlite")
+                                   : dir_ / ("run" + std::to_string(d)) / "audit.sqlite";
+    if (!fs::exists(db)) continue;  // killed before it was created, every time
+    if (d % 2 == 1) {
+      // The output directory holds its audit log and either a whole output or nothing else.
+      ++in_place;
+      const fs::path out = db.parent_path();
+      std::vector<std::string> outputs;
+      for (const auto& name :
+           {"waveforms.csv", "beats.csv", "alarms.csv", "summary.json", ".unload-output"}) {
+        if (fs::exists(out / name)) outputs.emplace_back(name);
+      }
+      EXPECT_TRUE(outputs.size() == 5 || outputs == std::vector<std::string>{".unload-output"})
+          << out << " holds " << outputs.size() << " of a run's 5 files";
+    }
+    const Outcome o = unload("audit verify " + fs::relative(db, dir_).string());
     EXPECT_EQ(o.exit_code, 0) << db << ": " << o.err;
     const auto records = unload::io::read_audit_log(db);
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -350,10 +426,12 @@ TEST_F(Audit, EveryDatabaseOfARunKilledAtARandomMomentVerifies) {
   }
   std::printf(
       "kill test: a whole run %.2f s; %d runs started, %d killed by SIGKILL (the rest had "
-      "ended), %zu of 30 databases with records, %zu records in all, all verified\n",
-      whole_s, started, killed, with_records, survived);
+      "ended, %d of them with the audit log in place), %zu of 30 databases with records (%zu in "
+      "place in their output directory), %zu records in all, all verified\n",
+      whole_s, started, killed, finished_in_place, with_records, in_place, survived);
   EXPECT_GE(killed, kKills);
   EXPECT_GT(with_records, 0u);
+  EXPECT_GT(in_place, 0u);
 }
 
 }  // namespace

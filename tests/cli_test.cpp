@@ -209,12 +209,11 @@ TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {
   EXPECT_TRUE(summary["metrics"].contains("map_mmHg"));
   EXPECT_THAT(summary["notice"].get<std::string>(), HasSubstr("not for clinical decisions"));
 
-  // Only the output directory and its audit log (written in place, beside it) are left behind:
-  // no staging directory.
+  // Only the output directory is left behind (no staging directory), with the audit log in it.
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(work())) ++entries;
-  EXPECT_EQ(entries, 3);  // small.toml, result, result.audit.sqlite
-  EXPECT_TRUE(fs::is_regular_file(work() / "result.audit.sqlite"));
+  EXPECT_EQ(entries, 2);  // small.toml, result
+  EXPECT_TRUE(fs::is_regular_file(work() / "result" / "audit.sqlite"));
 }
 
 TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {
@@ -669,7 +668,7 @@ TEST_F(UnloadCommand, RunWritesAlarmsCsvWithTheConsolesAlarms) {
   const auto summary = nlohmann::json::parse(read_text(work() / "out" / "summary.json"));
   EXPECT_EQ(summary["console"]["alarms_critical"], 1);
   // The audit log holds the alarm and the acknowledgement.
-  const Outcome audit = unload("audit out.audit.sqlite --csv");
+  const Outcome audit = unload("audit out/audit.sqlite --csv");
   EXPECT_THAT(audit.out, HasSubstr("alarm_raised"));
   EXPECT_THAT(audit.out, HasSubstr("alarm_acknowledged"));
 }

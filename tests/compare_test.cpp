@@ -3,6 +3,7 @@
 // the output directory and bad input from the command line.
 #include "unload/io/compare.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 
 #include "test_files.hpp"
 #include "unload/core/error.hpp"
+#include "unload/io/audit_log.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/io/strategy.hpp"
@@ -380,8 +382,18 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   EXPECT_EQ(o.exit_code, 2) << o.err;
   o = run_unload(args + " --force --strategies none");
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_FALSE(fs::exists(out / "impella-cp:P8"));
   EXPECT_TRUE(fs::exists(out / "none" / "summary.json"));
+  // Each run's audit log is in its directory; a strategy no longer compared keeps only its audit
+  // log (an audit log is never removed), the run's other outputs are gone.
+  EXPECT_FALSE(fs::exists(out / "impella-cp:P8" / "waveforms.csv"));
+  EXPECT_TRUE(fs::is_regular_file(out / "impella-cp:P8" / "audit.sqlite"));
+  const auto runs = unload::io::read_audit_log(out / "none" / "audit.sqlite");
+  ASSERT_GE(runs.size(), 4u);  // two runs: started and ended each
+  EXPECT_EQ(runs.front().kind, "run_started");
+  EXPECT_THAT(runs.front().detail, ::testing::HasSubstr("\"strategy\":\"none\""));
+  EXPECT_EQ(runs.back().kind, "run_ended");
+  EXPECT_EQ(run_unload("audit verify '" + (out / "none" / "audit.sqlite").string() + "'").exit_code,
+            0);
   // --report needs the directory whose runs it reads.
   o = run_unload("compare '" + scenario.string() + "' --strategies none --report");
   EXPECT_EQ(o.exit_code, 2);

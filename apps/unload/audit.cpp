@@ -1,14 +1,14 @@
 // unload audit: list an audit log's records (a table or CSV), or verify its hash chain; and where
 // `unload run` writes its audit log.
 //
-// Where the audit log goes. A run's other outputs are staged and moved into place at the end
-// (io/output_directory.hpp), but the audit log must hold every record as soon as it happens, even
-// if the process is killed the next moment. So it is never staged: by default it is the file
-// NAME.audit.sqlite beside the output directory NAME (out/default -> out/default.audit.sqlite),
-// written in place from the run's start. It lies outside the directory that staging, --force and
-// the removal of a killed run's staging directory replace or remove, so none of them touches it;
-// and an audit log is never replaced: each run appends its records (run_started ... run_ended) to
-// the chain of the same file. A path inside the output directory is refused for the same reason.
+// Where the audit log goes. By default OUT/audit.sqlite, in the output directory OUT, written in
+// place from the run's start while the other outputs are staged (io/output_directory.hpp: "In
+// place"): every record is there as soon as it is committed, however the run ends, and the commit
+// carries the file into the new output without copying or moving it. An audit log is never
+// replaced: each run appends its records (run_started ... run_ended) to the chain of the same
+// file, also with --force. `--audit FILE` names another file (appended to the same way); a path
+// inside the output directory other than OUT/audit.sqlite is refused, since the run replaces
+// what that directory holds.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -53,23 +53,22 @@ void print_table(const std::filesystem::path& db, const std::vector<io::AuditRec
 
 }  // namespace
 
-std::filesystem::path audit_path(const std::optional<std::filesystem::path>& requested,
-                                 const std::filesystem::path& target) {
+std::optional<std::filesystem::path> audit_path(
+    const std::optional<std::filesystem::path>& requested, const io::OutputDirectory& out) {
   namespace fs = std::filesystem;
-  fs::path name = target;
-  if (!name.has_filename()) name = name.parent_path();  // "out/x/" names the directory out/x
-  const fs::path path = requested ? *requested : fs::path(name.string() + ".audit.sqlite");
-  const fs::path inside = fs::weakly_canonical(fs::absolute(path));
-  const fs::path directory = fs::weakly_canonical(fs::absolute(name));
-  const auto [d, p] =
-      std::mismatch(directory.begin(), directory.end(), inside.begin(), inside.end());
+  const fs::path in_place = out.target() / io::kAuditLogName;
+  if (!requested) return std::nullopt;
+  const fs::path asked = fs::weakly_canonical(fs::absolute(*requested));
+  if (asked == fs::weakly_canonical(in_place)) return std::nullopt;
+  const fs::path directory = fs::weakly_canonical(out.target());
+  const auto [d, p] = std::mismatch(directory.begin(), directory.end(), asked.begin(), asked.end());
   if (d == directory.end()) {
-    throw InputError(
-        fmt::format("--audit {}: inside the output directory {}, which a run "
-                    "replaces; put the audit log beside it",
-                    path.string(), name.string()));
+    throw InputError(fmt::format(
+        "--audit {}: inside the output directory {}, which a run replaces; its audit log there is "
+        "{} (the default), or put the file outside it",
+        requested->string(), out.target().string(), in_place.string()));
   }
-  return path;
+  return *requested;
 }
 
 int audit(const AuditOptions& options) {

@@ -12,6 +12,7 @@
 
 #include "unload/core/build_info.hpp"
 #include "unload/io/devices.hpp"
+#include "unload/io/output_directory.hpp"
 #include "unload/sim/integrator.hpp"
 
 namespace unload::cli {
@@ -32,7 +33,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> out;  // default: out/<scenario stem>
   bool force = false;
   bool consoles = true;
-  // The audit log (default: NAME.audit.sqlite beside the output directory NAME; see audit.cpp).
+  // The audit log (default: OUT/audit.sqlite, written in place in the output directory; audit.cpp).
   std::optional<std::filesystem::path> audit;
   bool report = false;  // also write OUT/report.html (io/report.hpp)
 };
@@ -104,10 +105,11 @@ int compare(const CompareOptions& options);
 int bench(const BenchOptions& options);
 // Lists an audit log's records (or verifies its chain: exit 0 intact, 1 broken).
 int audit(const AuditOptions& options);
-// Where a run's audit log goes: `requested`, or beside the output directory `target`. InputError
-// for a path inside the output directory (replacing the output would take it away).
-std::filesystem::path audit_path(const std::optional<std::filesystem::path>& requested,
-                                 const std::filesystem::path& target);
+// Where a run's audit log goes: `requested`, or nullopt for in place in the output directory `out`
+// (OUT/audit.sqlite: out.audit_log(); see audit.cpp). InputError for another path inside the
+// output directory (replacing the output would take it away).
+std::optional<std::filesystem::path> audit_path(
+    const std::optional<std::filesystem::path>& requested, const io::OutputDirectory& out);
 // Lists patients, devices and their settings, metrics, waveform columns and scenario keys.
 int list(const ListOptions& options);
 // Runs the validation cases against published results; exit 1 if one fails.

@@ -127,6 +127,8 @@ int compare(const CompareOptions& options) {
     out.emplace(*options.out, options.force, inputs, files);
     for (const auto& n : out->notes()) fmt::print(stderr, "unload: note: {}\n", n);
     o.runs_dir = out->staging();
+    // Each run's audit log, in place: DIR/<strategy>/audit.sqlite from its start.
+    o.audit_log = [&out](const std::string& run) { return out->audit_log(run); };
     o.what_if = true;  // the report's "what if something goes wrong"
   }
   // Made at the first report, when run_compare knows the whole work (with the what-if runs).

@@ -151,9 +151,10 @@ CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
       ->required();
   c->add_option("--out", o.out, "Output directory (default: out/<scenario name>)");
   c->add_flag("--force", o.force, "Replace the output directory of a previous run");
-  c->add_option("--audit", o.audit,
-                "Append the run's audit records to FILE (SQLite; default: OUT.audit.sqlite beside "
-                "the output directory OUT)")
+  c->add_option(
+       "--audit", o.audit,
+       "Append the run's audit records to FILE (SQLite; default: OUT/audit.sqlite, written "
+       "in place in the output directory as the run goes)")
       ->type_name("FILE");
   c->add_flag(
       "--no-console", [&o](std::int64_t) { o.consoles = false; },

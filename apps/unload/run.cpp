@@ -1,42 +1,23 @@
 // unload run: run a scenario file for its duration and write its output directory
-// (waveforms.csv, beats.csv, summary.json; see unload/io/writers.hpp). A thin shell over
-// io::prepare_run and sim::Session.
+// (waveforms.csv, beats.csv, alarms.csv, summary.json, and the audit log in place; see
+// unload/io/writers.hpp). A thin shell over io::RecordedRun.
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "commands.hpp"
 #include "progress_bar.hpp"
 #include "stop_signals.hpp"
-#include "unload/io/audit_log.hpp"
-#include "unload/io/report.hpp"
-#include "unload/io/run_setup.hpp"
-#include "unload/io/scenario.hpp"
-#include "unload/io/writers.hpp"
-#include "unload/sim/session.hpp"
+#include "unload/io/recorded_run.hpp"
 
 namespace unload::cli {
 
 namespace {
 
-// The run advances in chunks of simulated time, between which it draws the progress bar. How a
-// run is cut into chunks does not change it (sim/session.hpp). Signals stop it at once
-// (stop_signals.hpp), wherever it is.
+// The run advances in chunks of simulated time, between which it draws the progress bar. Signals
+// stop it at once (stop_signals.hpp), wherever it is.
 constexpr double kChunk_s = 1.0;
-
-// Advances to the scenario's end; returns the wall time it took (s).
-double simulate(sim::Session& session, double duration_s) {
-  ProgressBar bar(duration_s, ProgressBar::wanted(duration_s));
-  const auto start = std::chrono::steady_clock::now();
-  while (session.time() < duration_s) {
-    session.advance_to(std::min(session.time() + kChunk_s, duration_s));
-    bar.update(session.time());
-  }
-  bar.finish();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bool report) {
   fmt::print(
@@ -92,8 +73,11 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
              std::filesystem::proximate(out).string(), report ? ", report.html" : "");
 }
 
-void print_notes(const io::OutputDirectory& out) {
-  for (const auto& note : out.notes()) fmt::print(stderr, "unload: note: {}\n", note);
+// Prints the notes not printed yet (`printed` of them were).
+void print_notes(const io::OutputDirectory& out, std::size_t& printed) {
+  for (; printed < out.notes().size(); ++printed) {
+    fmt::print(stderr, "unload: note: {}\n", out.notes()[printed]);
+  }
 }
 
 }  // namespace
@@ -103,67 +87,27 @@ int run(const RunOptions& options) {
   io::check_recordable(scenario);
   std::vector<std::filesystem::path> inputs = {scenario.file};
   if (scenario.start == io::StartKind::state_file) inputs.push_back(scenario.start_state);
-  // Declared first so that it outlives the writers: on failure they close, then it cleans up.
+  // Declared first so that it outlives the run: on failure the writers close, then it cleans up.
   io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
                           options.force, inputs);
-  print_notes(out);
+  std::size_t notes = 0;
+  print_notes(out, notes);
   io::PrepareOptions prepare;
   prepare.consoles = options.consoles && scenario.consoles;
   prepare.stop = stop_flag();
-  const io::PreparedRun prepared = io::prepare_run(scenario, prepare);
-  sim::Session session(prepared.model, prepared.start, prepared.bindings);
-  session.set_stop_flag(stop_flag());
-  std::vector<sim::Event> events;
-  for (const auto& e : scenario.events) events.push_back(e.event);
-  session.schedule(events);
-  io::WaveformCsvWriter waveforms(out.staging() / "waveforms.csv", *prepared.model);
-  io::BeatCsvWriter beats(out.staging() / "beats.csv", *prepared.model);
-  sim::ProcedureRecorder procedure;
+  io::Recording recording;
+  recording.out = &out;
   // Written in place as the run goes (never staged): what happened stays, however the run ends.
-  io::RunAudit audit(
-      audit_path(options.audit, out.target()), session,
-      {{"command", "run"},
-       {"scenario", scenario.name},
-       {"scenario_file", scenario.file.string()},
-       {"patient", scenario.patient.name},
-       {"devices", io::audit_devices_json(*prepared.model, prepared.device_settings)},
-       {"consoles", prepare.consoles},
-       {"output", out.target().string()},
-       {"build", io::audit_build_json()}});
-  io::AuditRecorder audit_recorder(audit.log(), prepared.model);
-  std::vector<std::tuple<double, int, std::string>> confirmations;
-  for (const auto& a : scenario.console_actions) {
-    if (!a.check.empty()) confirmations.emplace_back(a.time_s, 0, a.by);
-  }
-  audit_recorder.set_confirmations(std::move(confirmations));
-  io::AlarmCsvWriter alarms(out.staging() / "alarms.csv", *prepared.model);
-  io::ConsoleListenerGroup listeners;
-  listeners.add(alarms);
-  listeners.add(audit_recorder);
-  for (std::size_t k = 0; k < prepared.consoles.size(); ++k) {
-    prepared.consoles[k]->set_listener(&listeners, prepared.bindings[k].device);
-  }
-  io::ObserverGroup recorders;
-  recorders.add(waveforms);
-  recorders.add(beats);
-  recorders.add(procedure);
-  recorders.add(audit_recorder);
-  session.set_recorder(&recorders, 1.0 / scenario.output_rate_Hz);
-  const double wall_s = simulate(session, scenario.duration_s);
-
-  waveforms.close();
-  beats.close();
-  alarms.close();
-  io::RunSummary summary = io::summarise_run(scenario, prepared, session, procedure, wall_s);
-  summary.alarms_raised = alarms.raised();
-  io::write_summary_json(out.staging() / "summary.json", summary);
-  // Written before the commit, so that the output directory appears whole or not at all.
-  if (options.report) {
-    io::write_report(out.staging(), io::default_report_path(out.staging()));
-  }
-  out.commit();
-  audit.finish({{"beats", summary.beats}, {"output", out.target().string()}});
-  print_notes(out);
+  recording.audit = [audit = audit_path(options.audit, out), &out] {
+    return audit ? *audit : out.audit_log();
+  };
+  recording.audit_detail = {{"command", "run"}};
+  io::RecordedRun run(scenario, prepare, recording);
+  ProgressBar bar(scenario.duration_s, ProgressBar::wanted(scenario.duration_s));
+  const double wall_s = run.simulate(kChunk_s, [&bar](double t) { bar.update(t); });
+  bar.finish();
+  const io::RunSummary summary = run.finish(wall_s, options.report);
+  print_notes(out, notes);
   print_summary(summary, out.target(), options.report);
   return 0;
 }

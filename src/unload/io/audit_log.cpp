@@ -418,7 +418,7 @@ RunAudit::~RunAudit() {
 
 void RunAudit::finish(const nlohmann::json& detail) {
   nlohmann::json d = detail;
-  d["outcome"] = "completed";
+  if (!d.contains("outcome")) d["outcome"] = "completed";
   log_.append(AuditKind::run_ended, session_.time(), d.dump());
   finished_ = true;
 }

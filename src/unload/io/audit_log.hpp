@@ -134,9 +134,9 @@ class AuditRecorder final : public sim::SimulationObserver, public control::Cons
 namespace unload::io {
 
 // One run's records: run_started when made (`detail`: what runs, as JSON), run_ended by finish()
-// (outcome "completed"), or by the destructor when the run stopped early (outcome "stopped": an
-// error or a signal, at the session's time then; a SIGKILL leaves no run_ended, which is how a
-// reader tells a killed run).
+// (outcome "completed", unless its detail names another), or by the destructor when the run stopped
+// early (outcome "stopped": an error or a signal, at the session's time then; a SIGKILL leaves no
+// run_ended, which is how a reader tells a killed run).
 class RunAudit {
  public:
   RunAudit(const std::filesystem::path& path, const sim::Session& session,

@@ -12,6 +12,7 @@
 
 #include "unload/core/error.hpp"
 #include "unload/io/output_directory.hpp"
+#include "unload/io/recorded_run.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/writers.hpp"
 #include "unload/physio/device.hpp"
@@ -82,7 +83,8 @@ class AlarmCounter final : public control::ConsoleListener {
 // The collapse test (compare.hpp) on the run's samples, and the haemolysis index from its beats.
 class OutcomeRecorder final : public sim::SimulationObserver {
  public:
-  explicit OutcomeRecorder(const sim::Model& model) {
+  // Before the run starts: which of `model`'s device metrics are haemolysis.
+  void bind(const sim::Model& model) {
     const auto metrics = model.device_metrics();
     for (std::size_t i = 0; i < metrics.size(); ++i) {
       if (metrics[i].key.ends_with("haemolysis_index")) haemolysis_.push_back(i);
@@ -159,7 +161,8 @@ Scenario strategy_scenario(const Scenario& base, const Strategy& strategy,
 struct Job {
   const Scenario* scenario;  // with every event of the run
   const SteadyStart* steady;
-  std::optional<std::filesystem::path> out;  // the run's output directory (preset runs)
+  std::optional<std::string> out;  // the run's output directory under runs_dir (preset runs)
+  std::string strategy;            // as written on the command line
   StrategyRun* result;
 };
 
@@ -172,67 +175,44 @@ void run_job(const Job& job, const CompareOptions& options, const std::atomic<bo
   prepare.consoles = options.consoles && sc.consoles;
   prepare.stop = stop;
   prepare.steady = job.steady;
-  const PreparedRun prepared = prepare_run(sc, prepare);
-  sim::Session session(prepared.model, prepared.start, prepared.bindings);
-  session.set_stop_flag(stop);
-  std::vector<sim::Event> events;
-  for (const auto& e : sc.events) events.push_back(e.event);
-  session.schedule(events);
-
-  sim::ProcedureRecorder procedure;
-  OutcomeRecorder outcome(*prepared.model);
-  AlarmCounter alarm_counter;
-  ConsoleListenerGroup listeners;
-  listeners.add(alarm_counter);
-  ObserverGroup observers;
-  observers.add(procedure);
-  observers.add(outcome);
   std::optional<OutputDirectory> out;
-  std::optional<WaveformCsvWriter> waveforms;
-  std::optional<BeatCsvWriter> beats;
-  std::optional<AlarmCsvWriter> alarms;
+  Recording recording;
   if (job.out) {
-    out.emplace(*job.out, false);
-    waveforms.emplace(out->staging() / "waveforms.csv", *prepared.model);
-    beats.emplace(out->staging() / "beats.csv", *prepared.model);
-    alarms.emplace(out->staging() / "alarms.csv", *prepared.model);
-    observers.add(*waveforms);
-    observers.add(*beats);
-    listeners.add(*alarms);
+    out.emplace(*options.runs_dir / *job.out, false);
+    recording.out = &*out;
+    if (options.audit_log) {
+      recording.audit = [&options, &job] { return options.audit_log(*job.out); };
+      recording.audit_detail = {{"command", "compare"}, {"strategy", job.strategy}};
+    }
   }
-  for (std::size_t k = 0; k < prepared.consoles.size(); ++k) {
-    prepared.consoles[k]->set_listener(&listeners, prepared.bindings[k].device);
-  }
-  session.set_recorder(&observers, job.out ? 1.0 / sc.output_rate_Hz : kSampleInterval_s);
+  OutcomeRecorder outcome;
+  AlarmCounter alarm_counter;
+  recording.observers = {&outcome};
+  recording.listeners = {&alarm_counter};
+  recording.sample_interval_s = kSampleInterval_s;
+  RecordedRun run(sc, prepare, recording);
+  outcome.bind(*run.prepared().model);
   double reported = 0;
   try {
-    while (session.time() < sc.duration_s) {
-      session.advance_to(std::min(session.time() + kChunk_s, sc.duration_s));
-      done_ms += static_cast<long long>(std::llround((session.time() - reported) * 1000.0));
-      reported = session.time();
-    }
+    run.simulate(kChunk_s, [&done_ms, &reported](double t) {
+      done_ms += static_cast<long long>(std::llround((t - reported) * 1000.0));
+      reported = t;
+    });
   } catch (const SimulationError& e) {
     r.error = e.what();
     r.completed = false;
   }
   done_ms += static_cast<long long>(std::llround((sc.duration_s - reported) * 1000.0));
   outcome.finish();
-  r.procedure = procedure.result(session.time());
+  const sim::Session& session = run.session();
+  r.procedure = run.procedure().result(session.time());
   r.haemolysis_index_mL = outcome.haemolysis_index_mL;
   r.alarms = alarm_counter.raised;
   r.collapse_time_s = outcome.collapse_time_s;
   if (!std::isnan(r.collapse_time_s)) r.completed = false;
   r.simulated_s = session.time();
   r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (out) {
-    waveforms->close();
-    beats->close();
-    alarms->close();
-    RunSummary summary = summarise_run(sc, prepared, session, procedure, r.wall_s);
-    summary.alarms_raised = alarms->raised();
-    write_summary_json(out->staging() / "summary.json", summary);
-    out->commit();
-  }
+  if (out) run.finish(r.wall_s, false, r.error);
 }
 
 // Runs jobs(i) for i < n on `threads` threads; the calling thread reports progress. Rethrows the
@@ -313,8 +293,8 @@ void add_what_if(const Scenario& scenario, const CompareOptions& options, const 
     sc.description += " - what if: " + event;
     scenarios.push_back(std::move(sc));
     result.what_if.push_back({std::move(title), strategy.text, output, std::move(event), {}});
-    Job job{&scenarios.back(), steady, std::nullopt, &result.what_if.back().run};
-    if (options.runs_dir) job.out = *options.runs_dir / output;
+    Job job{&scenarios.back(), steady, std::nullopt, strategy.text, &result.what_if.back().run};
+    if (options.runs_dir) job.out = output;
     jobs.push_back(std::move(job));
   };
   if (pump) {
@@ -429,8 +409,9 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
       scenarios.push_back(strategy_scenario(scenario, options.strategies[s],
                                             p == 0 ? nullptr : &variants[p].patient));
       Job job{&scenarios.back(), steady.empty() ? nullptr : &steady[p], std::nullopt,
+              options.strategies[s].text,
               p == 0 ? &result.strategies[s].preset : &result.strategies[s].variants[p - 1]};
-      if (p == 0 && options.runs_dir) job.out = *options.runs_dir / options.strategies[s].text;
+      if (p == 0 && options.runs_dir) job.out = options.strategies[s].text;
       jobs.push_back(std::move(job));
     }
   }

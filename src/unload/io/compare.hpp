@@ -116,6 +116,9 @@ struct CompareOptions {
   // Where the preset's run of each strategy writes its outputs (waveforms.csv, beats.csv,
   // alarms.csv, summary.json) as DIR/<strategy>/; none when empty.
   std::optional<std::filesystem::path> runs_dir;
+  // Where the run with outputs in runs_dir/RUN writes its audit log, in place (called from the
+  // worker threads; OutputDirectory::audit_log does it); none when empty.
+  std::function<std::filesystem::path(const std::string& run)> audit_log;
   // Also run the what-if runs (WhatIf) for the preset patient.
   bool what_if = false;
   // Called on the calling thread about ten times a second: simulated seconds done and in all.

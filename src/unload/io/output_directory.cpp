@@ -126,6 +126,30 @@ std::optional<std::vector<std::string>> nested_output_files(const fs::directory_
   return files;
 }
 
+bool is_audit_log_file(const std::string& name) {
+  return std::find(kAuditLogFiles.begin(), kAuditLogFiles.end(), name) != kAuditLogFiles.end();
+}
+
+// Whether `dir` holds nothing but markers and audit logs (at depth 0 also in subdirectories with a
+// marker): what a run that failed or was killed leaves, which the next run writes into again.
+bool holds_only_audit_logs(const fs::path& dir, int depth = 0) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_symlink(ec)) return false;
+    if (it->is_directory(ec)) {
+      if (depth > 0 || !read_marker(it->path()) || !holds_only_audit_logs(it->path(), depth + 1)) {
+        return false;
+      }
+      continue;
+    }
+    const bool ours =
+        name == kOutputMarker || name == ".unload-output.partial" || is_audit_log_file(name);
+    if (!ours || !it->is_regular_file(ec)) return false;
+  }
+  return !ec;
+}
+
 // Why `dir` may not be replaced by a run writing `files`, or "". A subdirectory that is itself
 // unload's output (its own marker; a comparison writes one per strategy) is checked the same way.
 std::string replace_problem(const fs::path& dir, const std::vector<std::string>& files,
@@ -141,8 +165,8 @@ std::string replace_problem(const fs::path& dir, const std::vector<std::string>&
         continue;
       }
     }
-    const bool ours =
-        name == kOutputMarker || std::find(files.begin(), files.end(), name) != files.end();
+    const bool ours = name == kOutputMarker || is_audit_log_file(name) ||
+                      std::find(files.begin(), files.end(), name) != files.end();
     if (!ours) {
       return fmt::format("it holds '{}', which unload did not write", detail::shown(name));
     }
@@ -192,6 +216,9 @@ std::string remove_output(const fs::path& dir, const std::vector<std::string>& f
     }
   }
   std::vector<std::string> names = files;
+  // Only ever names: an audit log's file is removed from a directory after commit() linked it into
+  // the new output (the previous output), or from a staging directory (where it is such a link).
+  names.insert(names.end(), kAuditLogFiles.begin(), kAuditLogFiles.end());
   names.emplace_back(kOutputMarker);
   names.emplace_back(".unload-output.partial");  // a marker being written when its run was killed
   for (const auto& name : names) {
@@ -294,6 +321,89 @@ fs::path checked_target(const fs::path& given) {
   return target;
 }
 
+// Writes `dir`'s marker (see the header) for a run writing `files`: under another name, then
+// renamed, so that a marker is either complete or absent. False if it could not be written.
+bool write_marker(const fs::path& dir, const std::vector<std::string>& files) {
+  const json marker = {{"format", "unload-output"},
+                       {"version", kOutputMarkerVersion},
+                       {"files", files},
+                       {"pid", static_cast<long>(::getpid())},
+                       {"process_start", process_start(::getpid())},
+                       {"boot_id", boot_id()},
+                       {"host", host_name()}};
+  const fs::path partial = dir / ".unload-output.partial";
+  std::ofstream out(partial, std::ios::binary);
+  out << marker.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  out.close();
+  std::error_code renamed;
+  if (out) fs::rename(partial, dir / kOutputMarker, renamed);
+  return out && !renamed;
+}
+
+// Creates the directory `dir` with its marker, or finds it (a real directory, not a link);
+// InputError (about `target`) if neither.
+// Returns whether it made it.
+bool hold_directory(const fs::path& target, const fs::path& dir,
+                    const std::vector<std::string>& files) {
+  if (::mkdir(dir.c_str(), 0777) == 0) {
+    if (!write_marker(dir, files)) {
+      const std::string why = std::strerror(errno);
+      ::rmdir(dir.c_str());
+      refuse(target, fmt::format("cannot write into {}: {}", dir.string(), why));
+    }
+    return true;
+  }
+  if (errno != EEXIST) {
+    refuse(target, fmt::format("cannot create {} for the audit log: {}", dir.string(),
+                               std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    refuse(target, fmt::format("{} is not a directory (it holds the audit log)", dir.string()));
+  }
+  return false;
+}
+
+// Links the audit logs `from` holds (see the header; at depth 0 also those of its subdirectories
+// with a marker) into `to`, replacing links left there by an earlier attempt. A subdirectory that
+// `to` lacks (a strategy the new comparison does not run) is made with a marker, so that its audit
+// log stays. "" or what went wrong.
+std::string link_audit_logs(const fs::path& from, const fs::path& to, int depth = 0) {
+  std::error_code ec;
+  for (const auto& name : kAuditLogFiles) {
+    struct stat st {};
+    const fs::path source = from / name, link = to / name;
+    if (::lstat(source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+      return fmt::format("cannot replace {}: {}", link.string(), std::strerror(errno));
+    }
+    if (::link(source.c_str(), link.c_str()) != 0) {
+      return fmt::format("cannot link {} to {}: {}", source.string(), link.string(),
+                         std::strerror(errno));
+    }
+  }
+  if (depth > 0) return {};
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_symlink(ec) || !it->is_directory(ec)) continue;
+    const auto nested = nested_output_files(*it);
+    if (!nested) continue;
+    bool any = false;
+    for (const auto& name : kAuditLogFiles) any = any || fs::exists(it->path() / name, ec);
+    if (!any) continue;
+    const fs::path sub = to / it->path().filename();
+    if (::mkdir(sub.c_str(), 0777) == 0) {
+      if (!write_marker(sub, *nested)) return fmt::format("cannot write into {}", sub.string());
+    } else if (errno != EEXIST) {
+      return fmt::format("cannot create {}: {}", sub.string(), std::strerror(errno));
+    }
+    if (auto problem = link_audit_logs(it->path(), sub, depth + 1); !problem.empty()) {
+      return problem;
+    }
+  }
+  if (ec) return fmt::format("cannot read {}: {}", from.string(), ec.message());
+  return {};
+}
+
 }  // namespace
 
 OutputDirectory::OutputDirectory(const fs::path& target, bool replace,
@@ -311,7 +421,7 @@ OutputDirectory::OutputDirectory(const fs::path& target, bool replace,
       refuse(target_, "it is a symbolic link; name the directory itself");
     }
     if (!S_ISDIR(st.st_mode)) refuse(target_, "it exists and is not a directory");
-    if (!is_empty_directory(target_)) {
+    if (!is_empty_directory(target_) && !holds_only_audit_logs(target_)) {
       if (!replace_) {
         refuse(target_,
                "it exists and is not empty (pass --force to replace the output of a "
@@ -377,25 +487,40 @@ OutputDirectory::OutputDirectory(const fs::path& target, bool replace,
     }
   }
   if (staging_.empty()) refuse(target_, "cannot create a directory next to it");
-  const json marker = {{"format", "unload-output"},
-                       {"version", kOutputMarkerVersion},
-                       {"files", files_},
-                       {"pid", static_cast<long>(::getpid())},
-                       {"process_start", process_start(::getpid())},
-                       {"boot_id", boot_id()},
-                       {"host", host}};
-  // Written under another name and renamed: a marker is either complete or absent.
-  const fs::path partial = staging_ / ".unload-output.partial";
-  std::ofstream out(partial, std::ios::binary);
-  out << marker.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
-  out.close();
-  std::error_code renamed;
-  if (out) fs::rename(partial, staging_ / kOutputMarker, renamed);
-  if (!out || renamed) {
+  if (!write_marker(staging_, files_)) {
     const std::string why = std::strerror(errno);
     fs::remove_all(staging_, ec);
     refuse(target_, fmt::format("cannot write into a directory next to it: {}", why));
   }
+}
+
+fs::path OutputDirectory::audit_log(const std::string& run) {
+  if (!run.empty() && (run == "." || run == ".." || run.find('/') != std::string::npos)) {
+    throw std::invalid_argument("OutputDirectory::audit_log: a run is a plain name");
+  }
+  const std::lock_guard<std::mutex> lock(held_mutex_);
+  if (!hold_directory(target_, target_, files_) && !held_ && !holds_only_audit_logs(target_)) {
+    // It was checked when the run began; what is there now is checked again before the audit log
+    // goes into it.
+    if (!replace_) {
+      refuse(target_,
+             "it appeared while this run started (another run into the same directory?) and holds "
+             "files; it is not replaced without --force");
+    }
+    if (auto problem = replace_problem(target_, files_); !problem.empty()) {
+      refuse(target_, fmt::format("refusing to replace it (--force): {}", problem));
+    }
+  }
+  if (!held_) {
+    struct stat st {};
+    if (::lstat(target_.c_str(), &st) != 0) refuse(target_, std::strerror(errno));
+    held_ = true;
+    held_device_ = st.st_dev;
+    held_inode_ = st.st_ino;
+  }
+  if (run.empty()) return target_ / kAuditLogName;
+  hold_directory(target_, target_ / run, kRunOutputFiles);
+  return target_ / run / kAuditLogName;
 }
 
 OutputDirectory::~OutputDirectory() {
@@ -425,11 +550,15 @@ void OutputDirectory::commit() {
       ::rmdir(target_.c_str());  // if it fills meanwhile, the next look sees it
       continue;
     }
-    if (!replace_) {
-      refuse(target_,
-             "it was created while this run ran (by another run into the same "
-             "directory?) and is not replaced without --force; this run's output was "
-             "not kept");
+    // The directory audit_log() made or found for this run, still holding nothing but audit logs
+    // (and markers), is this run's to fill; anything else needs --force.
+    const bool held = held_ && st.st_dev == held_device_ && st.st_ino == held_inode_;
+    if (!replace_ && !(held && holds_only_audit_logs(target_))) {
+      refuse(target_, held ? "files unload did not write appeared in it while this run ran; it is "
+                             "not replaced without --force, and this run's output was not kept"
+                           : "it was created while this run ran (by another run into the same "
+                             "directory?) and is not replaced without --force; this run's output "
+                             "was not kept");
     }
     for (const auto& input : inputs_) {
       if (within(input, target_)) {
@@ -440,6 +569,12 @@ void OutputDirectory::commit() {
     }
     if (auto problem = replace_problem(target_, files_); !problem.empty()) {
       refuse(target_, fmt::format("refusing to replace it (--force): {}", problem));
+    }
+    if (auto problem = link_audit_logs(target_, staging_); !problem.empty()) {
+      committed_ = true;  // keeps the staging directory: the run's output is not lost
+      throw std::runtime_error(fmt::format(
+          "cannot carry the audit log of {} into the new output ({}); the new output is kept in {}",
+          target_.string(), problem, staging_.string()));
     }
     if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) != 0) {
       if (errno != EINVAL && errno != ENOSYS) {

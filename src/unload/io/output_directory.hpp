@@ -22,11 +22,25 @@
 //     next run writing into the same parent directory recognises it (its name, and a marker whose
 //     process is gone; or, killed before its marker was complete, the pid in its name is gone and
 //     it is over a minute old) and removes its files, and says so in notes().
+//   In place: the audit log. A run's audit log (io/audit_log.hpp) must hold every record as soon as
+//     it is committed, even if the process is killed the next moment, so it is never staged: it is
+//     TARGET/audit.sqlite (a comparison: TARGET/STRATEGY/audit.sqlite), written in the target from
+//     the start. audit_log() creates the target (and the strategy's subdirectory) then, each with a
+//     marker, if it does not exist. commit() carries the audit logs the target holds (with SQLite's
+//     -wal, -shm and -journal files, open or not) into the staging directory as hard links just
+//     before the swap, so they are never copied, moved or absent, and the swap stays one atomic
+//     rename; an audit log is never removed or replaced (each run appends to it), also when --force
+//     replaces the output around it or a strategy is no longer in a comparison. A target that holds
+//     nothing but markers and audit logs (a run that failed or was killed) is written into again
+//     without --force.
 // Path problems (empty, too long, a name that the staging suffix would push past the file
 // system's limit) are InputErrors raised before the run starts.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +55,10 @@ inline constexpr std::string_view kStagingInfix = ".unload-staging-";
 // report written before the commit should show).
 std::filesystem::path committed_path(const std::filesystem::path& dir);
 inline constexpr int kOutputMarkerVersion = 1;
+// The audit log's name in an output directory, and the files SQLite keeps beside it (see above).
+inline constexpr std::string_view kAuditLogName = "audit.sqlite";
+inline const std::vector<std::string> kAuditLogFiles = {"audit.sqlite", "audit.sqlite-wal",
+                                                        "audit.sqlite-shm", "audit.sqlite-journal"};
 // What `unload run` writes (besides the marker); report.html only with --report (listed always,
 // so that --force without --report may replace an output that holds one).
 inline const std::vector<std::string> kRunOutputFiles = {"waveforms.csv", "beats.csv", "alarms.csv",
@@ -60,6 +78,11 @@ class OutputDirectory {
 
   const std::filesystem::path& staging() const { return staging_; }
   const std::filesystem::path& target() const { return target_; }
+  // Where the run's audit log is written in place: TARGET/audit.sqlite, or for the nested run
+  // `run` (a plain name: a comparison's strategy) TARGET/run/audit.sqlite. Creates the target and
+  // the subdirectory, with their markers, if they do not exist (InputError if it cannot).
+  // Thread-safe.
+  std::filesystem::path audit_log(const std::string& run = {});
   // Moves the staging directory into place (see above). InputError if the target may no longer be
   // replaced; the staging directory is then removed by the destructor.
   void commit();
@@ -75,6 +98,10 @@ class OutputDirectory {
   std::vector<std::filesystem::path> created_parents_;  // deepest first
   std::vector<std::string> notes_;
   bool committed_ = false;
+  std::mutex held_mutex_;  // audit_log() may be called from several threads
+  bool held_ = false;      // audit_log() created or found the target, whose identity follows
+  dev_t held_device_ = 0;
+  ino_t held_inode_ = 0;
 };
 
 }  // namespace unload::io
