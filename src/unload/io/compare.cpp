@@ -70,16 +70,6 @@ const CompareMetric kMetrics[] = {
      [](const StrategyRun& r) { return static_cast<double>(r.alarms[1]); }},
 };
 
-// Counts the alarms a run's consoles raise, by priority.
-class AlarmCounter final : public control::ConsoleListener {
- public:
-  void on_console_message(const control::ConsoleMessage& m) override {
-    if (m.kind == control::MessageKind::alarm_raised)
-      ++raised[static_cast<std::size_t>(m.priority)];
-  }
-  std::array<int, 3> raised{};
-};
-
 // The collapse test (compare.hpp) on the run's samples, and the haemolysis index from its beats.
 class OutcomeRecorder final : public sim::SimulationObserver {
  public:
@@ -186,9 +176,7 @@ void run_job(const Job& job, const CompareOptions& options, const std::atomic<bo
     }
   }
   OutcomeRecorder outcome;
-  AlarmCounter alarm_counter;
   recording.observers = {&outcome};
-  recording.listeners = {&alarm_counter};
   recording.sample_interval_s = kSampleInterval_s;
   RecordedRun run(sc, prepare, recording);
   outcome.bind(*run.prepared().model);
@@ -207,7 +195,7 @@ void run_job(const Job& job, const CompareOptions& options, const std::atomic<bo
   const sim::Session& session = run.session();
   r.procedure = run.procedure().result(session.time());
   r.haemolysis_index_mL = outcome.haemolysis_index_mL;
-  r.alarms = alarm_counter.raised;
+  r.alarms = run.alarms_raised();
   r.collapse_time_s = outcome.collapse_time_s;
   if (!std::isnan(r.collapse_time_s)) r.completed = false;
   r.simulated_s = session.time();

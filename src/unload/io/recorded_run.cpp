@@ -26,6 +26,7 @@ RecordedRun::RecordedRun(const Scenario& scenario, const PrepareOptions& prepare
     listeners_.add(*alarms_);
   }
   observers_.add(procedure_);
+  listeners_.add(alarm_counter_);
   if (recording_.audit) {
     nlohmann::json detail = {
         {"scenario", scenario.name},
@@ -71,7 +72,7 @@ RunSummary RecordedRun::finish(double wall_time_s, bool report, const std::strin
   if (beats_) beats_->close();
   if (alarms_) alarms_->close();
   RunSummary summary = summarise_run(scenario_, prepared_, *session_, procedure_, wall_time_s);
-  if (alarms_) summary.alarms_raised = alarms_->raised();
+  summary.alarms_raised = alarm_counter_.raised;
   if (OutputDirectory* out = recording_.out) {
     write_summary_json(out->staging() / "summary.json", summary);
     // Written before the commit, so that the output directory appears whole or not at all.

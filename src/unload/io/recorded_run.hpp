@@ -12,6 +12,7 @@
 //     same run; without outputs, observers are sampled every `sample_interval_s`.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -64,6 +65,8 @@ class RecordedRun {
   sim::Session& session() { return *session_; }
   const PreparedRun& prepared() const { return prepared_; }
   const sim::ProcedureRecorder& procedure() const { return procedure_; }
+  // Console alarms raised so far, by priority (advisory, serious, critical).
+  const std::array<int, 3>& alarms_raised() const { return alarm_counter_.raised; }
 
  private:
   const Scenario& scenario_;
@@ -76,6 +79,7 @@ class RecordedRun {
   std::optional<AlarmCsvWriter> alarms_;
   std::optional<RunAudit> audit_;
   std::optional<AuditRecorder> audit_recorder_;
+  AlarmCounter alarm_counter_;
   ConsoleListenerGroup listeners_;
   ObserverGroup observers_;
 };

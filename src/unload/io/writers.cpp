@@ -132,7 +132,6 @@ void AlarmCsvWriter::on_console_message(const control::ConsoleMessage& m) {
       m.kind != MessageKind::alarm_muted && m.kind != MessageKind::alarm_cleared) {
     return;
   }
-  if (m.kind == MessageKind::alarm_raised) ++raised_[static_cast<std::size_t>(m.priority)];
   csv_->time(m.t_s);
   csv_->cell(m.device < device_kinds_.size() ? std::string_view(device_kinds_[m.device]) : "");
   csv_->cell(m.name);

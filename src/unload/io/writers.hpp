@@ -78,21 +78,28 @@ class BeatCsvWriter final : public sim::SimulationObserver {
 };
 
 // Writes alarms.csv: one row per alarm raised, acknowledged, muted or cleared on any console, with
-// time_s, device (its kind), alarm (the stable key), priority, event, text. Also counts the alarms
-// raised by priority (for summary.json). Other console messages (modes, advice, checks) pass by.
+// time_s, device (its kind), alarm (the stable key), priority, event, text. Other console messages
+// (modes, advice, checks) pass by.
 class AlarmCsvWriter final : public control::ConsoleListener {
  public:
   AlarmCsvWriter(const std::filesystem::path& file, const sim::Model& model);
   ~AlarmCsvWriter() override;
   void on_console_message(const control::ConsoleMessage& message) override;
   void close();
-  // Alarms raised so far, by priority (advisory, serious, critical).
-  const std::array<int, 3>& raised() const { return raised_; }
 
  private:
   std::unique_ptr<detail::CsvFile> csv_;
   std::vector<std::string> device_kinds_;
-  std::array<int, 3> raised_{};
+};
+
+// Counts the alarms raised on any console, by priority (advisory, serious, critical).
+class AlarmCounter final : public control::ConsoleListener {
+ public:
+  void on_console_message(const control::ConsoleMessage& m) override {
+    if (m.kind == control::MessageKind::alarm_raised)
+      ++raised[static_cast<std::size_t>(m.priority)];
+  }
+  std::array<int, 3> raised{};
 };
 
 // Hands each console message to several listeners.
