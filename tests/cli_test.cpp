@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_files.hpp"
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/beat_metrics.hpp"
 
@@ -25,17 +26,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using unload::testing::Outcome;
+using unload::testing::read_text;
 
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -52,15 +44,7 @@ class UnloadCommand : public ::testing::Test {
 
   // Runs `unload ARGS` in dir_/work with stdout and stderr captured.
   Outcome unload(const std::string& args) {
-    const std::string command = "cd '" + (dir_ / "work").string() + "' && '" UNLOAD_BINARY "' " +
-                                args + " >'" + (dir_ / "stdout").string() + "' 2>'" +
-                                (dir_ / "stderr").string() + "'";
-    const int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = read_text(dir_ / "stdout");
-    o.err = read_text(dir_ / "stderr");
-    return o;
+    return ::unload::testing::run_program(UNLOAD_BINARY, dir_ / "work", args, dir_);
   }
 
   fs::path write(const std::string& name, const std::string& text) {

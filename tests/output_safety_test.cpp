@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.hpp"
+
 extern char** environ;
 
 namespace {
@@ -28,12 +30,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using unload::testing::read_text;
 
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -101,22 +98,11 @@ class Unload : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  struct Outcome {
-    int exit_code = -1;
-    std::string out, err;
-  };
+  using Outcome = ::unload::testing::Outcome;
   // Runs `unload ARGS` in `where` (default: the work directory) and waits.
   Outcome unload(const std::string& args, const fs::path& where = {}) {
-    const fs::path in = where.empty() ? work() : where;
-    const std::string command = "cd '" + in.string() + "' && '" UNLOAD_BINARY "' " + args + " >'" +
-                                (dir_ / "stdout").string() + "' 2>'" + (dir_ / "stderr").string() +
-                                "'";
-    const int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = read_text(dir_ / "stdout");
-    o.err = read_text(dir_ / "stderr");
-    return o;
+    return ::unload::testing::run_program(UNLOAD_BINARY, where.empty() ? work() : where, args,
+                                          dir_);
   }
 
   fs::path write(const std::string& name, const std::string& text) {
