@@ -320,6 +320,23 @@ TEST(Compare, VentricularFibrillationWithoutSupportIsACollapse) {
   EXPECT_TRUE(find(r, "va-ecmo:4.5").preset.completed);
 }
 
+// A collapse without the reflex (the left-main procedure, baroreflex off): the patient collapses
+// after the first inflation and stays collapsed for minutes. Every beat's numbers must stay those
+// of a collapsed circulation. The septal Newton solve of the beat samples once failed to converge
+// from a warm start a beat old in the passive ventricle and kept its unconverged answer, which
+// drifted beat by beat: beat coronary flows of -2e5 mL/min and a CPO of -11.3 W.
+TEST(Compare, ACollapsedCirculationKeepsSaneBeatNumbers) {
+  const io::Scenario sc = io::load_scenario(
+      write("compare_no_reflex.toml", read_text(UNLOAD_SOURCE_DIR "/scenarios/hrpci_lm_pci.toml") +
+                                          "\n[overrides]\n\"baroreflex.enabled\" = false\n"));
+  const auto r = compare(sc, "none", 1);
+  const auto& none = find(r, "none").preset;
+  EXPECT_FALSE(none.completed);
+  EXPECT_LT(none.procedure.map_min_mmHg, 40.0);
+  EXPECT_GT(none.procedure.cpo_min_W, -0.01);
+  EXPECT_GT(none.procedure.ef_min_pct, -1.0);
+}
+
 // --- the command line ---
 
 namespace {

@@ -808,42 +808,60 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     const double e_contracting = e_lvf / contracting_share;
     double ex_d = ws.ischaemic_bulge(wl.passive_stiffness_per_mL * bulge);
     double i_p = 0.0, i_dp = 0.0;  // passive region's pressure and dP/du
-    for (int it = 0; it < 50; ++it) {
-      lvf = wall_pressure_from_exp(wl, e_contracting, p0_l, v_lv - x - passive_share * bulge, ev,
-                                   ex_l);
-      rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
-      spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
-      const double ex_i = ex_l * ex_d;
-      i_p = p0_l * (ex_i - 1.0);
-      i_dp = p0_l * wl.passive_stiffness_per_mL * ex_i;
-      const double a = lvf.dp_dv;
-      const double g1 = spt.p - lvf.p + rvf.p;
-      const double g2 = i_p - lvf.p;
-      const double j11 = spt.dp_dv + a + rvf.dp_dv, j12 = a * passive_share;
-      const double j21 = a - i_dp, j22 = i_dp * contracting_share + a * passive_share;
-      const double per_det = 1.0 / (j11 * j22 - j12 * j21);
-      const double step_x = std::clamp((g1 * j22 - j12 * g2) * per_det, -20.0, 20.0);
-      const double step_d = std::clamp((j11 * g2 - j21 * g1) * per_det, -50.0, 50.0);
-      x -= step_x;
-      // A passive wall cannot pull below -P0: when the contracting region does (a ventricle
-      // emptied below its dead volume by a pump), there is no bulge that matches it, and the
-      // passive region stays at its floor (far below any bulge in use, where its pressure is
-      // within 1% of -P0).
-      const double next = std::max(bulge - step_d, -kPassiveBulgeFloor_mL);
-      const double taken_d = bulge - next;
-      bulge = next;
-      // Pressures at the new point, to first order in the last step (u_A moves by
-      // step_x + s step_d, the passive region's u by step_x - (1 - s) step_d).
-      const double du_a = step_x + passive_share * taken_d;
-      const double du_i = step_x - contracting_share * taken_d;
-      lvf.p += a * du_a;
-      rvf.p -= rvf.dp_dv * step_x;
-      i_p += i_dp * du_i;
-      if (std::abs(step_x) < 1e-4 && std::abs(taken_d) < 1e-4) break;
-      ex_l *= small_exp(wl.passive_stiffness_per_mL * du_a);
-      ex_r *= small_exp(-wr.passive_stiffness_per_mL * step_x);
-      ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step_x);
-      ex_d *= small_exp(-wl.passive_stiffness_per_mL * taken_d);
+    // Newton from the warm start. Where that start is far from the solution (a sample workspace
+    // whose last solution was a beat ago, in a nearly passive ventricle), the clamped steps can
+    // cycle without converging; then once more from a cold start (septum at 0, no bulge), which
+    // converges there. Without that, the unconverged septum was kept as the next warm start and
+    // drifted further beat by beat (a collapsed hrpci run: beat coronary flows of -2e5 mL/min).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool converged = false;
+      for (int it = 0; it < 50; ++it) {
+        lvf = wall_pressure_from_exp(wl, e_contracting, p0_l, v_lv - x - passive_share * bulge, ev,
+                                     ex_l);
+        rvf = wall_pressure_from_exp(wr, e_rvf, p0_r, v_rv + x, ev, ex_r);
+        spt = wall_pressure_from_exp(wsp, e_spt, p0_s, x, ev, ex_s);
+        const double ex_i = ex_l * ex_d;
+        i_p = p0_l * (ex_i - 1.0);
+        i_dp = p0_l * wl.passive_stiffness_per_mL * ex_i;
+        const double a = lvf.dp_dv;
+        const double g1 = spt.p - lvf.p + rvf.p;
+        const double g2 = i_p - lvf.p;
+        const double j11 = spt.dp_dv + a + rvf.dp_dv, j12 = a * passive_share;
+        const double j21 = a - i_dp, j22 = i_dp * contracting_share + a * passive_share;
+        const double per_det = 1.0 / (j11 * j22 - j12 * j21);
+        const double step_x = std::clamp((g1 * j22 - j12 * g2) * per_det, -20.0, 20.0);
+        const double step_d = std::clamp((j11 * g2 - j21 * g1) * per_det, -50.0, 50.0);
+        x -= step_x;
+        // A passive wall cannot pull below -P0: when the contracting region does (a ventricle
+        // emptied below its dead volume by a pump), there is no bulge that matches it, and the
+        // passive region stays at its floor (far below any bulge in use, where its pressure is
+        // within 1% of -P0).
+        const double next = std::max(bulge - step_d, -kPassiveBulgeFloor_mL);
+        const double taken_d = bulge - next;
+        bulge = next;
+        // Pressures at the new point, to first order in the last step (u_A moves by
+        // step_x + s step_d, the passive region's u by step_x - (1 - s) step_d).
+        const double du_a = step_x + passive_share * taken_d;
+        const double du_i = step_x - contracting_share * taken_d;
+        lvf.p += a * du_a;
+        rvf.p -= rvf.dp_dv * step_x;
+        i_p += i_dp * du_i;
+        if (std::abs(step_x) < 1e-4 && std::abs(taken_d) < 1e-4) {
+          converged = true;
+          break;
+        }
+        ex_l *= small_exp(wl.passive_stiffness_per_mL * du_a);
+        ex_r *= small_exp(-wr.passive_stiffness_per_mL * step_x);
+        ex_s *= small_exp(-wsp.passive_stiffness_per_mL * step_x);
+        ex_d *= small_exp(-wl.passive_stiffness_per_mL * taken_d);
+      }
+      if (converged || attempt == 1) break;
+      x = 0.0;
+      bulge = 0.0;
+      ex_l = std::exp(wl.passive_stiffness_per_mL * (v_lv - x - wl.passive_zero_volume_mL));
+      ex_r = std::exp(wr.passive_stiffness_per_mL * (v_rv + x - wr.passive_zero_volume_mL));
+      ex_s = std::exp(wsp.passive_stiffness_per_mL * (x - wsp.passive_zero_volume_mL));
+      ex_d = 1.0;
     }
     // The free wall as one: compliances add, dV/dP = (1 - s)/a + s/i, and a change of activation
     // at constant volume reaches the cavity through the passive region's give.
