@@ -2,8 +2,10 @@
 // the stepper's own fourth-order dense output. Buffers are sized in restart(); steps allocate
 // nothing.
 #include <algorithm>
+#include <array>
 #include <boost/numeric/odeint.hpp>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
@@ -17,19 +19,62 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using State = std::vector<double>;
 
-// Odeint's range algebra, except that for_each8 (which the Dormand-Prince stepper uses only for
-// its dense output, calc_state) can be limited to some components: each component's value is
-// computed by the same operation either way, so a selection gives the same bits.
+// Odeint's range algebra, except that
+// - for_each8 (which the Dormand-Prince stepper uses only for its dense output, calc_state) can be
+//   limited to some components: each component's value is computed by the same operation either
+//   way, so a selection gives the same bits;
+// - for_each7 and for_each8 (the new state, its error estimate and the dense output: seven and
+//   eight vectors) run over raw pointers that the compiler may take as not overlapping, so that
+//   the loops vectorise (odeint's iterator loops stay scalar with that many streams). Each
+//   component's arithmetic is the same expression, so its bits are the same; vectors that do
+//   overlap take odeint's loop.
 struct SelectiveAlgebra : odeint::range_algebra {
   std::span<const std::size_t> only;  // empty: every component
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class Op>
+  void for_each7(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, Op op) const {
+    double* __restrict x = s1.data();
+    if (overlaps(x, s2, s3, s4, s5, s6, s7)) {
+      odeint::range_algebra::for_each7(s1, s2, s3, s4, s5, s6, s7, op);
+      return;
+    }
+    const double* __restrict a = s2.data();
+    const double* __restrict b = s3.data();
+    const double* __restrict c = s4.data();
+    const double* __restrict d = s5.data();
+    const double* __restrict e = s6.data();
+    const double* __restrict f = s7.data();
+    const std::size_t n = s1.size();
+    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i], b[i], c[i], d[i], e[i], f[i]);
+  }
   template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8,
             class Op>
   void for_each8(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, S8& s8, Op op) const {
-    if (only.empty()) {
+    if (!only.empty()) {
+      for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
+      return;
+    }
+    double* __restrict x = s1.data();
+    if (overlaps(x, s2, s3, s4, s5, s6, s7, s8)) {
       odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
       return;
     }
-    for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
+    const double* __restrict a = s2.data();
+    const double* __restrict b = s3.data();
+    const double* __restrict c = s4.data();
+    const double* __restrict d = s5.data();
+    const double* __restrict e = s6.data();
+    const double* __restrict f = s7.data();
+    const double* __restrict g = s8.data();
+    const std::size_t n = s1.size();
+    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i], b[i], c[i], d[i], e[i], f[i], g[i]);
+  }
+
+ private:
+  // Whether the written vector is also one of those read (the stepper never does this, but the
+  // algebra does not rely on it).
+  template <class... S>
+  static bool overlaps(const double* x, const S&... s) {
+    return ((s.data() == x) || ...);
   }
 };
 using ErrorStepper = odeint::runge_kutta_dopri5<State, double, State, double, SelectiveAlgebra>;
@@ -63,9 +108,13 @@ class OffsetErrorChecker {
       const double size = std::abs(x_old[i] - offsets_[i]) + adt * std::abs(dxdt_old[i]);
       ratio[i] = std::abs(x_err[i]) / (absolute_ + relative_ * size);
     }
-    double worst = 0.0;
-    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, ratio[i]);
-    return worst;
+    std::array<double, 4> lane{};  // four running maxima: one vector register
+    std::size_t i = 0;
+    for (; i + lane.size() <= n; i += lane.size()) {
+      for (std::size_t j = 0; j < lane.size(); ++j) lane[j] = std::max(lane[j], ratio[i + j]);
+    }
+    for (; i < n; ++i) lane[0] = std::max(lane[0], ratio[i]);
+    return std::max(std::max(lane[0], lane[1]), std::max(lane[2], lane[3]));
   }
 
  private:
@@ -203,10 +252,11 @@ class DormandPrince final : public Integrator {
     return o;
   }
   static bool all_finite(const State& x) {
-    // No early exit: the loop over a few dozen values vectorises (a non-finite state is rare).
-    bool finite = true;
-    for (double v : x) finite &= std::isfinite(v);
-    return finite;
+    // A count without an early exit: the loop over a few dozen values vectorises (a non-finite
+    // state is rare).
+    std::size_t non_finite = 0;
+    for (double v : x) non_finite += !(std::abs(v) <= std::numeric_limits<double>::max());
+    return non_finite == 0;
   }
   void count_rhs(double t, const State& x, State& dxdt) {
     ++memory_.stats.rhs_evaluations;
