@@ -30,21 +30,39 @@ using State = std::vector<double>;
 //   overlap take odeint's loop.
 struct SelectiveAlgebra : odeint::range_algebra {
   std::span<const std::size_t> only;  // empty: every component
+  template <class S1, class S2, class S3, class Op>
+  void for_each3(S1& s1, S2& s2, S3& s3, Op op) const {
+    if (overlaps(s1.data(), s2, s3)) return odeint::range_algebra::for_each3(s1, s2, s3, op);
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data());
+  }
+  template <class S1, class S2, class S3, class S4, class Op>
+  void for_each4(S1& s1, S2& s2, S3& s3, S4& s4, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4)) {
+      return odeint::range_algebra::for_each4(s1, s2, s3, s4, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data());
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class Op>
+  void for_each5(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4, s5)) {
+      return odeint::range_algebra::for_each5(s1, s2, s3, s4, s5, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data());
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class Op>
+  void for_each6(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6)) {
+      return odeint::range_algebra::for_each6(s1, s2, s3, s4, s5, s6, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data());
+  }
   template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class Op>
   void for_each7(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, Op op) const {
-    double* __restrict x = s1.data();
-    if (overlaps(x, s2, s3, s4, s5, s6, s7)) {
-      odeint::range_algebra::for_each7(s1, s2, s3, s4, s5, s6, s7, op);
-      return;
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6, s7)) {
+      return odeint::range_algebra::for_each7(s1, s2, s3, s4, s5, s6, s7, op);
     }
-    const double* __restrict a = s2.data();
-    const double* __restrict b = s3.data();
-    const double* __restrict c = s4.data();
-    const double* __restrict d = s5.data();
-    const double* __restrict e = s6.data();
-    const double* __restrict f = s7.data();
-    const std::size_t n = s1.size();
-    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i], b[i], c[i], d[i], e[i], f[i]);
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data(),
+         s7.data());
   }
   template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8,
             class Op>
@@ -53,20 +71,11 @@ struct SelectiveAlgebra : odeint::range_algebra {
       for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
       return;
     }
-    double* __restrict x = s1.data();
-    if (overlaps(x, s2, s3, s4, s5, s6, s7, s8)) {
-      odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
-      return;
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6, s7, s8)) {
+      return odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
     }
-    const double* __restrict a = s2.data();
-    const double* __restrict b = s3.data();
-    const double* __restrict c = s4.data();
-    const double* __restrict d = s5.data();
-    const double* __restrict e = s6.data();
-    const double* __restrict f = s7.data();
-    const double* __restrict g = s8.data();
-    const std::size_t n = s1.size();
-    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i], b[i], c[i], d[i], e[i], f[i], g[i]);
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data(), s7.data(),
+         s8.data());
   }
 
  private:
@@ -75,6 +84,11 @@ struct SelectiveAlgebra : odeint::range_algebra {
   template <class... S>
   static bool overlaps(const double* x, const S&... s) {
     return ((s.data() == x) || ...);
+  }
+  // op(x[i], a[i], ...) for every i, the vectors taken as not overlapping (checked above).
+  template <class Op, class... A>
+  static void loop(std::size_t n, Op& op, double* __restrict x, const A* __restrict... a) {
+    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i]...);
   }
 };
 using ErrorStepper = odeint::runge_kutta_dopri5<State, double, State, double, SelectiveAlgebra>;
