@@ -67,7 +67,7 @@ ContractionTiming contraction_timing(const Activation& a, double onset_s, double
   return {onset_s, onset_s + 1.5 * tp, std::numbers::pi / tp,
           1.0 / (a.relaxation_time_constant_s * scale)};
 }
-ActivationValue activation(const ContractionTiming& c, double t) {
+inline ActivationValue activation(const ContractionTiming& c, double t) {
   if (t < c.onset_s) return {0.0, 0.0};
   if (t <= c.rise_end_s) {
     // std::sin and std::cos of one angle (one sincos call). Caching them near a recent angle, as
