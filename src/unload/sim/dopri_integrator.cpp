@@ -23,11 +23,11 @@ using State = std::vector<double>;
 // - for_each8 (which the Dormand-Prince stepper uses only for its dense output, calc_state) can be
 //   limited to some components: each component's value is computed by the same operation either
 //   way, so a selection gives the same bits;
-// - for_each7 and for_each8 (the new state, its error estimate and the dense output: seven and
-//   eight vectors) run over raw pointers that the compiler may take as not overlapping, so that
-//   the loops vectorise (odeint's iterator loops stay scalar with that many streams). Each
-//   component's arithmetic is the same expression, so its bits are the same; vectors that do
-//   overlap take odeint's loop.
+// - every for_each (the stages, the new state, its error estimate and the dense output) runs over
+//   raw pointers that the compiler may take as not overlapping, so that the loops vectorise
+//   without run-time overlap checks (odeint's iterator loop over seven vectors, the error
+//   estimate's, stayed scalar). Each component's arithmetic is the same expression, so its bits
+//   are the same; vectors that do overlap take odeint's loop.
 struct SelectiveAlgebra : odeint::range_algebra {
   std::span<const std::size_t> only;  // empty: every component
   template <class S1, class S2, class S3, class Op>
