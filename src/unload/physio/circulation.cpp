@@ -67,7 +67,7 @@ ContractionTiming contraction_timing(const Activation& a, double onset_s, double
   return {onset_s, onset_s + 1.5 * tp, std::numbers::pi / tp,
           1.0 / (a.relaxation_time_constant_s * scale)};
 }
-ActivationValue activation(const ContractionTiming& c, double t) {
+inline ActivationValue activation(const ContractionTiming& c, double t) {
   if (t < c.onset_s) return {0.0, 0.0};
   if (t <= c.rise_end_s) {
     // std::sin and std::cos of one angle (one sincos call). Caching them near a recent angle, as
@@ -602,7 +602,12 @@ double Circulation::longest_reflex_delay_s() const {
 
 void Circulation::evaluate(double t, std::span<const double> y, std::span<double> dydt,
                            const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const {
-  evaluate_impl<false>(t, y, dydt, in, ws, obs);
+  evaluate_impl<Pass::derivatives>(t, y, dydt, in, ws, obs);
+}
+
+void Circulation::observe(double t, std::span<const double> y, std::span<double> scratch,
+                          const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const {
+  evaluate_impl<Pass::observables>(t, y, scratch, in, ws, &obs);
 }
 
 namespace {
@@ -647,7 +652,7 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
                         const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const {
   const std::uint32_t sites = sensed_sites(in.device_settings);
   if ((sites & ~kVesselSites) != 0) {
-    evaluate_impl<true>(t, y, scratch, in, ws, &obs);
+    evaluate_impl<Pass::sensors>(t, y, scratch, in, ws, &obs);
     return;
   }
   // The sensed vessels' pressures only, each by the same expression as in evaluate_impl (the same
@@ -708,9 +713,12 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
   obs.t_s = t;
 }
 
-template <bool kSensorsOnly>
+template <Circulation::Pass kPass>
 void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
                                 const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const {
+  // Derivatives that only the integrator reads (not the observables, the septum's rate or the
+  // devices): skipped by the samples' pass.
+  constexpr bool kAllDerivatives = kPass == Pass::derivatives;
   const auto& b = p_.baroreflex;
   const auto& s = p_.systemic;
   const auto& pc = p_.pulmonary_circulation;
@@ -964,14 +972,14 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
         continue;
       }
       DeviceReadings r;
-      r.sensors_only = kSensorsOnly;
+      r.sensors_only = kPass == Pass::sensors;
       d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
                         in.device_settings[k], flows, &r);
       const std::size_t m = d.block->reading_specs().size();
       std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
     }
   }
-  if constexpr (kSensorsOnly) {
+  if constexpr (kPass == Pass::sensors) {
     // The next tick starts its septal Newton iteration here (without the rate, which needs the
     // flows).
     ws.septum_mL = x;
@@ -985,13 +993,18 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
   if (drugs) {
     resistance_factor = std::max(resistance_factor + drug.resistance, kDrugEffectorFloor);
-    // Effect sites: first-order lag behind the infusion rate, faster or slower on the way down.
-    for (std::size_t d = 0; d < drug_count; ++d) {
-      const double gap = in.drug_dose[d] - y[kDrugEffectSite0 + d];
-      dydt[kDrugEffectSite0 + d] = gap * (gap > 0.0 ? k_.per_drug_onset[d] : k_.per_drug_offset[d]);
+  }
+  if constexpr (kAllDerivatives) {
+    if (drugs) {
+      // Effect sites: first-order lag behind the infusion rate, faster or slower on the way down.
+      for (std::size_t d = 0; d < drug_count; ++d) {
+        const double gap = in.drug_dose[d] - y[kDrugEffectSite0 + d];
+        dydt[kDrugEffectSite0 + d] =
+            gap * (gap > 0.0 ? k_.per_drug_onset[d] : k_.per_drug_offset[d]);
+      }
+    } else {
+      for (std::size_t d = 0; d < drug_count; ++d) dydt[kDrugEffectSite0 + d] = 0.0;
     }
-  } else {
-    for (std::size_t d = 0; d < drug_count; ++d) dydt[kDrugEffectSite0 + d] = 0.0;
   }
   const double r_micro = s.microvascular_resistance_mmHg_s_per_mL * resistance_factor;
   const double q_upper = (p_root - p_art) * k_.g_upper;
@@ -1042,6 +1055,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     cor_out[k] = (cor_p[k] - p_back) * k_.g_coronary_out[k] * g;
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
+    if constexpr (!kAllDerivatives) continue;
     dydt[kCoronaryVolume0 + k] = cor_in[k] - cor_out[k];
     const double filtered = y[kCoronaryFilteredFlow0 + k];
     dydt[kCoronaryFilteredFlow0 + k] = (cor_in[k] - filtered) * k_.per_flow_filter_time_constant;
@@ -1129,52 +1143,55 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   ws.septum_t_s = t;
   ws.septum_rate_mL_s = std::isfinite(dx_dt) ? dx_dt : 0.0;
 
-  // Valves and arch.
-  const ValveRates mv = valve_law(p_.mitral, k_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
-  const ValveRates av = valve_law(p_.aortic, k_.aortic, p_lv - p_root, q_av, y[kAorticOpening]);
-  const ValveRates tv =
-      valve_law(p_.tricuspid, k_.tricuspid, p_ra - p_rv, q_tv, y[kTricuspidOpening]);
-  const ValveRates pv =
-      valve_law(p_.pulmonary, k_.pulmonary, p_rv - p_pa, q_pv, y[kPulmonaryOpening]);
-  dydt[kMitralFlow] = mv.dq;
-  dydt[kMitralOpening] = mv.dz;
-  dydt[kAorticFlow] = av.dq;
-  dydt[kAorticOpening] = av.dz;
-  dydt[kTricuspidFlow] = tv.dq;
-  dydt[kTricuspidOpening] = tv.dz;
-  dydt[kPulmonaryFlow] = pv.dq;
-  dydt[kPulmonaryOpening] = pv.dz;
-  dydt[kArchFlow] = (p_root - p_desc - s.arch_resistance_mmHg_s_per_mL * q_arch) * k_.inv_l_arch;
+  if constexpr (kAllDerivatives) {
+    // Valves and arch.
+    const ValveRates mv = valve_law(p_.mitral, k_.mitral, p_la - p_lv, q_mv, y[kMitralOpening]);
+    const ValveRates av = valve_law(p_.aortic, k_.aortic, p_lv - p_root, q_av, y[kAorticOpening]);
+    const ValveRates tv =
+        valve_law(p_.tricuspid, k_.tricuspid, p_ra - p_rv, q_tv, y[kTricuspidOpening]);
+    const ValveRates pv =
+        valve_law(p_.pulmonary, k_.pulmonary, p_rv - p_pa, q_pv, y[kPulmonaryOpening]);
+    dydt[kMitralFlow] = mv.dq;
+    dydt[kMitralOpening] = mv.dz;
+    dydt[kAorticFlow] = av.dq;
+    dydt[kAorticOpening] = av.dz;
+    dydt[kTricuspidFlow] = tv.dq;
+    dydt[kTricuspidOpening] = tv.dz;
+    dydt[kPulmonaryFlow] = pv.dq;
+    dydt[kPulmonaryOpening] = pv.dz;
+    dydt[kArchFlow] = (p_root - p_desc - s.arch_resistance_mmHg_s_per_mL * q_arch) * k_.inv_l_arch;
 
-  // Baroreflex.
-  if (reflex) {
-    // Afferent filter tau_p dPf/dt = P + tau_z dP/dt - Pf, written without dP/dt: the state is
-    // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
-    const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
-    dydt[kBaroreflexAfferentPressure] =
-        ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
-    const EfferentActivity& rest = rest_activity_;
-    // Effectors that share a delay read the history once.
-    double last_delay = -1.0;
-    EfferentActivity a{};
-    auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
-      if (e.delay_s != last_delay) {
-        a = in.efferent_history.at(t - e.delay_s);
-        last_delay = e.delay_s;
-      }
-      const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
-      dydt[i] =
-          (e.gain * drive - y[i]) * k_.per_effector_time_constant[i - kBaroreflexLvContractility];
-    };
-    // Ordered so that effectors with Ursino's common 2 s delay follow each other.
-    effector(b.lv_contractility, kBaroreflexLvContractility, false);
-    effector(b.rv_contractility, kBaroreflexRvContractility, false);
-    effector(b.systemic_resistance, kBaroreflexResistance, false);
-    effector(b.heart_period_sympathetic, kBaroreflexPeriodSympathetic, false);
-    effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
-    effector(b.heart_period_vagal, kBaroreflexPeriodVagal, true);
-  } else {
-    for (std::size_t i = kBaroreflexAfferentPressure; i <= kBaroreflexPeriodVagal; ++i) dydt[i] = 0;
+    // Baroreflex.
+    if (reflex) {
+      // Afferent filter tau_p dPf/dt = P + tau_z dP/dt - Pf, written without dP/dt: the state is
+      // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
+      const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
+      dydt[kBaroreflexAfferentPressure] =
+          ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
+      const EfferentActivity& rest = rest_activity_;
+      // Effectors that share a delay read the history once.
+      double last_delay = -1.0;
+      EfferentActivity a{};
+      auto effector = [&](const Effector& e, std::size_t i, bool vagal) {
+        if (e.delay_s != last_delay) {
+          a = in.efferent_history.at(t - e.delay_s);
+          last_delay = e.delay_s;
+        }
+        const double drive = vagal ? a.vagal - rest.vagal : a.sympathetic - rest.sympathetic;
+        dydt[i] =
+            (e.gain * drive - y[i]) * k_.per_effector_time_constant[i - kBaroreflexLvContractility];
+      };
+      // Ordered so that effectors with Ursino's common 2 s delay follow each other.
+      effector(b.lv_contractility, kBaroreflexLvContractility, false);
+      effector(b.rv_contractility, kBaroreflexRvContractility, false);
+      effector(b.systemic_resistance, kBaroreflexResistance, false);
+      effector(b.heart_period_sympathetic, kBaroreflexPeriodSympathetic, false);
+      effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
+      effector(b.heart_period_vagal, kBaroreflexPeriodVagal, true);
+    } else {
+      for (std::size_t i = kBaroreflexAfferentPressure; i <= kBaroreflexPeriodVagal; ++i)
+        dydt[i] = 0;
+    }
   }
 
   if (obs) {

@@ -332,6 +332,12 @@ class Circulation {
   // dy/dt at time t. Fills obs when it is not null. Allocates nothing.
   void evaluate(double t, std::span<const double> y, std::span<double> dydt, const PlantInputs& in,
                 PlantWorkspace& ws, Observables* obs) const;
+  // Observables at time t, the same as evaluate() fills (bit for bit, and `ws` is left as
+  // evaluate leaves it), without the derivatives only the integrator needs (valves, arch, the
+  // coronaries' regulation, oxygen debt and stunning, reflex, drugs' effect sites): the samples'
+  // path (beat metrics, outputs). `scratch` (state-sized) receives partial derivatives.
+  void observe(double t, std::span<const double> y, std::span<double> scratch,
+               const PlantInputs& in, PlantWorkspace& ws, Observables& obs) const;
   // What the devices' sensors read at time t: fills obs.t_s and the device readings a device marks
   // as sensors (ReadingSpec::signal), nothing else; `scratch` (state-sized) receives partial
   // derivatives. Skips the flows, valves, coronaries and reflex the sensors do not need: the
@@ -367,6 +373,10 @@ class Circulation {
   double filtered_aortic_pressure_mmHg(std::span<const double> y) const;
   // Activity of the baroreflex efferents for the current state (what EfferentHistory records).
   EfferentActivity efferent_activity_now(std::span<const double> y) const;
+  // The states efferent_activity_now (and filtered_aortic_pressure_mmHg) read: the reflex's delay
+  // line interpolates only these.
+  static constexpr std::array<std::size_t, 2> kAfferentStates = {kAorticRootVolume,
+                                                                 kBaroreflexAfferentPressure};
   EfferentActivity efferent_activity_at_rest() const;
   double longest_reflex_delay_s() const;
 
@@ -389,7 +399,10 @@ class Circulation {
  private:
   // The sites whose pressures the devices' sensors need (DeviceBlock::sensed_sites, all devices).
   std::uint32_t sensed_sites(std::span<const DeviceSettings> settings) const;
-  template <bool kSensorsOnly>
+  // What one evaluation computes: everything (the integrator's right-hand side, with observables
+  // when asked), the observables without the integrator-only derivatives, or the sensors only.
+  enum class Pass { derivatives, observables, sensors };
+  template <Pass kPass>
   void evaluate_impl(double t, std::span<const double> y, std::span<double> dydt,
                      const PlantInputs& in, PlantWorkspace& ws, Observables* obs) const;
   // Every volume state's volume at the uniform transmural pressure p (mmHg) with relaxed walls.

@@ -2,8 +2,10 @@
 // the stepper's own fourth-order dense output. Buffers are sized in restart(); steps allocate
 // nothing.
 #include <algorithm>
+#include <array>
 #include <boost/numeric/odeint.hpp>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
@@ -17,19 +19,76 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using State = std::vector<double>;
 
-// Odeint's range algebra, except that for_each8 (which the Dormand-Prince stepper uses only for
-// its dense output, calc_state) can be limited to some components: each component's value is
-// computed by the same operation either way, so a selection gives the same bits.
+// Odeint's range algebra, except that
+// - for_each8 (which the Dormand-Prince stepper uses only for its dense output, calc_state) can be
+//   limited to some components: each component's value is computed by the same operation either
+//   way, so a selection gives the same bits;
+// - every for_each (the stages, the new state, its error estimate and the dense output) runs over
+//   raw pointers that the compiler may take as not overlapping, so that the loops vectorise
+//   without run-time overlap checks (odeint's iterator loop over seven vectors, the error
+//   estimate's, stayed scalar). Each component's arithmetic is the same expression, so its bits
+//   are the same; vectors that do overlap take odeint's loop.
 struct SelectiveAlgebra : odeint::range_algebra {
   std::span<const std::size_t> only;  // empty: every component
+  template <class S1, class S2, class S3, class Op>
+  void for_each3(S1& s1, S2& s2, S3& s3, Op op) const {
+    if (overlaps(s1.data(), s2, s3)) return odeint::range_algebra::for_each3(s1, s2, s3, op);
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data());
+  }
+  template <class S1, class S2, class S3, class S4, class Op>
+  void for_each4(S1& s1, S2& s2, S3& s3, S4& s4, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4)) {
+      return odeint::range_algebra::for_each4(s1, s2, s3, s4, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data());
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class Op>
+  void for_each5(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4, s5)) {
+      return odeint::range_algebra::for_each5(s1, s2, s3, s4, s5, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data());
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class Op>
+  void for_each6(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6)) {
+      return odeint::range_algebra::for_each6(s1, s2, s3, s4, s5, s6, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data());
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class Op>
+  void for_each7(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, Op op) const {
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6, s7)) {
+      return odeint::range_algebra::for_each7(s1, s2, s3, s4, s5, s6, s7, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data(),
+         s7.data());
+  }
   template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8,
             class Op>
   void for_each8(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, S8& s8, Op op) const {
-    if (only.empty()) {
-      odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
+    if (!only.empty()) {
+      for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
       return;
     }
-    for (const std::size_t i : only) op(s1[i], s2[i], s3[i], s4[i], s5[i], s6[i], s7[i], s8[i]);
+    if (overlaps(s1.data(), s2, s3, s4, s5, s6, s7, s8)) {
+      return odeint::range_algebra::for_each8(s1, s2, s3, s4, s5, s6, s7, s8, op);
+    }
+    loop(s1.size(), op, s1.data(), s2.data(), s3.data(), s4.data(), s5.data(), s6.data(), s7.data(),
+         s8.data());
+  }
+
+ private:
+  // Whether the written vector is also one of those read (the stepper never does this, but the
+  // algebra does not rely on it).
+  template <class... S>
+  static bool overlaps(const double* x, const S&... s) {
+    return ((s.data() == x) || ...);
+  }
+  // op(x[i], a[i], ...) for every i, the vectors taken as not overlapping (checked above).
+  template <class Op, class... A>
+  static void loop(std::size_t n, Op& op, double* __restrict x, const A* __restrict... a) {
+    for (std::size_t i = 0; i < n; ++i) op(x[i], a[i]...);
   }
 };
 using ErrorStepper = odeint::runge_kutta_dopri5<State, double, State, double, SelectiveAlgebra>;
@@ -46,23 +105,36 @@ class OffsetErrorChecker {
   using operations_type = odeint::default_operations;
 
   OffsetErrorChecker(double absolute, double relative, std::vector<double> offsets)
-      : absolute_(absolute), relative_(relative), offsets_(std::move(offsets)) {}
+      : absolute_(absolute),
+        relative_(relative),
+        offsets_(std::move(offsets)),
+        ratios_(offsets_.size()) {}
 
   template <class State, class Deriv, class Err, class Time>
   double error(algebra_type& /*algebra*/, const State& x_old, const Deriv& dxdt_old, Err& x_err,
                Time dt) const {
-    double worst = 0.0;
+    // Each component's ratio first (a loop the compiler vectorises), then their maximum (exact: the
+    // same value as one running maximum, and a NaN ratio is never taken, as there).
     const double adt = std::abs(dt);
-    for (std::size_t i = 0; i < x_err.size(); ++i) {
+    const std::size_t n = x_err.size();
+    double* ratio = ratios_.data();
+    for (std::size_t i = 0; i < n; ++i) {
       const double size = std::abs(x_old[i] - offsets_[i]) + adt * std::abs(dxdt_old[i]);
-      worst = std::max(worst, std::abs(x_err[i]) / (absolute_ + relative_ * size));
+      ratio[i] = std::abs(x_err[i]) / (absolute_ + relative_ * size);
     }
-    return worst;
+    std::array<double, 4> lane{};  // four running maxima: one vector register
+    std::size_t i = 0;
+    for (; i + lane.size() <= n; i += lane.size()) {
+      for (std::size_t j = 0; j < lane.size(); ++j) lane[j] = std::max(lane[j], ratio[i + j]);
+    }
+    for (; i < n; ++i) lane[0] = std::max(lane[0], ratio[i]);
+    return std::max(std::max(lane[0], lane[1]), std::max(lane[2], lane[3]));
   }
 
  private:
   double absolute_, relative_;
   std::vector<double> offsets_;
+  mutable std::vector<double> ratios_;  // scratch, one per component
 };
 using ErrorChecker = OffsetErrorChecker;
 
@@ -194,10 +266,11 @@ class DormandPrince final : public Integrator {
     return o;
   }
   static bool all_finite(const State& x) {
-    for (double v : x) {
-      if (!std::isfinite(v)) return false;
-    }
-    return true;
+    // A count without an early exit: the loop over a few dozen values vectorises (a non-finite
+    // state is rare).
+    std::size_t non_finite = 0;
+    for (double v : x) non_finite += !(std::abs(v) <= std::numeric_limits<double>::max());
+    return non_finite == 0;
   }
   void count_rhs(double t, const State& x, State& dxdt) {
     ++memory_.stats.rhs_evaluations;

@@ -27,7 +27,7 @@ void begin_beat(const Model& model, RunState& r, double t, physio::Observables& 
   r.next_metric = 1;
   model.accumulator().begin(r.beat, r.beats_done, t);
   r.beat.tau_s = 1.0 / c.ventricles.per_time_constant;
-  model.plant().evaluate(t, r.y, dydt, r.inputs, r.sample_ws, &obs);
+  model.plant().observe(t, r.y, dydt, r.inputs, r.sample_ws, obs);
   model.accumulator().add(r.beat, obs);
 }
 
@@ -304,7 +304,12 @@ void Session::process_samples(double horizon) {
   auto& history = live_.inputs.efferent_history;
   for (double ts = history.sample_time(live_.next_history); ts <= horizon;
        ts = history.sample_time(++live_.next_history)) {
-    state_at(ts, scratch_y_);
+    // Only the states the afferents read (the others in scratch_y_ are left from other uses).
+    if (ts == integrator_->time()) {
+      state_at(ts, scratch_y_);
+    } else {
+      integrator_->interpolate_components(ts, scratch_y_, physio::Circulation::kAfferentStates);
+    }
     history.push(live_.next_history, plant.efferent_activity_now(scratch_y_));
   }
   // Beat metrics: a grid locked to the beat's start, so that every beat of a periodic solution
@@ -313,7 +318,7 @@ void Session::process_samples(double horizon) {
   for (double tm = metric_time(live_.next_metric); tm <= horizon && tm < end;
        tm = metric_time(++live_.next_metric)) {
     state_at(tm, scratch_y_);
-    plant.evaluate(tm, scratch_y_, scratch_dydt_, live_.inputs, live_.sample_ws, &obs_);
+    plant.observe(tm, scratch_y_, scratch_dydt_, live_.inputs, live_.sample_ws, obs_);
     model_->accumulator().add(live_.beat, obs_);
   }
   // Outputs: times are index x interval, so that long runs do not accumulate round-off. Each
@@ -323,7 +328,7 @@ void Session::process_samples(double horizon) {
     for (double to = output_time(next_output_); to <= horizon; to = output_time(++next_output_)) {
       state_at(to, scratch_y_);
       physio::PlantWorkspace fresh;
-      plant.evaluate(to, scratch_y_, scratch_dydt_, live_.inputs, fresh, &output_obs_);
+      plant.observe(to, scratch_y_, scratch_dydt_, live_.inputs, fresh, output_obs_);
       plant.record_ecg(live_.inputs, output_obs_);
       recorder_->on_sample(output_obs_);
     }
@@ -334,7 +339,7 @@ void Session::end_beat() {
   const auto& plant = model_->plant();
   // The sample exactly at the R wave closes this beat and opens the next.
   state_at(t_, live_.y);
-  plant.evaluate(t_, live_.y, scratch_dydt_, live_.inputs, live_.sample_ws, &obs_);
+  plant.observe(t_, live_.y, scratch_dydt_, live_.inputs, live_.sample_ws, obs_);
   const BeatMetrics m = model_->accumulator().finish(live_.beat, obs_);
   live_.inputs.previous_ejection_end_s = m.ejection_end_s;
   recent_[static_cast<std::size_t>(live_.beats_done) % kRecentBeats] = m;
@@ -717,7 +722,7 @@ physio::Observables Session::observe() {
   state_at(t_, scratch_y_);
   physio::PlantWorkspace ws = live_.sample_ws;  // a copy: reading never changes the run
   physio::Observables o;
-  model_->plant().evaluate(t_, scratch_y_, scratch_dydt_, live_.inputs, ws, &o);
+  model_->plant().observe(t_, scratch_y_, scratch_dydt_, live_.inputs, ws, o);
   model_->plant().record_ecg(live_.inputs, o);
   return o;
 }
