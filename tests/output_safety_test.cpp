@@ -314,6 +314,25 @@ TEST_F(Unload, ForceReplacesTheOutputOfAnUnloadThatWroteNoMarker) {
   EXPECT_TRUE(fs::exists(work() / "out1" / ".unload-output"));
 }
 
+// `unload report` writes report.html.partial-PID and renames it; killed in between, it leaves the
+// partial file. Once its process is gone, --force takes it for unload's and removes it with the
+// rest; while it lives, it is someone's file.
+TEST_F(Unload, ForceRemovesTheReportAKilledReportCommandLeft) {
+  write("short.toml", kShort);
+  ASSERT_EQ(unload("run short.toml --out out1").exit_code, 0);
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);  // a pid whose process has ended
+  write("out1/report.html.partial-" + std::to_string(gone), "<html>half");
+  Outcome o = unload("run short.toml --out out1 --force");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_FALSE(fs::exists(work() / "out1" / ("report.html.partial-" + std::to_string(gone))));
+  write("out1/report.html.partial-" + std::to_string(::getpid()), "<html>being written");
+  o = unload("run short.toml --out out1 --force");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("report.html.partial-"));
+}
+
 // --- 9. symbolic links, killed runs, hangups and broken pipes ---
 
 TEST_F(Unload, ASymbolicLinkAsTheOutputIsRefusedBeforeTheRun) {

@@ -130,6 +130,21 @@ bool is_audit_log_file(const std::string& name) {
   return std::find(kAuditLogFiles.begin(), kAuditLogFiles.end(), name) != kAuditLogFiles.end();
 }
 
+// report.html.partial-PID: what `unload report` was writing when it was killed (io/report.cpp
+// writes under that name and renames), once its process is gone. A run replacing the directory
+// removes it with the rest.
+bool is_abandoned_report(const std::string& name) {
+  constexpr std::string_view prefix = "report.html.partial-";
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+  const std::string digits = name.substr(prefix.size());
+  if (digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const long pid = std::strtol(digits.c_str(), nullptr, 10);
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 // Whether `dir` holds nothing but markers and audit logs (at depth 0 also in subdirectories with a
 // marker): what a run that failed or was killed leaves, which the next run writes into again.
 bool holds_only_audit_logs(const fs::path& dir, int depth = 0) {
@@ -166,6 +181,7 @@ std::string replace_problem(const fs::path& dir, const std::vector<std::string>&
       }
     }
     const bool ours = name == kOutputMarker || is_audit_log_file(name) ||
+                      is_abandoned_report(name) ||
                       std::find(files.begin(), files.end(), name) != files.end();
     if (!ours) {
       return fmt::format("it holds '{}', which unload did not write", detail::shown(name));
@@ -219,6 +235,12 @@ std::string remove_output(const fs::path& dir, const std::vector<std::string>& f
   // Only ever names: an audit log's file is removed from a directory after commit() linked it into
   // the new output (the previous output), or from a staging directory (where it is such a link).
   names.insert(names.end(), kAuditLogFiles.begin(), kAuditLogFiles.end());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (is_abandoned_report(it->path().filename().string())) {
+      names.push_back(it->path().filename().string());
+    }
+  }
+  ec.clear();
   names.emplace_back(kOutputMarker);
   names.emplace_back(".unload-output.partial");  // a marker being written when its run was killed
   for (const auto& name : names) {
