@@ -35,11 +35,7 @@ std::size_t count_lines(const std::string& text) {
 
 class UnloadCommand : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ =
-        fs::temp_directory_path() / ("unload-cli-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_ / "work");
-  }
+  void SetUp() override { dir_ = ::unload::testing::fresh_test_directory("unload-cli-test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `unload ARGS` in dir_/work with stdout and stderr captured.

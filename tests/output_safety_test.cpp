@@ -87,11 +87,7 @@ class Process {
 
 class Unload : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("unload-safety-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_ / "work");
-  }
+  void SetUp() override { dir_ = ::unload::testing::fresh_test_directory("unload-safety-test"); }
   void TearDown() override {
     std::error_code ec;
     fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);

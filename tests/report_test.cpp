@@ -59,11 +59,7 @@ duration = 10
 
 class Report : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("unload-report-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_ / "work");
-  }
+  void SetUp() override { dir_ = ::unload::testing::fresh_test_directory("unload-report-test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome unload(const std::string& args) {

@@ -25,6 +25,15 @@ inline std::filesystem::path temp_dir() {
 }
 
 // Writes `text` to temp_dir()/name (bytes as given) and returns the path.
+// A directory of one test's own, PREFIX-<random> under the system's temporary directory, with a
+// `work` subdirectory (where the test runs the binary) made; the caller removes it.
+inline std::filesystem::path fresh_test_directory(const std::string& prefix) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    (prefix + "-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir / "work");
+  return dir;
+}
+
 inline std::filesystem::path write(const std::string& name, const std::string& text) {
   const std::filesystem::path file = temp_dir() / name;
   std::ofstream(file, std::ios::binary) << text;

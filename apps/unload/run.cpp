@@ -3,7 +3,6 @@
 // unload/io/writers.hpp). A thin shell over io::RecordedRun.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "commands.hpp"
