@@ -322,10 +322,22 @@ class MicroAxialPump final : public physio::DeviceBlock {
     const double u = kp_ * error + z;
     const double u_rel = u * per_max_torque_;
     const double u_rel2 = u_rel * u_rel;
-    const double u_rel8 = u_rel2 * u_rel2 * u_rel2 * u_rel2;
-    // Far below the torque limit the limiter is 1 to within 1e-9.
-    const double limiter = u_rel8 < 1e-8 ? 1.0 : std::sqrt(std::sqrt(std::sqrt(1.0 + u_rel8)));
-    return {error, u, on ? u / limiter : 0.0};
+    const double v = u_rel2 * u_rel2 * u_rel2 * u_rel2;
+    return {error, u, on ? u * torque_limiter(v) : 0.0};
+  }
+  // (1 + v)^(-1/8), v = (u/T_max)^8: the torque limiter's factor. Far below the limit it is 1 to
+  // within 1e-9. Up to v = 1e-3 (u below 0.42 T_max, every steady level) its binomial series to
+  // v^4 has a truncation error under |binom(-1/8, 5)| v^5 = 3.3e-17, below half an ulp of 1: the
+  // same number to rounding, without the three dependent square roots and the division that made
+  // this the pump's costliest line (about 40% of its right-hand side's time by perf samples).
+  static double torque_limiter(double v) {
+    if (v < 1e-8) return 1.0;
+    if (v <= 1e-3) {
+      constexpr double c1 = -1.0 / 8.0, c2 = c1 * (-9.0 / 8.0) / 2.0, c3 = c2 * (-17.0 / 8.0) / 3.0,
+                       c4 = c3 * (-25.0 / 8.0) / 4.0;
+      return 1.0 + v * (c1 + v * (c2 + v * (c3 + v * c4)));
+    }
+    return 1.0 / std::sqrt(std::sqrt(std::sqrt(1.0 + v)));
   }
   // The readings of the sensors (ReadingSpec::signal) and the true flow, from the outlet area's
   // pressure, the motor torque and the purge flow into the pump.
