@@ -285,6 +285,53 @@ TEST(PumpEstimator, ABriefGlitchDoesNotChangeThePlacement) {
   EXPECT_EQ(e.estimates().placement, Placement::correct);
 }
 
+// The flow window (5 s) and the pulse window (3 s) share one ring of 1,024 samples: over several
+// wraps of the ring, each window's means and deviations are those of its own last samples, summed
+// directly.
+TEST(PumpEstimator, EachWindowOfTheSharedRingHoldsItsOwnSpan) {
+  control::detail::SignalWindows<PumpEstimator::kWindowSamples> w;
+  using W = decltype(w);
+  std::vector<std::array<double, 4>> samples;  // t, flow, placement, current
+  const auto direct = [&](double span, std::size_t a, std::size_t b) {
+    std::vector<std::array<double, 4>> in;
+    for (const auto& s : samples) {
+      if (s[0] > samples.back()[0] - span) in.push_back(s);
+    }
+    double n = static_cast<double>(in.size()), mt = 0, ma = 0, mb = 0;
+    for (const auto& s : in) mt += s[0] / n, ma += s[a] / n, mb += s[b] / n;
+    // Deviation of channel c about the least-squares line in time.
+    const auto deviation = [&](std::size_t c, double mc) {
+      double stt = 0, stc = 0, scc = 0;
+      for (const auto& s : in) {
+        stt += (s[0] - mt) * (s[0] - mt);
+        stc += (s[0] - mt) * (s[c] - mc);
+        scc += (s[c] - mc) * (s[c] - mc);
+      }
+      return std::sqrt(std::max(0.0, (scc - stc * stc / stt) / n));
+    };
+    return std::array<double, 4>{ma, mb, deviation(a, ma), deviation(b, mb)};
+  };
+  for (int k = 0; k < 3500; ++k) {
+    const double t = 0.01 * k;
+    samples.push_back({t, 40.0 + 20.0 * std::sin(7.0 * t), 80.0 + 0.5 * t + 9.0 * std::cos(5.0 * t),
+                       600.0 + 30.0 * std::sin(11.0 * t) + (k % 3)});
+    w.push(t, {samples.back()[1], samples.back()[2], samples.back()[3]}, 5.0, 3.0);
+    if (k % 250 != 249) continue;
+    const auto flow = direct(5.0, 1, 2);
+    EXPECT_NEAR(w.flow_mean(W::flow), flow[0], 1e-9) << "t = " << t;
+    EXPECT_NEAR(w.flow_mean(W::placement), flow[1], 1e-9) << "t = " << t;
+    const auto pulse = direct(3.0, 3, 2);
+    EXPECT_NEAR(w.pulse_mean(W::current), pulse[0], 1e-9) << "t = " << t;
+    EXPECT_NEAR(w.pulse_mean(W::placement), pulse[1], 1e-9) << "t = " << t;
+    const auto d = w.pulse_deviations_about_trend();
+    EXPECT_NEAR(d[0], pulse[2], 1e-6) << "t = " << t;
+    EXPECT_NEAR(d[1], pulse[3], 1e-6) << "t = " << t;
+    if (k > 600) {
+      EXPECT_NEAR(w.pulse_span_s(), 2.99, 1e-9);
+    }
+  }
+}
+
 TEST(PumpEstimator, ASavedEstimatorResumesExactly) {
   SyntheticHeart heart;
   PumpEstimator a(heart.pump, settings());

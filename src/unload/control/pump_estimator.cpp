@@ -18,80 +18,107 @@ std::string_view placement_name(Placement p) {
 
 namespace detail {
 
-template <std::size_t K, std::size_t N>
-void SampleWindow<K, N>::push(double t, const std::array<double, K>& x, double window_s) {
-  const auto drop_oldest = [this] {
-    const std::size_t o = oldest();
-    const double tr = t_[o] - origin_;
-    for (std::size_t c = 0; c < K; ++c) {
-      sum_[c] -= x_[c][o];
-      sum2_[c] -= x_[c][o] * x_[c][o];
-      sum_tx_[c] -= tr * x_[c][o];
-    }
-    sum_t_ -= tr;
-    sum_t2_ -= tr * tr;
-    --count_;
-  };
-  while (count_ > 0 && t_[oldest()] <= t - window_s) drop_oldest();
-  if (count_ == N) drop_oldest();
-  if (count_ == 0) {
-    origin_ = t;
-    sum_.fill(0.0);
-    sum2_.fill(0.0);
-    sum_tx_.fill(0.0);
-    sum_t_ = sum_t2_ = 0.0;
+template <std::size_t N>
+void SignalWindows<N>::drop_oldest(MeanSums& w) {
+  const std::size_t o = oldest(w.count);
+  for (std::size_t c = 0; c < 2; ++c) w.sum[c] -= x_[kFlowChannels[c]][o];
+  --w.count;
+}
+
+template <std::size_t N>
+void SignalWindows<N>::drop_oldest(TrendSums& w) {
+  const std::size_t o = oldest(w.count);
+  const double tr = t_[o] - w.origin;
+  for (std::size_t c = 0; c < 2; ++c) {
+    const double x = x_[kPulseChannels[c]][o];
+    w.sum[c] -= x;
+    w.sum2[c] -= x * x;
+    w.sum_tx[c] -= tr * x;
+  }
+  w.sum_t -= tr;
+  w.sum_t2 -= tr * tr;
+  --w.count;
+}
+
+template <std::size_t N>
+void SignalWindows<N>::push(double t, const std::array<double, kChannels>& x, double flow_window_s,
+                            double pulse_window_s) {
+  // Each window drops what left it, before the ring's oldest slot is written over.
+  while (flow_.count > 0 && t_[oldest(flow_.count)] <= t - flow_window_s) drop_oldest(flow_);
+  if (flow_.count == N) drop_oldest(flow_);
+  if (flow_.count == 0) flow_.sum.fill(0.0);
+  while (pulse_.count > 0 && t_[oldest(pulse_.count)] <= t - pulse_window_s) drop_oldest(pulse_);
+  if (pulse_.count == N) drop_oldest(pulse_);
+  if (pulse_.count == 0) {
+    pulse_.origin = t;
+    pulse_.sum.fill(0.0);
+    pulse_.sum2.fill(0.0);
+    pulse_.sum_tx.fill(0.0);
+    pulse_.sum_t = pulse_.sum_t2 = 0.0;
   }
   t_[head_] = t;
-  const double tr = t - origin_;
-  for (std::size_t c = 0; c < K; ++c) {
-    x_[c][head_] = x[c];
-    sum_[c] += x[c];
-    sum2_[c] += x[c] * x[c];
-    sum_tx_[c] += tr * x[c];
+  for (std::size_t c = 0; c < kChannels; ++c) x_[c][head_] = x[c];
+  for (std::size_t c = 0; c < 2; ++c) flow_.sum[c] += x[kFlowChannels[c]];
+  ++flow_.count;
+  const double tr = t - pulse_.origin;
+  for (std::size_t c = 0; c < 2; ++c) {
+    const double v = x[kPulseChannels[c]];
+    pulse_.sum[c] += v;
+    pulse_.sum2[c] += v * v;
+    pulse_.sum_tx[c] += tr * v;
   }
-  sum_t_ += tr;
-  sum_t2_ += tr * tr;
+  pulse_.sum_t += tr;
+  pulse_.sum_t2 += tr * tr;
+  ++pulse_.count;
   head_ = (head_ + 1) % N;
-  ++count_;
   // Once per wrap the running sums are summed again from the samples, so they cannot drift.
   if (head_ == 0) resum();
 }
 
-template <std::size_t K, std::size_t N>
-void SampleWindow<K, N>::resum() {
-  sum_.fill(0.0);
-  sum2_.fill(0.0);
-  sum_tx_.fill(0.0);
-  sum_t_ = sum_t2_ = 0.0;
-  origin_ = t_[oldest()];
-  for (std::size_t j = 0, i = oldest(); j < count_; ++j, i = (i + 1) % N) {
-    const double tr = t_[i] - origin_;
-    for (std::size_t c = 0; c < K; ++c) {
-      sum_[c] += x_[c][i];
-      sum2_[c] += x_[c][i] * x_[c][i];
-      sum_tx_[c] += tr * x_[c][i];
+template <std::size_t N>
+void SignalWindows<N>::resum() {
+  flow_.sum.fill(0.0);
+  for (std::size_t j = 0, i = oldest(flow_.count); j < flow_.count; ++j, i = (i + 1) % N) {
+    for (std::size_t c = 0; c < 2; ++c) flow_.sum[c] += x_[kFlowChannels[c]][i];
+  }
+  TrendSums& w = pulse_;
+  w.sum.fill(0.0);
+  w.sum2.fill(0.0);
+  w.sum_tx.fill(0.0);
+  w.sum_t = w.sum_t2 = 0.0;
+  w.origin = t_[oldest(w.count)];
+  for (std::size_t j = 0, i = oldest(w.count); j < w.count; ++j, i = (i + 1) % N) {
+    const double tr = t_[i] - w.origin;
+    for (std::size_t c = 0; c < 2; ++c) {
+      const double v = x_[kPulseChannels[c]][i];
+      w.sum[c] += v;
+      w.sum2[c] += v * v;
+      w.sum_tx[c] += tr * v;
     }
-    sum_t_ += tr;
-    sum_t2_ += tr * tr;
+    w.sum_t += tr;
+    w.sum_t2 += tr * tr;
   }
 }
 
-template <std::size_t K, std::size_t N>
-std::array<double, K> SampleWindow<K, N>::deviations_about_trend() const {
-  std::array<double, K> out{};
-  if (count_ < 2) return out;
-  const double per_n = 1.0 / static_cast<double>(count_);
-  const double mt = sum_t_ * per_n;
-  const double vt = sum_t2_ * per_n - mt * mt;
+template <std::size_t N>
+std::array<double, 2> SignalWindows<N>::pulse_deviations_about_trend() const {
+  const TrendSums& w = pulse_;
+  std::array<double, 2> out{};
+  if (w.count < 2) return out;
+  const double per_n = 1.0 / static_cast<double>(w.count);
+  const double mt = w.sum_t * per_n;
+  const double vt = w.sum_t2 * per_n - mt * mt;
   const double per_vt = vt > 0.0 ? 1.0 / vt : 0.0;
-  for (std::size_t c = 0; c < K; ++c) {
-    const double mx = sum_[c] * per_n;
-    const double cov = sum_tx_[c] * per_n - mt * mx;
-    const double residual = sum2_[c] * per_n - mx * mx - cov * cov * per_vt;
+  for (std::size_t c = 0; c < 2; ++c) {
+    const double mx = w.sum[c] * per_n;
+    const double cov = w.sum_tx[c] * per_n - mt * mx;
+    const double residual = w.sum2[c] * per_n - mx * mx - cov * cov * per_vt;
     out[c] = std::sqrt(std::max(0.0, residual));
   }
   return out;
 }
+
+template class SignalWindows<PumpEstimator::kWindowSamples>;
 
 }  // namespace detail
 
@@ -202,8 +229,7 @@ void PumpEstimator::visit(Self& s, F&& f) {
   f(s.segment_start_s_);
   f(s.candidate_);
   f(s.candidate_since_s_);
-  decltype(s.flow_window_)::visit(s.flow_window_, f);
-  decltype(s.pulse_window_)::visit(s.pulse_window_, f);
+  decltype(s.windows_)::visit(s.windows_, f);
 }
 
 PumpEstimator::PumpEstimator(const PumpCharacteristic& pump, const EstimatorSettings& settings)
@@ -232,7 +258,7 @@ std::span<const double> PumpEstimator::load_state(std::span<const double> in) {
   visit(copy, l);
   if (copy.lv_head_ >= kHistory || copy.lv_count_ > kHistory || copy.lvedp_head_ >= kMaxBeats ||
       copy.lvedp_count_ > kMaxBeats || copy.ejected_head_ >= kMaxBeats ||
-      copy.ejected_count_ > kMaxBeats) {
+      copy.ejected_count_ > kMaxBeats || !copy.windows_.consistent()) {
     throw InputError("pump estimator: the saved state does not fit");
   }
   *this = copy;
@@ -273,13 +299,14 @@ void PumpEstimator::update(const SignalFrame& frame) {
   }
   q_[0] = q;
   est_.instantaneous_flow_mL_s = q;
-  flow_window_.push(t, {q, p}, settings_.flow_window_s);
+  using Windows = decltype(windows_);
+  windows_.push(t, {q, p, current}, settings_.flow_window_s, settings_.pulsatility_window_s);
   est_.flow_valid = turning;
-  est_.flow_L_min = flow_window_.mean(0) * units::mL_per_s_to_L_per_min;
-  est_.map_mmHg = flow_window_.mean(1);
+  est_.flow_L_min = windows_.flow_mean(Windows::flow) * units::mL_per_s_to_L_per_min;
+  est_.map_mmHg = windows_.flow_mean(Windows::placement);
 
   if (turning && samples_ >= 3) estimate_lv_pressure();
-  classify(t, current);
+  classify(t);
 
   // What the beats give (their means are taken at each beat, in end_beat).
   const bool beating = est_.beats > 0 && t - est_.last_beat_s <= settings_.beat_timeout_s;
@@ -376,16 +403,15 @@ void PumpEstimator::end_beat(double t, double lvedp) {
   ejecting_ = m > 0 && 2.0 * ejected > static_cast<double>(m);
 }
 
-void PumpEstimator::classify(double t, double current_mA) {
+void PumpEstimator::classify(double t) {
   const EstimatorSettings& s = settings_;
-  pulse_window_.push(t, {current_mA, p_[0]}, s.pulsatility_window_s);
-  const auto deviations = pulse_window_.deviations_about_trend();
+  const auto deviations = windows_.pulse_deviations_about_trend();
   est_.current_pulsatility_mA = deviations[0];
   est_.placement_pulse_mmHg = deviations[1];
-  const double mean = pulse_window_.mean(1);
+  const double mean = windows_.pulse_mean(decltype(windows_)::placement);
   est_.placement_variation = mean > 0.0 ? est_.placement_pulse_mmHg / mean : 0.0;
   // Until the window holds its full span, nothing is known.
-  if (pulse_window_.span_s() < 0.9 * s.pulsatility_window_s) return;
+  if (windows_.pulse_span_s() < 0.9 * s.pulsatility_window_s) return;
   const auto hysteresis = [](bool& flag, double x, double on, double off) {
     flag = flag ? x > off : x > on;
   };

@@ -158,42 +158,75 @@ struct PumpEstimates {
 
 namespace detail {
 
-// The samples of the last `window_s` seconds (at most N) of K channels, with their running sums
-// and sums of squares. Pushing drops the samples that left the window (or the oldest when full).
-template <std::size_t K, std::size_t N>
-class SampleWindow {
+// The estimator's signals over the last N samples, in one ring (times, flow, placement signal,
+// current), and two windows over its newest samples: the flow window (the last
+// `flow_window_s`: running sums of the flow and the placement signal, for their means) and the
+// pulse window (the last `pulse_window_s`: running sums, sums of squares and sums of products with
+// time of the current and the placement signal, for their deviations about a trend). Pushing a
+// sample drops from each window the samples that left it (or the oldest when it holds N).
+template <std::size_t N>
+class SignalWindows {
  public:
-  void push(double t, const std::array<double, K>& x, double window_s);
-  std::size_t count() const { return count_; }
-  double span_s() const { return count_ ? t_[(head_ + N - 1) % N] - t_[oldest()] : 0.0; }
-  double mean(std::size_t c) const { return sum_[c] / static_cast<double>(count_); }
-  // Each channel's standard deviation about the window's least-squares line in time (a slow
-  // drift, such as a ventricle emptying after VF sets in, is no pulsatility).
-  std::array<double, K> deviations_about_trend() const;
+  enum Channel : std::size_t { flow, placement, current, kChannels };
+  void push(double t, const std::array<double, kChannels>& x, double flow_window_s,
+            double pulse_window_s);
+  // Means over the flow window (flow or placement) and over the pulse window (current or
+  // placement).
+  double flow_mean(Channel c) const { return flow_.sum[c == flow ? 0 : 1] / count(flow_); }
+  double pulse_mean(Channel c) const { return pulse_.sum[c == current ? 0 : 1] / count(pulse_); }
+  double pulse_span_s() const {
+    return pulse_.count ? t_[(head_ + N - 1) % N] - t_[oldest(pulse_.count)] : 0.0;
+  }
+  // The current's and the placement signal's standard deviations about the pulse window's
+  // least-squares line in time (a slow drift, such as a ventricle emptying after VF sets in, is no
+  // pulsatility).
+  std::array<double, 2> pulse_deviations_about_trend() const;
   // Every number of its state, for save_state/load_state.
   template <class Self, class F>
   static void visit(Self& self, F&& f) {
     f(self.t_);
     for (auto& x : self.x_) f(x);
-    f(self.sum_);
-    f(self.sum2_);
-    f(self.sum_tx_);
-    f(self.sum_t_);
-    f(self.sum_t2_);
-    f(self.origin_);
     f(self.head_);
-    f(self.count_);
+    f(self.flow_.sum);
+    f(self.flow_.count);
+    f(self.pulse_.sum);
+    f(self.pulse_.sum2);
+    f(self.pulse_.sum_tx);
+    f(self.pulse_.sum_t);
+    f(self.pulse_.sum_t2);
+    f(self.pulse_.origin);
+    f(self.pulse_.count);
   }
+  // Whether the counts fit the ring (for load_state).
+  bool consistent() const { return head_ < N && flow_.count <= N && pulse_.count <= N; }
 
  private:
-  std::size_t oldest() const { return (head_ + N - count_) % N; }
+  // The flow window: flow, placement signal. The pulse window: current, placement signal.
+  static constexpr std::array<Channel, 2> kFlowChannels{flow, placement};
+  static constexpr std::array<Channel, 2> kPulseChannels{current, placement};
+  struct MeanSums {
+    std::array<double, 2> sum{};
+    std::size_t count = 0;
+  };
+  struct TrendSums {
+    std::array<double, 2> sum{}, sum2{}, sum_tx{};
+    double sum_t = 0, sum_t2 = 0;
+    double origin = 0;  // the sums' time origin (moved to the oldest sample at each wrap)
+    std::size_t count = 0;
+  };
+  template <class W>
+  static double count(const W& w) {
+    return static_cast<double>(w.count);
+  }
+  std::size_t oldest(std::size_t count) const { return (head_ + N - count) % N; }
+  void drop_oldest(MeanSums& w);
+  void drop_oldest(TrendSums& w);
   void resum();
   std::array<double, N> t_{};
-  std::array<std::array<double, N>, K> x_{};
-  std::array<double, K> sum_{}, sum2_{}, sum_tx_{};
-  double sum_t_ = 0, sum_t2_ = 0;
-  double origin_ = 0;  // the sums' time origin (moved to the oldest sample at each wrap)
-  std::size_t head_ = 0, count_ = 0;  // next slot; samples held
+  std::array<std::array<double, N>, kChannels> x_{};
+  std::size_t head_ = 0;  // next slot
+  MeanSums flow_;
+  TrendSums pulse_;
 };
 
 }  // namespace detail
@@ -225,7 +258,7 @@ class PumpEstimator {
   void estimate_lv_pressure();
   void end_beat(double t, double lvedp);
   void new_segment(double t);
-  void classify(double t, double current_mA);
+  void classify(double t);
 
   PumpCharacteristic pump_;
   EstimatorSettings settings_;
@@ -253,8 +286,7 @@ class PumpEstimator {
   // Placement: the candidate class and since when it has been the candidate.
   Placement candidate_ = Placement::unknown;
   double candidate_since_s_ = 0;
-  detail::SampleWindow<2, kWindowSamples> flow_window_;   // Q (mL/s), placement signal
-  detail::SampleWindow<2, kWindowSamples> pulse_window_;  // current, placement signal
+  detail::SignalWindows<kWindowSamples> windows_;  // Q (mL/s), placement signal, current
 };
 
 }  // namespace unload::control
