@@ -683,6 +683,23 @@ TEST_F(UnloadCommand, ConsoleReplayOfARunsWaveformsRaisesTheSameAlarm) {
     }
   }
   EXPECT_TRUE(stopped);
+  // The waveform estimates behind the display: an LV pressure and a forward pump flow while the
+  // pump runs, none once its rotor has stopped.
+  int running = 0, stopped_rows = 0;
+  for (const auto& e : j["estimates"]) {
+    const double t = e["time_s"].get<double>();
+    if (t > 5 && t < 19) {
+      ASSERT_TRUE(e["lv_pressure_estimate_mmHg"].is_number()) << "t = " << t;
+      EXPECT_GT(e["lv_pressure_estimate_mmHg"].get<double>(), -30.0) << "t = " << t;
+      EXPECT_LT(e["lv_pressure_estimate_mmHg"].get<double>(), 200.0) << "t = " << t;
+      EXPECT_GT(e["pump_flow_estimate_mL_s"].get<double>(), 0.0) << "t = " << t;
+      ++running;
+    } else if (t > 25 && e["lv_pressure_estimate_mmHg"].is_null()) {
+      ++stopped_rows;
+    }
+  }
+  EXPECT_GT(running, 0);
+  EXPECT_GT(stopped_rows, 0);
 }
 
 TEST_F(UnloadCommand, ConsoleReplayRefusesBadFilesWithLineAndColumn) {

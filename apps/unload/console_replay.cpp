@@ -124,6 +124,15 @@ int console_replay(const ConsoleReplayOptions& options) {
       next_report += options.every_s;
       nlohmann::json j = io::console_display_json(console);
       j["time_s"] = t;
+      // The waveform estimates behind the display (engineers tuning a rule need them): the LV
+      // pressure one tick behind, and the pump flow at the last sample (null while the rotor is too
+      // slow to read a flow from).
+      const auto& e = console.display().estimates;
+      const auto shown = [&](double v) {
+        return e.flow_valid && std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+      };
+      j["lv_pressure_estimate_mmHg"] = shown(e.lv_pressure_mmHg);
+      j["pump_flow_estimate_mL_s"] = shown(e.instantaneous_flow_mL_s);
       estimates.push_back(j);
     }
   }
