@@ -315,7 +315,7 @@ void PumpEstimator::update(const SignalFrame& frame) {
   est_.native_flow_L_min = est_.native_ejection ? std::numeric_limits<double>::quiet_NaN() : 0.0;
   est_.total_flow_L_min = est_.flow_L_min;
   est_.map_valid = est_.placement == Placement::correct || est_.placement == Placement::aorta;
-  est_.cpo_W = est_.map_mmHg * est_.total_flow_L_min / units::cardiac_power_divisor;
+  est_.cpo_W = est_.map_mmHg * est_.total_flow_L_min * (1.0 / units::cardiac_power_divisor);
   est_.cpo_valid = est_.map_valid && est_.flow_valid;
   est_.cpo_lower_bound = est_.native_ejection;
 }

@@ -172,8 +172,12 @@ class SignalWindows {
             double pulse_window_s);
   // Means over the flow window (flow or placement) and over the pulse window (current or
   // placement).
-  double flow_mean(Channel c) const { return flow_.sum[c == flow ? 0 : 1] / count(flow_); }
-  double pulse_mean(Channel c) const { return pulse_.sum[c == current ? 0 : 1] / count(pulse_); }
+  // (The reciprocal first: it does not wait for the sums, so only a product is left at the end of
+  // the estimator's chain of dependent operations.)
+  double flow_mean(Channel c) const { return flow_.sum[c == flow ? 0 : 1] * (1.0 / count(flow_)); }
+  double pulse_mean(Channel c) const {
+    return pulse_.sum[c == current ? 0 : 1] * (1.0 / count(pulse_));
+  }
   double pulse_span_s() const {
     return pulse_.count ? t_[(head_ + N - 1) % N] - t_[oldest(pulse_.count)] : 0.0;
   }

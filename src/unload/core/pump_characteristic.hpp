@@ -81,12 +81,13 @@ struct PumpCurves {
   }
   // The flow Q that loads a rotor turning at w with hydraulic torque T_h: the root of
   // b*Q^2 + a*|w|*Q - T_h/(kappa/eta_v) = 0 that is continuous through Q = 0, written without
-  // cancellation. Needs a*|w| > 0 (a turning rotor).
+  // cancellation. Needs a*|w| > 0 (a turning rotor). With k = kappa/eta_v and x = T_h/k:
+  //   Q = 2x / (a|w| + sqrt(a^2 w^2 + 4bx)) = 2T_h / (k a|w| + sqrt((k a|w|)^2 + 4bk T_h)),
+  // the second form with one division (this runs at every console tick).
   double flow_of_hydraulic_torque_mL_s(double w_krpm, double torque_mN_m) const {
-    const double x = torque_mN_m / torque_per_power;  // b*Q^2 + a|w|*Q
-    const double aw = pressure_coefficient * std::abs(w_krpm);
-    const double disc = aw * aw + 4.0 * flow_speed_coefficient * x;
-    return 2.0 * x / (aw + std::sqrt(std::max(disc, 0.0)));
+    const double kaw = torque_per_power * pressure_coefficient * std::abs(w_krpm);
+    const double disc = kaw * kaw + 4.0 * flow_speed_coefficient * torque_per_power * torque_mN_m;
+    return 2.0 * torque_mN_m / (kaw + std::sqrt(std::max(disc, 0.0)));
   }
 };
 
