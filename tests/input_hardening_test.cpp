@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
@@ -28,11 +28,7 @@ using ::testing::Not;
 
 class Inputs : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ =
-        fs::temp_directory_path() / ("unload-input-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = ::unload::testing::fresh_test_directory("unload-input-test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   fs::path write(const std::string& name, const std::string& text) {

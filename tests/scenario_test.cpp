@@ -7,9 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 
+#include "test_files.hpp"
 #include "unload/core/error.hpp"
 
 namespace unload::io {
@@ -20,11 +20,7 @@ using ::testing::HasSubstr;
 
 class ScenarioFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("unload-scenario-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = ::unload::testing::fresh_test_directory("unload-scenario-test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   fs::path write(const std::string& text, const std::string& name = "scenario.toml") {

@@ -26,7 +26,8 @@ inline std::filesystem::path temp_dir() {
 
 // Writes `text` to temp_dir()/name (bytes as given) and returns the path.
 // A directory of one test's own, PREFIX-<random> under the system's temporary directory, with a
-// `work` subdirectory (where the test runs the binary) made; the caller removes it.
+// `work` subdirectory (where a test that runs the binary runs it; others leave it empty) made; the
+// caller removes it.
 inline std::filesystem::path fresh_test_directory(const std::string& prefix) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     (prefix + "-" + std::to_string(std::random_device{}()));
