@@ -62,9 +62,11 @@ TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
   // While the LAD is occluded, the LCx and RCA receive 60 + 80 mL/min.
   EXPECT_DOUBLE_EQ(m.coronary_flow_nonoccluded_mL_min, 140);
   EXPECT_DOUBLE_EQ(m.pva_mean_ischaemia_mmHg_mL, 5000);
-  // MAP 80 is more than 5% below 90; from 170 s on MAP (89) and CPO (0.99) are within 5%.
+  // MAP 80 is more than 5% below 90; from 170 s on the beats' MAP (89) and CPO (0.99) are within
+  // 5%, and the means of the last six beats from the beat at 174 s (MAP (80 + 5 x 89) / 6 = 87.5,
+  // CPO (0.8 + 5 x 0.99) / 6 = 0.958; at 173 s the CPO's mean is 0.927).
   EXPECT_DOUBLE_EQ(m.last_deflation_s, 160);
-  EXPECT_DOUBLE_EQ(m.recovery_s, 10);
+  EXPECT_DOUBLE_EQ(m.recovery_s, 14);
 }
 
 TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {
@@ -74,13 +76,14 @@ TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {
   beats(r, 30, 60, 60, 0.5);
   r.on_event(inflow(60, 2, 1.0));
   beats(r, 60, 65, 90, 1.0);  // back for 5 s only
-  beats(r, 65, 70, 70, 0.7);
-  beats(r, 70, 75, 90, 1.0);  // back again, but the run ends after 5 s
+  beats(r, 65, 70, 60, 0.6);  // the six beats' mean falls out of the band at once
+  beats(r, 70, 75, 90, 1.0);  // back again, but the run ends before the mean is
   const ProcedureMetrics m = r.result(75);
   EXPECT_TRUE(std::isnan(m.recovery_s));
   ProcedureRecorder longer = r;
   beats(longer, 75, 90, 90, 1.0);
-  EXPECT_DOUBLE_EQ(longer.result(90).recovery_s, 10);  // from the beat at 70 s
+  // From the beat at 75 s the last six beats are all back (at 74 s the mean MAP is 85 < 85.5).
+  EXPECT_DOUBLE_EQ(longer.result(90).recovery_s, 15);
 }
 
 TEST(ProcedureMetrics, AboveBaselineAfterTheDeflationIsRecovered) {
@@ -91,7 +94,9 @@ TEST(ProcedureMetrics, AboveBaselineAfterTheDeflationIsRecovered) {
   r.on_event(inflow(60, 0, 1.0));
   beats(r, 60, 63, 70, 0.6);  // 12.5% below: not yet
   beats(r, 63, 80, 95, 1.1);  // more support than at baseline
-  EXPECT_DOUBLE_EQ(r.result(80).recovery_s, 3);
+  // The means of the beats since the deflation: at 63 s CPO (3 x 0.6 + 1.1) / 4 = 0.725 is still
+  // below 0.76; at 64 s MAP 80 and CPO 0.8.
+  EXPECT_DOUBLE_EQ(r.result(80).recovery_s, 4);
 }
 
 TEST(ProcedureMetrics, LeftMainIsOneInflationAndANewInflationRestartsTheRecovery) {
@@ -113,6 +118,23 @@ TEST(ProcedureMetrics, LeftMainIsOneInflationAndANewInflationRestartsTheRecovery
   EXPECT_DOUBLE_EQ(during.ischaemia_s, 50);  // 30 s, and 20 s still running at the end
   // While LAD and LCx are occluded only the RCA is open (80); then only the RCA is occluded.
   EXPECT_DOUBLE_EQ(during.coronary_flow_nonoccluded_mL_min, (30 * 80.0 + 20 * 160.0) / 50);
+}
+
+// A balloon pump at 1:2 alternates assisted and unassisted beats: neither kind alone is the
+// circulation's pressure, and the unassisted beats alone would never be back within the band.
+TEST(ProcedureMetrics, RecoveryReadsWholeCyclesOfAnAlternatingRhythm) {
+  ProcedureRecorder r;
+  for (int k = 0; k < 30; ++k) beats(r, k, k + 1, k % 2 ? 100 : 80, k % 2 ? 1.1 : 0.9);
+  r.on_event(inflow(30, 0, 0.0));
+  beats(r, 30, 60, 60, 0.5);
+  r.on_event(inflow(60, 0, 1.0));
+  for (int k = 60; k < 90; ++k) beats(r, k, k + 1, k % 2 ? 98 : 78, k % 2 ? 1.08 : 0.88);
+  const ProcedureMetrics m = r.result(90);
+  EXPECT_DOUBLE_EQ(m.map_baseline_mmHg, 90);
+  // Every unassisted beat (78 mmHg) is 13% below the baseline; the six beats' mean (88) is 2%.
+  // (While fewer than six beats have come since the deflation an odd count leans on the
+  // unassisted beats: at 62 s the three beats' mean is 84.7; from 63 s on it stays in the band.)
+  EXPECT_DOUBLE_EQ(m.recovery_s, 3);
 }
 
 TEST(ProcedureMetrics, WithoutInflationTheBaselineIsTheFirstThirtySeconds) {

@@ -55,8 +55,9 @@ constexpr ProcedureField kFields[] = {
     UNLOAD_PROCEDURE("last_deflation_s", "s", "last time no territory was reduced any more",
                      last_deflation_s),
     UNLOAD_PROCEDURE("recovery_s", "s",
-                     "from the last deflation to the first beat from which MAP and CPO stay "
-                     "above 95% of baseline for 10 s (null: not by the end of the run)",
+                     "from the last deflation to the first beat from which MAP and CPO, each the "
+                     "mean of the last 6 beats since the deflation, stay above 95% of baseline "
+                     "for 10 s (null: not by the end of the run)",
                      recovery_s),
 };
 
@@ -135,9 +136,18 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   if (!std::isnan(m_.last_deflation_s) && !ischaemic() && !was_reduced &&
       b.start_s >= m_.last_deflation_s && std::isnan(m_.recovery_s)) {
     // Back means no more than 5% below baseline: above it (more support after the PCI, a drug)
-    // is recovered too.
-    const bool in_band = b.map_mmHg >= (1.0 - kRecoveryBand) * m_.map_baseline_mmHg &&
-                         b.cpo_W >= (1.0 - kRecoveryBand) * m_.cpo_baseline_W;
+    // is recovered too. Judged on the mean of the last kRecoveryBeats beats since the deflation.
+    recent_[recent_next_] = {b.duration_s, b.map_mmHg, b.cpo_W};
+    recent_next_ = (recent_next_ + 1) % kRecoveryBeats;
+    recent_count_ = std::min(recent_count_ + 1, kRecoveryBeats);
+    double span = 0, map = 0, cpo = 0;
+    for (std::size_t i = 0; i < recent_count_; ++i) {
+      span += recent_[i].duration_s;
+      map += recent_[i].duration_s * recent_[i].map;
+      cpo += recent_[i].duration_s * recent_[i].cpo;
+    }
+    const bool in_band = span > 0 && map >= (1.0 - kRecoveryBand) * m_.map_baseline_mmHg * span &&
+                         cpo >= (1.0 - kRecoveryBand) * m_.cpo_baseline_W * span;
     if (!in_band) {
       in_band_since_s_ = ProcedureMetrics::nan;
     } else {
@@ -174,6 +184,7 @@ void ProcedureRecorder::on_event(const Event& e) {
     }
     m_.recovery_s = ProcedureMetrics::nan;
     in_band_since_s_ = ProcedureMetrics::nan;
+    recent_count_ = recent_next_ = 0;
   } else if (was && !is) {
     m_.ischaemia_s += e.time_s - ischaemia_since_s_;
     ischaemia_since_s_ = ProcedureMetrics::nan;

@@ -40,6 +40,10 @@ namespace unload::sim {
 inline constexpr double kBaselineWindow_s = 30.0;
 inline constexpr double kRecoveryBand = 0.05;       // within 5% of baseline
 inline constexpr double kRecoverySustain_s = 10.0;  // ... for at least this long
+// MAP and CPO are judged on their mean over the last beats (weighted by duration), this many:
+// whole cycles of a balloon pump at 1:1, 1:2 and 1:3, whose unassisted beats alone would never be
+// back within the band (a clinical monitor's MAP is likewise a mean over several seconds).
+inline constexpr std::size_t kRecoveryBeats = 6;
 inline constexpr double kMapThreshold_mmHg = 65.0;
 
 struct ProcedureMetrics {
@@ -106,8 +110,14 @@ class ProcedureRecorder final : public SimulationObserver {
   // Territories whose inflow was below 1 at some moment of the beat now running.
   std::array<bool, physio::territory_count> reduced_this_beat_{};
   double ischaemia_since_s_ = ProcedureMetrics::nan;
-  // Recovery after the last deflation: start of the current run of in-band beats (NaN: none).
+  // Recovery after the last deflation: start of the current run of in-band beats (NaN: none), and
+  // the last kRecoveryBeats beats since the deflation (a ring of their duration, MAP and CPO).
   double in_band_since_s_ = ProcedureMetrics::nan;
+  struct RecentBeat {
+    double duration_s, map, cpo;
+  };
+  std::array<RecentBeat, kRecoveryBeats> recent_{};
+  std::size_t recent_count_ = 0, recent_next_ = 0;
   double last_beat_end_s_ = 0;
 };
 
