@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "unload/core/error.hpp"
@@ -30,10 +31,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// This process's scratch directory, removed when libFuzzer exits normally (at the end of its runs
+// or its time; a crash keeps it beside the finding).
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("unload-fuzz-" + std::to_string(::getpid()));
+}
+
 const fs::path& scratch() {
   static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("unload-fuzz-" + std::to_string(::getpid()));
+    const fs::path d = scratch_dir();
     fs::create_directories(d);
+    std::atexit([] {
+      std::error_code ignored;
+      fs::remove_all(scratch_dir(), ignored);
+    });
     return d;
   }();
   return dir;

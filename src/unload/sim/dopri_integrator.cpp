@@ -287,11 +287,11 @@ class DormandPrince final : public Integrator {
   static constexpr double kFirstStep_s = 1e-3;
   OdeSystem& system_;
   IntegratorOptions options_;
+  IntegratorMemory memory_;  // before the stepper: its step adjuster keeps a pointer into it
   Controlled stepper_;
   State x_, dxdt_, x_new_, dxdt_new_, interp_;
   double t_ = 0, t_prev_ = 0, dt_ = 0;
   long segment_steps_ = 0;  // steps since the last restart (kMaxStepsPerSegment)
-  IntegratorMemory memory_;
 };
 
 }  // namespace

@@ -12,8 +12,6 @@ namespace unload::sim {
 
 namespace {
 
-constexpr double kNever = std::numeric_limits<double>::infinity();
-
 // Opens a beat at the R wave t: lays out its metric grid and takes its first sample.
 void begin_beat(const Model& model, RunState& r, double t, physio::Observables& obs,
                 std::span<double> dydt) {
