@@ -89,8 +89,9 @@ void print_table(const io::CompareResult& r) {
   }
   fmt::print(
       "\nMAP0, CPO0: before the first inflation. <65: minutes with beat MAP under 65 mmHg. "
-      "PVAisch: mean pressure-volume area during ischaemia. recov: s from the last deflation to "
-      "MAP and CPO within 5% of baseline. HI: haemolysis index. alarm: console alarms raised, "
+      "PVAisch: mean pressure-volume area during ischaemia. recov: s from the last deflation "
+      "until MAP and CPO (means of the last 6 beats) stay within 5% of baseline for 10 s. HI: "
+      "haemolysis index. alarm: console alarms raised, "
       "critical/serious. completed: no collapse (MAP under 40 mmHg for more than 60 s).\n");
   fmt::print("{} runs on {} thread{} in {:.2f} s ({:.0f} x real time per core).\n",
              r.strategies.size() * (r.variants + 1), r.threads, r.threads == 1 ? "" : "s", r.wall_s,
