@@ -378,6 +378,7 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   // The what-if runs: the pump stops, VF.
   EXPECT_TRUE(fs::exists(out / "what-if-pump-stop" / "summary.json"));
   EXPECT_TRUE(fs::exists(out / "what-if-vf" / "summary.json"));
+  EXPECT_NE(o.out.find("5 runs on"), std::string::npos) << "3 strategies and 2 what-if runs";
   EXPECT_NE(o.out.find("impella-cp:P8"), std::string::npos);
   EXPECT_NE(o.out.find("education and research"), std::string::npos);
   for (const char* f :

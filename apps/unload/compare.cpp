@@ -93,11 +93,13 @@ void print_table(const io::CompareResult& r) {
       "until MAP and CPO (means of the last 6 beats) stay within 5% of baseline for 10 s. HI: "
       "haemolysis index. alarm: console alarms raised, "
       "critical/serious. completed: no collapse (MAP under 40 mmHg for more than 60 s).\n");
-  fmt::print("{} runs on {} thread{} in {:.2f} s ({:.0f} x real time per core).\n",
-             r.strategies.size() * (r.variants + 1), r.threads, r.threads == 1 ? "" : "s", r.wall_s,
-             r.wall_s > 0 ? r.scenario->duration_s * static_cast<double>(r.strategies.size()) *
-                                (r.variants + 1) / (r.wall_s * r.threads)
-                          : 0.0);
+  // Every run counts, the what-if runs for the report included (each the scenario's length).
+  const std::size_t runs = r.strategies.size() * (r.variants + 1) + r.what_if.size();
+  fmt::print("{} runs on {} thread{} in {:.2f} s ({:.0f} x real time per core).\n", runs, r.threads,
+             r.threads == 1 ? "" : "s", r.wall_s,
+             r.wall_s > 0
+                 ? r.scenario->duration_s * static_cast<double>(runs) / (r.wall_s * r.threads)
+                 : 0.0);
   for (const auto& n : r.notes) fmt::print("note: {}\n", n);
 }
 
