@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "unload/core/error.hpp"
 #include "unload/core/units.hpp"
@@ -41,6 +42,26 @@ void SignalWindows<N>::drop_oldest(TrendSums& w) {
 }
 
 template <std::size_t N>
+void SignalWindows<N>::add(MeanSums& w, std::size_t i) {
+  for (std::size_t c = 0; c < 2; ++c) w.sum[c] += x_[kFlowChannels[c]][i];
+  ++w.count;
+}
+
+template <std::size_t N>
+void SignalWindows<N>::add(TrendSums& w, std::size_t i) {
+  const double tr = t_[i] - w.origin;
+  for (std::size_t c = 0; c < 2; ++c) {
+    const double v = x_[kPulseChannels[c]][i];
+    w.sum[c] += v;
+    w.sum2[c] += v * v;
+    w.sum_tx[c] += tr * v;
+  }
+  w.sum_t += tr;
+  w.sum_t2 += tr * tr;
+  ++w.count;
+}
+
+template <std::size_t N>
 void SignalWindows<N>::push(double t, const std::array<double, kChannels>& x, double flow_window_s,
                             double pulse_window_s) {
   // Each window drops what left it, before the ring's oldest slot is written over.
@@ -58,18 +79,8 @@ void SignalWindows<N>::push(double t, const std::array<double, kChannels>& x, do
   }
   t_[head_] = t;
   for (std::size_t c = 0; c < kChannels; ++c) x_[c][head_] = x[c];
-  for (std::size_t c = 0; c < 2; ++c) flow_.sum[c] += x[kFlowChannels[c]];
-  ++flow_.count;
-  const double tr = t - pulse_.origin;
-  for (std::size_t c = 0; c < 2; ++c) {
-    const double v = x[kPulseChannels[c]];
-    pulse_.sum[c] += v;
-    pulse_.sum2[c] += v * v;
-    pulse_.sum_tx[c] += tr * v;
-  }
-  pulse_.sum_t += tr;
-  pulse_.sum_t2 += tr * tr;
-  ++pulse_.count;
+  add(flow_, head_);
+  add(pulse_, head_);
   head_ = (head_ + 1) % N;
   // Once per wrap the running sums are summed again from the samples, so they cannot drift.
   if (head_ == 0) resum();
@@ -77,27 +88,19 @@ void SignalWindows<N>::push(double t, const std::array<double, kChannels>& x, do
 
 template <std::size_t N>
 void SignalWindows<N>::resum() {
+  const std::size_t flow_count = std::exchange(flow_.count, 0);
   flow_.sum.fill(0.0);
-  for (std::size_t j = 0, i = oldest(flow_.count); j < flow_.count; ++j, i = (i + 1) % N) {
-    for (std::size_t c = 0; c < 2; ++c) flow_.sum[c] += x_[kFlowChannels[c]][i];
+  for (std::size_t j = 0, i = oldest(flow_count); j < flow_count; ++j, i = (i + 1) % N) {
+    add(flow_, i);
   }
-  TrendSums& w = pulse_;
-  w.sum.fill(0.0);
-  w.sum2.fill(0.0);
-  w.sum_tx.fill(0.0);
-  w.sum_t = w.sum_t2 = 0.0;
-  w.origin = t_[oldest(w.count)];
-  for (std::size_t j = 0, i = oldest(w.count); j < w.count; ++j, i = (i + 1) % N) {
-    const double tr = t_[i] - w.origin;
-    for (std::size_t c = 0; c < 2; ++c) {
-      const double v = x_[kPulseChannels[c]][i];
-      w.sum[c] += v;
-      w.sum2[c] += v * v;
-      w.sum_tx[c] += tr * v;
-    }
-    w.sum_t += tr;
-    w.sum_t2 += tr * tr;
-  }
+  const std::size_t pulse_count = std::exchange(pulse_.count, 0);
+  const std::size_t first = oldest(pulse_count);
+  pulse_.sum.fill(0.0);
+  pulse_.sum2.fill(0.0);
+  pulse_.sum_tx.fill(0.0);
+  pulse_.sum_t = pulse_.sum_t2 = 0.0;
+  pulse_.origin = t_[first];
+  for (std::size_t j = 0, i = first; j < pulse_count; ++j, i = (i + 1) % N) add(pulse_, i);
 }
 
 template <std::size_t N>

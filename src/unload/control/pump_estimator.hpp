@@ -223,6 +223,9 @@ class SignalWindows {
     return static_cast<double>(w.count);
   }
   std::size_t oldest(std::size_t count) const { return (head_ + N - count) % N; }
+  // Adds slot i of the ring to a window's sums, or drops the window's oldest sample from them.
+  void add(MeanSums& w, std::size_t i);
+  void add(TrendSums& w, std::size_t i);
   void drop_oldest(MeanSums& w);
   void drop_oldest(TrendSums& w);
   void resum();
