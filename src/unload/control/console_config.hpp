@@ -54,6 +54,9 @@ struct ConsoleConfig {
   EstimatorSettings estimator;    // how it estimates flow, LVEDP, placement
   int auto_highest_level = 8;     // what AUTO aims for
   int lowest_clinical_level = 2;  // P-2: lowest level to use (and AUTO's floor)
+  // The console's cycle: every signal sample (the control tick, 100 Hz) feeds the estimators; the
+  // rules (placement, modes, restart, weaning, alarms) run once per rule interval.
+  double rule_interval_s = 0.1;
 
   double auto_ramp_s = 30;           // AUTO ramps up over this at start
   double placement_settle_s = 30;    // position alarms only after this much running

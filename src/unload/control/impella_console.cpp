@@ -122,9 +122,9 @@ void ImpellaConsole::enter_level(double t_s, int level, std::string why) {
   message(t_s, MessageKind::mode_change, "P-level", mode_text() + ": " + std::move(why));
 }
 
-void ImpellaConsole::observe(const SignalFrame& f) {
+void ImpellaConsole::observe(const SignalFrame& f, bool rules) {
   const double dt = started_s_ < 0 ? 0.0 : f.t_s - last_t_s_;
-  estimator_.update(f);
+  estimator_.update(f, rules);
   const double pp = f[Signal::purge_pressure_mmHg];
   const double pf = f[Signal::purge_flow_mL_h];
   if (current_samples_ == 0) {
@@ -399,7 +399,11 @@ void ImpellaConsole::tick(double t_s, std::span<const SignalFrame> frames,
   if (frames.empty()) return;
   const SignalFrame& f = frames.back();
   const bool first = started_s_ < 0;
-  observe(f);
+  // The rules run on the rule grid from the first tick (config_.rule_interval_s); every sample
+  // feeds the estimators.
+  const double interval = config_.rule_interval_s;
+  const bool rules = first || t_s - started_s_ + 1e-6 * interval >= rule_ticks_ * interval;
+  observe(f, rules);
   if (first) {
     started_s_ = t_s;
     mode_since_s_ = t_s;
@@ -407,10 +411,14 @@ void ImpellaConsole::tick(double t_s, std::span<const SignalFrame> frames,
     for (double& c : check_confirmed_s_) c = t_s;
     message(t_s, MessageKind::mode_change, "start", mode_text() + ": console started");
   }
-  update_restart(t_s);
-  update_modes(t_s);
-  update_weaning(t_s);
-  update_alarms(t_s);
+  if (rules) {
+    // The next rule tick on the grid (ticks that came late or not at all are skipped).
+    rule_ticks_ = std::floor((t_s - started_s_) / interval + 1e-6) + 1.0;
+    update_restart(t_s);
+    update_modes(t_s);
+    update_weaning(t_s);
+    update_alarms(t_s);
+  }
   if (pending_purge_flow_ >= 0) {
     commands.push_back({f.device, CommandKind::purge_flow_mL_h, pending_purge_flow_});
     pending_purge_flow_ = -1;
@@ -523,6 +531,7 @@ ConsoleDisplay ImpellaConsole::display() const {
 template <class Visit>
 void ImpellaConsole::fields(Visit&& visit) {
   visit(started_s_);
+  visit(rule_ticks_);
   visit(mode_);
   visit(level_);
   visit(manual_rpm_);

@@ -92,7 +92,7 @@ class ImpellaConsole final : public Controller {
 
  private:
   void message(double t_s, MessageKind kind, std::string_view name, std::string text);
-  void observe(const SignalFrame& f);
+  void observe(const SignalFrame& f, bool rules);
   bool suction_now() const;
   double level_speed(int level) const;
   int level_of_speed(double rpm) const;  // -1: no level runs at this speed
@@ -116,6 +116,7 @@ class ImpellaConsole final : public Controller {
 
   // State (saved).
   double started_s_ = -1;  // first tick: support began
+  double rule_ticks_ = 0;  // rule ticks run since started_s_ (one per config_.rule_interval_s)
   int mode_ = static_cast<int>(ConsoleMode::p_level);
   int level_ = 8;
   double manual_rpm_ = 0;  // P-level mode at a speed that is no level

@@ -268,7 +268,7 @@ std::span<const double> PumpEstimator::load_state(std::span<const double> in) {
   return in.subspan(l.at);
 }
 
-void PumpEstimator::update(const SignalFrame& frame) {
+void PumpEstimator::update(const SignalFrame& frame, bool classify_now) {
   const double t = frame.t_s;
   const double p = frame[Signal::placement_signal_mmHg];
   const double current = frame[Signal::motor_current_mA];
@@ -309,7 +309,7 @@ void PumpEstimator::update(const SignalFrame& frame) {
   est_.map_mmHg = windows_.flow_mean(Windows::placement);
 
   if (turning && samples_ >= 3) estimate_lv_pressure();
-  classify(t);
+  if (classify_now) classify(t);
 
   // What the beats give (their means are taken at each beat, in end_beat).
   const bool beating = est_.beats > 0 && t - est_.last_beat_s <= settings_.beat_timeout_s;

@@ -246,8 +246,10 @@ class PumpEstimator {
 
   PumpEstimator(const PumpCharacteristic& pump, const EstimatorSettings& settings);
 
-  // One sample of the pump's signals (frames in time order).
-  void update(const SignalFrame& frame);
+  // One sample of the pump's signals (frames in time order). The placement is classified again
+  // only when `classify` is set (the console does it at its rule ticks; the pulsatility windows
+  // take every sample either way).
+  void update(const SignalFrame& frame, bool classify = true);
   const PumpEstimates& estimates() const { return est_; }
   const PumpCharacteristic& pump() const { return pump_; }
   const EstimatorSettings& settings() const { return settings_; }

@@ -339,7 +339,8 @@ Circulation::Circulation(const PatientParameters& patient,
   }
   std::size_t readings = 0;
   for (auto& d : devices) {
-    devices_.push_back({d, state_size_, readings, d->displaces_volume()});
+    devices_.push_back({d, state_size_, readings, d->displaces_volume(), d->state_size(),
+                        d->reading_specs().size()});
     state_size_ += d->state_size();
     readings += d->reading_specs().size();
   }
@@ -426,7 +427,7 @@ void Circulation::initial_state(std::span<double> y,
   std::fill(y.begin(), y.end(), 0.0);
   for (std::size_t k = 0; k < devices_.size(); ++k) {
     const auto& d = devices_[k];
-    d.block->initial_state(y.subspan(d.state_offset, d.block->state_size()),
+    d.block->initial_state(y.subspan(d.state_offset, d.state_size),
                            k < settings.size() ? settings[k] : d.block->default_settings());
   }
   // Volumes at a uniform transmural pressure p (relaxed chambers).
@@ -644,7 +645,7 @@ void Circulation::sensed_states(std::span<const DeviceSettings> settings,
     if ((sites & site_bit(site)) != 0) out.push_back(volume);
   }
   for (const auto& d : devices_) {
-    for (std::size_t i = 0; i < d.block->state_size(); ++i) out.push_back(d.state_offset + i);
+    for (std::size_t i = 0; i < d.state_size; ++i) out.push_back(d.state_offset + i);
   }
 }
 
@@ -664,7 +665,7 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
   double displaced_root = 0, displaced_desc = 0;
   for (const auto& d : devices_) {
     if (!d.displaces_volume) continue;
-    const auto x = y.subspan(d.state_offset, d.block->state_size());
+    const auto x = y.subspan(d.state_offset, d.state_size);
     displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
     displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);
   }
@@ -702,12 +703,12 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
   SiteFlows flows;
   for (std::size_t k = 0; k < devices_.size(); ++k) {
     const auto& d = devices_[k];
-    const std::size_t n = d.block->state_size();
+    const std::size_t n = d.state_size;
     DeviceReadings r;
     r.sensors_only = true;
     d.block->evaluate(dc, y.subspan(d.state_offset, n), scratch.subspan(d.state_offset, n),
                       in.device_settings[k], flows, &r);
-    const std::size_t m = d.block->reading_specs().size();
+    const std::size_t m = d.reading_count;
     std::copy_n(r.value.begin(), m, obs.device_readings.begin() + d.reading_offset);
   }
   obs.t_s = t;
@@ -926,7 +927,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   double displaced_root = 0, displaced_desc = 0;
   for (const auto& d : devices_) {
     if (!d.displaces_volume) continue;
-    const auto x = y.subspan(d.state_offset, d.block->state_size());
+    const auto x = y.subspan(d.state_offset, d.state_size);
     displaced_root += d.block->displaced_volume_mL(x, Site::aortic_root);
     displaced_desc += d.block->displaced_volume_mL(x, Site::descending_aorta);
   }
@@ -965,7 +966,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     dc.previous_ejection_end_s = in.previous_ejection_end_s;
     for (std::size_t k = 0; k < devices_.size(); ++k) {
       const auto& d = devices_[k];
-      const std::size_t n = d.block->state_size();
+      const std::size_t n = d.state_size;
       if (!obs) {
         d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
                           in.device_settings[k], flows, nullptr);
@@ -975,7 +976,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       r.sensors_only = kPass == Pass::sensors;
       d.block->evaluate(dc, y.subspan(d.state_offset, n), dydt.subspan(d.state_offset, n),
                         in.device_settings[k], flows, &r);
-      const std::size_t m = d.block->reading_specs().size();
+      const std::size_t m = d.reading_count;
       std::copy_n(r.value.begin(), m, obs->device_readings.begin() + d.reading_offset);
     }
   }

@@ -310,6 +310,9 @@ struct AttachedDevice {
   std::size_t state_offset = 0;
   std::size_t reading_offset = 0;
   bool displaces_volume = false;
+  // The block's sizes, asked once (the right-hand side runs over them at every evaluation).
+  std::size_t state_size = 0;
+  std::size_t reading_count = 0;
 };
 
 class Circulation {

@@ -101,8 +101,6 @@ class Cvode final : public Integrator {
     std::copy(p, p + y.size(), y.begin());
   }
 
-  double time() const override { return t_; }
-  double previous_time() const override { return t_prev_; }
   std::span<const double> state() const override {
     return {N_VGetArrayPointer(y_), system_.size()};
   }
@@ -139,7 +137,6 @@ class Cvode final : public Integrator {
   SUNMatrix matrix_ = nullptr;
   SUNLinearSolver solver_ = nullptr;
   void* mem_ = nullptr;
-  double t_ = 0, t_prev_ = 0;
   long steps_ = 0;
   long segment_steps_ = 0;               // steps since the last restart (kMaxStepsPerSegment)
   IntegratorStats base_;                 // totals up to the last restart

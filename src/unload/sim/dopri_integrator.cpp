@@ -252,8 +252,6 @@ class DormandPrince final : public Integrator {
     for (const std::size_t i : components) y[i] = interp_[i];
   }
 
-  double time() const override { return t_; }
-  double previous_time() const override { return t_prev_; }
   std::span<const double> state() const override { return x_; }
   IntegratorStats stats() const override { return memory_.stats; }
   IntegratorMemory memory() const override { return memory_; }
@@ -290,7 +288,7 @@ class DormandPrince final : public Integrator {
   IntegratorMemory memory_;  // before the stepper: its step adjuster keeps a pointer into it
   Controlled stepper_;
   State x_, dxdt_, x_new_, dxdt_new_, interp_;
-  double t_ = 0, t_prev_ = 0, dt_ = 0;
+  double dt_ = 0;
   long segment_steps_ = 0;  // steps since the last restart (kMaxStepsPerSegment)
 };
 

@@ -82,13 +82,18 @@ class Integrator {
     interpolate(t, y);
     (void)components;
   }
-  virtual double time() const = 0;
-  virtual double previous_time() const = 0;
+  // The end and the start of the last accepted step (plain reads: the session asks at every
+  // sample and tick).
+  double time() const { return t_; }
+  double previous_time() const { return t_prev_; }
   virtual std::span<const double> state() const = 0;
   virtual IntegratorStats stats() const = 0;
   virtual IntegratorMemory memory() const = 0;
   // Takes over what another run carried (before the restart() that begins its next segment).
   virtual void set_memory(const IntegratorMemory& m) = 0;
+
+ protected:
+  double t_ = 0, t_prev_ = 0;  // kept by each integrator's restart() and step()
 };
 
 std::unique_ptr<Integrator> make_integrator(IntegratorKind kind, OdeSystem& system,
