@@ -105,6 +105,28 @@ TEST(BeatMetrics, MeansOutputsAndDerivedIndicesFollowTheirDefinitions) {
   EXPECT_NEAR(m.pva_mmHg_mL, m.sw_mmHg_mL + 120.0 * 50.0 / 2.0 - edpvr, 1e-6);
 }
 
+TEST(BeatMetrics, PvaCountsNoPotentialEnergyInThePassiveIschaemicShareOfTheWall) {
+  // The same loop with 60% of the free wall passive (docs/model.md 2.9), bulging by 30 mL over the
+  // contracting wall's volume at end-systole: PE is the contracting share's, 0.4 x (the triangle
+  // less the EDPVR's area) up to Ves - s d = 20 mL; the passive share's ESPVR is its EDPVR.
+  const BeatAccumulator acc(2.0, lv_wall());
+  BeatProgress progress;
+  acc.begin(progress, 0, 0.0);
+  auto beat = rectangular_loop(0.001);
+  for (auto& o : beat) {
+    o.lv_passive_share = 0.6;
+    o.lv_passive_bulge_mL = 30.0;
+  }
+  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
+  const BeatMetrics m = acc.finish(progress, beat.back());
+  const BeatMetrics whole = measure(0.001);
+  EXPECT_NEAR(m.sw_mmHg_mL, whole.sw_mmHg_mL, 1e-9);
+  EXPECT_NEAR(m.lvesp_mmHg, 120.0, 1e-9);
+  const double edpvr = 0.1 * ((std::exp(0.03 * 20.0) - 1.0) / 0.03 - 20.0);
+  EXPECT_NEAR(m.pva_mmHg_mL, m.sw_mmHg_mL + 0.4 * (120.0 * 20.0 / 2.0 - edpvr), 1e-6);
+  EXPECT_LT(m.pva_mmHg_mL, whole.pva_mmHg_mL);
+}
+
 TEST(BeatMetrics, DoNotDependOnTheSampleSpacing) {
   const BeatMetrics fine = measure(0.001);
   const BeatMetrics coarse = measure(0.005);

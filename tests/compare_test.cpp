@@ -157,12 +157,16 @@ TEST_F(LeftMainComparison, EveryMicroAxialPumpKeepsMapHigherAndLvedpLowerThanNoS
             find(*result_, "impella-5.5:P6").preset.procedure.map_min_mmHg);
   EXPECT_GT(find(*result_, "impella-2.5:P8").preset.procedure.lvedp_max_mmHg,
             find(*result_, "impella-5.5:P6").preset.procedure.lvedp_max_mmHg);
-  // Mean PVA during ischaemia: lower with the CP and the 5.5 (the 2.5 at P-8: docs/compare.md).
-  for (const std::string pump : {"impella-cp:P8", "impella-5.5:P6"}) {
+  // Mean PVA during ischaemia (issue 11): lower with every pump, the more the larger the pump.
+  for (const std::string pump : {"impella-2.5:P8", "impella-cp:P8", "impella-5.5:P6"}) {
     EXPECT_LT(find(*result_, pump).preset.procedure.pva_mean_ischaemia_mmHg_mL,
               none.pva_mean_ischaemia_mmHg_mL)
         << pump;
   }
+  EXPECT_GT(find(*result_, "impella-2.5:P8").preset.procedure.pva_mean_ischaemia_mmHg_mL,
+            find(*result_, "impella-cp:P8").preset.procedure.pva_mean_ischaemia_mmHg_mL);
+  EXPECT_GT(find(*result_, "impella-cp:P8").preset.procedure.pva_mean_ischaemia_mmHg_mL,
+            find(*result_, "impella-5.5:P6").preset.procedure.pva_mean_ischaemia_mmHg_mL);
 }
 
 TEST_F(LeftMainComparison, VaEcmoAloneLoadsTheVentricleAndAVentUnloadsIt) {

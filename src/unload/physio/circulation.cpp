@@ -1265,6 +1265,8 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.ventricular_activation = ev;
     o.atrial_activation = ea;
     o.lv_elastance_mmHg_per_mL = e_lvf;
+    o.lv_passive_share = passive_share;
+    o.lv_passive_bulge_mL = passive_share * bulge;
     o.systemic_resistance_mmHg_s_per_mL = r_micro;
     o.blood_volume_mL = blood_volume_mL(y);
     o.infused_mL = y[kInfusedVolume];

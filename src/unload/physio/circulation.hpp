@@ -229,6 +229,10 @@ struct Observables {
   // Heart and reflex.
   double ventricular_activation = 0, atrial_activation = 0;
   double lv_elastance_mmHg_per_mL = 0;  // effective end-systolic elastance of the LV free wall
+  // The LV free wall's passive (ischaemic) share s (docs/model.md 2.9; 0 without one) and the
+  // volume its bulge adds to the cavity, s d (mL): the LV volume less s d is the volume the
+  // wall would hold if its passive region followed the contracting one (beat metrics: PVA).
+  double lv_passive_share = 0, lv_passive_bulge_mL = 0;
   double systemic_resistance_mmHg_s_per_mL = 0;  // microvascular resistance now in force
   double blood_volume_mL = 0;
   double infused_mL = 0, bled_mL = 0;           // since the run started

@@ -157,6 +157,8 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
     p.e_max = o.left_ventricle_mmHg / v;
     p.p_es = o.left_ventricle_mmHg;
     p.v_es = o.left_ventricle_mL;
+    p.passive_share_es = o.lv_passive_share;
+    p.passive_bulge_es = o.lv_passive_bulge_mL;
     p.regional_es = o.regional_volume_mL;
   }
   if (o.left_ventricle_mL < p.v_min) {
@@ -222,13 +224,23 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
     m.regional_ejection_mL[k] =
         p.regional_ed[k] - (p.e_max > 0 ? p.regional_es[k] : p.regional_at_v_min[k]);
   }
-  // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to Ves.
+  // PE: the area between the ESPVR and the EDPVR left of the end-systolic point (Suga 1979). The
+  // ESPVR is the free wall's line Pes (V - V0) / (Ves - V0) only for the wall that contracts: a
+  // passive (ischaemic) share s of the wall has its EDPVR for ESPVR and stores no potential
+  // energy (docs/model.md 2.9; the ischaemic ESPVR's rightward shift, Kass et al. 1988). So PE is
+  // the contracting share's, (1 - s) times the triangle less the EDPVR's area up to the volume
+  // the wall would hold without the bulge, Ves - s d; without a passive region, the whole wall's.
+  const bool es_found = p.e_max > 0;
+  const double share = es_found ? p.passive_share_es : 0.0;
+  const double v_contracting = v_es - (es_found ? p.passive_bulge_es : 0.0);
+  // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to that volume.
   const double lambda = lv_.passive_stiffness_per_mL;
   const double vp = lv_.passive_zero_volume_mL;
   const double edpvr_area =
       lv_.passive_pressure_mmHg *
-      ((std::exp(lambda * (v_es - vp)) - std::exp(lambda * (v0_ - vp))) / lambda - (v_es - v0_));
-  const double pe = m.lvesp_mmHg * (v_es - v0_) / 2.0 - edpvr_area;
+      ((std::exp(lambda * (v_contracting - vp)) - std::exp(lambda * (v0_ - vp))) / lambda -
+       (v_contracting - v0_));
+  const double pe = (1.0 - share) * (m.lvesp_mmHg * (v_contracting - v0_) / 2.0 - edpvr_area);
   m.pva_mmHg_mL = p.work + pe;
   m.cpo_W = m.map_mmHg * m.co_L_min / units::cardiac_power_divisor;
   m.coronary_flow_mL_min = 0;

@@ -123,6 +123,8 @@ struct BeatProgress {
   std::array<double, BeatMetrics::max_device_metrics> device_run{};
   double t_end_ejection = 0;
   double e_max = 0, p_es = 0, v_es = 0;  // point of maximal elastance
+  // The LV free wall's passive share and its bulge's volume at that point (Observables).
+  double passive_share_es = 0, passive_bulge_es = 0;
   double q_av_peak = 0;
   bool ejection_ended = false;
 };

@@ -196,6 +196,8 @@ void walk(W& w, BeatProgress& p) {
   w("e_max", p.e_max);
   w("p_es", p.p_es);
   w("v_es", p.v_es);
+  w("passive_share_es", p.passive_share_es);
+  w("passive_bulge_es", p.passive_bulge_es);
   w("q_av_peak", p.q_av_peak);
   w("ejection_ended", p.ejection_ended);
 }
