@@ -127,6 +127,22 @@ TEST(BeatMetrics, PvaCountsNoPotentialEnergyInThePassiveIschaemicShareOfTheWall)
   EXPECT_LT(m.pva_mmHg_mL, whole.pva_mmHg_mL);
 }
 
+TEST(BeatMetrics, PvaHasNoNegativePotentialEnergyWhenTheBulgeTakesTheContractingVolumeBelowV0) {
+  // End-systole at 50 mL with V0 = 0 and a bulge of 60 mL: the contracting wall would hold less
+  // than V0, where the ESPVR has no area. PE is 0 (not negative) and PVA is the stroke work.
+  const BeatAccumulator acc(2.0, lv_wall());
+  BeatProgress progress;
+  acc.begin(progress, 0, 0.0);
+  auto beat = rectangular_loop(0.001);
+  for (auto& o : beat) {
+    o.lv_passive_share = 0.9;
+    o.lv_passive_bulge_mL = 60.0;
+  }
+  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
+  const BeatMetrics m = acc.finish(progress, beat.back());
+  EXPECT_NEAR(m.pva_mmHg_mL, m.sw_mmHg_mL, 1e-9);
+}
+
 TEST(BeatMetrics, DoNotDependOnTheSampleSpacing) {
   const BeatMetrics fine = measure(0.001);
   const BeatMetrics coarse = measure(0.005);

@@ -509,7 +509,7 @@ TEST_F(UnloadCommand, AStateFileWithWrongTypesOrTamperedFieldsIsOneClearError) {
     return unload("run run.toml --out out");
   };
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"\"version\": 3", "\"version\": \"3\""},
+           {"\"version\": 4", "\"version\": \"4\""},
            {"\"description\": \"", "\"description\": 5, \"x\": \""},
            {"\"format\": \"unload-state\"", "\"format\": 7"}}) {
     const Outcome o = tampered(from, to);

@@ -286,6 +286,25 @@ TEST(Console, ItsStateResumesExactlyFromASavedState) {
   EXPECT_TRUE(std::equal(ya.begin(), ya.end(), yb.begin(), yb.end()));
 }
 
+TEST(Console, ItsRuleGridIsPartOfItsStateAndMisfitsAreRefused) {
+  // The rules run every 0.1 s from the first tick: at 9.37 s the next rule tick is 9.4 s, and a
+  // console loaded from the saved numbers keeps that grid (the alarm delays and the regular
+  // checks' due times are counted on it).
+  ConsoleRun a("kind = \"impella-cp\"\nlevel = \"P8\"\n", "", 20);
+  a.session->advance_to(9.37);
+  EXPECT_NEAR(a.console().next_rule_time_s(), 9.4, 1e-9);
+  std::vector<double> saved;
+  a.console().save_state(saved);
+  ConsoleRun b("kind = \"impella-cp\"\nlevel = \"P8\"\n", "", 20);
+  b.console().load_state(saved);
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(b.console().next_rule_time_s()),
+            std::bit_cast<std::uint64_t>(a.console().next_rule_time_s()));
+  // A started console whose next rule time is not after its start (here NaN) is refused.
+  std::vector<double> broken = saved;
+  broken[1] = std::nan("");  // the field after started_s_ (fields(): started_s_, next_rule_s_)
+  EXPECT_THROW(b.console().load_state(broken), InputError);
+}
+
 // In AUTO, suction makes the console lower the speed ("Impella Flow Reduced") instead of raising
 // "Suction" at once; suction that persists at P-2 raises "Suction".
 TEST(Console, AutoLowersTheSpeedOnSuction) {

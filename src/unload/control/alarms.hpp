@@ -1,13 +1,14 @@
 // Alarms of a console, and what a console tells the people around it.
 //
-// An alarm rule is a condition the console evaluates at every control tick. The alarm is raised
-// once its condition has held for `delay_s` (its persistence: the price of no false alarms, and
-// most of its latency) and cleared once the condition has been absent for `clear_s`. A raised
-// alarm latches: it stays displayed, even after it clears, until the operator acknowledges it.
-// It sounds while it is displayed, not acknowledged and not muted. Muting silences, for the
-// console's mute time, the alarms of the same or lower priority than the highest one sounding at
-// that moment; an alarm of higher priority raised meanwhile sounds (devices.md 1.3: "after muting,
-// a new alarm is heard only if its priority is higher"; Automated Impella Controller IFU).
+// An alarm rule is a condition the console evaluates at each of its rule ticks (the Impella
+// console: 10 Hz). The alarm is raised once its condition has held for `delay_s` (its persistence:
+// the price of no false alarms, and most of its latency) and cleared once the condition has been
+// absent for `clear_s`. A raised alarm latches: it stays displayed, even after it clears, until the
+// operator acknowledges it. It sounds while it is displayed, not acknowledged and not muted. Muting
+// silences, for the console's mute time, the alarms of the same or lower priority than the highest
+// one sounding at that moment; an alarm of higher priority raised meanwhile sounds (devices.md 1.3:
+// "after muting, a new alarm is heard only if its priority is higher"; Automated Impella Controller
+// IFU).
 //
 // Everything the board does is reported as a ConsoleMessage to a listener (alarms.csv, the audit
 // log, a live front end). The listener observes: it is not part of the console's state.
@@ -76,8 +77,9 @@ class AlarmBoard {
     device_ = device;
   }
 
-  // The condition of alarm i at time t (call once per tick for every alarm). Inline for the usual
-  // case, an absent condition of an alarm that is not active: nothing to do but forget its start.
+  // The condition of alarm i at time t (call once per rule tick for every alarm). Inline for the
+  // usual case, an absent condition of an alarm that is not active: nothing to do but forget its
+  // start.
   void update(std::size_t i, bool condition, double t_s) {
     Slot& s = slots_[i];
     if (!condition && !s.active) {

@@ -402,7 +402,7 @@ void ImpellaConsole::tick(double t_s, std::span<const SignalFrame> frames,
   // The rules run on the rule grid from the first tick (config_.rule_interval_s); every sample
   // feeds the estimators.
   const double interval = config_.rule_interval_s;
-  const bool rules = first || t_s - started_s_ + 1e-6 * interval >= rule_ticks_ * interval;
+  const bool rules = first || t_s + 1e-6 * interval >= next_rule_s_;
   observe(f, rules);
   if (first) {
     started_s_ = t_s;
@@ -413,7 +413,7 @@ void ImpellaConsole::tick(double t_s, std::span<const SignalFrame> frames,
   }
   if (rules) {
     // The next rule tick on the grid (ticks that came late or not at all are skipped).
-    rule_ticks_ = std::floor((t_s - started_s_) / interval + 1e-6) + 1.0;
+    next_rule_s_ = started_s_ + (std::floor((t_s - started_s_) / interval + 1e-6) + 1.0) * interval;
     update_restart(t_s);
     update_modes(t_s);
     update_weaning(t_s);
@@ -531,7 +531,7 @@ ConsoleDisplay ImpellaConsole::display() const {
 template <class Visit>
 void ImpellaConsole::fields(Visit&& visit) {
   visit(started_s_);
-  visit(rule_ticks_);
+  visit(next_rule_s_);
   visit(mode_);
   visit(level_);
   visit(manual_rpm_);
@@ -589,6 +589,11 @@ void ImpellaConsole::load_state(std::span<const double> in) {
       v = static_cast<T>(in[at++]);
     }
   });
+  // A console that has started has its next rule tick after its start (a NaN or a time before
+  // it would stop or upset the rules: a hand-edited state).
+  if (started_s_ >= 0 && !(std::isfinite(next_rule_s_) && next_rule_s_ > started_s_)) {
+    throw InputError("the console's saved state has no valid next rule time");
+  }
   at = board_.load_state(in, at);
   if (!estimator_.load_state(in.subspan(at)).empty()) {
     throw InputError("the console's saved state is longer than the console");

@@ -1,6 +1,8 @@
 // The console of a micro-axial pump (Impella-type), written as if it ran on the device's
 // controller: it sees only its pump's sensor samples at every control tick (100 Hz) and the
-// operator's input, and answers with speed and purge commands, alarms and advice.
+// operator's input, and answers with speed and purge commands, alarms and advice. Every sample
+// feeds the estimators; the rules (placement, modes, restart, weaning, alarms, checks) run on a
+// grid of their own, every ConsoleConfig::rule_interval_s (0.1 s) from the first tick.
 //
 // Reads:  SignalFrame (placement_signal_mmHg, motor_current_mA, motor_speed_rpm,
 //         purge_pressure_mmHg, purge_flow_mL_h); operator input (Command: speed_rpm as a level or
@@ -87,6 +89,8 @@ class ImpellaConsole final : public Controller {
   ConsoleDisplay display() const;
   const ConsoleConfig& config() const { return config_; }
   const AlarmBoard& alarms() const { return board_; }
+  // When the rules run next (the rule grid, part of the saved state).
+  double next_rule_time_s() const { return next_rule_s_; }
   // The mode or level as displayed: "AUTO P-9", "P-8", "BOOST", "P-8 (speed 30000 rpm)".
   std::string mode_text() const;
 
@@ -115,8 +119,8 @@ class ImpellaConsole final : public Controller {
   std::size_t next_text_ = 0;
 
   // State (saved).
-  double started_s_ = -1;  // first tick: support began
-  double rule_ticks_ = 0;  // rule ticks run since started_s_ (one per config_.rule_interval_s)
+  double started_s_ = -1;   // first tick: support began
+  double next_rule_s_ = 0;  // the next rule tick (a time on the grid started_s_ + k interval)
   int mode_ = static_cast<int>(ConsoleMode::p_level);
   int level_ = 8;
   double manual_rpm_ = 0;  // P-level mode at a speed that is no level

@@ -247,9 +247,9 @@ class PumpEstimator {
   PumpEstimator(const PumpCharacteristic& pump, const EstimatorSettings& settings);
 
   // One sample of the pump's signals (frames in time order). The placement is classified again
-  // only when `classify` is set (the console does it at its rule ticks; the pulsatility windows
+  // only when `classify_now` is set (the console does it at its rule ticks; the pulsatility windows
   // take every sample either way).
-  void update(const SignalFrame& frame, bool classify = true);
+  void update(const SignalFrame& frame, bool classify_now = true);
   const PumpEstimates& estimates() const { return est_; }
   const PumpCharacteristic& pump() const { return pump_; }
   const EstimatorSettings& settings() const { return settings_; }

@@ -60,7 +60,7 @@ control::ConsoleConfig load_console_config(std::string_view device_kind) {
   c.pump = load_pump_characteristic(device_kind);
   c.estimator = load_estimator_settings();
   c.rule_interval_s =
-      number(file, table_at(file, doc, "console"), "console", "rule_interval", "s", 0.01, 1);
+      number(file, table_at(file, doc, "console"), "console", "rule_interval", "s", 0.01, 0.25);
   const auto& modes = table_at(file, doc, "modes");
   const char* auto_key = c.pump.kind == "impella-2.5"  ? "auto_highest_level_2_5"
                          : c.pump.kind == "impella-cp" ? "auto_highest_level_cp"

@@ -14,7 +14,7 @@
 
 namespace unload::io {
 
-inline constexpr int kStateFileVersion = 3;
+inline constexpr int kStateFileVersion = 4;
 
 struct StateFile {
   sim::State state;

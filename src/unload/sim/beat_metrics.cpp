@@ -232,7 +232,9 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
   // the wall would hold without the bulge, Ves - s d; without a passive region, the whole wall's.
   const bool es_found = p.e_max > 0;
   const double share = es_found ? p.passive_share_es : 0.0;
-  const double v_contracting = v_es - (es_found ? p.passive_bulge_es : 0.0);
+  // Not below V0: left of V0 the ESPVR has no area (a ventricle that hardly fills, in VF or with
+  // most of its wall bulging, stores no potential energy rather than a negative one).
+  const double v_contracting = std::max(v0_, v_es - (es_found ? p.passive_bulge_es : 0.0));
   // Integral of the EDPVR P0 (exp(lambda (V - Vp)) - 1) from V0 to that volume.
   const double lambda = lv_.passive_stiffness_per_mL;
   const double vp = lv_.passive_zero_volume_mL;
@@ -356,7 +358,8 @@ constexpr MetricField kFields[] = {
     UNLOAD_METRIC(sw_mmHg_mL, kEnergetics, "stroke work", "mmHg*mL", 0,
                   "area of the LV pressure-volume loop"),
     UNLOAD_METRIC(pva_mmHg_mL, kEnergetics, "pressure-volume area (PVA)", "mmHg*mL", 0,
-                  "stroke work plus the potential energy between ESPVR and EDPVR (Suga 1979); "
+                  "stroke work plus the potential energy between ESPVR and EDPVR (Suga 1979), of "
+                  "the contracting share of the wall only in ischaemia (docs/model.md 4); "
                   "proportional to myocardial oxygen demand"),
     UNLOAD_METRIC(cpo_W, kEnergetics, "cardiac power output (CPO)", "W", 2,
                   "MAP x cardiac output / 451 (Fincke et al., JACC 2004)"),
