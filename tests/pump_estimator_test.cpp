@@ -32,6 +32,7 @@
 #include "unload/core/error.hpp"
 #include "unload/io/console_setup.hpp"
 #include "unload/io/presets.hpp"
+#include "unload/io/pump_console.hpp"
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/session.hpp"
 
@@ -168,6 +169,39 @@ TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
   EXPECT_THAT(message(replaced("current_flat = { value = 5.0", "current_flat = { value = 50.0")),
               ::testing::HasSubstr("hysteresis"));
   EXPECT_EQ(message(original), "");
+}
+
+TEST(PumpEstimator, TheConsolesRuleIntervalIsReadWithItsRangeAndShape) {
+  // data/console/operation.toml's console.rule_interval: missing, a bare number, out of range.
+  namespace fs = std::filesystem;
+  const fs::path data = testing::temp_dir() / "data";
+  fs::create_directories(data);
+  fs::copy(UNLOAD_TEST_DATA_DIR, data,
+           fs::copy_options::recursive | fs::copy_options::skip_existing);
+  const fs::path file = data / "console" / "operation.toml";
+  const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/operation.toml");
+  const std::string entry = original.substr(original.find("rule_interval = {"));
+  const std::string line = entry.substr(0, entry.find('\n') + 1);
+  const auto message = [&](const std::string& replacement) -> std::string {
+    std::string text = original;
+    text.replace(text.find(line), line.size(), replacement);
+    std::ofstream(file, std::ios::binary) << text;
+    setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+    std::string what;
+    try {
+      EXPECT_DOUBLE_EQ(io::load_console_config("impella-cp").rule_interval_s, 0.1);
+    } catch (const InputError& e) {
+      what = e.what();
+    }
+    unsetenv("UNLOAD_DATA_DIR");
+    return what;
+  };
+  EXPECT_EQ(message(line), "");
+  EXPECT_THAT(message(""), ::testing::HasSubstr("missing key 'console.rule_interval'"));
+  EXPECT_THAT(message("rule_interval = 0.1\n"),
+              ::testing::HasSubstr("not a { value, unit, source } table: 'console.rule_interval'"));
+  EXPECT_THAT(message("rule_interval = { value = 0.5, unit = \"s\", source = \"x\" }\n"),
+              ::testing::HasSubstr("between 0.01 and 0.25"));
 }
 
 TEST(PumpEstimator, FlowInvertsTheMotorsTorqueBalance) {

@@ -29,11 +29,14 @@ const toml::table& table_at(const fs::path& file, const toml::table& doc, std::s
 double number(const fs::path& file, const toml::table& table, std::string_view table_name,
               std::string_view key, std::string_view unit, double min, double max) {
   const std::string dotted = fmt::format("{}.{}", table_name, key);
-  const auto* e = table.get_as<toml::table>(key);
+  const auto* node = table.get(key);
+  const auto* e = node ? node->as_table() : nullptr;
   if (!e) {
+    // Present but not a table (a bare number, a string) is named as such, with where it is.
     throw InputError(
-        fmt::format("{}: missing key '{}' (expected {{ value, unit = \"{}\", source }})",
-                    detail::location(file, table), dotted, unit));
+        fmt::format("{}: {} '{}' (expected {{ value, unit = \"{}\", source }})",
+                    detail::location(file, node ? *node : static_cast<const toml::node&>(table)),
+                    node ? "not a { value, unit, source } table:" : "missing key", dotted, unit));
   }
   detail::entry_source(file, dotted, *e);
   return detail::entry_number(file, dotted, *e, unit, min, max);
