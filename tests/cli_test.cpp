@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "test_files.hpp"
+#include "unload/io/state_file.hpp"
 #include "unload/physio/circulation.hpp"
 #include "unload/sim/beat_metrics.hpp"
 
@@ -508,8 +509,9 @@ TEST_F(UnloadCommand, AStateFileWithWrongTypesOrTamperedFieldsIsOneClearError) {
     write("t.json", text);
     return unload("run run.toml --out out");
   };
+  const std::string version = std::to_string(unload::io::kStateFileVersion);
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"\"version\": 4", "\"version\": \"4\""},
+           {"\"version\": " + version, "\"version\": \"" + version + "\""},
            {"\"description\": \"", "\"description\": 5, \"x\": \""},
            {"\"format\": \"unload-state\"", "\"format\": 7"}}) {
     const Outcome o = tampered(from, to);

@@ -14,7 +14,8 @@
 
 namespace unload::io {
 
-inline constexpr int kStateFileVersion = 4;
+// 5: the baroreflex reads the root pressure through a high cut (one more circulation state).
+inline constexpr int kStateFileVersion = 5;
 
 struct StateFile {
   sim::State state;

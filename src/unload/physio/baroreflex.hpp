@@ -1,6 +1,8 @@
 // Short-term arterial baroreflex after Ursino (Am J Physiol 1998;275:H1733).
 //
-// Afferent: tau_p dPf/dt = P + tau_z dP/dt - Pf (P: aortic root pressure), firing rate
+// Afferent: tau_h dPs/dt = P - Ps (P: aortic root pressure; the neural arc's high cut, Kawada and
+//   Sugimachi, J Physiol Sci 2016;66:15; tau_h = 0 reads Ps = P as in Ursino),
+//   tau_p dPf/dt = Ps + tau_z dPs/dt - Pf, firing rate
 //   f_as = (f_min + f_max exp((Pf - Pn)/k_a)) / (1 + exp((Pf - Pn)/k_a)).
 // Efferent: f_es = f_es,inf + (f_es,0 - f_es,inf) exp(-k_es f_as)  (sympathetic),
 //           f_ev = (f_ev,0 + f_ev,inf exp((f_as - f_as,0)/k_ev)) / (1 + exp((f_as - f_as,0)/k_ev)).

@@ -367,6 +367,8 @@ Circulation::Circulation(const PatientParameters& patient,
     if (!(e->time_constant_s > 0)) throw InputError("a baroreflex time constant must be positive");
   }
   k_.per_pole_time_constant = 1.0 / b.pole_time_constant_s;
+  k_.per_high_cut_time_constant =
+      b.high_cut_time_constant_s > 0 ? 1.0 / b.high_cut_time_constant_s : 0.0;
   k_.per_effector_time_constant = {1.0 / b.lv_contractility.time_constant_s,
                                    1.0 / b.rv_contractility.time_constant_s,
                                    1.0 / b.systemic_resistance.time_constant_s,
@@ -457,7 +459,10 @@ void Circulation::initial_state(std::span<double> y,
     y[kCoronaryResistanceFactor0 + k] =
         k_.hyperaemia ? 1.0 / p_.coronary_autoregulation.minimum_resistance_factor : 1.0;
   }
-  // The afferent filter starts at the set point (the reflex starts at rest).
+  // The afferent filter starts at the set point (the reflex starts at rest), its high cut at the
+  // root pressure.
+  y[kBaroreflexSensedPressure] = vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
+                                                 p_.body.intrathoracic_pressure_mmHg);
   y[kBaroreflexAfferentPressure] = 0.0;
   y[kBaroreflexAfferentPressure] = p_.baroreflex.set_point_mmHg - filtered_aortic_pressure_mmHg(y);
 }
@@ -583,9 +588,12 @@ double Circulation::heart_period_s(std::span<const double> y) const {
 
 double Circulation::filtered_aortic_pressure_mmHg(std::span<const double> y) const {
   const auto& b = p_.baroreflex;
-  const double p_root = vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
-                                        p_.body.intrathoracic_pressure_mmHg);
-  return b.zero_time_constant_s / b.pole_time_constant_s * p_root + y[kBaroreflexAfferentPressure];
+  const double p_sensed = k_.per_high_cut_time_constant > 0
+                              ? y[kBaroreflexSensedPressure]
+                              : vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
+                                                p_.body.intrathoracic_pressure_mmHg);
+  return b.zero_time_constant_s / b.pole_time_constant_s * p_sensed +
+         y[kBaroreflexAfferentPressure];
 }
 
 EfferentActivity Circulation::efferent_activity_now(std::span<const double> y) const {
@@ -1166,9 +1174,17 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     if (reflex) {
       // Afferent filter tau_p dPf/dt = P + tau_z dP/dt - Pf, written without dP/dt: the state is
       // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
+      // The pressure it reads, Ps, is the root pressure through the neural arc's first-order high
+      // cut, tau_h dPs/dt = P - Ps (tau_h = 0: Ps = P).
       const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
+      double p_sensed = p_root;
+      dydt[kBaroreflexSensedPressure] = 0.0;
+      if (k_.per_high_cut_time_constant > 0) {
+        p_sensed = y[kBaroreflexSensedPressure];
+        dydt[kBaroreflexSensedPressure] = (p_root - p_sensed) * k_.per_high_cut_time_constant;
+      }
       dydt[kBaroreflexAfferentPressure] =
-          ((1.0 - lead) * p_root - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
+          ((1.0 - lead) * p_sensed - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
       const EfferentActivity& rest = rest_activity_;
       // Effectors that share a delay read the history once.
       double last_delay = -1.0;
@@ -1190,8 +1206,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       effector(b.venous_unstressed_volume, kBaroreflexVenousVolume, false);
       effector(b.heart_period_vagal, kBaroreflexPeriodVagal, true);
     } else {
-      for (std::size_t i = kBaroreflexAfferentPressure; i <= kBaroreflexPeriodVagal; ++i)
-        dydt[i] = 0;
+      for (std::size_t i = kBaroreflexSensedPressure; i <= kBaroreflexPeriodVagal; ++i) dydt[i] = 0;
     }
   }
 

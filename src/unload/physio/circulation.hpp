@@ -66,6 +66,7 @@ enum StateIndex : std::size_t {
   kPulmonaryOpening,
   kArchFlow,  // aortic root -> descending aorta (mL/s)
   // Baroreflex.
+  kBaroreflexSensedPressure,     // root pressure through the afferent's high cut (mmHg)
   kBaroreflexAfferentPressure,   // filtered pressure (mmHg)
   kBaroreflexLvContractility,    // relative change
   kBaroreflexRvContractility,    // relative change
@@ -382,8 +383,8 @@ class Circulation {
   EfferentActivity efferent_activity_now(std::span<const double> y) const;
   // The states efferent_activity_now (and filtered_aortic_pressure_mmHg) read: the reflex's delay
   // line interpolates only these.
-  static constexpr std::array<std::size_t, 2> kAfferentStates = {kAorticRootVolume,
-                                                                 kBaroreflexAfferentPressure};
+  static constexpr std::array<std::size_t, 3> kAfferentStates = {
+      kAorticRootVolume, kBaroreflexSensedPressure, kBaroreflexAfferentPressure};
   EfferentActivity efferent_activity_at_rest() const;
   double longest_reflex_delay_s() const;
 
@@ -423,6 +424,7 @@ class Circulation {
   struct Coefficients {
     ValveConstants mitral, aortic, tricuspid, pulmonary;
     double per_pole_time_constant;
+    double per_high_cut_time_constant;  // 0: the afferent reads the root pressure itself
     std::array<double, 6> per_effector_time_constant;  // by state, from kBaroreflexLvContractility
     std::array<double, territory_count> per_wall_share;
     double e_root, e_desc, e_art, e_ven, e_vc, e_pa, e_pv;

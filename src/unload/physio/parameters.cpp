@@ -308,6 +308,7 @@ std::vector<ParameterSpec> build_specs() {
   // afferent filter's gain (their ratio) made the first beats fail (issue 12).
   br("pole_time_constant", "s", 0.5, 20.0, &B::pole_time_constant_s);
   br("zero_time_constant", "s", 0.0, 30.0, &B::zero_time_constant_s);
+  br("high_cut_time_constant", "s", 0.0, 2.0, &B::high_cut_time_constant_s);
   br("sympathetic_infinity", "1/s", 0.0, 50.0, &B::sympathetic_infinity_hz);
   br("sympathetic_zero", "1/s", 0.0, 100.0, &B::sympathetic_zero_hz);
   br("sympathetic_slope", "s", 0.001, 1.0, &B::sympathetic_slope_s);

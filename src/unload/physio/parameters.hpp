@@ -187,6 +187,9 @@ struct Baroreflex {
   double afferent_max_hz = 0;       // fmax
   double pole_time_constant_s = 0;  // tau_p
   double zero_time_constant_s = 0;  // tau_z
+  // High cut of the neural arc: the pressure the filter above reads is the root pressure through a
+  // first-order low-pass of this time constant (0: the root pressure itself, Ursino's model).
+  double high_cut_time_constant_s = 0;
   // Sympathetic efferent.
   double sympathetic_infinity_hz = 0;  // fes,inf
   double sympathetic_zero_hz = 0;      // fes,0
