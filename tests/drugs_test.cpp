@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "beat_series.hpp"
+#include "scenario_errors.hpp"
 #include "session_support.hpp"
 #include "test_files.hpp"
 #include "unload/core/error.hpp"
@@ -41,6 +42,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+using testing::error_of;
 using testing::read_text;
 using testing::temp_dir;
 using testing::write;
@@ -431,17 +433,6 @@ TEST(NoReflow, ItsEndBringsNoMoreHyperaemiaThanAnOcclusionOfTheSameLength) {
 }
 
 // --- scenario errors: one InputError each, naming file, line and key ---
-
-std::string error_of(const std::string& text) {
-  const fs::path file = write("bad.toml", text);
-  try {
-    load_scenario(file);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError for:\n" << text;
-  return "";
-}
 
 TEST(DrugScenario, MalformedDrugEventsAreOneClearErrorEach) {
   const std::string head = "[[events]]\ntime = 10\n";

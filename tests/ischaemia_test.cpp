@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "beat_series.hpp"
+#include "scenario_errors.hpp"
 #include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/run_setup.hpp"
@@ -30,6 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+using testing::error_of;
 using testing::temp_dir;
 using testing::write;
 
@@ -316,17 +318,6 @@ TEST(Ischaemia, AStentEndsAnInflationEarly) {
 }
 
 // --- scenario errors: one InputError each, naming file, line and key ---
-
-std::string error_of(const std::string& text) {
-  const fs::path file = write("bad.toml", text);
-  try {
-    load_scenario(file);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError for:\n" << text;
-  return "";
-}
 
 TEST(IschaemiaScenario, UnknownTerritoryIsAnError) {
   const std::string m = error_of(scenario(100, balloon(30, "LAX", 20)));

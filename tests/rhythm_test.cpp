@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "scenario_errors.hpp"
 #include "test_files.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/presets.hpp"
@@ -35,6 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+using testing::error_of;
 using testing::read_text;
 using testing::temp_dir;
 using testing::write;
@@ -507,17 +509,6 @@ TEST(Ecg, StRisesDuringALadOcclusionAndReturnsAfterIt) {
 }
 
 // --- scenario errors: one InputError each, naming file, line and key ---
-
-std::string error_of(const std::string& text) {
-  const fs::path file = write("bad.toml", text);
-  try {
-    load_scenario(file);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError for:\n" << text;
-  return "";
-}
 
 std::string bad(const std::string& event) {
   return "[scenario]\npatient = \"normal\"\nduration = 60\n[[events]]\ntime = 10\n" + event;

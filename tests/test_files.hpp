@@ -24,7 +24,6 @@ inline std::filesystem::path temp_dir() {
   return dir;
 }
 
-// Writes `text` to temp_dir()/name (bytes as given) and returns the path.
 // A directory of one test's own, PREFIX-<random> under the system's temporary directory, with a
 // `work` subdirectory (where a test that runs the binary runs it; others leave it empty) made; the
 // caller removes it.
@@ -35,6 +34,7 @@ inline std::filesystem::path fresh_test_directory(const std::string& prefix) {
   return dir;
 }
 
+// Writes `text` to temp_dir()/name (bytes as given) and returns the path.
 inline std::filesystem::path write(const std::string& name, const std::string& text) {
   const std::filesystem::path file = temp_dir() / name;
   std::ofstream(file, std::ios::binary) << text;
