@@ -58,11 +58,17 @@ std::vector<physio::Observables> rectangular_loop(double dt) {
   return beat;
 }
 
-BeatMetrics measure(double dt) {
+// The rectangular loop's metrics; with a passive (ischaemic) share of the free wall that bulges
+// by `bulge_mL` over the contracting wall's volume (docs/model.md 2.9), when given.
+BeatMetrics measure(double dt, double passive_share = 0.0, double bulge_mL = 0.0) {
   const BeatAccumulator acc(2.0, lv_wall());
   BeatProgress progress;
   acc.begin(progress, 0, 0.0);
   auto beat = rectangular_loop(dt);
+  for (auto& o : beat) {
+    o.lv_passive_share = passive_share;
+    o.lv_passive_bulge_mL = bulge_mL;
+  }
   for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
   return acc.finish(progress, beat.back());
 }
@@ -109,16 +115,7 @@ TEST(BeatMetrics, PvaCountsNoPotentialEnergyInThePassiveIschaemicShareOfTheWall)
   // The same loop with 60% of the free wall passive (docs/model.md 2.9), bulging by 30 mL over the
   // contracting wall's volume at end-systole: PE is the contracting share's, 0.4 x (the triangle
   // less the EDPVR's area) up to Ves - s d = 20 mL; the passive share's ESPVR is its EDPVR.
-  const BeatAccumulator acc(2.0, lv_wall());
-  BeatProgress progress;
-  acc.begin(progress, 0, 0.0);
-  auto beat = rectangular_loop(0.001);
-  for (auto& o : beat) {
-    o.lv_passive_share = 0.6;
-    o.lv_passive_bulge_mL = 30.0;
-  }
-  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
-  const BeatMetrics m = acc.finish(progress, beat.back());
+  const BeatMetrics m = measure(0.001, 0.6, 30.0);
   const BeatMetrics whole = measure(0.001);
   EXPECT_NEAR(m.sw_mmHg_mL, whole.sw_mmHg_mL, 1e-9);
   EXPECT_NEAR(m.lvesp_mmHg, 120.0, 1e-9);
@@ -130,16 +127,7 @@ TEST(BeatMetrics, PvaCountsNoPotentialEnergyInThePassiveIschaemicShareOfTheWall)
 TEST(BeatMetrics, PvaHasNoNegativePotentialEnergyWhenTheBulgeTakesTheContractingVolumeBelowV0) {
   // End-systole at 50 mL with V0 = 0 and a bulge of 60 mL: the contracting wall would hold less
   // than V0, where the ESPVR has no area. PE is 0 (not negative) and PVA is the stroke work.
-  const BeatAccumulator acc(2.0, lv_wall());
-  BeatProgress progress;
-  acc.begin(progress, 0, 0.0);
-  auto beat = rectangular_loop(0.001);
-  for (auto& o : beat) {
-    o.lv_passive_share = 0.9;
-    o.lv_passive_bulge_mL = 60.0;
-  }
-  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
-  const BeatMetrics m = acc.finish(progress, beat.back());
+  const BeatMetrics m = measure(0.001, 0.9, 60.0);
   EXPECT_NEAR(m.pva_mmHg_mL, m.sw_mmHg_mL, 1e-9);
 }
 

@@ -497,6 +497,23 @@ position = "ventricle"
             read_text(work() / "first" / "waveforms.csv"));
 }
 
+// A summary.json written before a patient parameter existed lacks it: running it again would take
+// the preset's value of today, not the run's, so it is refused, naming the key.
+TEST_F(UnloadCommand, ASummaryThatLacksAPatientParameterIsRefusedNamingIt) {
+  write("small.toml", kSmallScenario);
+  ASSERT_EQ(unload("run small.toml --out first").exit_code, 0);
+  auto summary = nlohmann::json::parse(read_text(work() / "first" / "summary.json"));
+  ASSERT_EQ(summary["rerun"]["patient_parameters"].erase("baroreflex.high_cut_time_constant"), 1u);
+  fs::create_directories(work() / "old");
+  write("old/summary.json", summary.dump(2));
+  const Outcome o = unload("run old/summary.json --out again");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("summary.json"));
+  EXPECT_THAT(o.err, HasSubstr("patient_parameters.baroreflex.high_cut_time_constant': missing"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_FALSE(fs::exists(work() / "again"));
+}
+
 TEST_F(UnloadCommand, AStateFileWithWrongTypesOrTamperedFieldsIsOneClearError) {
   ASSERT_EQ(unload("steady --patient normal --save-state s.json --json").exit_code, 0);
   const std::string good = read_text(work() / "s.json");

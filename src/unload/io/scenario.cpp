@@ -391,6 +391,23 @@ void apply_overrides(const fs::path& file, const toml::table& table, Scenario& s
                      std::string_view section, bool record) {
   std::vector<std::pair<std::string, const toml::node*>> entries;
   collect_overrides(file, table, entries);
+  if (!record) {
+    // [patient_parameters] is a complete record (summary.json's): a parameter it lacks was added
+    // to unload after it was written, and the preset's value now would not be the run's.
+    const auto has = [&](std::string_view key) {
+      return std::any_of(entries.begin(), entries.end(),
+                         [&](const auto& e) { return e.first == key; });
+    };
+    std::vector<std::string_view> required{kBaroreflexEnabled};
+    for (const auto& spec : physio::parameter_specs()) required.push_back(spec.key);
+    for (const std::string_view key : required) {
+      if (has(key)) continue;
+      fail(where(file, table, fmt::format("{}.{}", section, key)),
+           fmt::format("missing (a [{}] table holds every patient parameter, as summary.json "
+                       "records them: was it written by another version of unload?)",
+                       section));
+    }
+  }
   std::vector<Override> batch;
   for (const auto& [key, node] : entries) {
     const Where at = where(file, *node, key);

@@ -1172,10 +1172,9 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
 
     // Baroreflex.
     if (reflex) {
-      // Afferent filter tau_p dPf/dt = P + tau_z dP/dt - Pf, written without dP/dt: the state is
-      // w = Pf - (tau_z/tau_p) P, so that dw/dt = ((1 - tau_z/tau_p) P - w) / tau_p.
-      // The pressure it reads, Ps, is the root pressure through the neural arc's first-order high
-      // cut, tau_h dPs/dt = P - Ps (tau_h = 0: Ps = P).
+      // High cut of the neural arc: tau_h dPs/dt = P - Ps (P: root pressure; tau_h = 0: Ps = P).
+      // Afferent filter tau_p dPf/dt = Ps + tau_z dPs/dt - Pf, written without dPs/dt: the state
+      // is w = Pf - (tau_z/tau_p) Ps, so that dw/dt = ((1 - tau_z/tau_p) Ps - w) / tau_p.
       const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
       double p_sensed = p_root;
       dydt[kBaroreflexSensedPressure] = 0.0;

@@ -13,7 +13,7 @@ namespace {
 
 // Version of the numerics' meaning: part of every fingerprint, so that a State saved by a build
 // whose State layout differs is refused. Raise it when a field of State changes meaning.
-constexpr std::uint64_t kStateLayout = 2;
+constexpr std::uint64_t kStateLayout = 3;  // 3: the baroreflex's high-cut state
 
 std::vector<DeviceMetric> collect_device_metrics(const physio::Circulation& plant) {
   std::vector<DeviceMetric> out;
