@@ -54,6 +54,12 @@ strip_name() { sed -E 's/"patient":"[^"]*",?//' "$1"; }
   fail "the copy of normal gave another result than normal"
 echo "install-test: --patient $name (only in $data/patients): exit 0, same result as normal"
 
+status=0
+"$prefix/bin/unload" validate bcis1 >validate.out 2>validate.err || status=$?
+{ [[ "$status" -eq 0 ]] && grep -q "^PASS  bcis1" validate.out; } ||
+  fail "unload validate bcis1 (reads the installed scenarios): exit $status, $(cat validate.err)"
+echo "install-test: unload validate bcis1 runs the installed scenarios/hrpci_lm_pci.toml: exit 0"
+
 mkdir -p "$tmp/empty/patients"
 status=0
 UNLOAD_DATA_DIR="$tmp/empty" "$prefix/bin/unload" steady --patient "$name" --json \
