@@ -355,23 +355,32 @@ TEST(Console, EachFaultRaisesItsAlarmWithinItsLatency) {
 }
 
 // Hypovolaemia empties the ventricle: the console sees suction (from the pump's signals alone)
-// within 5 s of its onset in the plant (the pump's true inlet obstruction above 0.5).
+// within 5 s of its onset in the plant (the pump's true inlet obstruction above 0.5), for each
+// family member. 1,800 mL lost empties the hrpci ventricle under the CP and the 5.5 at P-8; the
+// 2.5 draws too little to close the inlet on it, and then no suction may be alarmed either.
 TEST(Console, SuctionFromHypovolaemiaIsAlarmedWithinFiveSeconds) {
-  ConsoleRun run("kind = \"impella-cp\"\nlevel = \"P8\"\n",
-                 "[[events]]\ntime = 20\nfault = \"hypovolaemia\"\n", 140);
-  const auto& d = run.prepared.model->devices()[0];
-  const std::size_t obstruction =
-      d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
-  double onset = -1;
-  while (run.session->time() < 140 && onset < 0) {
-    run.session->advance_to(run.session->time() + 0.01);
-    if (run.session->observe().device_readings[obstruction] > 0.5) onset = run.session->time();
+  for (const std::string kind : {"impella-2.5", "impella-cp", "impella-5.5"}) {
+    ConsoleRun run("kind = \"" + kind + "\"\nlevel = \"P8\"\n",
+                   "[[events]]\ntime = 20\nfault = \"hypovolaemia\"\n", 140);
+    const auto& d = run.prepared.model->devices()[0];
+    const std::size_t obstruction =
+        d.reading_offset + physio::find_reading(*d.block, "inlet_obstruction").value();
+    double onset = -1;
+    while (run.session->time() < 140 && onset < 0) {
+      run.session->advance_to(run.session->time() + 0.01);
+      if (run.session->observe().device_readings[obstruction] > 0.5) onset = run.session->time();
+    }
+    if (kind == "impella-2.5") {
+      EXPECT_LT(onset, 0) << "the 2.5 now sucks in this patient: give it the checks below";
+      EXPECT_TRUE(std::isnan(run.recorder.raised("suction"))) << kind;
+      continue;
+    }
+    ASSERT_GT(onset, 20) << kind;
+    run.session->advance_to(std::min(140.0, onset + 10));
+    const double latency = run.recorder.raised("suction") - onset;
+    EXPECT_GE(latency, 0) << kind;
+    EXPECT_LE(latency, 5.0) << kind;
   }
-  ASSERT_GT(onset, 20) << "1,800 mL lost empties the hrpci ventricle under the CP at P-8";
-  run.session->advance_to(std::min(140.0, onset + 10));
-  const double latency = run.recorder.raised("suction") - onset;
-  EXPECT_GE(latency, 0);
-  EXPECT_LE(latency, 5.0);
 }
 
 // Nominal running raises nothing above advisory: every preset at P-2, P-5 and P-8 for 10
