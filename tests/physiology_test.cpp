@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,27 @@ TEST(Baroreflex, DefendsArterialPressureAfterBloodLoss) {
   EXPECT_LT(drop_on, 0.75 * drop_off);
   EXPECT_GT(on_bled.hr_bpm, on_full.hr_bpm + 0.3);
   EXPECT_NEAR(off_bled.hr_bpm, off_full.hr_bpm, 0.01);
+}
+
+TEST(Baroreflex, AHighCutOfZeroIsUrsinosAfferentAndAShortOneApproachesIt) {
+  // baroreflex.high_cut_time_constant = 0 reads the root pressure itself (Ursino 1998's afferent,
+  // docs/model.md 2.7); a short one (5 ms: the pulse's harmonics up to 10 Hz pass at 95% or more)
+  // must give nearly the same steady state, and the preset's 1.0 Hz cut a different one.
+  auto steady_with = [](double high_cut_s) {
+    auto p = io::load_preset("normal");
+    p.baroreflex.high_cut_time_constant_s = high_cut_s;
+    auto s = testing::session_of(p);
+    const auto r = sim::run_to_steady_state(*s);
+    EXPECT_TRUE(r.reached) << high_cut_s;
+    return r.average;
+  };
+  const auto ursino = steady_with(0.0);
+  const auto short_cut = steady_with(0.005);
+  const auto preset = steady("normal");
+  EXPECT_NEAR(short_cut.hr_bpm, ursino.hr_bpm, 0.1);
+  EXPECT_NEAR(short_cut.map_mmHg, ursino.map_mmHg, 0.1);
+  EXPECT_GT(std::abs(preset.hr_bpm - ursino.hr_bpm) + std::abs(preset.map_mmHg - ursino.map_mmHg),
+            1.0);
 }
 
 TEST(Valves, ClosureLetsSomeBloodBackAndRegurgitationLowersForwardOutput) {
