@@ -132,26 +132,31 @@ TEST(PumpEstimator, CharacteristicComesFromThePumpsDataFile) {
   EXPECT_THROW(io::load_pump_characteristic("iabp"), InputError);
 }
 
-TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
-  // A copy of the data directory whose console file is edited.
+// The InputError's message (or "") when `load` reads a copy of the data directory whose
+// console/NAME holds `text` instead of its own.
+std::string console_file_error(const std::string& name, const std::string& text,
+                               const std::function<void()>& load) {
   namespace fs = std::filesystem;
   const fs::path data = testing::temp_dir() / "data";
   fs::create_directories(data);
   fs::copy(UNLOAD_TEST_DATA_DIR, data,
            fs::copy_options::recursive | fs::copy_options::skip_existing);
-  const fs::path file = data / "console" / "impella.toml";
+  std::ofstream(data / "console" / name, std::ios::binary) << text;
+  setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+  std::string what;
+  try {
+    load();
+  } catch (const InputError& e) {
+    what = e.what();
+  }
+  unsetenv("UNLOAD_DATA_DIR");
+  return what;
+}
+
+TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
   const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/impella.toml");
-  const auto message = [&](const std::string& text) -> std::string {
-    std::ofstream(file, std::ios::binary) << text;
-    setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
-    std::string what;
-    try {
-      io::load_estimator_settings();
-    } catch (const InputError& e) {
-      what = e.what();
-    }
-    unsetenv("UNLOAD_DATA_DIR");
-    return what;
+  const auto message = [&](const std::string& text) {
+    return console_file_error("impella.toml", text, [] { io::load_estimator_settings(); });
   };
   const auto replaced = [&](const std::string& from, const std::string& to) {
     std::string t = original;
@@ -173,28 +178,15 @@ TEST(PumpEstimator, ABadConsoleFileIsRefusedNamingTheKey) {
 
 TEST(PumpEstimator, TheConsolesRuleIntervalIsReadWithItsRangeAndShape) {
   // data/console/operation.toml's console.rule_interval: missing, a bare number, out of range.
-  namespace fs = std::filesystem;
-  const fs::path data = testing::temp_dir() / "data";
-  fs::create_directories(data);
-  fs::copy(UNLOAD_TEST_DATA_DIR, data,
-           fs::copy_options::recursive | fs::copy_options::skip_existing);
-  const fs::path file = data / "console" / "operation.toml";
   const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/operation.toml");
   const std::string entry = original.substr(original.find("rule_interval = {"));
   const std::string line = entry.substr(0, entry.find('\n') + 1);
-  const auto message = [&](const std::string& replacement) -> std::string {
+  const auto message = [&](const std::string& replacement) {
     std::string text = original;
     text.replace(text.find(line), line.size(), replacement);
-    std::ofstream(file, std::ios::binary) << text;
-    setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
-    std::string what;
-    try {
+    return console_file_error("operation.toml", text, [] {
       EXPECT_DOUBLE_EQ(io::load_console_config("impella-cp").rule_interval_s, 0.1);
-    } catch (const InputError& e) {
-      what = e.what();
-    }
-    unsetenv("UNLOAD_DATA_DIR");
-    return what;
+    });
   };
   EXPECT_EQ(message(line), "");
   EXPECT_THAT(message(""), ::testing::HasSubstr("missing key 'console.rule_interval'"));
