@@ -588,11 +588,9 @@ double Circulation::heart_period_s(std::span<const double> y) const {
 
 double Circulation::filtered_aortic_pressure_mmHg(std::span<const double> y) const {
   const auto& b = p_.baroreflex;
-  const double p_sensed = k_.per_high_cut_time_constant > 0
-                              ? y[kBaroreflexSensedPressure]
-                              : vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
-                                                p_.body.intrathoracic_pressure_mmHg);
-  return b.zero_time_constant_s / b.pole_time_constant_s * p_sensed +
+  const double p_root = vessel_pressure(p_.systemic.aortic_root, y[kAorticRootVolume],
+                                        p_.body.intrathoracic_pressure_mmHg);
+  return b.zero_time_constant_s / b.pole_time_constant_s * sensed_pressure_mmHg(y, p_root) +
          y[kBaroreflexAfferentPressure];
 }
 
@@ -1176,12 +1174,9 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       // Afferent filter tau_p dPf/dt = Ps + tau_z dPs/dt - Pf, written without dPs/dt: the state
       // is w = Pf - (tau_z/tau_p) Ps, so that dw/dt = ((1 - tau_z/tau_p) Ps - w) / tau_p.
       const double lead = b.zero_time_constant_s / b.pole_time_constant_s;
-      double p_sensed = p_root;
-      dydt[kBaroreflexSensedPressure] = 0.0;
-      if (k_.per_high_cut_time_constant > 0) {
-        p_sensed = y[kBaroreflexSensedPressure];
-        dydt[kBaroreflexSensedPressure] = (p_root - p_sensed) * k_.per_high_cut_time_constant;
-      }
+      const double p_sensed = sensed_pressure_mmHg(y, p_root);
+      // 0 without a high cut (per_high_cut_time_constant 0): the unused state stays as it is.
+      dydt[kBaroreflexSensedPressure] = (p_root - p_sensed) * k_.per_high_cut_time_constant;
       dydt[kBaroreflexAfferentPressure] =
           ((1.0 - lead) * p_sensed - y[kBaroreflexAfferentPressure]) * k_.per_pole_time_constant;
       const EfferentActivity& rest = rest_activity_;

@@ -379,6 +379,11 @@ class Circulation {
 
   // Filtered aortic pressure Pf that the carotid sinus afferents sense (mmHg).
   double filtered_aortic_pressure_mmHg(std::span<const double> y) const;
+  // The pressure Ursino's afferent filter reads, Ps: the root pressure p_root through the neural
+  // arc's high cut (the state kBaroreflexSensedPressure), or p_root itself without one.
+  double sensed_pressure_mmHg(std::span<const double> y, double p_root) const {
+    return k_.per_high_cut_time_constant > 0 ? y[kBaroreflexSensedPressure] : p_root;
+  }
   // Activity of the baroreflex efferents for the current state (what EfferentHistory records).
   EfferentActivity efferent_activity_now(std::span<const double> y) const;
   // The states efferent_activity_now (and filtered_aortic_pressure_mmHg) read: the reflex's delay
