@@ -2,12 +2,16 @@
 // (latching, acknowledgement, mute by priority), its modes (AUTO ramp, BOOST limit, AUTO's 3-hour
 // limit, weaning), the restart sequence after a pump stop, its alarms and their latency for
 // faults of the plant, regular checks, and that its state resumes exactly from a saved State.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +20,7 @@
 #include "unload/control/alarms.hpp"
 #include "unload/control/impella_console.hpp"
 #include "unload/core/error.hpp"
+#include "unload/io/pump_console.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
 #include "unload/sim/session.hpp"
@@ -301,8 +306,66 @@ TEST(Console, ItsRuleGridIsPartOfItsStateAndMisfitsAreRefused) {
             std::bit_cast<std::uint64_t>(a.console().next_rule_time_s()));
   // A started console whose next rule time is not after its start (here NaN) is refused.
   std::vector<double> broken = saved;
-  broken[1] = std::nan("");  // the field after started_s_ (fields(): started_s_, next_rule_s_)
+  // The data fingerprint's two halves, then fields(): started_s_, next_rule_s_, ...
+  broken[3] = std::nan("");
   EXPECT_THROW(b.console().load_state(broken), InputError);
+}
+
+// The console's data files as they would be after an edit: the configuration loaded from a copy
+// of the data directory with data/console/operation.toml replaced by `text`.
+control::ConsoleConfig config_with_operation_file(const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path data = testing::temp_dir() / "console_data";
+  fs::remove_all(data);
+  fs::copy(UNLOAD_TEST_DATA_DIR, data, fs::copy_options::recursive);
+  std::ofstream(data / "console" / "operation.toml", std::ios::binary) << text;
+  setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+  control::ConsoleConfig c;
+  try {
+    c = io::load_console_config("impella-cp");
+  } catch (...) {
+    unsetenv("UNLOAD_DATA_DIR");
+    throw;
+  }
+  unsetenv("UNLOAD_DATA_DIR");
+  return c;
+}
+
+TEST(Console, ASavedStateIsRefusedByAConsoleOfOtherData) {
+  // A state saved with one set of console data files resumes only on a console of the same
+  // values: the physiology's fingerprint does not cover the console's files, so a state saved
+  // before an edit of data/console/operation.toml would otherwise resume with other alarm rules.
+  ConsoleRun a("kind = \"impella-cp\"\nlevel = \"P8\"\n", "", 20);
+  a.session->advance_to(6.0);
+  std::vector<double> saved;
+  a.console().save_state(saved);
+  const control::ConsoleConfig shipped = io::load_console_config("impella-cp");
+  EXPECT_NE(shipped.data_fingerprint, 0u);
+
+  const std::string original = testing::read_text(UNLOAD_TEST_DATA_DIR "/console/operation.toml");
+  const std::string mute = "mute = { value = 2.0, unit = \"min\", source = \"";
+  ASSERT_NE(original.find(mute), std::string::npos);
+  // Comments, layout and the sources that document the values leave the fingerprint as it was.
+  std::string documented = "# edited by hand\n\n" + original;
+  documented.replace(documented.find(mute), mute.size(), mute + "reworded: ");
+  EXPECT_EQ(config_with_operation_file(documented).data_fingerprint, shipped.data_fingerprint);
+  // A value does not: the mute time 3 min instead of 2.
+  std::string edited = original;
+  edited.replace(edited.find(mute), mute.size(),
+                 "mute = { value = 3.0, unit = \"min\", source = \"");
+  const control::ConsoleConfig other = config_with_operation_file(edited);
+  EXPECT_NE(other.data_fingerprint, shipped.data_fingerprint);
+  EXPECT_EQ(other.mute_s, 180.0);
+
+  control::ImpellaConsole same(shipped, 40000, true), changed(other, 40000, true);
+  EXPECT_NO_THROW(same.load_state(saved));
+  try {
+    changed.load_state(saved);
+    ADD_FAILURE() << "a console of other data loaded the state";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("other console data"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("operation.toml"));
+  }
 }
 
 // In AUTO, suction makes the console lower the speed ("Impella Flow Reduced") instead of raising

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,11 @@ struct ConsoleConfig {
 
   std::vector<AlarmSpec> alarms;  // kFixedAlarmCount, in AlarmId order
   std::vector<CheckSpec> checks;
+
+  // Of the values of the data files it was loaded from (data/console/operation.toml and
+  // impella.toml; io::load_console_config); 0 for a configuration built in code. A console's saved
+  // state carries it, and a console of another configuration refuses that state.
+  std::uint64_t data_fingerprint = 0;
 };
 
 }  // namespace unload::control

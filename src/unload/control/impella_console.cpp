@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 
 namespace unload::control {
 
@@ -572,6 +575,9 @@ void ImpellaConsole::fields(Visit&& visit) {
 
 // Layout: the fields above, the alarm board, the estimator.
 void ImpellaConsole::save_state(std::vector<double>& out) const {
+  // Which configuration the state belongs to, as two 32-bit halves (each exact in a double).
+  out.push_back(static_cast<double>(config_.data_fingerprint & 0xffffffffULL));
+  out.push_back(static_cast<double>(config_.data_fingerprint >> 32));
   auto& self = const_cast<ImpellaConsole&>(*this);  // fields() only reads when saving
   self.fields([&out](auto& v) { out.push_back(static_cast<double>(v)); });
   board_.save_state(out);
@@ -579,7 +585,23 @@ void ImpellaConsole::save_state(std::vector<double>& out) const {
 }
 
 void ImpellaConsole::load_state(std::span<const double> in) {
-  std::size_t at = 0;
+  if (in.size() < 2) throw InputError("the console's saved state is cut short");
+  const auto half = [](double v) {
+    return v >= 0 && v <= 4294967295.0 && v == std::floor(v) ? static_cast<std::uint64_t>(v)
+                                                             : ~std::uint64_t{0};
+  };
+  const std::uint64_t low = half(in[0]), high = half(in[1]);
+  if (low > 0xffffffffULL || high > 0xffffffffULL ||
+      (low | (high << 32)) != config_.data_fingerprint) {
+    throw InputError(fmt::format(
+        "the console's saved state was made with other console data (data fingerprint {}, this "
+        "console's {}): data/console/operation.toml or impella.toml has changed since the state "
+        "was saved; save the state again with these files",
+        low > 0xffffffffULL || high > 0xffffffffULL ? std::string("invalid")
+                                                    : to_hex16(low | (high << 32)),
+        to_hex16(config_.data_fingerprint)));
+  }
+  std::size_t at = 2;
   fields([&](auto& v) {
     if (at >= in.size()) throw InputError("the console's saved state is cut short");
     using T = std::remove_reference_t<decltype(v)>;

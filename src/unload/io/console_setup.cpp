@@ -79,9 +79,10 @@ control::PumpCharacteristic load_pump_characteristic(std::string_view kind) {
   return c;
 }
 
-control::EstimatorSettings load_estimator_settings() {
+control::EstimatorSettings load_estimator_settings(std::uint64_t* data_fingerprint) {
   const auto file = data_directory() / "console" / "impella.toml";
   const toml::table doc = detail::parse_toml_file(file, "console data file");
+  if (data_fingerprint) *data_fingerprint = detail::value_fingerprint(doc);
   control::EstimatorSettings s;
   std::vector<bool> seen(std::size(kSpecs), false);
   detail::for_each_entry(file, doc, "console", [&](const std::string& key, const toml::table& e) {

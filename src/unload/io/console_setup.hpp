@@ -3,6 +3,7 @@
 // parameters (data/console/impella.toml, every value with its unit and its source or reasoning).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "unload/control/pump_estimator.hpp"
@@ -14,7 +15,8 @@ namespace unload::io {
 control::PumpCharacteristic load_pump_characteristic(std::string_view kind);
 
 // The console's estimation parameters (data/console/impella.toml). InputError, naming the file,
-// line and key, for a missing, unknown or out-of-range value.
-control::EstimatorSettings load_estimator_settings();
+// line and key, for a missing, unknown or out-of-range value. `data_fingerprint`, when given,
+// receives the file's value_fingerprint (input_file.hpp).
+control::EstimatorSettings load_estimator_settings(std::uint64_t* data_fingerprint = nullptr);
 
 }  // namespace unload::io

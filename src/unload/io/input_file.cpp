@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <vector>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/io/toml_errors.hpp"
 
 namespace unload::io::detail {
@@ -189,6 +191,45 @@ toml::table parse_toml_file(const fs::path& file, std::string_view what) {
     throw InputError(
         fmt::format("{}: not valid TOML: {}", location(file, e.source()), e.description()));
   }
+}
+
+namespace {
+
+void add_value(Fingerprint& f, const toml::node& node) {
+  if (const auto* t = node.as_table()) {
+    f.add(std::string_view("{"));
+    for (const auto& [key, value] : *t) {
+      if (key.str() == "source" && value.is_string()) continue;
+      f.add(key.str());
+      add_value(f, value);
+    }
+    f.add(std::string_view("}"));
+  } else if (const auto* a = node.as_array()) {
+    f.add(std::string_view("["));
+    for (const auto& value : *a) add_value(f, value);
+    f.add(std::string_view("]"));
+  } else if (const auto* s = node.as_string()) {
+    f.add(std::string_view("s")).add(std::string_view(s->get()));
+  } else if (const auto* i = node.as_integer()) {
+    f.add(std::string_view("i")).add(static_cast<double>(i->get()));
+  } else if (const auto* d = node.as_floating_point()) {
+    f.add(std::string_view("f")).add(d->get());
+  } else if (const auto* b = node.as_boolean()) {
+    f.add(std::string_view(b->get() ? "true" : "false"));
+  } else {
+    // Dates and times: their TOML text.
+    std::ostringstream text;
+    node.visit([&text](const auto& v) { text << v; });
+    f.add(std::string_view("t")).add(text.str());
+  }
+}
+
+}  // namespace
+
+std::uint64_t value_fingerprint(const toml::table& doc) {
+  Fingerprint f;
+  add_value(f, doc);
+  return f.value();
 }
 
 namespace {

@@ -45,6 +45,12 @@ void check_toml_shape(const std::filesystem::path& file, std::string_view text);
 // Reads, scans and parses a TOML file; invalid TOML is an InputError naming the file and line.
 toml::table parse_toml_file(const std::filesystem::path& file, std::string_view what);
 
+// A fingerprint of a parsed TOML document's values: every key (tables in key order) with its
+// number, string, boolean, date or array, except the `source` strings that document a value and
+// the comments and layout, which the parser drops. Two files that give the same values give the
+// same fingerprint; a changed value or unit changes it.
+std::uint64_t value_fingerprint(const toml::table& doc);
+
 // Parses JSON text with a depth limit; every number must be held exactly by a double. Errors name
 // the file and the key path (e.g. "rerun.events[2].time"): JSON values carry no line here.
 nlohmann::json parse_json_text(const std::filesystem::path& file, std::string_view text);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "unload/core/error.hpp"
+#include "unload/core/fingerprint.hpp"
 #include "unload/io/console_setup.hpp"
 #include "unload/io/devices.hpp"
 #include "unload/io/input_file.hpp"
@@ -61,7 +62,11 @@ control::ConsoleConfig load_console_config(std::string_view device_kind) {
   control::ConsoleConfig c;
 
   c.pump = load_pump_characteristic(device_kind);
-  c.estimator = load_estimator_settings();
+  std::uint64_t estimator_values = 0;
+  c.estimator = load_estimator_settings(&estimator_values);
+  // The console's own data (the pump's file is in the Model's fingerprint already).
+  c.data_fingerprint =
+      Fingerprint{}.add(detail::value_fingerprint(doc)).add(estimator_values).value();
   c.rule_interval_s =
       number(file, table_at(file, doc, "console"), "console", "rule_interval", "s", 0.01, 0.25);
   const auto& modes = table_at(file, doc, "modes");
