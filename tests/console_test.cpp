@@ -9,9 +9,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -314,20 +311,9 @@ TEST(Console, ItsRuleGridIsPartOfItsStateAndMisfitsAreRefused) {
 // The console's data files as they would be after an edit: the configuration loaded from a copy
 // of the data directory with data/console/operation.toml replaced by `text`.
 control::ConsoleConfig config_with_operation_file(const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path data = testing::temp_dir() / "console_data";
-  fs::remove_all(data);
-  fs::copy(UNLOAD_TEST_DATA_DIR, data, fs::copy_options::recursive);
-  std::ofstream(data / "console" / "operation.toml", std::ios::binary) << text;
-  setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
   control::ConsoleConfig c;
-  try {
-    c = io::load_console_config("impella-cp");
-  } catch (...) {
-    unsetenv("UNLOAD_DATA_DIR");
-    throw;
-  }
-  unsetenv("UNLOAD_DATA_DIR");
+  testing::with_edited_data_file("console/operation.toml", text,
+                                 [&] { c = io::load_console_config("impella-cp"); });
   return c;
 }
 

@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -136,20 +135,14 @@ TEST(PumpEstimator, CharacteristicComesFromThePumpsDataFile) {
 // console/NAME holds `text` instead of its own.
 std::string console_file_error(const std::string& name, const std::string& text,
                                const std::function<void()>& load) {
-  namespace fs = std::filesystem;
-  const fs::path data = testing::temp_dir() / "data";
-  fs::create_directories(data);
-  fs::copy(UNLOAD_TEST_DATA_DIR, data,
-           fs::copy_options::recursive | fs::copy_options::skip_existing);
-  std::ofstream(data / "console" / name, std::ios::binary) << text;
-  setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
   std::string what;
-  try {
-    load();
-  } catch (const InputError& e) {
-    what = e.what();
-  }
-  unsetenv("UNLOAD_DATA_DIR");
+  testing::with_edited_data_file("console/" + name, text, [&] {
+    try {
+      load();
+    } catch (const InputError& e) {
+      what = e.what();
+    }
+  });
   return what;
 }
 

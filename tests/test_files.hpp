@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -39,6 +40,23 @@ inline std::filesystem::path write(const std::string& name, const std::string& t
   const std::filesystem::path file = temp_dir() / name;
   std::ofstream(file, std::ios::binary) << text;
   return file;
+}
+
+// Runs `use` with UNLOAD_DATA_DIR set to a fresh copy of the repository's data directory in which
+// the file `relative` (e.g. "console/operation.toml") holds `text`; the variable is unset
+// afterwards, also when `use` throws.
+inline void with_edited_data_file(const std::string& relative, const std::string& text,
+                                  const std::function<void()>& use) {
+  namespace fs = std::filesystem;
+  const fs::path data = temp_dir() / "edited_data";
+  fs::remove_all(data);
+  fs::copy(UNLOAD_TEST_DATA_DIR, data, fs::copy_options::recursive);
+  std::ofstream(data / relative, std::ios::binary) << text;
+  setenv("UNLOAD_DATA_DIR", data.c_str(), 1);
+  struct Unset {
+    ~Unset() { unsetenv("UNLOAD_DATA_DIR"); }
+  } unset;
+  use();
 }
 
 inline std::string read_text(const std::filesystem::path& file) {
