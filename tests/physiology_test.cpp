@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +33,63 @@ TEST(NormalPreset, TheLadPerfusesTheLargestTerritory) {
   const auto m = steady("normal");
   EXPECT_GT(m.coronary_territory_mL_min[0], m.coronary_territory_mL_min[1]);
   EXPECT_GT(m.coronary_territory_mL_min[0], m.coronary_territory_mL_min[2]);
+}
+
+// A patient at steady state with stenoses leaving `inflow` of each territory's resting inflow
+// conductance (PlantInputs::coronary_inflow_fraction).
+sim::BeatMetrics steady_with_stenoses(const physio::PatientParameters& patient,
+                                      const std::array<double, physio::territory_count>& inflow) {
+  auto model = testing::model_of(patient);
+  sim::State start = sim::rest_state(*model);
+  start.restart.inputs.coronary_inflow_fraction = inflow;
+  sim::Session session(std::move(model), start);
+  const auto r = sim::run_to_steady_state(session);
+  EXPECT_TRUE(r.reached);
+  return r.average;
+}
+
+// A stenosis is a resistance in series with the bed: autoregulation dilates the bed behind it and
+// holds resting flow, but maximal vasodilation cannot undo it, so the stenosis takes the flow
+// reserve first (dogs: a progressive stenosis limits the hyperaemic response first and lowers
+// resting flow only once that response is almost gone; Lipscomb K, Gould KL, Am Heart J 1975).
+TEST(Coronary, AStenosisTakesFlowReserveBeforeRestingFlow) {
+  constexpr std::size_t lcx = 1;
+  const physio::PatientParameters normal = io::load_preset("normal");
+  physio::PatientParameters dilated = normal;
+  dilated.coronary_autoregulation.hyperaemia = 1.0;
+  const double rest = steady_with_stenoses(normal, {1, 1, 1}).coronary_territory_mL_min[lcx];
+  const double rest_stenosed =
+      steady_with_stenoses(normal, {1, 0.4, 1}).coronary_territory_mL_min[lcx];
+  const double hyper = steady_with_stenoses(dilated, {1, 1, 1}).coronary_territory_mL_min[lcx];
+  const double hyper_stenosed =
+      steady_with_stenoses(dilated, {1, 0.4, 1}).coronary_territory_mL_min[lcx];
+  std::cout << "LCx flow mL/min: rest " << rest << ", stenosed " << rest_stenosed << "; hyperaemia "
+            << hyper << ", stenosed " << hyper_stenosed << "\n";
+  // 40% of the resting inflow conductance: resting flow held within 5%, the reserve halved.
+  EXPECT_NEAR(rest_stenosed, rest, 0.05 * rest);
+  EXPECT_GT(hyper / rest, 2.5) << "the LCx's reserve without the stenosis";
+  EXPECT_LT(hyper_stenosed / rest_stenosed, 0.5 * hyper / rest);
+  // The other territories keep theirs.
+  EXPECT_NEAR(steady_with_stenoses(dilated, {1, 0.4, 1}).coronary_territory_mL_min[0],
+              steady_with_stenoses(dilated, {1, 1, 1}).coronary_territory_mL_min[0],
+              0.05 * steady_with_stenoses(dilated, {1, 1, 1}).coronary_territory_mL_min[0]);
+}
+
+// The coronary veins drain through a waterfall, which is no source of blood: in a collapsed
+// circulation (reflex off, systemic resistance halved: MAP falls below the zero-flow pressure)
+// no territory draws blood from the right atrium back into the aorta. (Before the outflow was
+// made one-way, about 90 mL/min did, for as long as the collapse lasted.)
+TEST(Coronary, NoSustainedRetrogradeFlowWhenArterialPressureFallsBelowTheWaterfall) {
+  physio::PatientParameters p = io::load_preset("normal");
+  p.baroreflex.enabled = false;
+  p.systemic.microvascular_resistance_mmHg_s_per_mL *= 0.55;
+  auto s = testing::session_of(p);
+  const auto r = sim::run_to_steady_state(*s);
+  ASSERT_LT(r.average.map_mmHg, p.coronary_autoregulation.zero_flow_pressure_mmHg)
+      << "the case needs a collapse below the zero-flow pressure";
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    EXPECT_GT(r.average.coronary_territory_mL_min[k], -1.0) << physio::territory_names[k];
+  }
 }
 
 TEST(Baroreflex, DefendsArterialPressureAfterBloodLoss) {

@@ -71,13 +71,14 @@ constexpr ScenarioKey kKeys[] = {
      "pump"},
     {"events", "balloon", "string", "",
      "a coronary balloon inflated in LAD, LCx, RCA or LM (LAD and LCx together): the territory's "
-     "inflow conductance falls to `residual` for `duration` seconds"},
+     "inflow conductance falls to `residual` of its resting value for `duration` seconds"},
     {"events", "duration", "number", "s",
      "how long the balloon stays inflated (or a no-reflow or a bleed lasts), more than 0; it "
      "must end within the run, and an inflation must not overlap another of the same territory"},
     {"events", "residual", "number", "1",
-     "fraction of the territory's inflow conductance the balloon leaves, 0 (default: total "
-     "occlusion) to 1; for a no-reflow (required), the fraction of its microvascular conductance"},
+     "fraction of the territory's resting inflow conductance the balloon leaves, 0 (default: "
+     "total occlusion) to 1: a fixed resistance in series, which the bed's vasodilation behind it "
+     "cannot undo; for a no-reflow (required), the fraction of its microvascular conductance"},
     {"events", "no_reflow", "string", "",
      "no-reflow or slow flow after a stent or atherectomy in LAD, LCx, RCA or LM: the territory's "
      "microvascular conductance falls to `residual` (required) of its resting value, without "

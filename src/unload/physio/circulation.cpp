@@ -1031,15 +1031,27 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
 
   double cor_in_total = 0, cor_out_total = 0;
   std::array<double, territory_count> cor_p{}, cor_in{}, cor_out{};
-  // Back pressure of the coronary beds: right atrial pressure, or the zero-flow pressure where it
-  // is higher (a vascular waterfall), joined smoothly for the integrators: max(P_ra, P_zf) + at
-  // most 1 mmHg where the two meet (a hyperbola, one square root: w = 2 mmHg).
-  double p_back = p_ra;
-  if (k_.zero_flow_pressure > 0.0) {
+  // The beds drain to the right atrium through a vascular waterfall (a Starling resistor): with the
+  // zero-flow pressure P_zf above right atrial pressure, outflow is g*(P_cor - P_zf) while the bed
+  // is above P_zf, none between P_ra and P_zf (the collapsed segment is no source of blood), and
+  // g*(P_cor - P_ra) backwards only where the bed falls below right atrial pressure. With
+  // a = P_cor - P_ra and z = max(P_zf - P_ra, 0) (smooth, as before): Q_out = g*(a - a+ + (a -
+  // z)+), each positive part u+ rounded within h = 2 mmHg of its corner by a parabola, (u +
+  // h)^2/(4h): continuous with its slope, 0.5 mmHg off at the corner, and exact (no square root)
+  // away from it, where the bed spends its time. Without a waterfall (P_zf = 0) the law is linear.
+  const bool waterfall = k_.zero_flow_pressure > 0.0;
+  double z_back = 0.0;
+  if (waterfall) {
     constexpr double w2 = 2.0 * 2.0;
     const double x = k_.zero_flow_pressure - p_ra;
-    p_back = p_ra + 0.5 * (x + std::sqrt(x * x + w2));
+    z_back = 0.5 * (x + std::sqrt(x * x + w2));
   }
+  const auto positive_part = [](double u) {
+    constexpr double h = 2.0, per_4h = 1.0 / (4.0 * h);
+    if (u >= h) return u;
+    if (u <= -h) return 0.0;
+    return (u + h) * (u + h) * per_4h;
+  };
   for (std::size_t k = 0; k < territory_count; ++k) {
     const auto& ct = p_.coronary[k];
     // Intramyocardial pressure: a fraction of the pressure of the ventricles this territory's
@@ -1057,9 +1069,17 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     // still in its charge: the reactive hyperaemia when the no-reflow ends.
     const double micro = in.microvascular_fraction[k];
     if (micro < 1.0) g = micro * std::min(g, 1.0);
-    // A coronary balloon leaves the inflow its residual fraction of the conductance.
-    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g * in.coronary_inflow_fraction[k];
-    cor_out[k] = (cor_p[k] - p_back) * k_.g_coronary_out[k] * g;
+    // A coronary balloon or stenosis is a fixed resistance in series with the bed's inflow,
+    // R_s = R_in*(1/f - 1), so that it leaves the fraction f of the resting inflow conductance:
+    // 1/(R_in/g + R_s) = g*f/(f + g*(1 - f))/R_in. Autoregulation dilates the bed behind it (g),
+    // never the stenosis itself, so that maximal vasodilation cannot restore the flow it takes.
+    const double f = in.coronary_inflow_fraction[k];
+    double g_inflow = g;
+    if (f < 1.0) g_inflow = f > 0.0 ? g * f / (f + g * (1.0 - f)) : 0.0;
+    cor_in[k] = (p_root - cor_p[k]) * k_.g_coronary_in[k] * g_inflow;
+    const double a = cor_p[k] - p_ra;
+    const double drive = waterfall ? a - positive_part(a) + positive_part(a - z_back) : a;
+    cor_out[k] = drive * k_.g_coronary_out[k] * g;
     cor_in_total += cor_in[k];
     cor_out_total += cor_out[k];
     if constexpr (!kAllDerivatives) continue;

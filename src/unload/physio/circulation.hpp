@@ -170,7 +170,8 @@ struct CardiacCycle {
 
 // What the plant reads besides its state: beat timing, the baroreflex's past, the regional
 // contractility of each coronary territory's wall (1 = normal; the preset's value) and what is left
-// of its inflow conductance (1 = open; a coronary balloon lowers it to its residual fraction), and
+// of its resting inflow conductance (1 = open; a coronary balloon or stenosis lowers it to its
+// residual fraction f, a fixed resistance R_in*(1/f - 1) in series with the bed), and
 // the rates of fluid infusion and bleeding. A value type: it is part of a simulation's State,
 // copied and saved with it.
 struct PlantInputs {
