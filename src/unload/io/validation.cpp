@@ -76,7 +76,7 @@ struct Setup {
     for (std::size_t k = 0; k < inflow_fraction.size(); ++k) {
       if (inflow_fraction[k] != 1.0) {
         t += fmt::format(", {} stenosis leaving {} of its inflow conductance",
-                         physio::territory_names[k], inflow_fraction[k]);
+                         physio::territory_labels[k], inflow_fraction[k]);
       }
     }
     return t;
@@ -398,7 +398,7 @@ Measured stenosis_lower_limit(SteadyCache& c, std::size_t territory) {
   }
   // The two samples that bracket the limit must be close, or the sweep has not measured it.
   const bool resolved = !std::isnan(limit) && gap <= 8.0;
-  const std::string name = physio::territory_names[territory] == "lcx" ? "LCx" : "RCA";
+  const std::string_view name = physio::territory_labels[territory];
   return Measured{
       ok && resolved ? limit : kNaN,
       fmt::format("`normal`, baroreflex on, {0} stenosis leaving f of its resting "

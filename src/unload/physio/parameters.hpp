@@ -167,6 +167,9 @@ struct Ischaemia {
 inline constexpr std::size_t territory_count = 3;
 inline constexpr std::array<std::string_view, territory_count> territory_names = {"lad", "lcx",
                                                                                   "rca"};
+// As clinicians write them (scenario events, tables).
+inline constexpr std::array<std::string_view, territory_count> territory_labels = {"LAD", "LCx",
+                                                                                   "RCA"};
 
 // One baroreflex effector (Ursino, Am J Physiol 1998;275:H1733): the effector follows
 //   tau dx/dt = -x + G * (sigma(t - D) - sigma_rest)
