@@ -1035,10 +1035,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   // zero-flow pressure P_zf above right atrial pressure, outflow is g*(P_cor - P_zf) while the bed
   // is above P_zf, none between P_ra and P_zf (the collapsed segment is no source of blood), and
   // g*(P_cor - P_ra) backwards only where the bed falls below right atrial pressure. With
-  // a = P_cor - P_ra and z = max(P_zf - P_ra, 0) (smooth, as before): Q_out = g*(a - a+ + (a -
-  // z)+), each positive part u+ rounded within h = 2 mmHg of its corner by a parabola, (u +
-  // h)^2/(4h): continuous with its slope, 0.5 mmHg off at the corner, and exact (no square root)
-  // away from it, where the bed spends its time. Without a waterfall (P_zf = 0) the law is linear.
+  //   a = P_cor - P_ra,  z = max(P_zf - P_ra, 0) (smoothed by a hyperbola, as before),
+  //   Q_out = g*(a - pos(a) + pos(a - z)),
+  // where pos(u) = max(u, 0) rounded within h = 2 mmHg of its corner by the parabola
+  // (u + h)^2/(4h): continuous with its slope, 0.5 mmHg off at the corner, and exact (no square
+  // root) away from it, where the bed spends its time. Without a waterfall (P_zf = 0): Q_out = g*a.
   const bool waterfall = k_.zero_flow_pressure > 0.0;
   double z_back = 0.0;
   if (waterfall) {
