@@ -5,7 +5,8 @@
 //   aortic root -upper body R-> arteries <-lower body R- descending aorta
 //   arteries -microvascular R-> veins -R-> vena cava -R-> [RA] -tricuspid-> [RV] -pulmonary->
 //   pulmonary arteries -R-> pulmonary capillaries -R-> pulmonary veins -R-> LA
-//   aortic root -R_in-> coronary territory k (squeezed by ventricular pressure) -R_out-> RA
+//   aortic root [-stenosis R_s->] -R_in/g-> coronary territory k (squeezed by ventricular
+//   pressure) -R_out/g, through a waterfall at P_zf-> RA     (g: autoregulation; docs/model.md 2.6)
 //
 // Chambers: time-varying elastance (Wall) with activation e(t) (Activation). The ventricles share
 // the septum and the pericardium as in Smith et al. 2004: the septal volume V_spt solves
