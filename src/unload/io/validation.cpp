@@ -833,8 +833,10 @@ std::vector<Case> make_cases() {
          for (double k : kResistanceScales) {
            const Steady r = c.get(autoregulation_setup(k, r0));
            ok = ok && r.reached;
+           // A flow that rounds to 0 prints as 0, not "-0" (a collapsed circulation's beds).
+           const double flow = r.m.coronary_flow_mL_min;
            pts += fmt::format("{}MAP {:.0f}: {:.0f}", pts.empty() ? "" : "; ", r.m.map_mmHg,
-                              r.m.coronary_flow_mL_min);
+                              std::abs(flow) < 0.5 ? 0.0 : flow);
            if (r.m.map_mmHg < 60 || r.m.map_mmHg > 140) continue;
            lo = std::min(lo, r.m.map_mmHg);
            hi = std::max(hi, r.m.map_mmHg);
