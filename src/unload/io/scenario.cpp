@@ -552,9 +552,9 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   a.no_reflow = no_reflow != nullptr;
   a.territory = text(at_name, named);
   std::vector<std::size_t> territories;
-  if (a.territory == "LAD") territories = {0};
-  if (a.territory == "LCx") territories = {1};
-  if (a.territory == "RCA") territories = {2};
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    if (a.territory == physio::territory_labels[k]) territories = {k};
+  }
   if (a.territory == "LM") territories = {0, 1};
   if (territories.empty()) {
     fail(at_name, fmt::format("expected a coronary territory: LAD, LCx, RCA or LM, got {}",
