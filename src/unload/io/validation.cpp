@@ -865,9 +865,10 @@ std::vector<Case> make_cases() {
        "law serves every territory, and it can use all of the pharmacological (adenosine) "
        "reserve at low pressure (coronary_autoregulation.autoregulatory_reserve_fraction 1). "
        "Hypoperfused myocardium keeps part of that reserve (Canty & Klocke 1985), which would "
-       "end the range higher (P_zf + 0.9*(P_rest - P_zf)/g_max: about 0.25 of the reserve gives "
-       "57 mmHg); not adopted yet because it moves every low-pressure result (shock, the "
-       "procedures' ischaemia) and needs their validation again. (Until 2026-12-01 this case "
+       "end the range higher: measured with the fraction at 0.7, LCx 46.1 and RCA 47.2 mmHg, "
+       "but the shock preset then falls into an ischaemic spiral (MAP 35 mmHg); at 0.25 the "
+       "unsupported left-main PCI collapses. Not adopted: a smaller reserve needs a "
+       "re-calibrated shock preset with it (docs/model.md 2.6). (Until 2026-12-01 this case "
        "lowered systemic pressure instead and read 56 mmHg, interpolated across a collapse of "
        "the circulation between MAP 59 and 17: not a measurement.)"});
   cases.push_back(
