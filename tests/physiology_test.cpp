@@ -75,6 +75,54 @@ TEST(Coronary, AStenosisTakesFlowReserveBeforeRestingFlow) {
               0.05 * steady_with_stenoses(dilated, {1, 1, 1}).coronary_territory_mL_min[0]);
 }
 
+// What a pressure wire beyond the stenosis reads: the mean distal pressure Pd and its ratio to the
+// mean aortic pressure Pa (beat metrics pd_pa_*). At rest autoregulation dilates the bed behind a
+// stenosis, so little flow crosses it faster and Pd/Pa stays near 1; at maximal vasodilation the
+// flow, and the pressure it loses across the stenosis, is larger: the fractional flow reserve (FFR,
+// Pd/Pa in hyperaemia) is lower than the resting ratio. FFR estimates the hyperaemic flow with the
+// stenosis as a fraction of that without it (Pijls et al., Circulation 1993;87:1354), an estimate
+// that is high when the bed drains against a pressure above 0; with that pressure (the zero-flow
+// pressure here, the wedge or venous pressure in Pijls's equations) subtracted from Pd and Pa it
+// is the flow ratio of a bed whose resistance maximal vasodilation fixes.
+TEST(Coronary, APressureWireReadsTheStenosisAndTheFfr) {
+  constexpr std::size_t lcx = 1;
+  constexpr double f = 0.8;  // an intermediate stenosis
+  const physio::PatientParameters normal = io::load_preset("normal");
+  physio::PatientParameters dilated = normal;
+  dilated.coronary_autoregulation.hyperaemia = 1.0;
+  const auto open = steady_with_stenoses(normal, {1, 1, 1});
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    EXPECT_EQ(open.pd_pa[k], 1.0) << physio::territory_names[k] << ": no stenosis";
+  }
+  const auto rest = steady_with_stenoses(normal, {1, f, 1});
+  const auto hyper_open = steady_with_stenoses(dilated, {1, 1, 1});
+  const auto hyper = steady_with_stenoses(dilated, {1, f, 1});
+  // The mean distal pressure is the mean root pressure less the mean flow times the stenosis's
+  // resistance (both linear: exact up to rounding).
+  const double r_in = normal.coronary[lcx].inflow_resistance_mmHg_s_per_mL;
+  EXPECT_NEAR(rest.coronary_distal_mmHg[lcx],
+              rest.map_mmHg -
+                  rest.coronary_territory_mL_min[lcx] / 60.0 * physio::stenosis_resistance(r_in, f),
+              1e-9 * rest.map_mmHg);
+  const double flow_ratio =
+      hyper.coronary_territory_mL_min[lcx] / hyper_open.coronary_territory_mL_min[lcx];
+  const double p_zf = normal.coronary_autoregulation.zero_flow_pressure_mmHg;
+  const double corrected = (hyper.coronary_distal_mmHg[lcx] - p_zf) / (hyper.map_mmHg - p_zf);
+  std::cout << "LCx, " << f << " of its inflow conductance: resting Pd/Pa " << rest.pd_pa[lcx]
+            << ", FFR " << hyper.pd_pa[lcx] << " (Pd " << hyper.coronary_distal_mmHg[lcx] << ", Pa "
+            << hyper.map_mmHg << " mmHg), hyperaemic flow ratio " << flow_ratio
+            << ", (Pd - Pzf)/(Pa - Pzf) " << corrected << "\n";
+  EXPECT_GT(rest.pd_pa[lcx], 0.9);
+  EXPECT_LT(rest.pd_pa[lcx], 0.95);
+  EXPECT_LT(hyper.pd_pa[lcx], rest.pd_pa[lcx] - 0.05);
+  EXPECT_GT(hyper.pd_pa[lcx], 0.75);
+  EXPECT_GT(hyper.pd_pa[lcx], flow_ratio);
+  EXPECT_NEAR(corrected, flow_ratio, 0.03);
+  // The other territories' wires read no stenosis.
+  EXPECT_EQ(hyper.pd_pa[0], 1.0);
+  EXPECT_EQ(hyper.pd_pa[2], 1.0);
+}
+
 // The coronary veins drain through a waterfall, which is no source of blood: in a collapsed
 // circulation (reflex off, systemic resistance halved: MAP falls below the zero-flow pressure)
 // no territory draws blood from the right atrium back into the aorta. (Before the outflow was

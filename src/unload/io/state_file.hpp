@@ -15,7 +15,8 @@
 namespace unload::io {
 
 // 5: the baroreflex reads the root pressure through a high cut (one more circulation state).
-inline constexpr int kStateFileVersion = 5;
+// 6: beats carry the mean pressure distal to each territory's stenosis (Pd/Pa, FFR).
+inline constexpr int kStateFileVersion = 6;
 
 struct StateFile {
   sim::State state;

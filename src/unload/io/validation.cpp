@@ -370,12 +370,11 @@ Setup autoregulation_setup(double scale, double base_resistance) {
 // rest of the circulation undisturbed: `normal` (baroreflex on) at steady state with a stenosis of
 // one territory leaving a fraction f of its resting inflow conductance (PlantInputs: a resistance
 // R_s = R_in*(1/f - 1) in series with the bed), from none to severe. The mean distal pressure is
-// the mean root pressure less the mean inflow times R_s (exact: both are linear in the flow).
+// the beats' own (physio::coronary_distal_pressure: the root pressure less the inflow times R_s).
 const std::vector<double> kStenosisInflowFractions = {
     1.0, 0.8, 0.6, 0.5, 0.45, 0.42, 0.39, 0.36, 0.33, 0.30, 0.27, 0.24, 0.21, 0.18, 0.15};
 
 Measured stenosis_lower_limit(SteadyCache& c, std::size_t territory) {
-  const double r_in = load_preset("normal").coronary[territory].inflow_resistance_mmHg_s_per_mL;
   double flow0 = kNaN, limit = kNaN, prev_p = kNaN, prev_q = kNaN, gap = kNaN;
   bool ok = true;
   std::string pts;
@@ -385,7 +384,7 @@ Measured stenosis_lower_limit(SteadyCache& c, std::size_t territory) {
     const Steady r = c.get(s);
     ok = ok && r.reached;
     const double q_mL_min = r.m.coronary_territory_mL_min[territory];
-    const double distal = r.m.map_mmHg - q_mL_min / 60.0 * r_in * (1.0 / f - 1.0);
+    const double distal = r.m.coronary_distal_mmHg[territory];
     if (f == 1.0) flow0 = q_mL_min;
     const double q = 100.0 * q_mL_min / flow0;
     pts += fmt::format("{}f {}: {:.1f} mmHg, {:.0f}%", pts.empty() ? "" : "; ", f, distal, q);
@@ -407,6 +406,39 @@ Measured stenosis_lower_limit(SteadyCache& c, std::size_t territory) {
                   "90% at {3:.1f} mmHg (interpolated between samples {4:.1f} mmHg "
                   "apart).",
                   name, flow0, pts, limit, gap)};
+}
+
+// The resting pressure ratio of the stenosis whose FFR is 0.80, as a cath lab reads it: `normal`
+// with a stenosis of one territory (the fraction f of its resting inflow conductance left), at
+// rest (baroreflex on) and held at maximal vasodilation (coronary_autoregulation.hyperaemia = 1),
+// over a grid of f; the resting Pd/Pa is interpolated, linearly in the FFR, between the two
+// stenoses whose FFRs bracket 0.80.
+const std::vector<double> kFfrInflowFractions = {1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6};
+
+Measured resting_pd_pa_at_ffr(SteadyCache& c, std::size_t territory, double ffr_cut) {
+  double result = kNaN, prev_ffr = kNaN, prev_rest = kNaN;
+  bool ok = true;
+  std::string pts;
+  for (double f : kFfrInflowFractions) {
+    Setup rest{"normal", {}, {}};
+    rest.inflow_fraction[territory] = f;
+    const Setup hyper = with(rest, "coronary_autoregulation.hyperaemia", 1.0);
+    const Steady a = c.get(rest), b = c.get(hyper);
+    ok = ok && a.reached && b.reached;
+    const double pd_pa = a.m.pd_pa[territory], ffr = b.m.pd_pa[territory];
+    pts += fmt::format("{}f {}: {:.3f} / {:.3f}", pts.empty() ? "" : "; ", f, pd_pa, ffr);
+    if (std::isnan(result) && ffr <= ffr_cut && !std::isnan(prev_ffr)) {
+      result = pd_pa + (ffr_cut - ffr) / (prev_ffr - ffr) * (prev_rest - pd_pa);
+    }
+    prev_ffr = ffr;
+    prev_rest = pd_pa;
+  }
+  const std::string_view name = physio::territory_labels[territory];
+  return Measured{ok ? result : kNaN,
+                  fmt::format("`normal`, baroreflex on, {} stenosis leaving f of its resting "
+                              "inflow conductance: resting Pd/Pa / FFR (hyperaemia = 1) {}. "
+                              "Resting Pd/Pa where the FFR is {:.2f}: {:.3f}.",
+                              name, pts, ffr_cut, result)};
 }
 
 double base_microvascular_resistance() {
@@ -877,6 +909,17 @@ std::vector<Case> make_cases() {
        "RCA's flow falls more than 10% under its value without the stenosis",
        dogs1990, "39.8 +/- 9.1 mmHg (RCA)", "mmHg", 30.7, 48.9,
        [](SteadyCache& c) { return stenosis_lower_limit(c, 2); }});
+  // A stenosis in a pressure wire's two readings: the resting Pd/Pa and the FFR follow from one
+  // series resistance and the bed's autoregulation (at rest) or its maximal vasodilation.
+  cases.push_back(
+      {"resolve2014.resting_pd_pa",
+       "resting Pd/Pa of the LAD stenosis whose FFR is 0.80 (the cut point of resting Pd/Pa that "
+       "best predicts FFR <= 0.80)",
+       "Jeremias A et al., J Am Coll Cardiol 2014;63:1253 (RESOLVE, PMID 24211503: 1,593 "
+       "lesions, resting Pd/Pa and FFR by a core laboratory; ROC-optimal resting Pd/Pa cut point "
+       "for FFR <= 0.80: 0.92, C statistic 0.82)",
+       "0.92 (cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.90, 0.94,
+       [](SteadyCache& c) { return resting_pd_pa_at_ffr(c, 0, 0.80); }});
   cases.push_back({"autoregulation.reserve",
                    "coronary flow reserve: flow at maximal vasodilation over resting flow, normal",
                    "Guyton & Hall, Textbook of Medical Physiology (coronary flow rises 3-4 fold "

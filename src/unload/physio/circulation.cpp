@@ -1272,6 +1272,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     o.pulmonary_venous_mL_s = q_pven;
     o.coronary_inflow_mL_s = cor_in;
     for (std::size_t k = 0; k < territory_count; ++k) {
+      o.coronary_distal_mmHg[k] = coronary_distal_pressure(
+          p_root, cor_p[k], cor_in[k], p_.coronary[k].inflow_resistance_mmHg_s_per_mL,
+          in.coronary_inflow_fraction[k]);
+    }
+    for (std::size_t k = 0; k < territory_count; ++k) {
       o.coronary_resistance_factor[k] = 1.0 / y[kCoronaryResistanceFactor0 + k];
     }
     o.coronary_outflow_mL_s = cor_out;
@@ -1363,6 +1368,16 @@ constexpr ObservableColumn kColumns[] = {
                     coronary_mmHg, 1),
     UNLOAD_COLUMN_K("p_coronary_rca_mmHg", "mmHg", "intramyocardial pressure of the RCA territory",
                     coronary_mmHg, 2),
+    UNLOAD_COLUMN_K("p_distal_lad_mmHg", "mmHg",
+                    "pressure distal to the LAD territory's stenosis or balloon, as a pressure "
+                    "wire reads it (the aortic root's pressure without one)",
+                    coronary_distal_mmHg, 0),
+    UNLOAD_COLUMN_K("p_distal_lcx_mmHg", "mmHg",
+                    "pressure distal to the LCx territory's stenosis or balloon",
+                    coronary_distal_mmHg, 1),
+    UNLOAD_COLUMN_K("p_distal_rca_mmHg", "mmHg",
+                    "pressure distal to the RCA territory's stenosis or balloon",
+                    coronary_distal_mmHg, 2),
     UNLOAD_COLUMN("v_left_atrium_mL", "mL", "left atrial volume", left_atrium_mL),
     UNLOAD_COLUMN("v_left_ventricle_mL", "mL", "left ventricular volume", left_ventricle_mL),
     UNLOAD_COLUMN("v_right_atrium_mL", "mL", "right atrial volume", right_atrium_mL),

@@ -169,6 +169,25 @@ struct CardiacCycle {
   }
 };
 
+// A coronary balloon or stenosis leaving the fraction f of a territory's resting inflow
+// conductance is a fixed resistance in series with the bed's inflow resistance R_in/g:
+//   R_s = R_in (1/f - 1)      (docs/model.md 2.6)
+// and the pressure distal to it, what a pressure wire beyond the lesion reads, is
+//   P_d = P_root - Q_in R_s,
+// P_root with no stenosis (f = 1) and the bed's own pressure behind a balloon that stops all inflow
+// (f = 0: no flow crosses R_in/g). Linear in P_root and Q_in, so the mean of P_d over a beat is
+// this expression of the means: mean Pd / mean Pa is the pressure ratio of the cath lab (resting
+// Pd/Pa; the fractional flow reserve, FFR, under maximal vasodilation).
+inline double stenosis_resistance(double inflow_resistance, double f) {
+  return inflow_resistance * (1.0 / f - 1.0);
+}
+inline double coronary_distal_pressure(double root_mmHg, double bed_mmHg, double inflow_mL_s,
+                                       double inflow_resistance, double f) {
+  if (f >= 1.0) return root_mmHg;
+  if (f <= 0.0) return bed_mmHg;
+  return root_mmHg - inflow_mL_s * stenosis_resistance(inflow_resistance, f);
+}
+
 // What the plant reads besides its state: beat timing, the baroreflex's past, the regional
 // contractility of each coronary territory's wall (1 = normal; the preset's value) and what is left
 // of its resting inflow conductance (1 = open; a coronary balloon or stenosis lowers it to its
@@ -219,6 +238,9 @@ struct Observables {
          venous_return_mL_s = 0, caval_mL_s = 0, bronchial_mL_s = 0, pulmonary_vascular_mL_s = 0,
          pulmonary_capillary_mL_s = 0, pulmonary_venous_mL_s = 0;
   std::array<double, territory_count> coronary_inflow_mL_s{}, coronary_outflow_mL_s{};
+  // Pressure distal to each territory's stenosis or balloon (coronary_distal_pressure; the root's
+  // pressure when there is none).
+  std::array<double, territory_count> coronary_distal_mmHg{};
   std::array<double, territory_count> coronary_resistance_factor{};  // autoregulation (1 at rest)
   // Ischaemia: oxygen debt (s of resting flow), stunning, and the territory's contractility and
   // passive stiffness relative to its preset values.

@@ -81,6 +81,7 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
   p.int_sys_out += trap(p.prev_systemic_outflow_mL_s, sys_out);
   for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
     p.int_cor[k] += trap(p.prev_coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
+    p.int_cor_distal[k] += trap(p.prev_coronary_distal_mmHg[k], o.coronary_distal_mmHg[k]);
   }
   const double left_cor_step = trap(p.prev_left_coronary_mL_s, left_cor);
   p.int_left_cor += left_cor_step;
@@ -184,6 +185,7 @@ void BeatAccumulator::remember(BeatProgress& p, const physio::Observables& o,
   p.prev_left_ventricle_mmHg = o.left_ventricle_mmHg;
   p.prev_left_ventricle_mL = o.left_ventricle_mL;
   p.prev_coronary_inflow_mL_s = o.coronary_inflow_mL_s;
+  p.prev_coronary_distal_mmHg = o.coronary_distal_mmHg;
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
     p.prev_device[i] = o.device_readings[device_metrics_[i].reading];
   }
@@ -249,6 +251,8 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
   for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
     m.coronary_territory_mL_min[k] = p.int_cor[k] / T * 60.0;
     m.coronary_flow_mL_min += m.coronary_territory_mL_min[k];
+    m.coronary_distal_mmHg[k] = p.int_cor_distal[k] / T;
+    m.pd_pa[k] = m.map_mmHg > 0.0 ? m.coronary_distal_mmHg[k] / m.map_mmHg : 0.0;
   }
   m.coronary_left_diastolic_pct =
       p.int_left_cor != 0 ? 100.0 * (p.int_left_cor - p.int_left_cor_dia) / p.int_left_cor : 0.0;
@@ -290,6 +294,23 @@ namespace {
   MetricField {                                                                                 \
     key, kCoronary, label, "mL/min", 0, "mean inflow of the " label " territory over the beat", \
         [](BeatMetrics& m) -> double& { return m.coronary_territory_mL_min[k]; }                \
+  }
+#define UNLOAD_DISTAL(key, k, label)                                                            \
+  MetricField {                                                                                 \
+    key, kCoronary, "distal pressure, " label, "mmHg", 1,                                       \
+        "mean pressure distal to the " label                                                    \
+        " territory's stenosis or balloon over the beat, as a pressure wire beyond the lesion " \
+        "reads it (the aortic root's mean without one; the bed's pressure behind an occluding " \
+        "balloon)",                                                                             \
+        [](BeatMetrics& m) -> double& { return m.coronary_distal_mmHg[k]; }                     \
+  }
+#define UNLOAD_PD_PA(key, k, label)                                                              \
+  MetricField {                                                                                  \
+    key, kCoronary, "Pd/Pa, " label, "1", 2,                                                     \
+        "mean distal pressure over mean aortic root pressure, " label                            \
+        ": the resting Pd/Pa, or the fractional flow reserve (FFR) when the patient is held at " \
+        "maximal vasodilation (coronary_autoregulation.hyperaemia = 1); 1 without a stenosis",   \
+        [](BeatMetrics& m) -> double& { return m.pd_pa[k]; }                                     \
   }
 #define UNLOAD_REGIONAL(key, k, label)                                                           \
   MetricField {                                                                                  \
@@ -368,6 +389,12 @@ constexpr MetricField kFields[] = {
     UNLOAD_TERRITORY("coronary_lad_mL_min", 0, "LAD"),
     UNLOAD_TERRITORY("coronary_lcx_mL_min", 1, "LCx"),
     UNLOAD_TERRITORY("coronary_rca_mL_min", 2, "RCA"),
+    UNLOAD_DISTAL("coronary_distal_lad_mmHg", 0, "LAD"),
+    UNLOAD_DISTAL("coronary_distal_lcx_mmHg", 1, "LCx"),
+    UNLOAD_DISTAL("coronary_distal_rca_mmHg", 2, "RCA"),
+    UNLOAD_PD_PA("pd_pa_lad", 0, "LAD"),
+    UNLOAD_PD_PA("pd_pa_lcx", 1, "LCx"),
+    UNLOAD_PD_PA("pd_pa_rca", 2, "RCA"),
     UNLOAD_METRIC(cpp_mmHg, kCoronary, "perfusion pressure (mean Ao dia - LVEDP)", "mmHg", 1,
                   "coronary perfusion pressure: mean aortic pressure in diastole (end of ejection "
                   "to the next R wave) minus LV end-diastolic pressure"),
@@ -389,6 +416,8 @@ constexpr MetricField kFields[] = {
 };
 #undef UNLOAD_METRIC
 #undef UNLOAD_TERRITORY
+#undef UNLOAD_DISTAL
+#undef UNLOAD_PD_PA
 #undef UNLOAD_REGIONAL
 }  // namespace
 

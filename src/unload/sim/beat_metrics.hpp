@@ -41,6 +41,9 @@ struct BeatMetrics {
   double svr_wood = 0, sw_mmHg_mL = 0, pva_mmHg_mL = 0, cpo_W = 0;
   double coronary_flow_mL_min = 0;
   std::array<double, physio::territory_count> coronary_territory_mL_min{};
+  // Mean pressure distal to each territory's stenosis or balloon (the root's without one), and its
+  // ratio to the mean aortic root pressure: resting Pd/Pa, or the FFR under maximal vasodilation.
+  std::array<double, physio::territory_count> coronary_distal_mmHg{}, pd_pa{};
   double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
@@ -99,11 +102,13 @@ struct BeatProgress {
          prev_systemic_outflow_mL_s = 0, prev_left_coronary_mL_s = 0, prev_left_ventricle_mmHg = 0,
          prev_left_ventricle_mL = 0;
   std::array<double, physio::territory_count> prev_coronary_inflow_mL_s{};
+  std::array<double, physio::territory_count> prev_coronary_distal_mmHg{};
   std::array<double, BeatMetrics::max_device_metrics> prev_device{};
   double duration = 0;
   // Time integrals over the beat (trapezoid on the sample grid).
   double int_aop = 0, int_la = 0, int_ra = 0, int_pa = 0, int_av = 0, int_sys_out = 0;
   std::array<double, physio::territory_count> int_cor{};
+  std::array<double, physio::territory_count> int_cor_distal{};
   double int_left_cor_dia = 0, int_left_cor = 0;
   double int_aop_systolic = 0;  // integral of aortic pressure up to the end of ejection
   double work = 0;

@@ -159,6 +159,7 @@ void walk(W& w, BeatProgress& p) {
   w("prev_left_ventricle_mmHg", p.prev_left_ventricle_mmHg);
   w("prev_left_ventricle_mL", p.prev_left_ventricle_mL);
   w("prev_coronary_inflow_mL_s", p.prev_coronary_inflow_mL_s);
+  w("prev_coronary_distal_mmHg", p.prev_coronary_distal_mmHg);
   w("prev_device", p.prev_device);
   w("duration", p.duration);
   w("int_aop", p.int_aop);
@@ -168,6 +169,7 @@ void walk(W& w, BeatProgress& p) {
   w("int_av", p.int_av);
   w("int_sys_out", p.int_sys_out);
   w("int_cor", p.int_cor);
+  w("int_cor_distal", p.int_cor_distal);
   w("int_left_cor_dia", p.int_left_cor_dia);
   w("int_left_cor", p.int_left_cor);
   w("int_aop_systolic", p.int_aop_systolic);
