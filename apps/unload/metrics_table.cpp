@@ -15,10 +15,13 @@ namespace {
 void append_row(std::string& out, std::string_view label, double value, int decimals,
                 std::string_view unit) {
   if (std::isnan(value)) {
-    fmt::format_to(std::back_inserter(out), "  {:<40}{:>10}  {}\n", label, "-", unit);
-    return;
+    fmt::format_to(std::back_inserter(out), "  {:<40}{:>10}", label, "-");
+  } else {
+    fmt::format_to(std::back_inserter(out), "  {:<40}{:>10.{}f}", label, value, decimals);
   }
-  fmt::format_to(std::back_inserter(out), "  {:<40}{:>10.{}f}  {}\n", label, value, decimals, unit);
+  // A ratio (unit "1") shows no unit.
+  if (!unit.empty() && unit != "1") fmt::format_to(std::back_inserter(out), "  {}", unit);
+  out += '\n';
 }
 
 // Enough decimals for about four significant digits.
