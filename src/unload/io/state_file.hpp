@@ -15,7 +15,7 @@
 namespace unload::io {
 
 // 5: the baroreflex reads the root pressure through a high cut (one more circulation state).
-// 6: beats carry the mean pressure distal to each territory's stenosis (Pd/Pa, FFR).
+// 6: beats carry the mean pressure distal to each territory's stenosis (Pd/Pa, FFR, dPR).
 inline constexpr int kStateFileVersion = 6;
 
 struct StateFile {

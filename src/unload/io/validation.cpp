@@ -408,14 +408,16 @@ Measured stenosis_lower_limit(SteadyCache& c, std::size_t territory) {
                   name, flow0, pts, limit, gap)};
 }
 
-// The resting pressure ratio of the stenosis whose FFR is 0.80, as a cath lab reads it: `normal`
-// with a stenosis of one territory (the fraction f of its resting inflow conductance left), at
-// rest (baroreflex on) and held at maximal vasodilation (coronary_autoregulation.hyperaemia = 1),
-// over a grid of f; the resting Pd/Pa is interpolated, linearly in the FFR, between the two
-// stenoses whose FFRs bracket 0.80.
+// A resting pressure ratio (Pd/Pa over the beat, or over diastole: dPR) of the stenosis whose FFR
+// is 0.80, as a cath lab reads it: `normal` with a stenosis of one territory (the fraction f of its
+// resting inflow conductance left), at rest (baroreflex on) and held at maximal vasodilation
+// (coronary_autoregulation.hyperaemia = 1), over a grid of f; the resting ratio is interpolated,
+// linearly in the FFR, between the two stenoses whose FFRs bracket 0.80.
 const std::vector<double> kFfrInflowFractions = {1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6};
+using TerritoryMetric = std::array<double, physio::territory_count> sim::BeatMetrics::*;
 
-Measured resting_pd_pa_at_ffr(SteadyCache& c, std::size_t territory, double ffr_cut) {
+Measured resting_ratio_at_ffr(SteadyCache& c, std::size_t territory, double ffr_cut,
+                              TerritoryMetric resting, std::string_view resting_name) {
   double result = kNaN, prev_ffr = kNaN, prev_rest = kNaN;
   bool ok = true;
   std::string pts;
@@ -425,7 +427,7 @@ Measured resting_pd_pa_at_ffr(SteadyCache& c, std::size_t territory, double ffr_
     const Setup hyper = with(rest, "coronary_autoregulation.hyperaemia", 1.0);
     const Steady a = c.get(rest), b = c.get(hyper);
     ok = ok && a.reached && b.reached;
-    const double pd_pa = a.m.pd_pa[territory], ffr = b.m.pd_pa[territory];
+    const double pd_pa = (a.m.*resting)[territory], ffr = b.m.pd_pa[territory];
     pts += fmt::format("{}f {}: {:.3f} / {:.3f}", pts.empty() ? "" : "; ", f, pd_pa, ffr);
     if (std::isnan(result) && ffr <= ffr_cut && !std::isnan(prev_ffr)) {
       result = pd_pa + (ffr_cut - ffr) / (prev_ffr - ffr) * (prev_rest - pd_pa);
@@ -435,10 +437,10 @@ Measured resting_pd_pa_at_ffr(SteadyCache& c, std::size_t territory, double ffr_
   }
   const std::string_view name = physio::territory_labels[territory];
   return Measured{ok ? result : kNaN,
-                  fmt::format("`normal`, baroreflex on, {} stenosis leaving f of its resting "
-                              "inflow conductance: resting Pd/Pa / FFR (hyperaemia = 1) {}. "
-                              "Resting Pd/Pa where the FFR is {:.2f}: {:.3f}.",
-                              name, pts, ffr_cut, result)};
+                  fmt::format("`normal`, baroreflex on, {0} stenosis leaving f of its resting "
+                              "inflow conductance: {1} at rest / FFR (hyperaemia = 1) {2}. "
+                              "{1} at rest where the FFR is {3:.2f}: {4:.3f}.",
+                              name, resting_name, pts, ffr_cut, result)};
 }
 
 double base_microvascular_resistance() {
@@ -919,7 +921,21 @@ std::vector<Case> make_cases() {
        "lesions, resting Pd/Pa and FFR by a core laboratory; ROC-optimal resting Pd/Pa cut point "
        "for FFR <= 0.80: 0.92, C statistic 0.82)",
        "0.92 (cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.90, 0.94,
-       [](SteadyCache& c) { return resting_pd_pa_at_ffr(c, 0, 0.80); }});
+       [](SteadyCache& c) {
+         return resting_ratio_at_ffr(c, 0, 0.80, &sim::BeatMetrics::pd_pa, "Pd/Pa");
+       }});
+  cases.push_back(
+      {"resolve2014.resting_dpr",
+       "diastolic Pd/Pa at rest (dPR, numerically the iFR) of the LAD stenosis whose FFR is 0.80 "
+       "(the iFR cut point that best predicts FFR <= 0.80)",
+       "Jeremias A et al., J Am Coll Cardiol 2014;63:1253 (RESOLVE, PMID 24211503: ROC-optimal "
+       "iFR cut point for FFR <= 0.80: 0.90, C statistic 0.81); the diastolic ratio over the "
+       "whole of diastole is numerically equivalent to the iFR (Van't Veer M et al., J Am Coll "
+       "Cardiol 2017;70:3088)",
+       "0.90 (iFR cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.88, 0.92,
+       [](SteadyCache& c) {
+         return resting_ratio_at_ffr(c, 0, 0.80, &sim::BeatMetrics::dpr, "dPR");
+       }});
   cases.push_back({"autoregulation.reserve",
                    "coronary flow reserve: flow at maximal vasodilation over resting flow, normal",
                    "Guyton & Hall, Textbook of Medical Physiology (coronary flow rises 3-4 fold "

@@ -79,9 +79,11 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
   const double sys_out = systemic_outflow(o);
   const double left_cor = left_coronary(o);
   p.int_sys_out += trap(p.prev_systemic_outflow_mL_s, sys_out);
+  std::array<double, physio::territory_count> distal_step{};
   for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
     p.int_cor[k] += trap(p.prev_coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
-    p.int_cor_distal[k] += trap(p.prev_coronary_distal_mmHg[k], o.coronary_distal_mmHg[k]);
+    distal_step[k] = trap(p.prev_coronary_distal_mmHg[k], o.coronary_distal_mmHg[k]);
+    p.int_cor_distal[k] += distal_step[k];
   }
   const double left_cor_step = trap(p.prev_left_coronary_mL_s, left_cor);
   p.int_left_cor += left_cor_step;
@@ -150,6 +152,9 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
     // Left coronary inflow up to the end of ejection: what follows is diastolic.
     p.int_left_cor_dia = p.int_left_cor - (1.0 - w) * left_cor_step;
     p.int_aop_systolic = p.int_aop - (1.0 - w) * aop_step;
+    for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
+      p.int_cor_distal_systolic[k] = p.int_cor_distal[k] - (1.0 - w) * distal_step[k];
+    }
     p.ejection_ended = true;
     p.t_end_ejection = p.prev_t_s + w * dt - p.m.start_s;
   }
@@ -263,6 +268,14 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
                                    ? (p.int_aop - p.int_aop_systolic) / diastole_s
                                    : m.map_mmHg;
   m.cpp_mmHg = aop_diastolic - p.edp;
+  // Diastolic pressure ratio (dPR): mean distal over mean aortic pressure in the same diastole, the
+  // whole beat's ratio when the ventricle did not eject.
+  const double int_aop_diastolic = p.int_aop - p.int_aop_systolic;
+  for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
+    m.dpr[k] = p.ejection_ended && diastole_s > 0 && int_aop_diastolic > 0.0
+                   ? (p.int_cor_distal[k] - p.int_cor_distal_systolic[k]) / int_aop_diastolic
+                   : m.pd_pa[k];
+  }
   m.blood_volume_mL = end.blood_volume_mL;
   m.infused_mL = end.infused_mL;
   m.bled_mL = end.bled_mL;
@@ -311,6 +324,15 @@ namespace {
         ": the resting Pd/Pa, or the fractional flow reserve (FFR) when the patient is held at " \
         "maximal vasodilation (coronary_autoregulation.hyperaemia = 1); 1 without a stenosis",   \
         [](BeatMetrics& m) -> double& { return m.pd_pa[k]; }                                     \
+  }
+#define UNLOAD_DPR(key, k, label)                                                              \
+  MetricField {                                                                                \
+    key, kCoronary, "diastolic Pd/Pa (dPR), " label, "1", 2,                                   \
+        "mean distal pressure over mean aortic root pressure, " label                          \
+        ", from the end of ejection to the next R wave (the diastolic pressure ratio, dPR, "   \
+        "numerically equivalent to the iFR: Van't Veer et al., JACC 2017;70:3088); the whole " \
+        "beat's Pd/Pa when the ventricle does not eject",                                      \
+        [](BeatMetrics& m) -> double& { return m.dpr[k]; }                                     \
   }
 #define UNLOAD_REGIONAL(key, k, label)                                                           \
   MetricField {                                                                                  \
@@ -395,6 +417,9 @@ constexpr MetricField kFields[] = {
     UNLOAD_PD_PA("pd_pa_lad", 0, "LAD"),
     UNLOAD_PD_PA("pd_pa_lcx", 1, "LCx"),
     UNLOAD_PD_PA("pd_pa_rca", 2, "RCA"),
+    UNLOAD_DPR("dpr_lad", 0, "LAD"),
+    UNLOAD_DPR("dpr_lcx", 1, "LCx"),
+    UNLOAD_DPR("dpr_rca", 2, "RCA"),
     UNLOAD_METRIC(cpp_mmHg, kCoronary, "perfusion pressure (mean Ao dia - LVEDP)", "mmHg", 1,
                   "coronary perfusion pressure: mean aortic pressure in diastole (end of ejection "
                   "to the next R wave) minus LV end-diastolic pressure"),
@@ -418,6 +443,7 @@ constexpr MetricField kFields[] = {
 #undef UNLOAD_TERRITORY
 #undef UNLOAD_DISTAL
 #undef UNLOAD_PD_PA
+#undef UNLOAD_DPR
 #undef UNLOAD_REGIONAL
 }  // namespace
 

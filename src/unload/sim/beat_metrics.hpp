@@ -44,6 +44,9 @@ struct BeatMetrics {
   // Mean pressure distal to each territory's stenosis or balloon (the root's without one), and its
   // ratio to the mean aortic root pressure: resting Pd/Pa, or the FFR under maximal vasodilation.
   std::array<double, physio::territory_count> coronary_distal_mmHg{}, pd_pa{};
+  // The same ratio over diastole only (end of ejection to the next R wave): the diastolic pressure
+  // ratio (dPR), a resting index numerically equivalent to the iFR.
+  std::array<double, physio::territory_count> dpr{};
   double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
@@ -109,6 +112,7 @@ struct BeatProgress {
   double int_aop = 0, int_la = 0, int_ra = 0, int_pa = 0, int_av = 0, int_sys_out = 0;
   std::array<double, physio::territory_count> int_cor{};
   std::array<double, physio::territory_count> int_cor_distal{};
+  std::array<double, physio::territory_count> int_cor_distal_systolic{};  // to end of ejection
   double int_left_cor_dia = 0, int_left_cor = 0;
   double int_aop_systolic = 0;  // integral of aortic pressure up to the end of ejection
   double work = 0;
