@@ -494,7 +494,7 @@ TEST(DrugScenario, MalformedNoReflowEventsAreOneClearErrorEach) {
   EXPECT_THAT(error_of(scenario("normal", 100,
                                 head + "no_reflow = \"LAD\"\nballoon = \"LAD\"\n"
                                        "residual = 0.3\nduration = 60\n")),
-              HasSubstr("one of a balloon, a stent or a no-reflow"));
+              HasSubstr("one of a balloon, a stent, a stenosis or a no-reflow"));
   // One at a time in a territory (a balloon may cross it).
   EXPECT_THAT(error_of(scenario("normal", 200,
                                 head + "no_reflow = \"LM\"\nresidual = 0.5\nduration = 60\n"

@@ -373,5 +373,53 @@ TEST(IschaemiaScenario, BalloonsAndStentsBecomeTimedInflowEvents) {
                      {30, 0, 0.2}, {30, 1, 0.2}, {50, 0, 1.0}, {50, 0, 1.0}, {90, 1, 1.0}}));
 }
 
+// A lasting stenosis: a balloon in its territory deflates back to it, and a stent treats it.
+TEST(IschaemiaScenario, AStenosisLastsUntilAStentAndABalloonDeflatesBackToIt) {
+  const Scenario s = load_scenario(write(
+      "stenosis.toml", scenario(200, "[[events]]\ntime = 10\nstenosis = \"LAD\"\nresidual = 0.7\n" +
+                                         balloon(30, "LAD", 20) + balloon(100, "LAD", 60) +
+                                         "[[events]]\ntime = 120\nstent = \"LAD\"\n")));
+  std::vector<std::tuple<double, std::uint32_t, double>> got;
+  for (const auto& e : s.events) got.emplace_back(e.event.time_s, e.event.device, e.event.value);
+  EXPECT_EQ(
+      got,
+      (std::vector<std::tuple<double, std::uint32_t, double>>{
+          {10, 0, 0.7}, {30, 0, 0.0}, {50, 0, 0.7}, {100, 0, 0.0}, {120, 0, 1.0}, {120, 0, 1.0}}));
+}
+
+TEST(IschaemiaScenario, AStenosisNeedsItsResidualAndNoInflationThere) {
+  EXPECT_THAT(error_of(scenario(100, "[[events]]\ntime = 3\nstenosis = \"LAD\"\n")),
+              HasSubstr("key 'events[0].residual': missing"));
+  const std::string zero =
+      error_of(scenario(100, "[[events]]\ntime = 3\nstenosis = \"RCA\"\nresidual = 0\n"));
+  EXPECT_THAT(zero, HasSubstr("bad.toml:7: key 'events[0].residual'"));
+  EXPECT_THAT(zero, HasSubstr("more than 0 and at most 1"));
+  EXPECT_THAT(error_of(scenario(100,
+                                "[[events]]\ntime = 3\nstenosis = \"LAD\"\nresidual = "
+                                "0.5\nduration = 5\n")),
+              HasSubstr("key 'events[0].duration': not a key of a stenosis event"));
+  const std::string during = error_of(scenario(
+      100, balloon(30, "LM", 20) + "[[events]]\ntime = 40\nstenosis = \"LCx\"\nresidual = 0.5\n"));
+  EXPECT_THAT(during, HasSubstr("key 'events[1].stenosis'"));
+  EXPECT_THAT(during, HasSubstr("a balloon is inflated in the lcx from 30 to 50 s"));
+}
+
+// What a pressure wire reads in a run: a stenosis lowers the territory's Pd/Pa (and its diastolic
+// ratio further), and the stent brings it back to 1.
+TEST(Ischaemia, APressureWireReadsAStenosisUntilItsStent) {
+  const auto& beats = run(scenario(120,
+                                   "[[events]]\ntime = 10\nstenosis = \"LAD\"\nresidual = 0.7\n"
+                                   "[[events]]\ntime = 80\nstent = \"LAD\"\n"));
+  const Metric pd_pa = [](const sim::BeatMetrics& b) { return b.pd_pa[0]; };
+  const Metric dpr = [](const sim::BeatMetrics& b) { return b.dpr[0]; };
+  EXPECT_EQ(extreme(beats, pd_pa, 0, 9, false), 1.0);
+  const double narrowed = mean(beats, pd_pa, 50, 78);
+  EXPECT_LT(narrowed, 0.95);
+  EXPECT_GT(narrowed, 0.7);
+  EXPECT_LT(mean(beats, dpr, 50, 78), narrowed);
+  EXPECT_EQ(extreme(beats, pd_pa, 81, 120, true), 1.0);
+  EXPECT_EQ(extreme(beats, pd_pa, 81, 120, false), 1.0);
+}
+
 }  // namespace
 }  // namespace unload::io

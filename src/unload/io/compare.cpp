@@ -252,7 +252,8 @@ void add_what_if(const Scenario& scenario, const CompareOptions& options, const 
                  std::vector<Scenario>& scenarios, std::vector<Job>& jobs, CompareResult& result) {
   double at_s = scenario.duration_s / 2, longest = -1;
   for (const auto& c : scenario.coronary) {
-    if (!c.stent && !c.no_reflow && c.duration_s > longest) longest = c.duration_s, at_s = c.time_s;
+    if (!c.stent && !c.no_reflow && !c.stenosis && c.duration_s > longest)
+      longest = c.duration_s, at_s = c.time_s;
   }
   const std::string when =
       longest > 0

@@ -415,6 +415,8 @@ void read_summary(Run& run) {
              fails});
       } else if (e.contains("stent")) {
         run.marks.push_back({t, "stent: " + string_or(file, e, "stent", path), false});
+      } else if (e.contains("stenosis")) {
+        run.marks.push_back({t, "stenosis: " + string_or(file, e, "stenosis", path), false});
       }
     }
   }

@@ -92,7 +92,11 @@ constexpr ScenarioKey kKeys[] = {
      "onset or offset time constant"},
     {"events", "stent", "string", "",
      "a stent placed in LAD, LCx, RCA or LM: the territory's flow is restored (an inflation in it "
-     "ends here)"},
+     "ends here, and a stenosis is treated)"},
+    {"events", "stenosis", "string", "",
+     "a lasting stenosis in LAD, LCx, RCA or LM from this time on: the territory keeps `residual` "
+     "(required, more than 0 and at most 1) of its resting inflow conductance until a stent, and a "
+     "balloon deflated in it goes back to the stenosis; not while a balloon is inflated there"},
     {"events", "fluid_mL", "number", "mL",
      "a fluid bolus or infusion into the vena cava: its volume, more than 0 and at most 10000, "
      "given at a constant rate over `over_s`"},
@@ -521,35 +525,51 @@ struct Inflation {
 void read_coronary_event(const fs::path& file, const toml::table& table, const std::string& prefix,
                          double t, Scenario& s,
                          std::array<std::vector<Inflation>, physio::territory_count>& inflations,
-                         std::array<std::vector<Inflation>, physio::territory_count>& no_reflows) {
+                         std::array<std::vector<Inflation>, physio::territory_count>& no_reflows,
+                         std::array<double, physio::territory_count>& open_level) {
   const toml::node* balloon = table.get("balloon");
   const toml::node* stent = table.get("stent");
   const toml::node* no_reflow = table.get("no_reflow");
-  if ((balloon != nullptr) + (stent != nullptr) + (no_reflow != nullptr) > 1) {
-    const std::string second = no_reflow ? "no_reflow" : "stent";
-    fail(where(file, no_reflow ? *no_reflow : *stent, prefix + "." + second),
-         "an event is one of a balloon, a stent or a no-reflow (write two events)");
+  const toml::node* stenosis = table.get("stenosis");
+  if ((balloon != nullptr) + (stent != nullptr) + (no_reflow != nullptr) + (stenosis != nullptr) >
+      1) {
+    const std::string second = stenosis ? "stenosis" : no_reflow ? "no_reflow" : "stent";
+    fail(where(file,
+               stenosis    ? *stenosis
+               : no_reflow ? *no_reflow
+                           : *stent,
+               prefix + "." + second),
+         "an event is one of a balloon, a stent, a stenosis or a no-reflow (write two events)");
   }
-  const std::string action = balloon ? "balloon" : no_reflow ? "no_reflow" : "stent";
-  const toml::node& named = balloon ? *balloon : no_reflow ? *no_reflow : *stent;
+  const std::string action = balloon     ? "balloon"
+                             : no_reflow ? "no_reflow"
+                             : stenosis  ? "stenosis"
+                                         : "stent";
+  const toml::node& named = balloon     ? *balloon
+                            : no_reflow ? *no_reflow
+                            : stenosis  ? *stenosis
+                                        : *stent;
   // A no-reflow narrows the territory's inflow for a time, as a balloon does.
   const bool narrows = balloon || no_reflow;
   const Where at_name = where(file, named, prefix + "." + action);
   for (const auto& [k, node] : table) {
-    const bool allowed =
-        k == "time" || k == action || (narrows && (k == "duration" || k == "residual"));
+    const bool allowed = k == "time" || k == action ||
+                         (narrows && (k == "duration" || k == "residual")) ||
+                         (stenosis && k == "residual");
     if (!allowed) {
       fail(where(file, node, prefix + "." + std::string(k.str())),
            fmt::format("not a key of a {} event (expected {})", action,
                        balloon     ? "time, balloon, duration and optionally residual"
                        : no_reflow ? "time, no_reflow, residual and duration"
+                       : stenosis  ? "time, stenosis and residual"
                                    : "time and stent"));
     }
   }
   CoronaryAction a;
   a.time_s = t;
-  a.stent = !narrows;
+  a.stent = !narrows && !stenosis;
   a.no_reflow = no_reflow != nullptr;
+  a.stenosis = stenosis != nullptr;
   a.territory = text(at_name, named);
   std::vector<std::size_t> territories;
   for (std::size_t k = 0; k < physio::territory_count; ++k) {
@@ -572,14 +592,42 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   };
   if (a.stent) {
     for (std::size_t k : territories) {
-      // A stent placed while a balloon is inflated ends that inflation here.
+      // A stent placed while a balloon is inflated ends that inflation here, and treats the
+      // territory's stenosis.
       for (auto& inflation : inflations[k]) {
         if (inflation.start_s <= t && t < inflation.end_s) {
           inflation.end_s = t;
           s.events[inflation.deflation].event.time_s = t;
+          s.events[inflation.deflation].event.value = 1.0;
         }
       }
+      open_level[k] = 1.0;
       inflow_event(t, k, 1.0);
+    }
+    s.coronary.push_back(std::move(a));
+    return;
+  }
+  if (a.stenosis) {
+    const toml::node* residual = table.get("residual");
+    if (!residual) {
+      fail(where(file, table, prefix + ".residual"),
+           "missing (expected the fraction of the territory's resting inflow conductance the "
+           "stenosis leaves, more than 0 and at most 1, e.g. 0.75)");
+    }
+    a.residual = detail::checked_number(file, *residual, prefix + ".residual", {0.0, 1.0, true},
+                                        "a residual fraction of the inflow, more than 0 and at "
+                                        "most 1");
+    for (std::size_t k : territories) {
+      for (const auto& inflation : inflations[k]) {
+        if (inflation.start_s <= t && t < inflation.end_s) {
+          fail(at_name, fmt::format("a balloon is inflated in the {} from {:g} to {:g} s ({}): "
+                                    "place the stenosis before the inflation or after it",
+                                    physio::territory_names[k], inflation.start_s, inflation.end_s,
+                                    inflation.origin));
+        }
+      }
+      open_level[k] = a.residual;
+      inflow_event(t, k, a.residual);
     }
     s.coronary.push_back(std::move(a));
     return;
@@ -628,7 +676,9 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   for (std::size_t k : territories) {
     inflow_event(t, k, a.residual);
     intervals[k].push_back({t, end, origin, s.events.size()});
-    inflow_event(end, k, 1.0);
+    // A balloon deflates to what the territory had before it: open, or its stenosis. (A no-reflow
+    // acts on the microcirculation, which has no stenosis.)
+    inflow_event(end, k, a.no_reflow ? 1.0 : open_level[k]);
   }
   s.coronary.push_back(std::move(a));
 }
@@ -1194,6 +1244,7 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
   double previous_time = 0;
   std::string previous_origin;
   std::array<std::vector<Inflation>, physio::territory_count> inflations, no_reflows;
+  std::array<double, physio::territory_count> open_level{1.0, 1.0, 1.0};  // stenoses, stents
   std::vector<RateInterval> infusions, bleeds;
   physio::Rhythm rhythm = physio::Rhythm::sinus;
   FaultTimeline faults;
@@ -1231,8 +1282,9 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
                  (only == std::string_view("volume_mL") ? "hypovolaemia" : "purge_kink") + "\")");
       }
     }
-    if (table.get("balloon") || table.get("stent") || table.get("no_reflow")) {
-      read_coronary_event(file, table, prefix, t, s, inflations, no_reflows);
+    if (table.get("balloon") || table.get("stent") || table.get("no_reflow") ||
+        table.get("stenosis")) {
+      read_coronary_event(file, table, prefix, t, s, inflations, no_reflows, open_level);
       continue;
     }
     if (table.get("fluid_mL") || table.get("bleeding_mL_min")) {
@@ -1266,7 +1318,8 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       if (const toml::node* n = table.get(only)) {
         fail(where(file, *n, prefix + "." + only),
              "belongs to a balloon event (balloon = \"LAD\"), a no-reflow event (no_reflow = "
-             "\"LAD\") or, duration, a bleeding event (bleeding_mL_min = 100)");
+             "\"LAD\"), a stenosis event (stenosis = \"LAD\", residual) or, duration, a "
+             "bleeding event (bleeding_mL_min = 100)");
       }
     }
     for (const char* only : {"over_s", "site"}) {

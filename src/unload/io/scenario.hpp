@@ -102,9 +102,10 @@ struct CoronaryAction {
   double time_s = 0;
   bool stent = false;      // false: a balloon inflation (or no-reflow)
   bool no_reflow = false;  // no-reflow or slow flow after a stent or atherectomy, not a balloon
+  bool stenosis = false;   // a lasting narrowing from time_s until a stent (no duration)
   std::string territory;   // as written: LAD, LCx, RCA, LM
   double duration_s = 0;   // balloon: how long it stays inflated (no-reflow: how long it lasts)
-  double residual = 0;     // balloon, no-reflow: fraction of the inflow conductance left
+  double residual = 0;     // balloon, stenosis, no-reflow: fraction of the conductance left
 };
 
 // A drug's infusion rate as the scenario gave it; load_scenario turns each into a drug_dose event.

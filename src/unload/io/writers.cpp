@@ -375,6 +375,9 @@ nlohmann::json events_json(const sim::Model& model, const Scenario& sc) {
     nlohmann::json j = {{"time", a.time_s}};
     if (a.stent) {
       j["stent"] = a.territory;
+    } else if (a.stenosis) {
+      j["stenosis"] = a.territory;
+      j["residual"] = a.residual;
     } else {
       j[a.no_reflow ? "no_reflow" : "balloon"] = a.territory;
       j["duration"] = a.duration_s;
