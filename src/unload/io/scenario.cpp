@@ -519,6 +519,7 @@ struct Inflation {
   double start_s = 0, end_s = 0;
   std::string origin;
   std::size_t deflation = 0;  // index into Scenario::events
+  bool inflated_at(double t) const { return start_s <= t && t < end_s; }
 };
 
 // A balloon or stent event (the table has `balloon` or `stent`): its coronary_inflow events.
@@ -595,7 +596,7 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
       // A stent placed while a balloon is inflated ends that inflation here, and treats the
       // territory's stenosis.
       for (auto& inflation : inflations[k]) {
-        if (inflation.start_s <= t && t < inflation.end_s) {
+        if (inflation.inflated_at(t)) {
           inflation.end_s = t;
           s.events[inflation.deflation].event.time_s = t;
           s.events[inflation.deflation].event.value = 1.0;
@@ -619,7 +620,7 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
                                         "most 1");
     for (std::size_t k : territories) {
       for (const auto& inflation : inflations[k]) {
-        if (inflation.start_s <= t && t < inflation.end_s) {
+        if (inflation.inflated_at(t)) {
           fail(at_name, fmt::format("a balloon is inflated in the {} from {:g} to {:g} s ({}): "
                                     "place the stenosis before the inflation or after it",
                                     physio::territory_names[k], inflation.start_s, inflation.end_s,

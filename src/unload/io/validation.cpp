@@ -911,27 +911,27 @@ std::vector<Case> make_cases() {
        "RCA's flow falls more than 10% under its value without the stenosis",
        dogs1990, "39.8 +/- 9.1 mmHg (RCA)", "mmHg", 30.7, 48.9,
        [](SteadyCache& c) { return stenosis_lower_limit(c, 2); }});
-  // A stenosis in a pressure wire's two readings: the resting Pd/Pa and the FFR follow from one
+  // A stenosis in a pressure wire's readings: the resting ratios and the FFR follow from one
   // series resistance and the bed's autoregulation (at rest) or its maximal vasodilation.
+  const std::string resolve2014 =
+      "Jeremias A et al., J Am Coll Cardiol 2014;63:1253 (RESOLVE, PMID 24211503: 1,593 lesions, "
+      "resting Pd/Pa, iFR and FFR by a core laboratory; ROC-optimal cut points for FFR <= 0.80: "
+      "resting Pd/Pa 0.92, C statistic 0.82; iFR 0.90, C statistic 0.81)";
   cases.push_back(
       {"resolve2014.resting_pd_pa",
        "resting Pd/Pa of the LAD stenosis whose FFR is 0.80 (the cut point of resting Pd/Pa that "
        "best predicts FFR <= 0.80)",
-       "Jeremias A et al., J Am Coll Cardiol 2014;63:1253 (RESOLVE, PMID 24211503: 1,593 "
-       "lesions, resting Pd/Pa and FFR by a core laboratory; ROC-optimal resting Pd/Pa cut point "
-       "for FFR <= 0.80: 0.92, C statistic 0.82)",
-       "0.92 (cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.90, 0.94,
-       [](SteadyCache& c) {
+       resolve2014, "0.92 (cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.90,
+       0.94, [](SteadyCache& c) {
          return resting_ratio_at_ffr(c, 0, 0.80, &sim::BeatMetrics::pd_pa, "Pd/Pa");
        }});
   cases.push_back(
       {"resolve2014.resting_dpr",
        "diastolic Pd/Pa at rest (dPR, numerically the iFR) of the LAD stenosis whose FFR is 0.80 "
        "(the iFR cut point that best predicts FFR <= 0.80)",
-       "Jeremias A et al., J Am Coll Cardiol 2014;63:1253 (RESOLVE, PMID 24211503: ROC-optimal "
-       "iFR cut point for FFR <= 0.80: 0.90, C statistic 0.81); the diastolic ratio over the "
-       "whole of diastole is numerically equivalent to the iFR (Van't Veer M et al., J Am Coll "
-       "Cardiol 2017;70:3088)",
+       resolve2014 +
+           "; the diastolic ratio over the whole of diastole is numerically equivalent to the iFR "
+           "(Van't Veer M et al., J Am Coll Cardiol 2017;70:3088)",
        "0.90 (iFR cut point; tolerance +/- 0.02, the study gives no interval)", "1", 0.88, 0.92,
        [](SteadyCache& c) {
          return resting_ratio_at_ffr(c, 0, 0.80, &sim::BeatMetrics::dpr, "dPR");

@@ -303,46 +303,48 @@ namespace {
 #key, group, label, unit, decimals, description,                  \
         [](BeatMetrics & m) -> double& { return m.key; }              \
   }
-#define UNLOAD_TERRITORY(key, k, label)                                                         \
-  MetricField {                                                                                 \
-    key, kCoronary, label, "mL/min", 0, "mean inflow of the " label " territory over the beat", \
-        [](BeatMetrics& m) -> double& { return m.coronary_territory_mL_min[k]; }                \
+// One field of a per-territory array (k: the territory's index), the one scaffold of the
+// per-territory metrics below.
+#define UNLOAD_PER_TERRITORY(key, k, group, label, unit, decimals, description, member) \
+  MetricField {                                                                         \
+    key, group, label, unit, decimals, description,                                     \
+        [](BeatMetrics& m) -> double& { return m.member[k]; }                           \
   }
-#define UNLOAD_DISTAL(key, k, label)                                                            \
-  MetricField {                                                                                 \
-    key, kCoronary, "distal pressure, " label, "mmHg", 1,                                       \
-        "mean pressure distal to the " label                                                    \
-        " territory's stenosis or balloon over the beat, as a pressure wire beyond the lesion " \
-        "reads it (the aortic root's mean without one; the bed's pressure behind an occluding " \
-        "balloon)",                                                                             \
-        [](BeatMetrics& m) -> double& { return m.coronary_distal_mmHg[k]; }                     \
-  }
-#define UNLOAD_PD_PA(key, k, label)                                                              \
-  MetricField {                                                                                  \
-    key, kCoronary, "Pd/Pa, " label, "1", 2,                                                     \
-        "mean distal pressure over mean aortic root pressure, " label                            \
-        ": the resting Pd/Pa, or the fractional flow reserve (FFR) when the patient is held at " \
-        "maximal vasodilation (coronary_autoregulation.hyperaemia = 1); 1 without a stenosis",   \
-        [](BeatMetrics& m) -> double& { return m.pd_pa[k]; }                                     \
-  }
-#define UNLOAD_DPR(key, k, label)                                                              \
-  MetricField {                                                                                \
-    key, kCoronary, "diastolic Pd/Pa (dPR), " label, "1", 2,                                   \
-        "mean distal pressure over mean aortic root pressure, " label                          \
-        ", from the end of ejection to the next R wave (the diastolic pressure ratio, dPR, "   \
-        "numerically equivalent to the iFR: Van't Veer et al., JACC 2017;70:3088); the whole " \
-        "beat's Pd/Pa when the ventricle does not eject",                                      \
-        [](BeatMetrics& m) -> double& { return m.dpr[k]; }                                     \
-  }
-#define UNLOAD_REGIONAL(key, k, label)                                                           \
-  MetricField {                                                                                  \
-    key, kLeftVentricle, "regional ejection, " label " wall", "mL", 1,                           \
-        "volume the " label                                                                      \
-        " territory's share of the LV free wall moves inward from "                              \
-        "end-diastole to end-systole (maximal elastance): its part of the stroke; about 0 when " \
-        "akinetic, below 0 when dyskinetic (the ischaemic wall bulges in systole)",              \
-        [](BeatMetrics& m) -> double& { return m.regional_ejection_mL[k]; }                      \
-  }
+#define UNLOAD_TERRITORY(key, k, label)                                        \
+  UNLOAD_PER_TERRITORY(key, k, kCoronary, label, "mL/min", 0,                  \
+                       "mean inflow of the " label " territory over the beat", \
+                       coronary_territory_mL_min)
+#define UNLOAD_DISTAL(key, k, label)                                                          \
+  UNLOAD_PER_TERRITORY(                                                                       \
+      key, k, kCoronary, "distal pressure, " label, "mmHg", 1,                                \
+      "mean pressure distal to the " label                                                    \
+      " territory's stenosis or balloon over the beat, as a pressure wire beyond the lesion " \
+      "reads it (the aortic root's mean without one; the bed's pressure behind an occluding " \
+      "balloon)",                                                                             \
+      coronary_distal_mmHg)
+#define UNLOAD_PD_PA(key, k, label)                                                            \
+  UNLOAD_PER_TERRITORY(                                                                        \
+      key, k, kCoronary, "Pd/Pa, " label, "1", 2,                                              \
+      "mean distal pressure over mean aortic root pressure, " label                            \
+      ": the resting Pd/Pa, or the fractional flow reserve (FFR) when the patient is held at " \
+      "maximal vasodilation (coronary_autoregulation.hyperaemia = 1); 1 without a stenosis",   \
+      pd_pa)
+#define UNLOAD_DPR(key, k, label)                                                            \
+  UNLOAD_PER_TERRITORY(                                                                      \
+      key, k, kCoronary, "diastolic Pd/Pa (dPR), " label, "1", 2,                            \
+      "mean distal pressure over mean aortic root pressure, " label                          \
+      ", from the end of ejection to the next R wave (the diastolic pressure ratio, dPR, "   \
+      "numerically equivalent to the iFR: Van't Veer et al., JACC 2017;70:3088); the whole " \
+      "beat's Pd/Pa when the ventricle does not eject",                                      \
+      dpr)
+#define UNLOAD_REGIONAL(key, k, label)                                                         \
+  UNLOAD_PER_TERRITORY(                                                                        \
+      key, k, kLeftVentricle, "regional ejection, " label " wall", "mL", 1,                    \
+      "volume the " label                                                                      \
+      " territory's share of the LV free wall moves inward from "                              \
+      "end-diastole to end-systole (maximal elastance): its part of the stroke; about 0 when " \
+      "akinetic, below 0 when dyskinetic (the ischaemic wall bulges in systole)",              \
+      regional_ejection_mL)
 constexpr std::string_view kHeart = "Heart and output";
 constexpr std::string_view kLeftVentricle = "Left ventricle";
 constexpr std::string_view kArterial = "Arterial pressure";
@@ -441,6 +443,7 @@ constexpr MetricField kFields[] = {
 };
 #undef UNLOAD_METRIC
 #undef UNLOAD_TERRITORY
+#undef UNLOAD_PER_TERRITORY
 #undef UNLOAD_DISTAL
 #undef UNLOAD_PD_PA
 #undef UNLOAD_DPR
