@@ -94,6 +94,39 @@ TEST_F(UnloadCommand, ParseErrorsExitTwo) {
 
 // --- steady ---
 
+// A stenosis the patient lives with, read by the pressure wire at rest and under maximal
+// vasodilation (the FFR); a bad --stenosis or --drug is one clear error, exit 2.
+TEST_F(UnloadCommand, SteadyWithAStenosisReadsThePressureWire) {
+  const Outcome rest = unload("steady --patient normal --stenosis LAD=0.75 --json");
+  const Outcome hyper = unload("steady --patient normal --stenosis LAD=0.75 --hyperaemia --json");
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  ASSERT_EQ(hyper.exit_code, 0) << hyper.err;
+  const auto r = nlohmann::json::parse(rest.out), h = nlohmann::json::parse(hyper.out);
+  EXPECT_EQ(r["stenoses"], nlohmann::json({{"LAD", 0.75}}));
+  EXPECT_EQ(h["hyperaemia"], true);
+  EXPECT_EQ(r["pd_pa_lcx"].get<double>(), 1.0);
+  // Resting Pd/Pa near RESOLVE's cut point, the FFR lower (about 0.79), the dPR between.
+  EXPECT_GT(r["pd_pa_lad"].get<double>(), 0.88);
+  EXPECT_LT(r["pd_pa_lad"].get<double>(), 0.93);
+  EXPECT_LT(r["dpr_lad"].get<double>(), r["pd_pa_lad"].get<double>());
+  EXPECT_GT(h["pd_pa_lad"].get<double>(), 0.72);
+  EXPECT_LT(h["pd_pa_lad"].get<double>(), 0.84);
+  const Outcome table = unload("steady --patient normal --stenosis LM=0.5 --drug dobutamine=5");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("With an LAD stenosis leaving 0.5 of its inflow conductance, "
+                                   "an LCx stenosis leaving 0.5 of its inflow conductance, "
+                                   "dobutamine 5 mcg/kg/min."));
+  for (const char* args : {"--stenosis LAD=0", "--stenosis LAD=1.2", "--stenosis XYZ=0.5",
+                           "--stenosis LAD", "--stenosis LAD=0.5x", "--drug aspirin=1",
+                           "--drug norepinephrine=9", "--drug norepinephrine="}) {
+    const Outcome o = unload(std::string("steady --patient normal ") + args);
+    EXPECT_EQ(o.exit_code, 2) << args;
+    EXPECT_THAT(o.err, StartsWith("unload: error: " + std::string(args).substr(0, 10))) << o.err;
+    EXPECT_THAT(o.err, HasSubstr("expected")) << o.err;
+    EXPECT_EQ(o.out, "") << args;
+  }
+}
+
 TEST_F(UnloadCommand, SteadyJsonHasEveryContractKey) {
   const Outcome o = unload("steady --patient normal --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;

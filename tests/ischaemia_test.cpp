@@ -421,5 +421,44 @@ TEST(Ischaemia, APressureWireReadsAStenosisUntilItsStent) {
   EXPECT_EQ(extreme(beats, pd_pa, 81, 120, false), 1.0);
 }
 
+// A stenosis and an infusion from t = 0 are the patient's: the steady start reaches its steady
+// state with them, so the run begins level (the first beat as the last); the same two given a
+// beat later start their transients there (autoregulation, the drug's effect site), as before.
+TEST(Ischaemia, AStenosisAndAnInfusionFromTimeZeroAreInTheSteadyStart) {
+  const std::string lasting =
+      "[[events]]\ntime = {t}\nstenosis = \"LAD\"\nresidual = 0.6\n"
+      "[[events]]\ntime = {t}\ndrug = \"norepinephrine\"\ndose = 0.1\n";
+  const auto at = [&](const std::string& t) {
+    std::string text = lasting;
+    for (auto p = text.find("{t}"); p != std::string::npos; p = text.find("{t}")) {
+      text.replace(p, 3, t);
+    }
+    return scenario(90, text);
+  };
+  const Scenario s = load_scenario(write("standing.toml", at("0")));
+  EXPECT_EQ(s.standing.coronary_inflow_fraction[0], 0.6);
+  EXPECT_EQ(s.standing.coronary_inflow_fraction[1], 1.0);
+  EXPECT_EQ(s.standing.drug_dose[0], 0.1);
+  EXPECT_THAT(prepare_run(s).report.text(),
+              HasSubstr("with an LAD stenosis leaving 0.6 of its inflow conductance, "
+                        "norepinephrine 0.1 mcg/kg/min"));
+
+  const Metric lad = [](const sim::BeatMetrics& b) { return b.coronary_territory_mL_min[0]; };
+  const Metric pd_pa = [](const sim::BeatMetrics& b) { return b.pd_pa[0]; };
+  const auto& standing = run(at("0"));
+  const auto& onset = run(at("0.5"));
+  ASSERT_GT(standing.size(), 100u);
+  const sim::BeatMetrics& first = standing.front();
+  const double end_map = mean(standing, kMap, 80, 90), end_lad = mean(standing, lad, 80, 90);
+  EXPECT_NEAR(first.map_mmHg, end_map, 0.005 * end_map);
+  EXPECT_NEAR(first.coronary_territory_mL_min[0], end_lad, 0.01 * end_lad);
+  EXPECT_NEAR(first.pd_pa[0], mean(standing, pd_pa, 80, 90), 0.002);
+  EXPECT_LT(first.pd_pa[0], 0.9);
+  // Given later, the drug raises MAP over minutes (tau 208 s) from the patient without it, and
+  // the stenosis first takes the LAD's flow down until autoregulation dilates its bed.
+  EXPECT_LT(mean(onset, kMap, 80, 90), end_map - 2.0);
+  EXPECT_LT(extreme(onset, lad, 1, 10, false), 0.95 * end_lad);
+}
+
 }  // namespace
 }  // namespace unload::io

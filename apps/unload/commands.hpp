@@ -26,6 +26,9 @@ struct SteadyOptions {
   bool consoles = true;                    // micro-axial pumps run with their console
   std::optional<std::filesystem::path> save_state;
   std::optional<std::filesystem::path> audit;  // an audit log to append the run's records to
+  std::vector<std::string> stenoses;           // TERRITORY=RESIDUAL, e.g. LAD=0.75
+  std::vector<std::string> drugs;              // NAME=DOSE, e.g. norepinephrine=0.1
+  bool hyperaemia = false;                     // maximal coronary vasodilation (FFR, CFR)
 };
 
 struct RunOptions {

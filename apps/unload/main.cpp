@@ -139,6 +139,17 @@ CLI::App* add_steady(CLI::App& app, cli::SteadyOptions& o) {
       ->type_name("FILE");
   c->add_option("--audit", o.audit, "Append the run's audit records to FILE (SQLite)")
       ->type_name("FILE");
+  c->add_option("--stenosis", o.stenoses,
+                "A coronary stenosis the patient lives with (repeatable): TERRITORY=RESIDUAL, the "
+                "fraction of the territory's resting inflow conductance it leaves (LAD, LCx, RCA "
+                "or LM; more than 0, at most 1), e.g. LAD=0.75; read it in pd_pa_lad, dpr_lad")
+      ->type_name("T=F");
+  c->add_option("--drug", o.drugs,
+                "A drug infusion running (repeatable): NAME=DOSE in mcg/kg/min, e.g. "
+                "norepinephrine=0.1 (its effect at equilibrium)")
+      ->type_name("NAME=DOSE");
+  c->add_flag("--hyperaemia", o.hyperaemia,
+              "Maximal coronary vasodilation (as with adenosine): pd_pa_* is then the FFR");
   return c;
 }
 

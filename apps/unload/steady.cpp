@@ -31,11 +31,76 @@ physio::PatientParameters patient_from_options(const SteadyOptions& options) {
   }
   if (!options.baroreflex)
     io::apply_override(patient, "baroreflex.enabled", 0.0, "--no-baroreflex");
+  if (options.hyperaemia) {
+    io::apply_override(patient, "coronary_autoregulation.hyperaemia", 1.0, "--hyperaemia");
+  }
   return patient;
 }
 
+// NAME=NUMBER of one option's value, or one clear error naming the option and what it expects.
+std::pair<std::string, double> name_and_number(const std::string& option, const std::string& value,
+                                               const std::string& expected) {
+  const auto eq = value.find('=');
+  double number = std::nan("");
+  if (eq != std::string::npos && eq > 0) {
+    const std::string text = value.substr(eq + 1);
+    std::size_t used = 0;
+    try {
+      number = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || text.empty()) number = std::nan("");
+  }
+  if (!std::isfinite(number)) {
+    throw InputError(fmt::format("{} {}: expected {}", option, value, expected));
+  }
+  return {value.substr(0, eq), number};
+}
+
+// The stenoses and infusions of --stenosis and --drug.
+sim::StandingInputs standing_from_options(const SteadyOptions& options,
+                                          const physio::PatientParameters& patient) {
+  sim::StandingInputs standing;
+  const std::string stenosis_expected =
+      "TERRITORY=RESIDUAL, TERRITORY one of LAD, LCx, RCA, LM and RESIDUAL the fraction of its "
+      "resting inflow conductance left, more than 0 and at most 1 (e.g. LAD=0.75)";
+  for (const auto& value : options.stenoses) {
+    const auto [name, f] = name_and_number("--stenosis", value, stenosis_expected);
+    std::vector<std::size_t> territories;
+    for (std::size_t k = 0; k < physio::territory_count; ++k) {
+      if (name == physio::territory_labels[k]) territories = {k};
+    }
+    if (name == "LM") territories = {0, 1};
+    if (territories.empty() || !(f > 0.0 && f <= 1.0)) {
+      throw InputError(fmt::format("--stenosis {}: expected {}", value, stenosis_expected));
+    }
+    for (std::size_t k : territories) standing.coronary_inflow_fraction[k] = f;
+  }
+  for (const auto& value : options.drugs) {
+    std::string known;
+    for (std::size_t d = 0; d < physio::drug_count; ++d) {
+      known += fmt::format("{}{} (0 to {:g})", known.empty() ? "" : ", ", physio::drug_names[d],
+                           patient.drugs[d].maximum_dose);
+    }
+    const std::string expected =
+        fmt::format("NAME=DOSE in {}, NAME one of {}", physio::drug_dose_unit, known);
+    const auto [name, dose] = name_and_number("--drug", value, expected);
+    std::size_t index = physio::drug_count;
+    for (std::size_t d = 0; d < physio::drug_count; ++d) {
+      if (name == physio::drug_names[d]) index = d;
+    }
+    if (index == physio::drug_count ||
+        !(dose >= 0.0 && dose <= patient.drugs[index].maximum_dose)) {
+      throw InputError(fmt::format("--drug {}: expected {}", value, expected));
+    }
+    standing.drug_dose[index] = dose;
+  }
+  return standing;
+}
+
 void print_json(const SteadyOptions& options, const io::PreparedRun& run,
-                const sim::SteadyStateResult& result) {
+                const sim::SteadyStateResult& result, const sim::StandingInputs& standing) {
   const sim::Model& model = *run.model;
   nlohmann::json out = {
       {"notice", io::kSimulationNotice},
@@ -44,7 +109,20 @@ void print_json(const SteadyOptions& options, const io::PreparedRun& run,
       {"baroreflex_enabled", model.patient().baroreflex.enabled},
       {"steady_state_reached", result.reached},
       {"beats_to_steady", result.beats_to_steady},
+      {"hyperaemia", options.hyperaemia},
   };
+  nlohmann::json stenoses = nlohmann::json::object(), drugs = nlohmann::json::object();
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    const double f = standing.coronary_inflow_fraction[k];
+    if (f != 1.0) stenoses[std::string(physio::territory_labels[k])] = f;
+  }
+  for (std::size_t d = 0; d < physio::drug_count; ++d) {
+    if (standing.drug_dose[d] != 0.0) {
+      drugs[std::string(physio::drug_names[d])] = standing.drug_dose[d];
+    }
+  }
+  out["stenoses"] = stenoses;
+  out["drugs_mcg_kg_min"] = drugs;
   out.update(io::metrics_json(result.average, model));
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
@@ -63,7 +141,7 @@ void print_json(const SteadyOptions& options, const io::PreparedRun& run,
 }
 
 void print_table(const SteadyOptions& options, const io::PreparedRun& run,
-                 const sim::SteadyStateResult& result) {
+                 const sim::SteadyStateResult& result, const sim::StandingInputs& standing) {
   const sim::Model& model = *run.model;
   fmt::print("Simulated patient, for education and research; not for clinical decisions.\n");
   fmt::print("Patient '{}': {}\n", model.patient().name, model.patient().description);
@@ -72,6 +150,11 @@ void print_table(const SteadyOptions& options, const io::PreparedRun& run,
              model.patient().baroreflex.enabled ? "on" : "off",
              result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
              result.averaged_beats);
+  const std::string with = io::standing_text(standing);
+  if (!with.empty() || options.hyperaemia) {
+    fmt::print("With {}{}{}.\n", with, !with.empty() && options.hyperaemia ? ", " : "",
+               options.hyperaemia ? "maximal coronary vasodilation (Pd/Pa is the FFR)" : "");
+  }
   fmt::print("{}", metrics_table(result.average, model));
   for (const auto& console : run.consoles) {
     const nlohmann::json c = io::console_display_json(*console);
@@ -105,8 +188,11 @@ int steady(const SteadyOptions& options) {
   const io::DeviceSetup devices = io::setup_devices(options.devices);
   io::PrepareOptions prepare;
   prepare.consoles = options.consoles;
+  const sim::StandingInputs standing = standing_from_options(options, patient);
   const io::PreparedRun run = io::prepare_from_rest(patient, devices, simulation_options, prepare);
-  sim::Session session(run.model, run.start, run.bindings);
+  sim::State start = run.start;
+  sim::set_standing_inputs(start, standing);
+  sim::Session session(run.model, start, run.bindings);
   session.set_stop_flag(stop_flag());
   std::optional<io::RunAudit> audit;
   if (options.audit) {
@@ -122,7 +208,8 @@ int steady(const SteadyOptions& options) {
   if (options.save_state) {
     io::write_state_file(
         *options.save_state, session.save(), *run.model,
-        fmt::format("periodic steady state of '{}'{} after {} beats", patient.name,
+        fmt::format("periodic steady state of '{}'{}{} after {} beats", patient.name,
+                    standing.none() ? "" : " with " + io::standing_text(standing),
                     result.reached ? "" : " (NOT reached)", result.beats_to_steady));
   }
   if (audit) {
@@ -130,9 +217,9 @@ int steady(const SteadyOptions& options) {
         {{"steady_state_reached", result.reached}, {"beats_to_steady", result.beats_to_steady}});
   }
   if (options.json) {
-    print_json(options, run, result);
+    print_json(options, run, result, standing);
   } else {
-    print_table(options, run, result);
+    print_table(options, run, result, standing);
   }
   if (result.reached) return 0;
   std::fflush(stdout);

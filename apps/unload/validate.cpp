@@ -52,12 +52,9 @@ int validate(const ValidateOptions& options) {
   } else {
     fmt::print("Validation against published results (simulation, for education and research).\n");
     for (const auto& r : results) {
-      const std::string interval = std::isinf(r.low) ? fmt::format("<= {:g}", r.high)
-                                   : std::isinf(r.high)
-                                       ? fmt::format(">= {:g}", r.low)
-                                       : fmt::format("{:g} to {:g}", r.low, r.high);
       fmt::print("{:<4}  {:<36} simulated {:>8.3g} {:<15} interval {:<14} published {}  [{}]\n",
-                 r.verdict(), r.id, r.simulated, r.unit, interval, r.published, r.source);
+                 r.verdict(), r.id, r.simulated, r.shown_unit(), r.interval_text(), r.published,
+                 r.source);
       if (!r.pass) fmt::print("      {}\n", r.detail);
       if (!r.known_gap.empty() && !r.pass) fmt::print("      known gap: {}\n", r.known_gap);
     }

@@ -376,7 +376,8 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
   const sim::SimulationOptions numerics = simulation_options(scenario);
   run_parallel(steady.size(), result.threads,
                [&](std::size_t i) {
-                 steady[i] = compute_steady_start(variants[i].patient, numerics, &abort);
+                 steady[i] =
+                     compute_steady_start(variants[i].patient, numerics, &abort, scenario.standing);
                },
                options, abort, {});  // no progress yet: the whole work is known after it
   if (!steady.empty()) {

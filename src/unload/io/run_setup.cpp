@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <stdexcept>
 
 #include "unload/core/error.hpp"
 #include "unload/core/fingerprint.hpp"
@@ -14,11 +15,14 @@ namespace unload::io {
 
 std::string StartReport::text() const {
   switch (kind) {
-    case StartKind::steady:
+    case StartKind::steady: {
+      const std::string with = standing_text(standing);
       return fmt::format(
-          "from the patient's periodic steady state without devices ({} after {} beats, computed "
-          "in {:.2f} s); devices attached at t = 0",
-          steady_state_reached ? "reached" : "NOT reached", beats_to_steady, wall_time_s);
+          "from the patient's periodic steady state without devices{} ({} after {} beats, "
+          "computed in {:.2f} s); devices attached at t = 0",
+          with.empty() ? "" : ", with " + with, steady_state_reached ? "reached" : "NOT reached",
+          beats_to_steady, wall_time_s);
+    }
     case StartKind::rest:
       return "from rest (uniform pressures): the first beats are the transient to steady state";
     case StartKind::state_file:
@@ -28,6 +32,25 @@ std::string StartReport::text() const {
                                  "other numerics)");
   }
   return "";
+}
+
+std::string standing_text(const sim::StandingInputs& standing) {
+  std::string out;
+  const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    const double f = standing.coronary_inflow_fraction[k];
+    if (f != 1.0) {
+      add(fmt::format("an {} stenosis leaving {:g} of its inflow conductance",
+                      physio::territory_labels[k], f));
+    }
+  }
+  for (std::size_t d = 0; d < physio::drug_count; ++d) {
+    if (standing.drug_dose[d] != 0.0) {
+      add(fmt::format("{} {:g} {}", physio::drug_names[d], standing.drug_dose[d],
+                      physio::drug_dose_unit));
+    }
+  }
+  return out;
 }
 
 sim::SimulationOptions simulation_options(const Scenario& scenario) {
@@ -69,12 +92,16 @@ PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const De
 
 SteadyStart compute_steady_start(const physio::PatientParameters& patient,
                                  const sim::SimulationOptions& numerics,
-                                 const std::atomic<bool>* stop) {
+                                 const std::atomic<bool>* stop,
+                                 const sim::StandingInputs& standing) {
   const auto t0 = std::chrono::steady_clock::now();
   SteadyStart out;
   out.model = std::make_shared<const sim::Model>(
       patient, std::vector<std::shared_ptr<const physio::DeviceBlock>>{}, numerics);
-  sim::Session session(out.model, sim::rest_state(*out.model));
+  out.standing = standing;
+  sim::State rest = sim::rest_state(*out.model);
+  sim::set_standing_inputs(rest, standing);
+  sim::Session session(out.model, rest);
   session.set_stop_flag(stop);
   const auto result = sim::run_to_steady_state(session);
   out.state = session.save();
@@ -98,9 +125,14 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       break;
     case StartKind::steady: {
       const SteadyStart computed =
-          options.steady ? SteadyStart{}
-                         : compute_steady_start(scenario.patient, numerics, options.stop);
+          options.steady
+              ? SteadyStart{}
+              : compute_steady_start(scenario.patient, numerics, options.stop, scenario.standing);
       const SteadyStart& steady = options.steady ? *options.steady : computed;
+      if (steady.standing != scenario.standing) {
+        throw std::logic_error("prepare_run: a shared steady start with other stenoses or drugs");
+      }
+      run.report.standing = steady.standing;
       run.start = sim::start_from(*run.model, steady.state, *steady.model, run.device_settings);
       run.report.beats_to_steady = steady.beats;
       run.report.steady_state_reached = steady.reached;

@@ -40,6 +40,8 @@ struct StartReport {
   std::filesystem::path file;
   std::uint64_t state_fingerprint = 0;
   bool exact = false;
+  // steady: the stenoses and infusions the patient reached the steady state with.
+  sim::StandingInputs standing;
   // One line for people: how the run started.
   std::string text() const;
 };
@@ -57,10 +59,15 @@ struct PreparedRun {
   std::vector<bool> speed_given;
 };
 
+// The stenoses and infusions in words ("an LAD stenosis leaving 0.7 of its inflow conductance,
+// norepinephrine 0.1 mcg/kg/min"); empty when there are none.
+std::string standing_text(const sim::StandingInputs& standing);
+
 // A patient's periodic steady state without devices: where a steady start begins. prepare_run
 // computes it; a comparison of strategies computes it once per patient and shares it.
 struct SteadyStart {
   std::shared_ptr<const sim::Model> model;  // the patient without devices
+  sim::StandingInputs standing;             // with these stenoses and infusions
   sim::State state;                         // at an R wave
   int beats = 0;                            // beats it took from rest
   bool reached = true;                      // whether the criterion was met
@@ -68,7 +75,8 @@ struct SteadyStart {
 };
 SteadyStart compute_steady_start(const physio::PatientParameters& patient,
                                  const sim::SimulationOptions& numerics,
-                                 const std::atomic<bool>* stop = nullptr);
+                                 const std::atomic<bool>* stop = nullptr,
+                                 const sim::StandingInputs& standing = {});
 
 struct PrepareOptions {
   bool consoles = true;  // false: devices run bare (no console between operator and device)

@@ -89,14 +89,16 @@ constexpr ScenarioKey kKeys[] = {
     {"events", "dose", "number", "mcg/kg/min",
      "the drug's infusion rate from this time on, from 0 (stops it) to the drug's maximum_dose "
      "(norepinephrine 3, dobutamine 40, nitroprusside 10); its effect follows with the drug's "
-     "onset or offset time constant"},
+     "onset or offset time constant; a rate from time 0 was running before the run (a steady start "
+     "reaches its steady state on it)"},
     {"events", "stent", "string", "",
      "a stent placed in LAD, LCx, RCA or LM: the territory's flow is restored (an inflation in it "
      "ends here, and a stenosis is treated)"},
     {"events", "stenosis", "string", "",
      "a lasting stenosis in LAD, LCx, RCA or LM from this time on: the territory keeps `residual` "
      "(required, more than 0 and at most 1) of its resting inflow conductance until a stent, and a "
-     "balloon deflated in it goes back to the stenosis; not while a balloon is inflated there"},
+     "balloon deflated in it goes back to the stenosis; not while a balloon is inflated there; a "
+     "stenosis from time 0 is the patient's (a steady start reaches its steady state with it)"},
     {"events", "fluid_mL", "number", "mL",
      "a fluid bolus or infusion into the vena cava: its volume, more than 0 and at most 10000, "
      "given at a constant rate over `over_s`"},
@@ -604,6 +606,7 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
       }
       open_level[k] = 1.0;
       inflow_event(t, k, 1.0);
+      if (t == 0.0) s.standing.coronary_inflow_fraction[k] = 1.0;
     }
     s.coronary.push_back(std::move(a));
     return;
@@ -629,6 +632,8 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
       }
       open_level[k] = a.residual;
       inflow_event(t, k, a.residual);
+      // A stenosis from t = 0 is the patient's: the steady start has it.
+      if (t == 0.0) s.standing.coronary_inflow_fraction[k] = a.residual;
     }
     s.coronary.push_back(std::move(a));
     return;
@@ -722,6 +727,8 @@ void read_drug_event(const fs::path& file, const toml::table& table, const std::
   e.kind = sim::EventKind::drug_dose;
   e.device = static_cast<std::uint32_t>(index);
   e.value = a.dose;
+  // An infusion running from t = 0 was running before: the steady start has it at equilibrium.
+  if (t == 0.0) s.standing.drug_dose[index] = a.dose;
   s.events.push_back({e, location(file, table.source())});
   s.drugs.push_back(std::move(a));
 }

@@ -68,6 +68,7 @@
 #include "unload/physio/parameters.hpp"
 #include "unload/sim/events.hpp"
 #include "unload/sim/integrator.hpp"
+#include "unload/sim/state.hpp"
 
 namespace unload::io {
 
@@ -108,7 +109,6 @@ struct CoronaryAction {
   double residual = 0;     // balloon, stenosis, no-reflow: fraction of the conductance left
 };
 
-// A drug's infusion rate as the scenario gave it; load_scenario turns each into a drug_dose event.
 // Operator input on a micro-axial pump's console as the scenario gave it: `console` (auto,
 // acknowledge, mute, wean, stop_weaning) or `check` (a regular check confirmed, `by` whom).
 struct ConsoleAction {
@@ -119,6 +119,7 @@ struct ConsoleAction {
   std::string by;      // who confirmed it (may be empty)
 };
 
+// A drug's infusion rate as the scenario gave it; load_scenario turns each into a drug_dose event.
 struct DrugAction {
   double time_s = 0;
   std::string drug;  // one of physio::drug_names
@@ -176,6 +177,9 @@ struct Scenario {
   std::vector<DrugAction> drugs;         // as written (their drug_dose events above)
   std::vector<ConsoleAction> console_actions;  // as written (their console_input events above)
   std::vector<FaultAction> faults;             // as written (their events above, from_fault)
+  // The lasting inputs the timeline gives at t = 0 (stenoses, drug infusions): the patient as they
+  // are before the procedure, so a steady start reaches its steady state with them.
+  sim::StandingInputs standing;
 };
 
 // Reads and checks a scenario file (.toml), or the "rerun" part of a run's summary.json (.json),

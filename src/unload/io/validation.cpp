@@ -120,7 +120,9 @@ PreparedRun prepare(const Setup& s) {
 Steady compute_steady(const Setup& s, const std::atomic<bool>* stop) {
   const PreparedRun run = prepare(s);
   sim::State start = run.start;
-  start.restart.inputs.coronary_inflow_fraction = s.inflow_fraction;
+  sim::StandingInputs standing;
+  standing.coronary_inflow_fraction = s.inflow_fraction;
+  sim::set_standing_inputs(start, standing);
   sim::Session session(run.model, start, run.bindings);
   session.set_stop_flag(stop);
   sim::SteadyStateResult r = sim::run_to_steady_state(session);
@@ -1025,14 +1027,14 @@ std::vector<ValidationResult> run_validation(
   return results;
 }
 
-namespace {
-
-std::string interval_text(const ValidationResult& r) {
-  if (std::isinf(r.low) && std::isinf(r.high)) return "any";
-  if (std::isinf(r.low)) return fmt::format("<= {:g}", r.high);
-  if (std::isinf(r.high)) return fmt::format(">= {:g}", r.low);
-  return fmt::format("{:g} to {:g}", r.low, r.high);
+std::string ValidationResult::interval_text() const {
+  if (std::isinf(low) && std::isinf(high)) return "any";
+  if (std::isinf(low)) return fmt::format("<= {:g}", high);
+  if (std::isinf(high)) return fmt::format(">= {:g}", low);
+  return fmt::format("{:g} to {:g}", low, high);
 }
+
+namespace {
 
 std::string escape(std::string s) {
   std::string out;
@@ -1080,9 +1082,10 @@ std::string validation_markdown(const std::vector<ValidationResult>& results) {
   md += "| Case | What | Source | Published | Interval | Simulated | Result |\n";
   md += "|---|---|---|---|---|---|---|\n";
   for (const auto& r : results) {
-    md += fmt::format("| `{}` | {} | {} | {} | {} {} | {:.3g} {} | {} |\n", r.id, escape(r.what),
-                      escape(r.source), escape(r.published), interval_text(r), r.unit, r.simulated,
-                      r.unit, r.verdict());
+    const std::string unit = r.shown_unit().empty() ? "" : fmt::format(" {}", r.shown_unit());
+    md += fmt::format("| `{}` | {} | {} | {} | {}{} | {:.3g}{} | {} |\n", r.id, escape(r.what),
+                      escape(r.source), escape(r.published), r.interval_text(), unit, r.simulated,
+                      unit, r.verdict());
   }
   md += "\n## How each value was simulated\n\n";
   for (const auto& r : results) {

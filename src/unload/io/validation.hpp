@@ -30,6 +30,10 @@ struct ValidationResult {
 
   // What the line says: PASS, FAIL or GAP (a known gap that does not pass).
   std::string verdict() const;
+  // The interval in words ("0.9 to 0.94", "<= 5", "any"), and the unit as shown (none for a ratio,
+  // whose unit is "1").
+  std::string interval_text() const;
+  std::string shown_unit() const { return unit == "1" ? "" : unit; }
   // A failure that counts: not in the interval and not a known gap.
   bool fails() const { return !pass && known_gap.empty(); }
 };

@@ -307,6 +307,18 @@ nlohmann::json start_json(const StartReport& r) {
     j["beats_to_steady"] = r.beats_to_steady;
     j["steady_state_reached"] = r.steady_state_reached;
     j["wall_time_s"] = r.wall_time_s;
+    // The stenoses and infusions it was reached with (a scenario's lasting inputs at t = 0).
+    nlohmann::json stenoses = nlohmann::json::object(), drugs = nlohmann::json::object();
+    for (std::size_t k = 0; k < physio::territory_count; ++k) {
+      const double f = r.standing.coronary_inflow_fraction[k];
+      if (f != 1.0) stenoses[std::string(physio::territory_labels[k])] = f;
+    }
+    for (std::size_t d = 0; d < physio::drug_count; ++d) {
+      const double dose = r.standing.drug_dose[d];
+      if (dose != 0.0) drugs[std::string(physio::drug_names[d])] = dose;
+    }
+    j["standing_stenoses"] = stenoses;
+    j["standing_drugs_mcg_kg_min"] = drugs;
   }
   if (r.kind == StartKind::state_file) {
     j["file"] = fs::absolute(r.file).lexically_normal().string();

@@ -93,6 +93,15 @@ State rest_state(const Model& model, std::vector<physio::DeviceSettings> setting
   return s;
 }
 
+void set_standing_inputs(State& s, const StandingInputs& standing) {
+  RunState& r = s.restart;
+  r.inputs.coronary_inflow_fraction = standing.coronary_inflow_fraction;
+  r.inputs.drug_dose = standing.drug_dose;
+  for (std::size_t d = 0; d < physio::drug_count; ++d) {
+    r.y[physio::kDrugEffectSite0 + d] = standing.drug_dose[d];
+  }
+}
+
 State start_from(const Model& model, const State& from, const Model& from_model,
                  std::vector<physio::DeviceSettings> settings) {
   if (from.model_fingerprint != from_model.fingerprint()) {

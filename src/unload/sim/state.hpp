@@ -81,6 +81,21 @@ bool identical(const State& a, const State& b);
 // A fingerprint of a State (of its record), e.g. to check that a state file did not change.
 std::uint64_t state_fingerprint(const State& s);
 
+// What the patient lives with before a run begins: each territory's stenosis (the fraction of its
+// resting inflow conductance it leaves, 1 = none) and the drug infusions running (mcg/kg/min, in
+// physio::drug_names order). A scenario's lasting inputs at t = 0 (io::Scenario::standing): a
+// steady start reaches its steady state with them, so that the run starts from the patient as they
+// are rather than with the transient of their onset.
+struct StandingInputs {
+  std::array<double, physio::territory_count> coronary_inflow_fraction = {1.0, 1.0, 1.0};
+  std::array<double, physio::drug_count> drug_dose = {};
+  bool operator==(const StandingInputs&) const = default;
+  bool none() const { return *this == StandingInputs{}; }
+};
+// Sets them in a starting State (rest_state's): the inputs, and each drug's effect site at its
+// equilibrium with the infusion (the effect-site dose equals the rate: it has run for long).
+void set_standing_inputs(State& s, const StandingInputs& standing);
+
 // Starting States.
 // At rest: every compartment at one uniform filling pressure, valves closed, reflex at its set
 // point, devices with `settings` (their defaults when empty), at t = 0.
