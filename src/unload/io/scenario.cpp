@@ -84,11 +84,13 @@ constexpr ScenarioKey kKeys[] = {
      "microvascular conductance falls to `residual` (required) of its resting value, without "
      "flow reserve, for `duration` seconds (required); one no-reflow per territory at a time"},
     {"events", "drug", "string", "",
-     "a vasoactive drug infusion: norepinephrine, dobutamine or nitroprusside (data/drugs.toml); "
-     "its rate is `dose`"},
+     "a drug infusion: norepinephrine, dobutamine, nitroprusside or adenosine (data/drugs.toml); "
+     "its rate is `dose`; adenosine (intravenous, 140 for one minute or more) gives the "
+     "hyperaemia in which a pressure wire's pd_pa_* reads the fractional flow reserve"},
     {"events", "dose", "number", "mcg/kg/min",
      "the drug's infusion rate from this time on, from 0 (stops it) to the drug's maximum_dose "
-     "(norepinephrine 3, dobutamine 40, nitroprusside 10); its effect follows with the drug's "
+     "(norepinephrine 3, dobutamine 40, nitroprusside 10, adenosine 220); its effect follows with "
+     "the drug's "
      "onset or offset time constant; a rate from time 0 was running before the run (a steady start "
      "reaches its steady state on it)"},
     {"events", "stent", "string", "",

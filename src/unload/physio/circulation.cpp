@@ -299,6 +299,7 @@ Circulation::Circulation(const PatientParameters& patient,
     const double g_max_autoregulated =
         1.0 + a.autoregulatory_reserve_fraction * (1.0 / a.minimum_resistance_factor - 1.0);
     k_.conductance_span = g_max_autoregulated - k_.conductance_min;
+    k_.hyperaemic_conductance = 1.0 / a.minimum_resistance_factor;
     k_.zero_flow_pressure = a.zero_flow_pressure_mmHg;
     const double v = 1.0 - 2.0 * (1.0 - k_.conductance_min) / k_.conductance_span;  // u/sqrt(1+u^2)
     k_.autoregulation_u_rest = v / std::sqrt(std::max(1.0 - v * v, 1e-12));
@@ -552,7 +553,9 @@ Circulation::DrugEffects Circulation::drug_effects(std::span<const double> y) co
     sum.resistance += response(drug.resistance);
     sum.venous_volume += response(drug.venous_unstressed_volume);
     sum.heart_rate += response(drug.heart_rate);
+    sum.coronary_dilation += response(drug.coronary_dilation);
   }
+  sum.coronary_dilation = std::min(sum.coronary_dilation, 1.0);
   return sum;
 }
 
@@ -1065,6 +1068,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     // the reciprocal of the resistance factor: no division here).
     const double g_autoregulated = y[kCoronaryResistanceFactor0 + k];
     double g = g_autoregulated;
+    // A coronary vasodilator (adenosine) takes the share D of the way to maximal dilation.
+    if (drug.coronary_dilation > 0.0) {
+      g += drug.coronary_dilation * (k_.hyperaemic_conductance - g);
+    }
     // A no-reflow leaves the microcirculation a fraction of its resting conductance, without
     // reserve. Autoregulation's state keeps dilating towards its bound, as it would with the bed
     // still in its charge: the reactive hyperaemia when the no-reflow ends.
@@ -1114,8 +1121,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       // The state's own value, not the capped g: otherwise a no-reflow would wind the state up
       // without bound (the cap hides it from this feedback) and its end would bring a flow many
       // times the bed's maximal dilation.
-      dydt[kCoronaryResistanceFactor0 + k] =
-          (g_ss - g_autoregulated) * k_.per_autoregulation_time_constant;
+      // A vasodilator overrides the tone autoregulation would set: its drift slows by (1 - D).
+      dydt[kCoronaryResistanceFactor0 + k] = (g_ss - g_autoregulated) *
+                                             k_.per_autoregulation_time_constant *
+                                             (1.0 - drug.coronary_dilation);
     }
   }
 
@@ -1493,6 +1502,10 @@ constexpr ObservableColumn kColumns[] = {
                     "nitroprusside infusion rate given", drug_dose, 2),
     UNLOAD_COLUMN_K("nitroprusside_effect_mcg_kg_min", "mcg/kg/min",
                     "nitroprusside effect-site dose", drug_effect_site, 2),
+    UNLOAD_COLUMN_K("adenosine_dose_mcg_kg_min", "mcg/kg/min",
+                    "adenosine infusion rate given (intravenous)", drug_dose, 3),
+    UNLOAD_COLUMN_K("adenosine_effect_mcg_kg_min", "mcg/kg/min", "adenosine effect-site dose",
+                    drug_effect_site, 3),
     UNLOAD_COLUMN("ecg_mV", "mV",
                   "synthetic ECG, an anterior precordial lead (V3-like): LAD ischaemia elevates "
                   "its ST segment, LCx and RCA ischaemia depress it",
@@ -1502,7 +1515,7 @@ constexpr ObservableColumn kColumns[] = {
                   "3 ventricular fibrillation, 4 asystole, 5 ventricular pacing",
                   rhythm_code),
 };
-static_assert(physio::drug_count == 3, "one dose and one effect column per drug");
+static_assert(physio::drug_count == 4, "one dose and one effect column per drug");
 #undef UNLOAD_COLUMN
 #undef UNLOAD_COLUMN_K
 }  // namespace

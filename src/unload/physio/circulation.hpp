@@ -420,10 +420,11 @@ class Circulation {
   // The drugs' summed changes of the effectors they share with the baroreflex, at the effect-site
   // doses in y (all 0 when no drug has been given).
   struct DrugEffects {
-    double contractility = 0;  // relative change of both ventricles' Ees
-    double resistance = 0;     // relative change of microvascular resistance
-    double venous_volume = 0;  // change of venous unstressed volume (mL)
-    double heart_rate = 0;     // relative change of the intrinsic heart rate
+    double contractility = 0;      // relative change of both ventricles' Ees
+    double resistance = 0;         // relative change of microvascular resistance
+    double venous_volume = 0;      // change of venous unstressed volume (mL)
+    double heart_rate = 0;         // relative change of the intrinsic heart rate
+    double coronary_dilation = 0;  // share of the way to maximal coronary vasodilation (0-1)
   };
   DrugEffects drug_effects(std::span<const double> y) const;
 
@@ -465,6 +466,7 @@ class Circulation {
     // Coronary autoregulation (see CoronaryAutoregulation in parameters.hpp).
     std::array<double, territory_count> per_resting_flow;  // 1 / resting inflow (s/mL)
     double conductance_min, conductance_span, autoregulation_u_rest, autoregulation_gain;
+    double hyperaemic_conductance;  // 1/x_min: maximal vasodilation
     double per_flow_filter_time_constant, per_autoregulation_time_constant;
     double zero_flow_pressure;  // mmHg; 0: drain to right atrial pressure
     bool hyperaemia;

@@ -115,7 +115,7 @@ void add_drug_response(std::vector<ParameterSpec>& s, std::size_t d, const std::
   // to 1500 mL of venous volume (about a third of the body's venous blood).
   add(s, base + ".maximum", unit, lo, hi,
       [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).maximum; });
-  add(s, base + ".half_maximal_dose", std::string(drug_dose_unit), 1e-3, 100.0,
+  add(s, base + ".half_maximal_dose", std::string(drug_dose_unit), 1e-3, 1000.0,
       [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).half_maximal_dose; });
   add(s, base + ".hill", "1", 0.5, 4.0,
       [d, r](PatientParameters& p) -> double& { return (p.drugs[d].*r).hill; });
@@ -335,13 +335,15 @@ std::vector<ParameterSpec> build_specs() {
         [d](P& p) -> double& { return p.drugs[d].onset_time_constant_s; });
     add(s, base + ".offset_time_constant", "s", 10.0, 3600.0,
         [d](P& p) -> double& { return p.drugs[d].offset_time_constant_s; });
-    add(s, base + ".maximum_dose", std::string(drug_dose_unit), 1e-3, 100.0,
+    // Up to 1000 mcg/kg/min: adenosine's hyperaemic dose is 140.
+    add(s, base + ".maximum_dose", std::string(drug_dose_unit), 1e-3, 1000.0,
         [d](P& p) -> double& { return p.drugs[d].maximum_dose; });
     add_drug_response(s, d, "contractility", "1", -0.9, 3.0, &Drug::contractility);
     add_drug_response(s, d, "resistance", "1", -0.9, 3.0, &Drug::resistance);
     add_drug_response(s, d, "venous_unstressed_volume", "mL", -1500.0, 1500.0,
                       &Drug::venous_unstressed_volume);
     add_drug_response(s, d, "heart_rate", "1", -0.9, 3.0, &Drug::heart_rate);
+    add_drug_response(s, d, "coronary_dilation", "1", 0.0, 1.0, &Drug::coronary_dilation);
   }
   return s;
 }

@@ -222,7 +222,12 @@ struct Baroreflex {
 // The changes add to the baroreflex's changes of the same effectors: contractility (relative
 // change of both ventricles' Ees), microvascular resistance (relative change), venous unstressed
 // volume (mL) and the intrinsic heart rate (relative change; the reflex's period changes add on
-// top). Doses are per kg of body weight, so the effect does not depend on the patient's weight.
+// top). A fifth effect is the coronary microcirculation's: coronary_dilation D (0 to 1) takes each
+// territory's conductance the share D of the way from its autoregulated value g to maximal
+// vasodilation 1/x_min (CoronaryAutoregulation), g' = g + D (1/x_min - g), and slows
+// autoregulation's own drift by (1 - D): the vasodilator overrides the tone it would set (as
+// adenosine does; hyperaemia = 1 is D = 1 for the whole run). Doses are per kg of body weight, so
+// the effect does not depend on the patient's weight.
 struct DrugResponse {
   double maximum = 0;            // Emax: change at a saturating dose (relative, or mL)
   double half_maximal_dose = 1;  // EC50 (mcg/kg/min, effect-site)
@@ -232,12 +237,12 @@ struct Drug {
   double onset_time_constant_s = 1;   // tau_on
   double offset_time_constant_s = 1;  // tau_off
   double maximum_dose = 0;            // largest rate a scenario may give (mcg/kg/min)
-  DrugResponse contractility, resistance, venous_unstressed_volume, heart_rate;
+  DrugResponse contractility, resistance, venous_unstressed_volume, heart_rate, coronary_dilation;
 };
 
-inline constexpr std::size_t drug_count = 3;
+inline constexpr std::size_t drug_count = 4;
 inline constexpr std::array<std::string_view, drug_count> drug_names = {
-    "norepinephrine", "dobutamine", "nitroprusside"};
+    "norepinephrine", "dobutamine", "nitroprusside", "adenosine"};
 inline constexpr std::string_view drug_dose_unit = "mcg/kg/min";
 
 struct HeartTiming {
