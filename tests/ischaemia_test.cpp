@@ -385,6 +385,13 @@ TEST(IschaemiaScenario, AStenosisLastsUntilAStentAndABalloonDeflatesBackToIt) {
       got,
       (std::vector<std::tuple<double, std::uint32_t, double>>{
           {10, 0, 0.7}, {30, 0, 0.0}, {50, 0, 0.7}, {100, 0, 0.0}, {120, 0, 1.0}, {120, 0, 1.0}}));
+  // The stenosis and the stent are lasting (the procedure's metrics count no inflation for
+  // them); the balloons' inflations and deflations are transient.
+  std::vector<std::uint32_t> settings;
+  for (const auto& e : s.events) settings.push_back(e.event.setting);
+  EXPECT_EQ(settings, (std::vector<std::uint32_t>{sim::kCoronaryLasting, sim::kCoronaryTransient,
+                                                  sim::kCoronaryTransient, sim::kCoronaryTransient,
+                                                  sim::kCoronaryTransient, sim::kCoronaryLasting}));
 }
 
 TEST(IschaemiaScenario, AStenosisNeedsItsResidualAndNoInflationThere) {

@@ -36,6 +36,12 @@ Event inflow(double t, std::uint32_t territory, double value) {
   e.value = value;
   return e;
 }
+// A stenosis (or, at 1, a stent): the artery's lasting level.
+Event lasting(double t, std::uint32_t territory, double value) {
+  Event e = inflow(t, territory, value);
+  e.setting = kCoronaryLasting;
+  return e;
+}
 
 TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
   ProcedureRecorder r;
@@ -147,6 +153,48 @@ TEST(ProcedureMetrics, WithoutInflationTheBaselineIsTheFirstThirtySeconds) {
   EXPECT_EQ(m.inflations, 0);
   EXPECT_TRUE(std::isnan(m.recovery_s));
   EXPECT_TRUE(std::isnan(m.pva_mean_ischaemia_mmHg_mL));
+}
+
+// A stenosis is the patient's, not an inflation: the baseline is taken before the first balloon,
+// a balloon in the stenosed artery is ischaemia until it deflates back to the stenosis, and a
+// stent (lasting level 1) treats it.
+TEST(ProcedureMetrics, AStenosisIsNotAnInflationButABalloonInItIs) {
+  ProcedureRecorder r;
+  r.on_event(lasting(0, 0, 0.65));  // the patient's LAD lesion
+  beats(r, 0, 60, 90, 1.0);
+  EXPECT_EQ(r.result(60).inflations, 0);
+  r.on_event(inflow(60, 0, 0.0));  // predilatation
+  beats(r, 60, 80, 70, 0.7);
+  r.on_event(inflow(80, 0, 0.65));  // deflated: back to the stenosis
+  beats(r, 80, 100, 90, 1.0);
+  ProcedureMetrics m = r.result(100);
+  EXPECT_EQ(m.inflations, 1);
+  EXPECT_DOUBLE_EQ(m.first_inflation_s, 60);
+  EXPECT_EQ(m.baseline_beats, 30);
+  EXPECT_DOUBLE_EQ(m.ischaemia_s, 20);
+  EXPECT_EQ(m.ischaemic_beats, 20);
+  EXPECT_DOUBLE_EQ(m.last_deflation_s, 80);
+  EXPECT_DOUBLE_EQ(m.recovery_s, 0);
+  // The stent deployment, then the stent: open for good; a later balloon is again an inflation.
+  r.on_event(inflow(100, 0, 0.0));
+  beats(r, 100, 130, 70, 0.7);
+  r.on_event(inflow(130, 0, 1.0));
+  r.on_event(lasting(130, 0, 1.0));
+  beats(r, 130, 150, 90, 1.0);
+  m = r.result(150);
+  EXPECT_EQ(m.inflations, 2);
+  EXPECT_DOUBLE_EQ(m.ischaemia_s, 50);
+  EXPECT_DOUBLE_EQ(m.last_deflation_s, 130);
+  r.on_event(inflow(150, 0, 0.65));  // a partial inflation in the stented artery
+  beats(r, 150, 160, 80, 0.9);
+  EXPECT_EQ(r.result(160).inflations, 3);
+  // A stenosis placed during the run narrows without an inflation either.
+  ProcedureRecorder later;
+  beats(later, 0, 40, 90, 1.0);
+  later.on_event(lasting(40, 2, 0.5));
+  beats(later, 40, 80, 88, 1.0);
+  EXPECT_EQ(later.result(80).inflations, 0);
+  EXPECT_EQ(later.result(80).ischaemic_beats, 0);
 }
 
 }  // namespace

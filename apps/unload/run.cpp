@@ -46,7 +46,8 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
     fmt::print("  ischaemia          {} inflation{}, {:.0f} s in all\n", p.inflations,
                p.inflations == 1 ? "" : "s", p.ischaemia_s);
     if (std::isnan(p.last_deflation_s)) {
-      fmt::print("  recovery           a territory is still occluded at the end\n");
+      fmt::print(
+          "  recovery           a balloon is still inflated (or a no-reflow lasts) at the end\n");
     } else if (std::isnan(p.recovery_s)) {
       fmt::print("  recovery           MAP and CPO not back above 95% of baseline by the end\n");
     } else {

@@ -314,6 +314,9 @@ void AuditRecorder::on_event(const sim::Event& e) {
     case sim::EventKind::coronary_microvascular:
       detail["territory"] = physio::territory_names.at(e.device);
       detail["fraction_left"] = e.value;
+      if (e.kind == sim::EventKind::coronary_inflow) {
+        detail["lasting"] = e.setting == sim::kCoronaryLasting;  // a stenosis or a stent
+      }
       break;
     case sim::EventKind::infusion_rate:
     case sim::EventKind::bleeding_rate:

@@ -417,6 +417,14 @@ void read_summary(Run& run) {
         run.marks.push_back({t, "stent: " + string_or(file, e, "stent", path), false});
       } else if (e.contains("stenosis")) {
         run.marks.push_back({t, "stenosis: " + string_or(file, e, "stenosis", path), false});
+      } else if (e.contains("drug")) {
+        const double dose = number_or_nan(file, e, "dose", path);
+        run.marks.push_back({t,
+                             fmt::format("{} {}", string_or(file, e, "drug", path),
+                                         std::isnan(dose) ? std::string()
+                                         : dose > 0       ? fmt::format("{:g} mcg/kg/min", dose)
+                                                          : std::string("stopped")),
+                             false});
       }
     }
   }

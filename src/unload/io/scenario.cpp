@@ -587,11 +587,13 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   }
   const std::string origin = location(file, table.source());
   // A balloon narrows the territory's inflow; a no-reflow obstructs its microcirculation.
+  // A stenosis and a stent change the artery for good (lasting); a balloon for its inflation.
   auto inflow_event = [&](double time, std::size_t k, double value) {
     sim::Event e;
     e.time_s = time;
     e.kind = a.no_reflow ? sim::EventKind::coronary_microvascular : sim::EventKind::coronary_inflow;
     e.device = static_cast<std::uint32_t>(k);
+    e.setting = a.stent || a.stenosis ? sim::kCoronaryLasting : sim::kCoronaryTransient;
     e.value = value;
     s.events.push_back({e, origin});
   };

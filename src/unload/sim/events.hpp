@@ -57,13 +57,18 @@ inline constexpr double kMaxFluidRate_mL_s = 100.0;
 
 std::string_view to_string(EventKind kind);
 
+inline constexpr std::uint32_t kCoronaryTransient = 0, kCoronaryLasting = 1;
+
 struct Event {
   double time_s = 0;
   EventKind kind = EventKind::device_setting;
   // device_setting, operator_setting: which attached device, which of its settings (index into
   // its SettingSpec list), and the value in the setting's unit. coronary_inflow: `device` is the
   // coronary territory (0 LAD, 1 LCx, 2 RCA, as physio::territory_names), `value` the fraction of
-  // its inflow conductance left (0 to 1); `setting` is 0. infusion_rate, bleeding_rate: `value`
+  // its inflow conductance left (0 to 1); `setting` is kCoronaryTransient (0: a balloon inflated
+  // or deflated) or kCoronaryLasting (1: a stenosis, or a stent that treats one: the level the
+  // territory's balloons deflate back to, which a procedure's metrics do not count as ischaemia;
+  // the circulation is changed the same way). infusion_rate, bleeding_rate: `value`
   // is the rate (mL/s, 0 to kMaxFluidRate_mL_s); `device` and `setting` are 0. drug_dose:
   // `device` is the drug (index into physio::drug_names), `value` the rate (0 to the drug's
   // maximum_dose); `setting` is 0. coronary_microvascular: as coronary_inflow, `value` the

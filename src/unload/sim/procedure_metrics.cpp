@@ -38,8 +38,9 @@ constexpr ProcedureField kFields[] = {
     UNLOAD_PROCEDURE("ef_min_pct", "%", "ejection fraction of the worst beat", ef_min_pct),
     UNLOAD_PROCEDURE("ef_min_time_s", "s", "start of the beat with the lowest EF", ef_min_time_s),
     UNLOAD_PROCEDURE("inflations", "1",
-                     "ischaemic episodes: times some territory's inflow (balloon) or "
-                     "microvascular conductance (no-reflow) fell below 1 while none was reduced",
+                     "ischaemic episodes: times some territory's inflow fell below its artery's "
+                     "level (a balloon; a stenosis is the patient's) or its microvascular "
+                     "conductance below 1 (no-reflow) while none was reduced",
                      inflations),
     UNLOAD_PROCEDURE("ischaemia_s", "s", "time with some territory reduced (balloon or no-reflow)",
                      ischaemia_s),
@@ -167,6 +168,7 @@ void ProcedureRecorder::on_event(const Event& e) {
   }
   const bool was = ischaemic();
   (inflow ? inflow_ : microvascular_)[e.device] = e.value;
+  if (inflow && e.setting == kCoronaryLasting) lasting_[e.device] = e.value;
   if (reduced(e.device)) {
     reduced_this_beat_[e.device] = true;
   } else if (e.time_s <= last_beat_end_s_) {

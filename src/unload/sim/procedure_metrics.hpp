@@ -4,10 +4,11 @@
 // timeline's coronary inflow events as the run goes (ProcedureRecorder is a SimulationObserver),
 // in constant memory whatever the run's length.
 //
-// Definitions (a territory is "reduced" while its inflow conductance (a balloon) or its
-// microvascular conductance (a no-reflow) is below 1; a beat is "ischaemic" when some territory
-// is reduced at some moment of it; an "inflation" begins when some territory becomes reduced
-// while none was, and the "deflation" is when none is reduced again):
+// Definitions (a territory is "reduced" while its inflow conductance is below its artery's
+// lasting level (a balloon in it: 1, or what a stenosis leaves; a stenosis itself is the
+// patient's, not an inflation) or its microvascular conductance (a no-reflow) is below 1; a beat is
+// "ischaemic" when some territory is reduced at some moment of it; an "inflation" begins when some
+// territory becomes reduced while none was, and the "deflation" is when none is reduced again):
 //   baseline       mean of the beats that start at or after max(0, t_inflation - 30 s) and end by
 //                  t_inflation, the first inflation; with no inflation, the beats of the first
 //                  30 s of the run. MAP, CPO, LVEDP, EF baselines are these means.
@@ -57,7 +58,7 @@ struct ProcedureMetrics {
   double cpo_min_W = nan, cpo_max_fall_W = nan;
   double lvedp_max_mmHg = nan, lvedp_max_time_s = nan;
   double ef_min_pct = nan, ef_min_time_s = nan;
-  int inflations = 0;      // times some territory's inflow fell below 1 from all open
+  int inflations = 0;      // times some territory became reduced while none was
   double ischaemia_s = 0;  // time with some territory's inflow below 1 (to the run's end)
   int ischaemic_beats = 0;
   double pva_mean_ischaemia_mmHg_mL = nan;
@@ -88,13 +89,16 @@ class ProcedureRecorder final : public SimulationObserver {
     void add(double x) { sum += x, ++n; }
     double value() const { return n > 0 ? sum / n : ProcedureMetrics::nan; }
   };
-  bool reduced(std::size_t k) const { return inflow_[k] < 1.0 || microvascular_[k] < 1.0; }
+  // Below the artery's lasting level (a balloon in it), or a no-reflow.
+  bool reduced(std::size_t k) const { return inflow_[k] < lasting_[k] || microvascular_[k] < 1.0; }
   bool ischaemic() const;
   void close_baseline(double inflation_s);
 
   ProcedureMetrics m_;
   // Each territory's inflow (balloon) and microvascular (no-reflow) fractions.
   std::array<double, physio::territory_count> inflow_{1.0, 1.0, 1.0}, microvascular_{1.0, 1.0, 1.0};
+  // Each artery's own inflow level: 1, or its stenosis (kCoronaryLasting events).
+  std::array<double, physio::territory_count> lasting_{1.0, 1.0, 1.0};
   // Beats that may still make the baseline: the last kBaselineWindow_s before the first inflation
   // (a ring of their start, end, MAP, CPO, LVEDP, EF), and, before any inflation, the first
   // kBaselineWindow_s of the run.

@@ -597,8 +597,14 @@ void Session::check_event(const Event& e) const {
     }
     case EventKind::coronary_inflow:
     case EventKind::coronary_microvascular:
-      if (e.device >= physio::territory_count || e.setting != 0) {
+      if (e.device >= physio::territory_count) {
         throw InputError("a coronary event names no coronary territory");
+      }
+      if (e.setting > (e.kind == EventKind::coronary_inflow ? kCoronaryLasting : 0u)) {
+        throw InputError(
+            "a coronary event's setting must be 0 (a balloon's change) or, for the inflow, 1 (a "
+            "lasting one: a stenosis or a stent), got " +
+            std::to_string(e.setting));
       }
       if (!(e.value >= 0.0 && e.value <= 1.0)) {
         throw InputError("a coronary event's conductance fraction must be from 0 to 1, got " +

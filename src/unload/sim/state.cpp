@@ -484,7 +484,9 @@ void check_state(const State& s, const Model& model) {
       fail("its timeline is not in time order");
     }
     if (e.kind == EventKind::coronary_inflow || e.kind == EventKind::coronary_microvascular) {
-      if (e.device >= physio::territory_count || e.setting != 0 ||
+      const std::uint32_t max_setting =
+          e.kind == EventKind::coronary_inflow ? kCoronaryLasting : 0u;
+      if (e.device >= physio::territory_count || e.setting > max_setting ||
           !(e.value >= 0 && e.value <= 1)) {
         fail("its timeline holds a coronary event out of range");
       }
