@@ -94,6 +94,20 @@ TEST_F(UnloadCommand, ParseErrorsExitTwo) {
 
 // --- steady ---
 
+// A state whose reflex oscillates over a few beats (shock on VA-ECMO at 4 L/min, docs/model.md
+// section 6) is found by the longer mean, and said to be so; before, `unload steady` gave up.
+TEST_F(UnloadCommand, SteadyFindsAnOscillatingReflexByItsLongerMean) {
+  const Outcome o = unload("steady --patient shock --device va-ecmo --flow 4 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["steady_state_reached"], true);
+  EXPECT_EQ(j["steady_state_oscillating"], true);
+  EXPECT_GT(j["beats_to_steady"].get<int>(), 3000);  // after the first search's 3000 beats
+  const Outcome plain = unload("steady --patient normal --json");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(nlohmann::json::parse(plain.out)["steady_state_oscillating"], false);
+}
+
 // A stenosis the patient lives with, read by the pressure wire at rest and under maximal
 // vasodilation (the FFR); a bad --stenosis or --drug is one clear error, exit 2.
 TEST_F(UnloadCommand, SteadyWithAStenosisReadsThePressureWire) {

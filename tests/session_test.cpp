@@ -274,6 +274,41 @@ TEST(Session, TheOperatorsLevelReachesThePumpThroughItsConsoleAtTheNextTick) {
   EXPECT_EQ(s.plant_inputs().device_settings[0].value[slot], 20000.0);
 }
 
+// When the 10-beat means do not settle within max_beats, the search goes on for as many beats
+// with the longer windows (a reflex that oscillates over a few beats); every caller (the steady
+// start of a run, `unload steady`, the validation cases) gets the same rule. From rest the
+// transient takes about 100 beats, so 40 are not enough for either window.
+TEST(SteadyState, ASecondSearchWithLongerWindowsFollowsAFailedOne) {
+  const auto model = testing::model_of(io::load_preset("normal"));
+  sim::SteadyStateOptions short_search;
+  short_search.max_beats = 40;
+  sim::Session with(model, sim::rest_state(*model));
+  const auto r = sim::run_to_steady_state(with, short_search);
+  EXPECT_FALSE(r.reached);
+  EXPECT_FALSE(r.oscillating);
+  EXPECT_EQ(r.beats_to_steady, 80);
+  EXPECT_EQ(r.averaged_beats, short_search.oscillation_average_beats);
+  sim::SteadyStateOptions no_second = short_search;
+  no_second.oscillation_average_beats = no_second.oscillation_lag_beats = 0;
+  sim::Session without(model, sim::rest_state(*model));
+  const auto once = sim::run_to_steady_state(without, no_second);
+  EXPECT_FALSE(once.reached);
+  EXPECT_EQ(once.beats_to_steady, 40);
+  EXPECT_EQ(once.averaged_beats, short_search.average_beats);
+  // A steady patient is found by the first search, as before.
+  sim::Session normal(model, sim::rest_state(*model));
+  const auto found = sim::run_to_steady_state(normal);
+  EXPECT_TRUE(found.reached);
+  EXPECT_FALSE(found.oscillating);
+  EXPECT_LT(found.beats_to_steady, sim::SteadyStateOptions{}.max_beats);
+  // Windows that do not fit the beats kept are refused, the longer pair too (unless both are 0).
+  sim::SteadyStateOptions bad;
+  bad.oscillation_average_beats = static_cast<int>(sim::kRecentBeats);
+  EXPECT_THROW(sim::run_to_steady_state(normal, bad), InputError);
+  bad.oscillation_average_beats = 0;  // and the lag still 12
+  EXPECT_THROW(sim::run_to_steady_state(normal, bad), InputError);
+}
+
 TEST(Session, ARunStartsFromTheUnsupportedSteadyStateWithItsDevicesAttached) {
   const auto patient = io::load_preset("hfref");
   const auto unsupported = testing::model_of(patient);

@@ -108,6 +108,7 @@ void print_json(const SteadyOptions& options, const io::PreparedRun& run,
       {"integrator", io::integrator_name(options.integrator)},
       {"baroreflex_enabled", model.patient().baroreflex.enabled},
       {"steady_state_reached", result.reached},
+      {"steady_state_oscillating", result.oscillating},
       {"beats_to_steady", result.beats_to_steady},
       {"hyperaemia", options.hyperaemia},
   };
@@ -148,8 +149,11 @@ void print_table(const SteadyOptions& options, const io::PreparedRun& run,
   fmt::print("{} integrator, baroreflex {}; {} after {} beats; mean of the last {} beats.\n",
              io::integrator_name(options.integrator),
              model.patient().baroreflex.enabled ? "on" : "off",
-             result.reached ? "steady state" : "NO steady state", result.beats_to_steady,
-             result.averaged_beats);
+             !result.reached      ? "NO steady state"
+             : result.oscillating ? "steady state of a mean over a longer window (the reflex "
+                                    "oscillates over a few beats)"
+                                  : "steady state",
+             result.beats_to_steady, result.averaged_beats);
   const std::string with = io::standing_text(standing);
   if (!with.empty() || options.hyperaemia) {
     fmt::print("With {}{}{}.\n", with, !with.empty() && options.hyperaemia ? ", " : "",

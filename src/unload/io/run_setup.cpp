@@ -20,7 +20,11 @@ std::string StartReport::text() const {
       return fmt::format(
           "from the patient's periodic steady state without devices{} ({} after {} beats, "
           "computed in {:.2f} s); devices attached at t = 0",
-          with.empty() ? "" : ", with " + with, steady_state_reached ? "reached" : "NOT reached",
+          with.empty() ? "" : ", with " + with,
+          !steady_state_reached      ? "NOT reached"
+          : steady_state_oscillating ? "reached as a mean over a longer window: the reflex "
+                                       "oscillates over a few beats,"
+                                     : "reached",
           beats_to_steady, wall_time_s);
     }
     case StartKind::rest:
@@ -107,6 +111,7 @@ SteadyStart compute_steady_start(const physio::PatientParameters& patient,
   out.state = session.save();
   out.beats = result.beats_to_steady;
   out.reached = result.reached;
+  out.oscillating = result.oscillating;
   out.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
@@ -136,6 +141,7 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       run.start = sim::start_from(*run.model, steady.state, *steady.model, run.device_settings);
       run.report.beats_to_steady = steady.beats;
       run.report.steady_state_reached = steady.reached;
+      run.report.steady_state_oscillating = steady.oscillating;
       run.report.wall_time_s = steady.wall_time_s;
       break;
     }

@@ -34,6 +34,7 @@ struct StartReport {
   // wall time it took.
   int beats_to_steady = 0;
   bool steady_state_reached = true;
+  bool steady_state_oscillating = false;  // reached only by a longer mean (the reflex oscillates)
   double wall_time_s = 0;
   // state_file: which file, its State's fingerprint, and whether the scenario's model was the
   // saved one (exact continuation) or devices were attached or removed at t = 0.
@@ -71,6 +72,7 @@ struct SteadyStart {
   sim::State state;                         // at an R wave
   int beats = 0;                            // beats it took from rest
   bool reached = true;                      // whether the criterion was met
+  bool oscillating = false;                 // ... only by a longer mean (sim::SteadyStateResult)
   double wall_time_s = 0;
 };
 SteadyStart compute_steady_start(const physio::PatientParameters& patient,

@@ -306,6 +306,7 @@ nlohmann::json start_json(const StartReport& r) {
   if (r.kind == StartKind::steady) {
     j["beats_to_steady"] = r.beats_to_steady;
     j["steady_state_reached"] = r.steady_state_reached;
+    j["steady_state_oscillating"] = r.steady_state_oscillating;
     j["wall_time_s"] = r.wall_time_s;
     // The stenoses and infusions it was reached with (a scenario's lasting inputs at t = 0).
     nlohmann::json stenoses = nlohmann::json::object(), drugs = nlohmann::json::object();

@@ -808,13 +808,8 @@ std::size_t whole_cycles(int n, int cycle) {
 }
 }  // namespace
 
-SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions& options) {
-  if (options.average_beats < 1 || options.lag_beats < 1 ||
-      options.average_beats + options.lag_beats >= static_cast<int>(kRecentBeats) ||
-      options.consecutive_beats < 1 || options.max_beats < 1 || !(options.tolerance > 0)) {
-    throw InputError("steady state: average_beats + lag_beats must be below " +
-                     std::to_string(kRecentBeats) + ", and every count and the tolerance positive");
-  }
+namespace {
+SteadyStateResult search_steady_state(Session& session, const SteadyStateOptions& options) {
   SteadyStateResult r;
   int calm = 0;
   const int start = session.completed_beats();
@@ -848,6 +843,32 @@ SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions
       std::min(beats.size(), whole_cycles(options.average_beats, session.beats_per_cycle()));
   r.average = average(beats.subspan(beats.size() - n));
   r.averaged_beats = static_cast<int>(n);
+  return r;
+}
+}  // namespace
+
+SteadyStateResult run_to_steady_state(Session& session, const SteadyStateOptions& options) {
+  const bool longer = options.oscillation_average_beats > 0 || options.oscillation_lag_beats > 0;
+  auto valid = [](int average, int lag) {
+    return average >= 1 && lag >= 1 && average + lag < static_cast<int>(kRecentBeats);
+  };
+  if (!valid(options.average_beats, options.lag_beats) ||
+      (longer && !valid(options.oscillation_average_beats, options.oscillation_lag_beats)) ||
+      options.consecutive_beats < 1 || options.max_beats < 1 || !(options.tolerance > 0)) {
+    throw InputError(
+        "steady state: average_beats + lag_beats (and their oscillation_ pair, "
+        "unless both are 0) must be below " +
+        std::to_string(kRecentBeats) + ", and every count and the tolerance positive");
+  }
+  SteadyStateResult r = search_steady_state(session, options);
+  if (r.reached || !longer) return r;  // (a stop flag throws from advance_to)
+  SteadyStateOptions wide = options;
+  wide.average_beats = options.oscillation_average_beats;
+  wide.lag_beats = options.oscillation_lag_beats;
+  const int before = r.beats_to_steady;
+  r = search_steady_state(session, wide);
+  r.beats_to_steady += before;
+  r.oscillating = r.reached;
   return r;
 }
 

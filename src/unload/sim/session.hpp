@@ -180,20 +180,27 @@ class Session final : private OdeSystem {
 // at 1:3, Session::beats_per_cycle), both are rounded up to whole patterns (12 and 12 at 1:3), so
 // that every mean covers each phase of the pattern equally. The rounded average_beats + lag_beats
 // must stay within kRecentBeats.
+// The baroreflex can keep a slow oscillation of a few beats' period (as Mayer waves do), so that
+// no 10-beat mean settles: when max_beats pass without the criterion, a second search of up to
+// max_beats more compares means over longer windows (oscillation_average_beats and
+// oscillation_lag_beats; 0 turns it off), and a steady state found so is `oscillating`.
 struct SteadyStateOptions {
   double tolerance = 1e-3;
   int lag_beats = 10;
   int consecutive_beats = 10;
   int max_beats = 3000;
   int average_beats = 10;
+  int oscillation_average_beats = 18;
+  int oscillation_lag_beats = 12;
 };
 
 struct SteadyStateResult {
   bool reached = false;
-  int beats_to_steady = 0;  // beats run when the criterion was first met
-  double last_change = 0;   // largest relative change between the last two beats
-  BeatMetrics average;      // mean of the last averaged_beats beats
-  int averaged_beats = 0;   // average_beats rounded up to whole device patterns
+  bool oscillating = false;  // reached only with the longer windows
+  int beats_to_steady = 0;   // beats run when the criterion was first met
+  double last_change = 0;    // largest relative change between the last two beats
+  BeatMetrics average;       // mean of the last averaged_beats beats
+  int averaged_beats = 0;    // average_beats rounded up to whole device patterns
 };
 
 // Runs beats until the steady state is reached (or max_beats); the Session stops at an R wave.
