@@ -212,6 +212,30 @@ TEST_F(UnloadCommand, UnknownPresetExitsTwoWithOneLineNamingIt) {
 
 // --- run ---
 
+// The FFR-guided PCI of the scenario library: each adenosine infusion is one FFR reading, printed
+// and in summary.json "ffr", read over its hyperaemic plateau.
+TEST_F(UnloadCommand, RunReportsTheFfrOfEachAdenosineInfusion) {
+  const fs::path scenario = fs::path(UNLOAD_SOURCE_DIR) / "scenarios" / "ffr_guided_lad_pci.toml";
+  const Outcome o = unload("run " + scenario.string() + " --out ffr");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("FFR                adenosine 140 mcg/kg/min 60-150 s: LAD 0.72"));
+  EXPECT_THAT(o.out, HasSubstr("2 inflations, 50 s in all"));  // the lesion is not one
+  const auto summary = nlohmann::json::parse(read_text(work() / "ffr" / "summary.json"));
+  const auto& ffr = summary["ffr"];
+  ASSERT_EQ(ffr.size(), 2u);
+  EXPECT_EQ(ffr[0]["start_s"], 60.0);
+  EXPECT_EQ(ffr[0]["end_s"], 150.0);
+  EXPECT_EQ(ffr[0]["from_s"], 120.0);
+  EXPECT_GT(ffr[0]["beats"].get<int>(), 30);
+  // Before the stent the LAD's lesion is significant (FFR 0.80 or less), and its resting Pd/Pa
+  // was higher; the other wires read no lesion; after the stent, none.
+  EXPECT_GT(ffr[0]["pd_pa"]["LAD"].get<double>(), 0.65);
+  EXPECT_LT(ffr[0]["pd_pa"]["LAD"].get<double>(), 0.80);
+  EXPECT_EQ(ffr[0]["pd_pa"]["RCA"].get<double>(), 1.0);
+  EXPECT_EQ(ffr[1]["pd_pa"]["LAD"].get<double>(), 1.0);
+  EXPECT_EQ(summary["procedure"]["inflations"], 2);
+}
+
 TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {
   write("small.toml", kSmallScenario);
   const Outcome o = unload("run small.toml --out result");

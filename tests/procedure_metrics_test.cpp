@@ -36,6 +36,15 @@ Event inflow(double t, std::uint32_t territory, double value) {
   e.value = value;
   return e;
 }
+Event adenosine(double t, double dose) {
+  Event e;
+  e.time_s = t;
+  e.kind = EventKind::drug_dose;
+  e.device = physio::adenosine_index;
+  e.value = dose;
+  return e;
+}
+
 // A stenosis (or, at 1, a stent): the artery's lasting level.
 Event lasting(double t, std::uint32_t territory, double value) {
   Event e = inflow(t, territory, value);
@@ -195,6 +204,58 @@ TEST(ProcedureMetrics, AStenosisIsNotAnInflationButABalloonInItIs) {
   beats(later, 40, 80, 88, 1.0);
   EXPECT_EQ(later.result(80).inflations, 0);
   EXPECT_EQ(later.result(80).ischaemic_beats, 0);
+}
+
+// Each adenosine infusion is one FFR reading: the mean Pd/Pa of the beats that start 60 s or more
+// into it and end by its stop; a shorter one has no reading; a change of rate starts a new one;
+// one still running at the end is read to there; other drugs are not read.
+TEST(ProcedureMetrics, EachAdenosineInfusionIsOneFfrReading) {
+  ProcedureRecorder r;
+  auto wire = [&r](int from, int to, double lad) {
+    for (int t = from; t < to; ++t) {
+      BeatMetrics b;
+      b.start_s = t;
+      b.duration_s = 1.0;
+      b.pd_pa = {lad, 1.0, 1.0};
+      r.on_beat(b);
+    }
+  };
+  wire(0, 10, 0.9);
+  r.on_event(adenosine(10, 140));
+  wire(10, 70, 0.75);  // settling: not read
+  wire(70, 80, 0.70);
+  wire(80, 90, 0.72);
+  r.on_event(adenosine(90, 0));
+  Event ne = adenosine(95, 0.1);
+  ne.device = 0;  // norepinephrine
+  r.on_event(ne);
+  wire(90, 100, 0.9);
+  r.on_event(adenosine(100, 140));
+  wire(100, 130, 0.8);
+  r.on_event(adenosine(130, 0));  // 30 s: too short
+  r.on_event(adenosine(200, 140));
+  wire(200, 265, 0.8);
+  r.on_event(adenosine(265, 180));  // a higher rate: a new reading from here
+  wire(265, 330, 0.78);
+  const auto readings = r.ffr_readings(330);
+  ASSERT_EQ(readings.size(), 4u);
+  EXPECT_DOUBLE_EQ(readings[0].start_s, 10);
+  EXPECT_DOUBLE_EQ(readings[0].end_s, 90);
+  EXPECT_DOUBLE_EQ(readings[0].dose_mcg_kg_min, 140);
+  EXPECT_EQ(readings[0].beats, 20);
+  EXPECT_NEAR(readings[0].pd_pa[0], 0.71, 1e-12);
+  EXPECT_DOUBLE_EQ(readings[0].pd_pa[1], 1.0);
+  EXPECT_EQ(readings[1].beats, 0);
+  EXPECT_TRUE(std::isnan(readings[1].pd_pa[0]));
+  EXPECT_EQ(readings[2].beats, 5);  // 260-264
+  EXPECT_DOUBLE_EQ(readings[2].end_s, 265);
+  EXPECT_DOUBLE_EQ(readings[3].dose_mcg_kg_min, 180);
+  EXPECT_DOUBLE_EQ(readings[3].end_s, 330);  // still running
+  EXPECT_EQ(readings[3].beats, 5);           // 325-329
+  EXPECT_NEAR(readings[3].pd_pa[0], 0.78, 1e-12);
+  // The same rate again is no new infusion.
+  r.on_event(adenosine(330, 180));
+  EXPECT_EQ(r.ffr_readings(340).size(), 4u);
 }
 
 }  // namespace

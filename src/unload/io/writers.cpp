@@ -237,6 +237,7 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
   s.integrator_stats = session.integrator_stats();
   s.wall_time_s = wall_time_s;
   s.procedure = procedure.result(session.time());
+  s.ffr = procedure.ffr_readings(session.time());
   s.rhythm = session.rhythm();
   s.vf_onset_s = session.vf_onset_s();
   return s;
@@ -247,6 +248,26 @@ nlohmann::json procedure_json(const sim::ProcedureMetrics& m) {
   for (const auto& field : sim::procedure_fields()) {
     const double v = field.get(m);
     out[std::string(field.name)] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  }
+  return out;
+}
+
+nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : readings) {
+    nlohmann::json pd_pa = nlohmann::json::object();
+    for (std::size_t k = 0; k < physio::territory_count; ++k) {
+      const double v = r.pd_pa[k];
+      pd_pa[std::string(physio::territory_labels[k])] =
+          std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+    }
+    out.push_back({{"drug", "adenosine"},
+                   {"start_s", r.start_s},
+                   {"end_s", r.end_s},
+                   {"dose_mcg_kg_min", r.dose_mcg_kg_min},
+                   {"from_s", r.start_s + sim::kFfrHyperaemia_s},
+                   {"beats", r.beats},
+                   {"pd_pa", std::move(pd_pa)}});
   }
   return out;
 }
@@ -533,6 +554,7 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
       {"averaged_beats", s.averaged_beats},
       {"metrics", s.averaged_beats > 0 ? metrics_json(s.metrics, model) : nlohmann::json(nullptr)},
       {"procedure", procedure_json(s.procedure)},
+      {"ffr", ffr_json(s.ffr)},
       {"integrator", integrator_json(s)},
       {"rhythm",
        {{"at_end", std::string(physio::rhythm_name(s.rhythm))},

@@ -137,7 +137,8 @@ struct RunSummary {
   sim::BeatMetrics metrics;  // mean of the last averaged_beats beats
   sim::IntegratorStats integrator_stats;
   double wall_time_s = 0;
-  sim::ProcedureMetrics procedure;  // key numbers of the procedure (sim/procedure_metrics.hpp)
+  sim::ProcedureMetrics procedure;   // key numbers of the procedure (sim/procedure_metrics.hpp)
+  std::vector<sim::FfrReading> ffr;  // the FFR of each adenosine infusion
   physio::Rhythm rhythm = physio::Rhythm::sinus;  // at the end
   double vf_onset_s = -1;                         // when VF last began (-1: never)
   std::array<int, 3> alarms_raised{};  // console alarms raised: advisory, serious, critical
@@ -151,6 +152,10 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
 // The key numbers of a procedure as JSON (keys: sim::procedure_fields(); null for a value the run
 // did not have, such as a recovery that did not happen).
 nlohmann::json procedure_json(const sim::ProcedureMetrics& m);
+
+// The FFR readings (summary.json "ffr"): per adenosine infusion its times, rate, the beats
+// averaged and each territory's Pd/Pa (null without a reading).
+nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings);
 
 // summary.json. Device metrics are keyed as the model keys them; a value a beat did not have (a
 // balloon pump beat without augmentation) is null.

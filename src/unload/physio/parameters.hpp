@@ -243,6 +243,9 @@ struct Drug {
 inline constexpr std::size_t drug_count = 4;
 inline constexpr std::array<std::string_view, drug_count> drug_names = {
     "norepinephrine", "dobutamine", "nitroprusside", "adenosine"};
+// Adenosine's index: its infusion is the hyperaemia in which a pressure wire reads the FFR.
+inline constexpr std::size_t adenosine_index = 3;
+static_assert(drug_names[adenosine_index] == "adenosine");
 inline constexpr std::string_view drug_dose_unit = "mcg/kg/min";
 
 struct HeartTiming {

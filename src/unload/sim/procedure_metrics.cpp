@@ -97,6 +97,10 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   const double end_s = b.start_s + b.duration_s;
   last_beat_end_s_ = end_s;
   ++m_.beats;
+  if (adenosine_running_ && b.start_s >= running_ffr_.start_s + kFfrHyperaemia_s) {
+    ++running_ffr_.beats;
+    for (std::size_t k = 0; k < physio::territory_count; ++k) ffr_sums_[k] += b.pd_pa[k];
+  }
   if (!baseline_closed_) {
     ring_[ring_next_] = {b.start_s, end_s, b.map_mmHg, b.cpo_W, b.lvedp_mmHg, b.ef_pct};
     ring_next_ = (ring_next_ + 1) % kRing;
@@ -161,6 +165,16 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
 }
 
 void ProcedureRecorder::on_event(const Event& e) {
+  if (e.kind == EventKind::drug_dose && e.device == physio::adenosine_index) {
+    if (adenosine_running_ && e.value == running_ffr_.dose_mcg_kg_min) return;
+    if (adenosine_running_) ffr_.push_back(close_ffr(running_ffr_, ffr_sums_, e.time_s));
+    adenosine_running_ = e.value > 0.0;
+    running_ffr_ = FfrReading{};
+    running_ffr_.start_s = e.time_s;
+    running_ffr_.dose_mcg_kg_min = e.value;
+    ffr_sums_ = {};
+    return;
+  }
   const bool inflow = e.kind == EventKind::coronary_inflow;
   if ((!inflow && e.kind != EventKind::coronary_microvascular) ||
       e.device >= physio::territory_count) {
@@ -193,6 +207,22 @@ void ProcedureRecorder::on_event(const Event& e) {
     m_.last_deflation_s = e.time_s;
     in_band_since_s_ = ProcedureMetrics::nan;
   }
+}
+
+FfrReading ProcedureRecorder::close_ffr(FfrReading r,
+                                        const std::array<double, physio::territory_count>& sums,
+                                        double end_s) {
+  r.end_s = end_s;
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    r.pd_pa[k] = r.beats > 0 ? sums[k] / r.beats : ProcedureMetrics::nan;
+  }
+  return r;
+}
+
+std::vector<FfrReading> ProcedureRecorder::ffr_readings(double end_s) const {
+  std::vector<FfrReading> out = ffr_;
+  if (adenosine_running_) out.push_back(close_ffr(running_ffr_, ffr_sums_, end_s));
+  return out;
 }
 
 ProcedureMetrics ProcedureRecorder::result(double end_s) const {

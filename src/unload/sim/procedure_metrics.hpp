@@ -30,6 +30,7 @@
 #include <limits>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "unload/physio/parameters.hpp"
 #include "unload/sim/beat_metrics.hpp"
@@ -67,6 +68,20 @@ struct ProcedureMetrics {
   double recovery_s = nan;
 };
 
+// The fractional flow reserve read during an intravenous adenosine infusion: each territory's
+// Pd/Pa (BeatMetrics::pd_pa, the pressure wire beyond its lesion; 1 without one), the mean of the
+// beats that start at least kFfrHyperaemia_s after the infusion began (when hyperaemia is steady:
+// the drug's effect site is at 95% of the rate by then, data/drugs.toml) and end by the time the
+// infusion stopped, changed rate, or the run ended.
+inline constexpr double kFfrHyperaemia_s = 60.0;
+struct FfrReading {
+  double start_s = 0, end_s = 0;  // the infusion at this rate
+  double dose_mcg_kg_min = 0;
+  int beats = 0;  // beats averaged; 0: the infusion was too short for a reading (pd_pa NaN)
+  std::array<double, physio::territory_count> pd_pa{ProcedureMetrics::nan, ProcedureMetrics::nan,
+                                                    ProcedureMetrics::nan};
+};
+
 // One number of ProcedureMetrics: its key (summary.json, scenario regression tests), unit and
 // definition. The one list that writers and tests read.
 struct ProcedureField {
@@ -81,6 +96,9 @@ class ProcedureRecorder final : public SimulationObserver {
   void on_event(const Event& event) override;
   // The metrics so far; `end_s`, the run's end, closes the time under ischaemia.
   ProcedureMetrics result(double end_s) const;
+  // The FFR readings of the adenosine infusions so far, in time order; one still running closes
+  // at `end_s`.
+  std::vector<FfrReading> ffr_readings(double end_s) const;
 
  private:
   struct Mean {
@@ -123,6 +141,13 @@ class ProcedureRecorder final : public SimulationObserver {
   std::array<RecentBeat, kRecoveryBeats> recent_{};
   std::size_t recent_count_ = 0, recent_next_ = 0;
   double last_beat_end_s_ = 0;
+  // Adenosine infusions: the closed readings, and the one running (with its sums of Pd/Pa).
+  std::vector<FfrReading> ffr_;
+  bool adenosine_running_ = false;
+  FfrReading running_ffr_;
+  std::array<double, physio::territory_count> ffr_sums_{};
+  static FfrReading close_ffr(FfrReading r, const std::array<double, physio::territory_count>& sums,
+                              double end_s);
 };
 
 }  // namespace unload::sim
