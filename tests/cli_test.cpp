@@ -630,6 +630,41 @@ TEST_F(UnloadCommand, AStateFileWithWrongTypesOrTamperedFieldsIsOneClearError) {
   EXPECT_FALSE(fs::exists(work() / "out"));
 }
 
+// A saved state with a stenosis: a balloon there would deflate to an open artery unless the
+// scenario writes the stenosis, so a scenario that does not is refused (one error, nothing
+// written); written at time 0, the balloon deflates back to it and the lesion is no inflation.
+TEST_F(UnloadCommand, ASavedStenosisMustBeWrittenBeforeABalloonInItsArtery) {
+  ASSERT_EQ(unload("steady --patient normal --stenosis LAD=0.75 --save-state lad.json").exit_code,
+            0);
+  const std::string head =
+      "[scenario]\npatient = \"normal\"\nduration = 90\nstart_state = \"lad.json\"\n";
+  const std::string balloon = "[[events]]\ntime = 30\nballoon = \"LAD\"\nduration = 20\n";
+  write("open.toml", head + balloon);
+  const Outcome refused = unload("run open.toml --out open");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("open.toml: the balloon in the lad (open.toml:5) would "
+                                     "deflate to an open artery"));
+  EXPECT_THAT(refused.err, HasSubstr("stenosis = \"LAD\", residual = 0.75"));
+  EXPECT_EQ(count_lines(refused.err), 1u) << refused.err;
+  EXPECT_FALSE(fs::exists(work() / "open"));
+  write("kept.toml",
+        head + "[[events]]\ntime = 0\nstenosis = \"LAD\"\nresidual = 0.75\n" + balloon);
+  const Outcome kept = unload("run kept.toml --out kept");
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_THAT(kept.out, HasSubstr("1 inflation, 20 s in all"));
+  const std::string beats = read_text(work() / "kept" / "beats.csv");
+  const auto last = beats.substr(beats.rfind('\n', beats.size() - 2) + 1);
+  const auto header = beats.substr(0, beats.find('\n'));
+  // The last beat's pd_pa_lad: the lesion is still there after the deflation.
+  std::vector<std::string> names, values;
+  std::stringstream hs(header), ls(last);
+  for (std::string x; std::getline(hs, x, ',');) names.push_back(x);
+  for (std::string x; std::getline(ls, x, ',');) values.push_back(x);
+  const auto at = std::find(names.begin(), names.end(), "pd_pa_lad") - names.begin();
+  ASSERT_LT(static_cast<std::size_t>(at), values.size());
+  EXPECT_LT(std::stod(values[at]), 0.95);
+}
+
 TEST_F(UnloadCommand, ASavedSteadyStateStartsARunAndAnotherPatientsIsRefused) {
   const Outcome saved = unload("steady --patient hfref --save-state hfref.state.json --json");
   ASSERT_EQ(saved.exit_code, 0) << saved.err;

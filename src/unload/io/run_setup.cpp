@@ -116,6 +116,29 @@ SteadyStart compute_steady_start(const physio::PatientParameters& patient,
   return out;
 }
 
+namespace {
+// A lesion in a saved state (an inflow fraction below 1) is unknown to the scenario's balloons,
+// which deflate to what the scenario says the artery is: open, without a stenosis event. Refused,
+// rather than opening the lesion at the first deflation: the scenario writes it at time 0.
+void refuse_unknown_lesions(const Scenario& scenario, const physio::PlantInputs& saved) {
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    const double f = saved.coronary_inflow_fraction[k];
+    if (!(f < 1.0)) continue;
+    for (const auto& se : scenario.events) {
+      const sim::Event& e = se.event;
+      if (e.kind != sim::EventKind::coronary_inflow || e.device != k) continue;
+      if (e.setting == sim::kCoronaryLasting) break;  // the scenario sets the artery first
+      throw InputError(fmt::format(
+          "{}: the balloon in the {} ({}) would deflate to an open artery, but start_state {} has "
+          "a stenosis there leaving {:g} of its inflow conductance: write it as an event at time "
+          "0 (stenosis = \"{}\", residual = {:g})",
+          scenario.file.string(), physio::territory_names[k], se.origin,
+          scenario.start_state.string(), f, physio::territory_labels[k], f));
+    }
+  }
+}
+}  // namespace
+
 PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options) {
   PreparedRun run;
   const sim::SimulationOptions numerics = simulation_options(scenario);
@@ -164,6 +187,7 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
         throw InputError(fmt::format("{}: start_state {}: {}", scenario.file.string(),
                                      scenario.start_state.string(), e.what()));
       }
+      refuse_unknown_lesions(scenario, saved.state.restart.inputs);
       break;
     }
   }
