@@ -36,6 +36,17 @@ Event inflow(double t, std::uint32_t territory, double value) {
   e.value = value;
   return e;
 }
+// Beats of 1 s from `from` to `to` whose LAD pressure wire reads `lad` (the others 1).
+void wire(ProcedureRecorder& r, int from, int to, double lad) {
+  for (int t = from; t < to; ++t) {
+    BeatMetrics b;
+    b.start_s = t;
+    b.duration_s = 1.0;
+    b.pd_pa = {lad, 1.0, 1.0};
+    r.on_beat(b);
+  }
+}
+
 Event adenosine(double t, double dose) {
   Event e;
   e.time_s = t;
@@ -211,32 +222,23 @@ TEST(ProcedureMetrics, AStenosisIsNotAnInflationButABalloonInItIs) {
 // one still running at the end is read to there; other drugs are not read.
 TEST(ProcedureMetrics, EachAdenosineInfusionIsOneFfrReading) {
   ProcedureRecorder r;
-  auto wire = [&r](int from, int to, double lad) {
-    for (int t = from; t < to; ++t) {
-      BeatMetrics b;
-      b.start_s = t;
-      b.duration_s = 1.0;
-      b.pd_pa = {lad, 1.0, 1.0};
-      r.on_beat(b);
-    }
-  };
-  wire(0, 10, 0.9);
+  wire(r, 0, 10, 0.9);
   r.on_event(adenosine(10, 140));
-  wire(10, 70, 0.75);  // settling: not read
-  wire(70, 80, 0.70);
-  wire(80, 90, 0.72);
+  wire(r, 10, 70, 0.75);  // settling: not read
+  wire(r, 70, 80, 0.70);
+  wire(r, 80, 90, 0.72);
   r.on_event(adenosine(90, 0));
   Event ne = adenosine(95, 0.1);
   ne.device = 0;  // norepinephrine
   r.on_event(ne);
-  wire(90, 100, 0.9);
+  wire(r, 90, 100, 0.9);
   r.on_event(adenosine(100, 140));
-  wire(100, 130, 0.8);
+  wire(r, 100, 130, 0.8);
   r.on_event(adenosine(130, 0));  // 30 s: too short
   r.on_event(adenosine(200, 140));
-  wire(200, 265, 0.8);
+  wire(r, 200, 265, 0.8);
   r.on_event(adenosine(265, 180));  // a higher rate: a new reading from here
-  wire(265, 330, 0.78);
+  wire(r, 265, 330, 0.78);
   const auto readings = r.ffr_readings(330);
   ASSERT_EQ(readings.size(), 4u);
   EXPECT_DOUBLE_EQ(readings[0].start_s, 10);
@@ -256,6 +258,56 @@ TEST(ProcedureMetrics, EachAdenosineInfusionIsOneFfrReading) {
   // The same rate again is no new infusion.
   r.on_event(adenosine(330, 180));
   EXPECT_EQ(r.ffr_readings(340).size(), 4u);
+}
+
+// A balloon, a stent, a stenosis or a no-reflow during adenosine ends the reading there: one
+// before the stent and one after it, the balloon's beats in none; each reading after a coronary
+// change starts 10 s after it.
+TEST(ProcedureMetrics, AnFfrReadingEndsAtACoronaryChange) {
+  ProcedureRecorder r;
+  r.on_event(lasting(0, 0, 0.7));
+  r.on_event(adenosine(10, 140));
+  wire(r, 0, 100, 0.75);
+  r.on_event(inflow(100, 0, 0.0));  // the stent's balloon
+  wire(r, 100, 130, 0.2);
+  r.on_event(inflow(130, 0, 0.7));  // deflated onto the lesion
+  wire(r, 130, 160, 0.76);
+  r.on_event(lasting(160, 0, 1.0));  // the stent
+  wire(r, 160, 200, 1.0);
+  r.on_event(adenosine(200, 0));
+  const auto readings = r.ffr_readings(200);
+  ASSERT_EQ(readings.size(), 3u);
+  EXPECT_DOUBLE_EQ(readings[0].end_s, 100);
+  EXPECT_DOUBLE_EQ(readings[0].from_s, 70);
+  EXPECT_EQ(readings[0].beats, 30);
+  EXPECT_DOUBLE_EQ(readings[0].pd_pa[0], 0.75);
+  EXPECT_DOUBLE_EQ(readings[1].start_s, 130);
+  EXPECT_DOUBLE_EQ(readings[1].from_s, 140);
+  EXPECT_EQ(readings[1].beats, 20);
+  EXPECT_DOUBLE_EQ(readings[1].pd_pa[0], 0.76);
+  EXPECT_DOUBLE_EQ(readings[2].from_s, 170);
+  EXPECT_EQ(readings[2].beats, 30);
+  EXPECT_DOUBLE_EQ(readings[2].pd_pa[0], 1.0);
+  EXPECT_EQ(r.result(200).inflations, 1);
+}
+
+// A run from a saved state: its stenosis is the patient's and its adenosine infusion is read.
+TEST(ProcedureMetrics, ASavedStatesStenosisAndAdenosineAreKnownFromTheStart) {
+  ProcedureRecorder r;
+  physio::PlantInputs inputs;
+  inputs.coronary_inflow_fraction = {0.75, 1.0, 1.0};
+  inputs.drug_dose[physio::adenosine_index] = 140;
+  r.start_from(inputs, 0.0);
+  beats(r, 0, 100, 85, 1.0);
+  r.on_event(adenosine(100, 0));
+  EXPECT_EQ(r.result(100).inflations, 0);
+  const auto readings = r.ffr_readings(100);
+  ASSERT_EQ(readings.size(), 1u);
+  EXPECT_EQ(readings[0].beats, 40);
+  // Two events at one instant, on and off, are no infusion.
+  r.on_event(adenosine(150, 140));
+  r.on_event(adenosine(150, 0));
+  EXPECT_EQ(r.ffr_readings(200).size(), 1u);
 }
 
 }  // namespace

@@ -255,8 +255,9 @@ std::string text(const json& j, bool markdown) {
     heading("Procedure key numbers (summary.json \"procedure\", printed by `unload run`)");
     if (markdown) {
       out +=
-          ("Computed from the beats and the timeline's coronary inflow events (balloon, stent, "
-           "no-reflow). A territory is reduced while its inflow (a balloon) or its microvascular "
+          ("Computed from the beats and the timeline's coronary events (balloon, stent, "
+           "stenosis, no-reflow). A territory is reduced while its inflow is below its artery's "
+           "lasting level (a balloon in it; a stenosis is the patient's) or its microvascular "
            "conductance (a no-reflow) is below 1; a beat is ischaemic when some territory is "
            "reduced during it. "
            "A value the run did not have (no inflation, no recovery by the end) is null.\n\n");
@@ -266,6 +267,26 @@ std::string text(const json& j, bool markdown) {
       t.row({str(k["key"]), str(k["unit"]), str(k["description"])});
     }
     out += t.render(markdown);
+    heading("FFR readings (summary.json \"ffr\", printed by `unload run`)");
+    if (markdown) {
+      out += fmt::format(
+          "One per adenosine infusion: each territory's Pd/Pa averaged over the beats that start "
+          "{:g} s or more into the infusion and end by its stop (or a change of rate, or the "
+          "run's end), while no territory is reduced. A coronary event during the infusion "
+          "(balloon, stent, stenosis, no-reflow) ends the reading and starts another {:g} s "
+          "after it. An infusion with no such beat gives one reading with beats 0 and null "
+          "Pd/Pa.\n\n",
+          sim::kFfrHyperaemia_s, sim::kFfrSettle_s);
+    }
+    Table f({"key", "unit", "definition"});
+    f.row({"drug", "", "\"adenosine\""});
+    f.row({"start_s, end_s", "s", "the part of the infusion this reading covers"});
+    f.row({"from_s", "s", "beats starting from here are read"});
+    f.row({"dose_mcg_kg_min", "mcg/kg/min", "the infusion rate"});
+    f.row({"beats", "1", "beats averaged (0: no reading)"});
+    f.row({"pd_pa.LAD, .LCx, .RCA", "1",
+           "mean Pd/Pa of each territory's pressure wire (1 without a lesion): the FFR"});
+    out += f.render(markdown);
   }
   if (j.contains("scenario_keys")) {
     heading("Scenario keys");

@@ -60,8 +60,8 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
   for (const auto& r : s.ffr) {
     if (r.beats == 0) {
       fmt::print(
-          "  FFR                adenosine {:g} mcg/kg/min {:.0f}-{:.0f} s: no reading (under "
-          "{:.0f} s of infusion)\n",
+          "  FFR                adenosine {:g} mcg/kg/min {:.0f}-{:.0f} s: no reading (no "
+          "complete beat {:.0f} s or more into the infusion)\n",
           r.dose_mcg_kg_min, r.start_s, r.end_s, sim::kFfrHyperaemia_s);
       continue;
     }
@@ -72,7 +72,7 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
     fmt::print(
         "  FFR                adenosine {:g} mcg/kg/min {:.0f}-{:.0f} s: {} (Pd/Pa, mean of "
         "{} beats from {:.0f} s)\n",
-        r.dose_mcg_kg_min, r.start_s, r.end_s, wires, r.beats, r.start_s + sim::kFfrHyperaemia_s);
+        r.dose_mcg_kg_min, r.start_s, r.end_s, wires, r.beats, r.from_s);
   }
   fmt::print("  wall time          {:.2f} s   ({:.0f} x real time)\n", s.wall_time_s,
              s.wall_time_s > 0 ? s.simulated_s / s.wall_time_s : 0.0);

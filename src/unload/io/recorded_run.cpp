@@ -25,6 +25,9 @@ RecordedRun::RecordedRun(const Scenario& scenario, const PrepareOptions& prepare
     observers_.add(*beats_);
     listeners_.add(*alarms_);
   }
+  // What the run starts with (a saved state's stenosis and adenosine; a steady start's come again
+  // as its events at time 0).
+  procedure_.start_from(session_->plant_inputs(), session_->time());
   observers_.add(procedure_);
   listeners_.add(alarm_counter_);
   if (recording_.audit) {

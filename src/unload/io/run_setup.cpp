@@ -128,12 +128,16 @@ void refuse_unknown_lesions(const Scenario& scenario, const physio::PlantInputs&
       const sim::Event& e = se.event;
       if (e.kind != sim::EventKind::coronary_inflow || e.device != k) continue;
       if (e.setting == sim::kCoronaryLasting) break;  // the scenario sets the artery first
+      // The LAD and the LCx with one lesion: the left main's (as `--stenosis LM=F` saves it).
+      const auto& all = saved.coronary_inflow_fraction;
+      const bool left_main = k < 2 && all[0] == all[1];
       throw InputError(fmt::format(
           "{}: the balloon in the {} ({}) would deflate to an open artery, but start_state {} has "
           "a stenosis there leaving {:g} of its inflow conductance: write it as an event at time "
           "0 (stenosis = \"{}\", residual = {:g})",
           scenario.file.string(), physio::territory_names[k], se.origin,
-          scenario.start_state.string(), f, physio::territory_labels[k], f));
+          scenario.start_state.string(), f,
+          left_main ? std::string_view("LM") : physio::territory_labels[k], f));
     }
   }
 }

@@ -265,7 +265,7 @@ nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings) {
                    {"start_s", r.start_s},
                    {"end_s", r.end_s},
                    {"dose_mcg_kg_min", r.dose_mcg_kg_min},
-                   {"from_s", r.start_s + sim::kFfrHyperaemia_s},
+                   {"from_s", r.from_s},
                    {"beats", r.beats},
                    {"pd_pa", std::move(pd_pa)}});
   }

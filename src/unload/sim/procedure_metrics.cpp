@@ -97,10 +97,6 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   const double end_s = b.start_s + b.duration_s;
   last_beat_end_s_ = end_s;
   ++m_.beats;
-  if (adenosine_running_ && b.start_s >= running_ffr_.start_s + kFfrHyperaemia_s) {
-    ++running_ffr_.beats;
-    for (std::size_t k = 0; k < physio::territory_count; ++k) ffr_sums_[k] += b.pd_pa[k];
-  }
   if (!baseline_closed_) {
     ring_[ring_next_] = {b.start_s, end_s, b.map_mmHg, b.cpo_W, b.lvedp_mmHg, b.ef_pct};
     ring_next_ = (ring_next_ + 1) % kRing;
@@ -124,6 +120,10 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
 
   const bool was_reduced =
       std::any_of(reduced_this_beat_.begin(), reduced_this_beat_.end(), [](bool r) { return r; });
+  if (adenosine_running_ && !was_reduced && b.start_s >= running_ffr_.from_s) {
+    ++running_ffr_.beats;
+    for (std::size_t k = 0; k < physio::territory_count; ++k) ffr_sums_[k] += b.pd_pa[k];
+  }
   if (was_reduced) {
     ++m_.ischaemic_beats;
     pva_.add(b.pva_mmHg_mL);
@@ -167,18 +167,24 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
 void ProcedureRecorder::on_event(const Event& e) {
   if (e.kind == EventKind::drug_dose && e.device == physio::adenosine_index) {
     if (adenosine_running_ && e.value == running_ffr_.dose_mcg_kg_min) return;
-    if (adenosine_running_) ffr_.push_back(close_ffr(running_ffr_, ffr_sums_, e.time_s));
+    if (adenosine_running_) close_ffr(e.time_s, true, ffr_);
     adenosine_running_ = e.value > 0.0;
-    running_ffr_ = FfrReading{};
-    running_ffr_.start_s = e.time_s;
+    infusion_read_ = false;
+    infusion_start_s_ = e.time_s;
     running_ffr_.dose_mcg_kg_min = e.value;
-    ffr_sums_ = {};
+    open_ffr(e.time_s, e.time_s + kFfrHyperaemia_s);
     return;
   }
   const bool inflow = e.kind == EventKind::coronary_inflow;
   if ((!inflow && e.kind != EventKind::coronary_microvascular) ||
       e.device >= physio::territory_count) {
     return;
+  }
+  // A coronary change during adenosine: the reading so far is one, the next starts after it.
+  if (adenosine_running_) {
+    close_ffr(e.time_s, false, ffr_);
+    if (running_ffr_.beats > 0) infusion_read_ = true;
+    open_ffr(e.time_s, std::max(infusion_start_s_ + kFfrHyperaemia_s, e.time_s + kFfrSettle_s));
   }
   const bool was = ischaemic();
   (inflow ? inflow_ : microvascular_)[e.device] = e.value;
@@ -209,19 +215,39 @@ void ProcedureRecorder::on_event(const Event& e) {
   }
 }
 
-FfrReading ProcedureRecorder::close_ffr(FfrReading r,
-                                        const std::array<double, physio::territory_count>& sums,
-                                        double end_s) {
+void ProcedureRecorder::open_ffr(double t_s, double from_s) {
+  running_ffr_.start_s = t_s;
+  running_ffr_.from_s = from_s;
+  running_ffr_.beats = 0;
+  ffr_sums_ = {};
+}
+
+void ProcedureRecorder::close_ffr(double end_s, bool last, std::vector<FfrReading>& into) const {
+  FfrReading r = running_ffr_;
   r.end_s = end_s;
+  if (r.beats == 0 && !(last && !infusion_read_ && end_s > infusion_start_s_)) return;
   for (std::size_t k = 0; k < physio::territory_count; ++k) {
-    r.pd_pa[k] = r.beats > 0 ? sums[k] / r.beats : ProcedureMetrics::nan;
+    r.pd_pa[k] = r.beats > 0 ? ffr_sums_[k] / r.beats : ProcedureMetrics::nan;
   }
-  return r;
+  if (r.beats == 0) r.start_s = infusion_start_s_;  // the whole (short) infusion
+  into.push_back(r);
+}
+
+void ProcedureRecorder::start_from(const physio::PlantInputs& inputs, double t_s) {
+  for (std::size_t k = 0; k < physio::territory_count; ++k) {
+    lasting_[k] = inflow_[k] = inputs.coronary_inflow_fraction[k];
+  }
+  Event e;
+  e.time_s = t_s;
+  e.kind = EventKind::drug_dose;
+  e.device = physio::adenosine_index;
+  e.value = inputs.drug_dose[physio::adenosine_index];
+  if (e.value > 0.0) on_event(e);
 }
 
 std::vector<FfrReading> ProcedureRecorder::ffr_readings(double end_s) const {
   std::vector<FfrReading> out = ffr_;
-  if (adenosine_running_) out.push_back(close_ffr(running_ffr_, ffr_sums_, end_s));
+  if (adenosine_running_) close_ffr(end_s, true, out);
   return out;
 }
 

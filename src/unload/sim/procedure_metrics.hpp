@@ -60,7 +60,7 @@ struct ProcedureMetrics {
   double lvedp_max_mmHg = nan, lvedp_max_time_s = nan;
   double ef_min_pct = nan, ef_min_time_s = nan;
   int inflations = 0;      // times some territory became reduced while none was
-  double ischaemia_s = 0;  // time with some territory's inflow below 1 (to the run's end)
+  double ischaemia_s = 0;  // time with some territory reduced (to the run's end)
   int ischaemic_beats = 0;
   double pva_mean_ischaemia_mmHg_mL = nan;
   double coronary_flow_nonoccluded_mL_min = nan;
@@ -71,13 +71,19 @@ struct ProcedureMetrics {
 // The fractional flow reserve read during an intravenous adenosine infusion: each territory's
 // Pd/Pa (BeatMetrics::pd_pa, the pressure wire beyond its lesion; 1 without one), the mean of the
 // beats that start at least kFfrHyperaemia_s after the infusion began (when hyperaemia is steady:
-// the drug's effect site is at 95% of the rate by then, data/drugs.toml) and end by the time the
-// infusion stopped, changed rate, or the run ended.
+// with the shipped tau of 20 s the effect site is at 95% of the rate by then, data/drugs.toml),
+// end by the time the infusion stopped, changed rate, or the run ended, and during which no
+// territory was reduced (a balloon, a no-reflow). A coronary event during the infusion (a balloon,
+// a stent, a stenosis, a no-reflow) ends the reading there and starts another from kFfrSettle_s
+// after it: a reading before the stent and one after it. A reading that no beat made is left out,
+// unless the infusion made none at all (then one, with `beats` 0: too short to read).
 inline constexpr double kFfrHyperaemia_s = 60.0;
+inline constexpr double kFfrSettle_s = 10.0;
 struct FfrReading {
-  double start_s = 0, end_s = 0;  // the infusion at this rate
+  double start_s = 0, end_s = 0;  // this reading's part of the infusion
+  double from_s = 0;              // beats starting from here are read
   double dose_mcg_kg_min = 0;
-  int beats = 0;  // beats averaged; 0: the infusion was too short for a reading (pd_pa NaN)
+  int beats = 0;  // beats averaged; 0: no beat to read (pd_pa NaN)
   std::array<double, physio::territory_count> pd_pa{ProcedureMetrics::nan, ProcedureMetrics::nan,
                                                     ProcedureMetrics::nan};
 };
@@ -94,6 +100,10 @@ class ProcedureRecorder final : public SimulationObserver {
  public:
   void on_beat(const BeatMetrics& beat) override;
   void on_event(const Event& event) override;
+  // What the run starts with, from a saved state: each artery's inflow as its lasting level (a
+  // stenosis the state has is the patient's) and an adenosine infusion running. A steady start's
+  // lasting inputs come as events at time 0 instead.
+  void start_from(const physio::PlantInputs& inputs, double t_s);
   // The metrics so far; `end_s`, the run's end, closes the time under ischaemia.
   ProcedureMetrics result(double end_s) const;
   // The FFR readings of the adenosine infusions so far, in time order; one still running closes
@@ -141,13 +151,17 @@ class ProcedureRecorder final : public SimulationObserver {
   std::array<RecentBeat, kRecoveryBeats> recent_{};
   std::size_t recent_count_ = 0, recent_next_ = 0;
   double last_beat_end_s_ = 0;
-  // Adenosine infusions: the closed readings, and the one running (with its sums of Pd/Pa).
+  // Adenosine infusions: the closed readings; the running one (its sums of Pd/Pa), the start of
+  // its infusion, and whether the infusion has given a reading yet.
   std::vector<FfrReading> ffr_;
-  bool adenosine_running_ = false;
+  bool adenosine_running_ = false, infusion_read_ = false;
+  double infusion_start_s_ = 0;
   FfrReading running_ffr_;
   std::array<double, physio::territory_count> ffr_sums_{};
-  static FfrReading close_ffr(FfrReading r, const std::array<double, physio::territory_count>& sums,
-                              double end_s);
+  // The running reading closed at `end_s`; kept if a beat made it, or if it ends the infusion
+  // (`last`) without any reading.
+  void close_ffr(double end_s, bool last, std::vector<FfrReading>& into) const;
+  void open_ffr(double t_s, double from_s);
 };
 
 }  // namespace unload::sim
