@@ -216,7 +216,7 @@ TEST_F(UnloadCommand, UnknownPresetExitsTwoWithOneLineNamingIt) {
 // and in summary.json "ffr", read over its hyperaemic plateau.
 TEST_F(UnloadCommand, RunReportsTheFfrOfEachAdenosineInfusion) {
   const fs::path scenario = fs::path(UNLOAD_SOURCE_DIR) / "scenarios" / "ffr_guided_lad_pci.toml";
-  const Outcome o = unload("run " + scenario.string() + " --out ffr");
+  const Outcome o = unload("run " + scenario.string() + " --out ffr --report");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("FFR                adenosine 140 mcg/kg/min 60-150 s: LAD 0.72"));
   EXPECT_THAT(o.out, HasSubstr("2 inflations, 50 s in all"));  // the lesion is not one
@@ -234,6 +234,11 @@ TEST_F(UnloadCommand, RunReportsTheFfrOfEachAdenosineInfusion) {
   EXPECT_EQ(ffr[0]["pd_pa"]["RCA"].get<double>(), 1.0);
   EXPECT_EQ(ffr[1]["pd_pa"]["LAD"].get<double>(), 1.0);
   EXPECT_EQ(summary["procedure"]["inflations"], 2);
+  // The report shows them as a table.
+  const std::string html = read_text(work() / "ffr" / "report.html");
+  EXPECT_THAT(html, HasSubstr("Fractional flow reserve"));
+  EXPECT_THAT(html, HasSubstr("<td>60-150 s</td><td class=\"num\">140</td>"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"num\">0.72</td>"));
 }
 
 TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {

@@ -330,6 +330,24 @@ TEST_F(Report, AMalformedCsvNamesTheFileAndLine) {
   EXPECT_FALSE(fs::exists(work() / "out2" / "report.html"));
 }
 
+// A summary.json whose FFR readings are not what the run writes: one error with the key.
+TEST_F(Report, AMalformedFfrReadingNamesTheKey) {
+  write("pump.toml", kPumpScenario);
+  ASSERT_EQ(unload("run pump.toml --out out").exit_code, 0);
+  auto summary = nlohmann::json::parse(read_text(work() / "out" / "summary.json"));
+  summary["ffr"] = {{{"start_s", 1}, {"end_s", 2}, {"pd_pa", {{"LAD", "high"}}}}};
+  std::ofstream(work() / "out" / "summary.json") << summary.dump();
+  Outcome o = unload("report out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("summary.json: key 'ffr[0].pd_pa.LAD'"));
+  summary["ffr"] = 3;
+  std::ofstream(work() / "out" / "summary.json") << summary.dump();
+  o = unload("report out");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("key 'ffr': expected an array"));
+  EXPECT_FALSE(fs::exists(work() / "out" / "report.html"));
+}
+
 TEST_F(Report, AMalformedCompareJsonNamesTheFileAndKey) {
   make_comparison("cmp", false);
   write("cmp/compare.json",

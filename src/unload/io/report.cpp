@@ -917,6 +917,48 @@ std::string procedure_table(const Run& run) {
   return o;
 }
 
+// The pressure wire's FFR readings (summary.json "ffr"), one row per adenosine infusion (or part
+// of one between coronary events); empty without any.
+std::string ffr_html(const Run& run) {
+  if (!run.summary.contains("ffr") || run.summary["ffr"].is_null()) return {};
+  const json& list = run.summary["ffr"];
+  if (!list.is_array()) bad_key(run.summary_file, "ffr", "an array", list);
+  if (list.empty()) return {};
+  std::string o =
+      "<p>A pressure wire beyond each lesion, read during intravenous adenosine (maximal "
+      "coronary vasodilation): the mean Pd/Pa of the beats from a minute into the infusion is the "
+      "fractional flow reserve (FFR). 0.80 or less marks a lesion whose treatment the FAME trial "
+      "supports (Tonino PAL et al., N Engl J Med 2009;360:213); 1.00: no lesion.</p>\n"
+      "<table class=\"metrics\"><thead><tr><th>adenosine</th><th>rate (mcg/kg/min)</th>"
+      "<th>read from (s)</th><th>beats</th>";
+  for (const auto& label : physio::territory_labels) {
+    o += fmt::format("<th>FFR {}</th>", esc(label));
+  }
+  o += "</tr></thead><tbody>\n";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& r = list[i];
+    const std::string path = fmt::format("ffr[{}].", i);
+    if (!r.is_object()) bad_key(run.summary_file, fmt::format("ffr[{}]", i), "an object", r);
+    const json& pd_pa = object_at(run.summary_file, r, "pd_pa", path, false);
+    o += fmt::format(
+        "<tr><td>{}-{} s</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td>",
+        fnum(number_or_nan(run.summary_file, r, "start_s", path), 0),
+        fnum(number_or_nan(run.summary_file, r, "end_s", path), 0),
+        fnum(number_or_nan(run.summary_file, r, "dose_mcg_kg_min", path), 0),
+        fnum(number_or_nan(run.summary_file, r, "from_s", path), 0),
+        fnum(number_or_nan(run.summary_file, r, "beats", path), 0));
+    for (const auto& label : physio::territory_labels) {
+      o += fmt::format(
+          "<td class=\"num\">{}</td>",
+          fnum(number_or_nan(run.summary_file, pd_pa, std::string(label), path + "pd_pa."), 2));
+    }
+    o += "</tr>\n";
+  }
+  o += "</tbody></table>\n";
+  return o;
+}
+
 std::string run_sections(const Run& run, const std::string& id, const std::string& heading,
                          int level) {
   const std::string h = fmt::format("h{}", level);
@@ -934,6 +976,9 @@ std::string run_sections(const Run& run, const std::string& id, const std::strin
       run.devices.empty() ? "none" : esc(fmt::format("{}", fmt::join(run.devices, ", "))));
   const std::string sub = fmt::format("h{}", level + 1);
   o += fmt::format("<{}>Key numbers of the procedure</{}>\n", sub, sub) + procedure_table(run);
+  if (const std::string ffr = ffr_html(run); !ffr.empty()) {
+    o += fmt::format("<{}>Fractional flow reserve</{}>\n", sub, sub) + ffr;
+  }
   o += fmt::format("<{}>Pressures and LV volume through the procedure</{}>\n", sub, sub) +
        run_waveforms_html(run);
   o += fmt::format("<{}>Pressure-volume loops before, during and after each inflation</{}>\n", sub,
