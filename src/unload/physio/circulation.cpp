@@ -457,8 +457,7 @@ void Circulation::initial_state(std::span<double> y,
   // hyperaemia).
   for (std::size_t k = 0; k < territory_count; ++k) {
     y[kCoronaryFilteredFlow0 + k] = p_.coronary[k].resting_flow_mL_min / 60.0;
-    y[kCoronaryResistanceFactor0 + k] =
-        k_.hyperaemia ? 1.0 / p_.coronary_autoregulation.minimum_resistance_factor : 1.0;
+    y[kCoronaryResistanceFactor0 + k] = k_.hyperaemia ? k_.hyperaemic_conductance : 1.0;
   }
   // The afferent filter starts at the set point (the reflex starts at rest), its high cut at the
   // root pressure.

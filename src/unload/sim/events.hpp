@@ -58,6 +58,11 @@ inline constexpr double kMaxFluidRate_mL_s = 100.0;
 std::string_view to_string(EventKind kind);
 
 inline constexpr std::uint32_t kCoronaryTransient = 0, kCoronaryLasting = 1;
+// The largest `setting` a coronary event may carry: the inflow's lasting flag; 0 for the
+// microcirculation (a no-reflow is always transient).
+constexpr std::uint32_t max_coronary_setting(EventKind kind) {
+  return kind == EventKind::coronary_inflow ? kCoronaryLasting : kCoronaryTransient;
+}
 
 struct Event {
   double time_s = 0;

@@ -600,7 +600,7 @@ void Session::check_event(const Event& e) const {
       if (e.device >= physio::territory_count) {
         throw InputError("a coronary event names no coronary territory");
       }
-      if (e.setting > (e.kind == EventKind::coronary_inflow ? kCoronaryLasting : 0u)) {
+      if (e.setting > max_coronary_setting(e.kind)) {
         throw InputError(
             "a coronary event's setting must be 0 (a balloon's change) or, for the inflow, 1 (a "
             "lasting one: a stenosis or a stent), got " +

@@ -484,9 +484,7 @@ void check_state(const State& s, const Model& model) {
       fail("its timeline is not in time order");
     }
     if (e.kind == EventKind::coronary_inflow || e.kind == EventKind::coronary_microvascular) {
-      const std::uint32_t max_setting =
-          e.kind == EventKind::coronary_inflow ? kCoronaryLasting : 0u;
-      if (e.device >= physio::territory_count || e.setting > max_setting ||
+      if (e.device >= physio::territory_count || e.setting > max_coronary_setting(e.kind) ||
           !(e.value >= 0 && e.value <= 1)) {
         fail("its timeline holds a coronary event out of range");
       }
