@@ -16,6 +16,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "unload/core/error.hpp"
@@ -132,6 +133,39 @@ TEST(ValveCorners, TheSmallestOpenAreaWithTheShortestClosedLengthRuns) {
         EXPECT_TRUE(o.refused || o.failure.empty())
             << preset << " with " << describe(overrides, devices) << ": " << o.failure;
       }
+    }
+  }
+}
+
+// The baroreflex's arms at the strong end of their ranges, with long delays and fast effectors:
+// an unstable loop (it oscillates with periods of several delays) that must still run. A gain
+// above about 0.9 on the resistance or a contractility arm used to take the factor 1 + gain x
+// drive below zero at full sympathetic withdrawal (a negative resistance or elastance): the
+// production integrator stalled 7 s into `normal` with the resistance arm at gain 1.5, delay 5 s,
+// time constant 2 s. Each arm alone, then all together, in every preset, for 60 s.
+TEST(ReflexCorners, StrongGainsWithLongDelaysRunInEveryPreset) {
+  const std::vector<std::pair<std::string, double>> strongest = {
+      {"systemic_resistance", 1.5}, {"lv_contractility", 1.5},
+      {"rv_contractility", 1.5},    {"heart_period_sympathetic", -2.0},
+      {"heart_period_vagal", 2.0},  {"venous_unstressed_volume", -2000.0}};
+  const auto arm = [](const std::string& name, double gain, double delay, double tau) {
+    const std::string key = "baroreflex." + name;
+    return std::vector<io::Override>{{key + ".gain", gain, "test"},
+                                     {key + ".delay", delay, "test"},
+                                     {key + ".time_constant", tau, "test"}};
+  };
+  std::vector<std::vector<io::Override>> cases;
+  std::vector<io::Override> all;
+  for (const auto& [name, gain] : strongest) {
+    cases.push_back(arm(name, gain, 5.0, 2.0));
+    for (const auto& o : arm(name, gain, 10.0, 1.0)) all.push_back(o);
+  }
+  cases.push_back(all);
+  for (const auto& preset : io::preset_names()) {
+    for (const auto& overrides : cases) {
+      const Outcome o = simulate(preset, overrides, {}, sim::IntegratorKind::production, 60.0);
+      EXPECT_TRUE(o.failure.empty() && !o.refused)
+          << preset << " with " << describe(overrides, {}) << ": " << o.failure;
     }
   }
 }

@@ -47,11 +47,14 @@ constexpr double kPassiveShareFloor = 0.005;
 // Lowest bulge of that passive region (mL of normalised volume; see evaluate).
 constexpr double kPassiveBulgeFloor_mL = 200.0;
 
-// The drugs and the reflex together never take contractility, microvascular resistance or the
-// intrinsic heart rate below this fraction of the preset's value. A guard, not physiology: each
-// drug alone at its maximum dose stays above it, but nitroprusside and dobutamine both at their
-// maximum doses would take the relative resistance change to -1.2, below zero, without it.
-constexpr double kDrugEffectorFloor = 0.1;
+// The reflex and the drugs, alone or together, never take contractility, microvascular resistance
+// or the intrinsic heart rate below this fraction of the preset's value. A guard, not physiology:
+// the presets' reflex gains (at most 0.33: full sympathetic withdrawal, a drive of about -1.1,
+// leaves 0.64) and each drug alone at its maximum dose stay above it, but a reflex gain above
+// about 0.9 (allowed up to 1.5) at full withdrawal, or nitroprusside and dobutamine both at their
+// maximum doses, would take the factor to zero or below (a negative resistance or elastance, and
+// the integrator stalls) without it.
+constexpr double kEffectorFloor = 0.1;
 // Onset of a contraction that does not happen (no atrial kick, no ventricular beat): finite, so
 // that a State with it is saved and shifted in time like any other.
 constexpr double kNeverOnset_s = 1e300;
@@ -576,7 +579,7 @@ double Circulation::heart_period_s(std::span<const double> y) const {
   double rate_factor = 1.0;
   for (std::size_t d = 0; d < drug_count; ++d) {
     if (y[kDrugEffectSite0 + d] > 0.0) {
-      rate_factor = std::max(1.0 + drug_effects(y).heart_rate, kDrugEffectorFloor);
+      rate_factor = std::max(1.0 + drug_effects(y).heart_rate, kEffectorFloor);
       break;
     }
   }
@@ -776,9 +779,11 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
   DrugEffects drug{};
   if (drugs) {
     drug = drug_effects(y);
-    lv_reflex = std::max(lv_reflex + drug.contractility, kDrugEffectorFloor);
-    rv_reflex = std::max(rv_reflex + drug.contractility, kDrugEffectorFloor);
+    lv_reflex += drug.contractility;
+    rv_reflex += drug.contractility;
   }
+  lv_reflex = std::max(lv_reflex, kEffectorFloor);
+  rv_reflex = std::max(rv_reflex, kEffectorFloor);
   const double e_lvf = p_.left_ventricle.end_systolic_elastance_mmHg_per_mL * lv_regional *
                        lv_reflex * c.contractility;
   const double e_spt =
@@ -1000,9 +1005,8 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
 
   // Flows (mL/s).
   double resistance_factor = reflex ? 1.0 + y[kBaroreflexResistance] : 1.0;
-  if (drugs) {
-    resistance_factor = std::max(resistance_factor + drug.resistance, kDrugEffectorFloor);
-  }
+  if (drugs) resistance_factor += drug.resistance;
+  resistance_factor = std::max(resistance_factor, kEffectorFloor);
   if constexpr (kAllDerivatives) {
     if (drugs) {
       // Effect sites: first-order lag behind the infusion rate, faster or slower on the way down.
