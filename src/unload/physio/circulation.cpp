@@ -1059,6 +1059,10 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     if (u <= -h) return 0.0;
     return (u + h) * (u + h) * per_4h;
   };
+  // A coronary vasodilator (adenosine) takes the share D of the way to maximal dilation; a run
+  // held at maximal dilation (coronary_autoregulation.hyperaemia) is D = 1 throughout (its rest
+  // state starts g there, so that g stays exactly at it).
+  const double dilation = k_.hyperaemia ? 1.0 : drug.coronary_dilation;
   for (std::size_t k = 0; k < territory_count; ++k) {
     const auto& ct = p_.coronary[k];
     // Intramyocardial pressure: a fraction of the pressure of the ventricles this territory's
@@ -1071,10 +1075,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     // the reciprocal of the resistance factor: no division here).
     const double g_autoregulated = y[kCoronaryResistanceFactor0 + k];
     double g = g_autoregulated;
-    // A coronary vasodilator (adenosine) takes the share D of the way to maximal dilation.
-    if (drug.coronary_dilation > 0.0) {
-      g += drug.coronary_dilation * (k_.hyperaemic_conductance - g);
-    }
+    if (dilation > 0.0) g += dilation * (k_.hyperaemic_conductance - g);
     // A no-reflow leaves the microcirculation a fraction of its resting conductance, without
     // reserve. Autoregulation's state keeps dilating towards its bound, as it would with the bed
     // still in its charge: the reactive hyperaemia when the no-reflow ends.
@@ -1113,7 +1114,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
                              y[kStunning0 + k] * k_.per_stunning_time_constant;
     }
     if (k_.hyperaemia) {
-      dydt[kCoronaryResistanceFactor0 + k] = 0.0;
+      dydt[kCoronaryResistanceFactor0 + k] = 0.0;  // held fully dilated: the tone has no say
     } else {
       // Flow above the target constricts (g falls), below it dilates. The target is the resting
       // flow, raised by the oxygen debt (metabolic vasodilation).
@@ -1125,9 +1126,8 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
       // without bound (the cap hides it from this feedback) and its end would bring a flow many
       // times the bed's maximal dilation.
       // A vasodilator overrides the tone autoregulation would set: its drift slows by (1 - D).
-      dydt[kCoronaryResistanceFactor0 + k] = (g_ss - g_autoregulated) *
-                                             k_.per_autoregulation_time_constant *
-                                             (1.0 - drug.coronary_dilation);
+      dydt[kCoronaryResistanceFactor0 + k] =
+          (g_ss - g_autoregulated) * k_.per_autoregulation_time_constant * (1.0 - dilation);
     }
   }
 
