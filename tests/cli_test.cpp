@@ -234,6 +234,15 @@ TEST_F(UnloadCommand, RunReportsTheFfrOfEachAdenosineInfusion) {
   EXPECT_EQ(ffr[0]["pd_pa"]["RCA"].get<double>(), 1.0);
   EXPECT_EQ(ffr[1]["pd_pa"]["LAD"].get<double>(), 1.0);
   EXPECT_EQ(summary["procedure"]["inflations"], 2);
+  // Every key a reading has is in `unload list`'s catalogue, and the catalogue has no other.
+  const Outcome listed = unload("list procedure --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::vector<std::string> catalogue, written;
+  const auto list = nlohmann::json::parse(listed.out);
+  for (const auto& k : list["ffr"]) catalogue.push_back(k["key"]);
+  for (const auto& [key, value] : ffr[0].items()) written.push_back(key);
+  std::sort(catalogue.begin(), catalogue.end());
+  EXPECT_EQ(written, catalogue);  // items() iterates in key order
   // The report shows them as a table.
   const std::string html = read_text(work() / "ffr" / "report.html");
   EXPECT_THAT(html, HasSubstr("Fractional flow reserve"));

@@ -109,6 +109,14 @@ json procedure_json() {
   return out;
 }
 
+json ffr_keys_json() {
+  json out = json::array();
+  for (const auto& k : io::ffr_keys()) {
+    out.push_back({{"key", k.key}, {"unit", k.unit}, {"description", k.description}});
+  }
+  return out;
+}
+
 json scenario_json() {
   json out = json::array();
   for (const auto& k : io::scenario_keys()) {
@@ -129,7 +137,10 @@ json everything(const std::string& what) {
   if (all || what == "metrics") out["metrics"] = metrics_json();
   if (all || what == "columns") out["columns"] = columns_json();
   if (all || what == "scenario") out["scenario_keys"] = scenario_json();
-  if (all || what == "procedure") out["procedure"] = procedure_json();
+  if (all || what == "procedure") {
+    out["procedure"] = procedure_json();
+    out["ffr"] = ffr_keys_json();
+  }
   return out;
 }
 
@@ -279,13 +290,9 @@ std::string text(const json& j, bool markdown) {
           sim::kFfrHyperaemia_s, sim::kFfrSettle_s);
     }
     Table f({"key", "unit", "definition"});
-    f.row({"drug", "", "\"adenosine\""});
-    f.row({"start_s, end_s", "s", "the part of the infusion this reading covers"});
-    f.row({"from_s", "s", "beats starting from here are read"});
-    f.row({"dose_mcg_kg_min", "mcg/kg/min", "the infusion rate"});
-    f.row({"beats", "1", "beats averaged (0: no reading)"});
-    f.row({"pd_pa.LAD, .LCx, .RCA", "1",
-           "mean Pd/Pa of each territory's pressure wire (1 without a lesion): the FFR"});
+    for (const auto& k : j["ffr"]) {
+      f.row({str(k["key"]), str(k["unit"]), str(k["description"])});
+    }
     out += f.render(markdown);
   }
   if (j.contains("scenario_keys")) {

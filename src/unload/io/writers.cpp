@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -251,6 +253,24 @@ nlohmann::json procedure_json(const sim::ProcedureMetrics& m) {
   }
   return out;
 }
+
+namespace {
+constexpr std::array<OutputKey, 7> kFfrKeys{{
+    {"drug", "", "\"adenosine\""},
+    {"start_s", "s", "start of the part of the infusion this reading covers"},
+    {"end_s", "s",
+     "end of that part (the infusion's stop, a change of rate, a coronary event or "
+     "the run's end)"},
+    {"dose_mcg_kg_min", "mcg/kg/min", "the infusion rate"},
+    {"from_s", "s", "beats starting from here are read"},
+    {"beats", "1", "beats averaged (0: no reading)"},
+    {"pd_pa", "1",
+     "per territory (LAD, LCx, RCA): mean Pd/Pa of its pressure wire (1 without a lesion), the "
+     "FFR; null with no beat read"},
+}};
+}  // namespace
+
+std::span<const OutputKey> ffr_keys() { return kFfrKeys; }
 
 nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings) {
   nlohmann::json out = nlohmann::json::array();

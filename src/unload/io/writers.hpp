@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -154,8 +155,15 @@ RunSummary summarise_run(const Scenario& scenario, const PreparedRun& run,
 nlohmann::json procedure_json(const sim::ProcedureMetrics& m);
 
 // The FFR readings (summary.json "ffr"): per adenosine infusion its times, rate, the beats
-// averaged and each territory's Pd/Pa (null without a reading).
+// averaged and each territory's Pd/Pa (null without a reading). Its keys are ffr_keys().
 nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings);
+
+// The keys of one FFR reading in summary.json, in the order written, with unit and definition:
+// the one list `unload list` and the tests read.
+struct OutputKey {
+  std::string_view key, unit, description;
+};
+std::span<const OutputKey> ffr_keys();
 
 // summary.json. Device metrics are keyed as the model keys them; a value a beat did not have (a
 // balloon pump beat without augmentation) is null.
