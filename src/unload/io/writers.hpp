@@ -158,8 +158,8 @@ nlohmann::json procedure_json(const sim::ProcedureMetrics& m);
 // averaged and each territory's Pd/Pa (null without a reading). Its keys are ffr_keys().
 nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings);
 
-// The keys of one FFR reading in summary.json, in the order written, with unit and definition:
-// the one list `unload list` and the tests read.
+// The keys of one FFR reading in summary.json (in reading order; the file itself sorts keys), with
+// unit and definition: the one list `unload list` and the tests read.
 struct OutputKey {
   std::string_view key, unit, description;
 };

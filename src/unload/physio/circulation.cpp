@@ -47,13 +47,14 @@ constexpr double kPassiveShareFloor = 0.005;
 // Lowest bulge of that passive region (mL of normalised volume; see evaluate).
 constexpr double kPassiveBulgeFloor_mL = 200.0;
 
-// The reflex and the drugs, alone or together, never take contractility, microvascular resistance
-// or the intrinsic heart rate below this fraction of the preset's value. A guard, not physiology:
-// the presets' reflex gains (at most 0.33: full sympathetic withdrawal, a drive of about -1.1,
-// leaves 0.64) and each drug alone at its maximum dose stay above it, but a reflex gain above
-// about 0.9 (allowed up to 1.5) at full withdrawal, or nitroprusside and dobutamine both at their
-// maximum doses, would take the factor to zero or below (a negative resistance or elastance, and
-// the integrator stalls) without it.
+// The reflex and the drugs, alone or together, never take contractility or microvascular
+// resistance below this fraction of the preset's value, nor the drugs the intrinsic heart rate
+// (the reflex's changes of the heart period are clamped in heart_period_s). A guard, not
+// physiology: the presets' reflex gains (at most 0.33: full sympathetic withdrawal, a drive of
+// about -1.1, leaves 0.64) and each drug alone at its maximum dose stay above it, but a reflex gain
+// above about 0.9 (allowed up to 1.5) at full withdrawal, or nitroprusside and dobutamine both at
+// their maximum doses, would take the factor to zero or below (a negative resistance or elastance,
+// and the integrator stalls) without it.
 constexpr double kEffectorFloor = 0.1;
 // Onset of a contraction that does not happen (no atrial kick, no ventricular beat): finite, so
 // that a State with it is saved and shifted in time like any other.
