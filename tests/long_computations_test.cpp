@@ -22,6 +22,7 @@
 namespace unload {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 // y' = 1e6 cos(1e6 t): to follow it at the tolerances, a step must be a fraction of a microsecond,
@@ -36,18 +37,45 @@ class FastOscillation final : public sim::OdeSystem {
 
 class StalledSolve : public ::testing::TestWithParam<sim::IntegratorKind> {};
 
-TEST_P(StalledSolve, FailsWithAMessageInsteadOfRunningOn) {
-  FastOscillation system;
-  auto integrator = sim::make_integrator(GetParam(), system, sim::default_options(GetParam()));
+// Solves `system` from y = 0 over [0, 1] s with the integrator under test: the SimulationError's
+// message, or "" if the solve reached its end.
+std::string failure_of(sim::OdeSystem& system, sim::IntegratorKind kind) {
+  auto integrator = sim::make_integrator(kind, system, sim::default_options(kind));
   const double y0[] = {0.0};
   integrator->restart(0.0, y0);
   try {
     while (integrator->time() < 1.0) integrator->step(1.0);
-    FAIL() << "the solve reached its end";
   } catch (const SimulationError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("stalled"));
-    EXPECT_THAT(e.what(), HasSubstr(std::to_string(sim::kMaxStepsPerSegment)));
+    return e.what();
   }
+  return "";
+}
+
+TEST_P(StalledSolve, FailsWithAMessageInsteadOfRunningOn) {
+  FastOscillation system;
+  const std::string message = failure_of(system, GetParam());
+  EXPECT_THAT(message, HasSubstr("stalled"));
+  EXPECT_THAT(message, HasSubstr(std::to_string(sim::kMaxStepsPerSegment)));
+}
+
+// y' = 1 until t = 0.5, then not a number (a model whose right-hand side breaks down there): no
+// step past 0.5 s can be taken, and the error says when and what to suspect. (The production
+// integrator used to say only "could not take a step at t = ...".)
+class BreaksDownAtHalfASecond final : public sim::OdeSystem {
+ public:
+  std::size_t size() const override { return 1; }
+  void rhs(double t, const double* /*y*/, double* dydt) override {
+    dydt[0] = t < 0.5 ? 1.0 : std::nan("");
+  }
+};
+
+TEST_P(StalledSolve, AStepThatCannotBeTakenSaysWhenAndWhy) {
+  BreaksDownAtHalfASecond system;
+  const std::string message = failure_of(system, GetParam());
+  // Where it broke down (the last time reached: just before 0.5 s, or at it, where CVODE's steps
+  // shrink to nothing and it stalls) and what to suspect.
+  EXPECT_THAT(message, ContainsRegex("(could not take a step|stalled) at t = 0\\.(4|5 )"));
+  EXPECT_THAT(message, HasSubstr("outside what the model can integrate"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Integrators, StalledSolve,

@@ -79,14 +79,13 @@ class Cvode final : public Integrator {
       char* name = CVodeGetReturnFlagName(flag);
       const std::string why = name ? name : std::to_string(flag);
       free(name);  // NOLINT: CVODE allocates the name with malloc
-      throw SimulationError("the reference integrator (CVODE) could not take a step at t = " +
-                            std::to_string(t_) + " s (" + why + ")");
+      throw SimulationError(failed_step_message("reference (CVODE)", t_, why));
     }
     const double* y = N_VGetArrayPointer(y_);
     for (std::size_t i = 0; i < system_.size(); ++i) {
       if (!std::isfinite(y[i])) {
-        throw SimulationError("the reference integrator produced a non-finite value at t = " +
-                              std::to_string(t) + " s");
+        throw SimulationError(
+            failed_step_message("reference (CVODE)", t, "its step produced a non-finite value"));
       }
     }
     t_prev_ = t_;
@@ -151,14 +150,27 @@ std::unique_ptr<Integrator> make_cvode(OdeSystem& system, const IntegratorOption
   return std::make_unique<Cvode>(system, o);
 }
 
+namespace {
+constexpr std::string_view kOutsideTheModel =
+    "the patient's parameters may be outside what the model can integrate";
+}  // namespace
+
 std::string stalled_message(std::string_view integrator, double t_s, double last_step_s) {
   char text[320];
   std::snprintf(text, sizeof text,
                 "the %.*s integrator stalled at t = %.6g s: %ld steps within one beat (the last "
-                "%.3g s long); the patient's parameters may be outside what the model can "
-                "integrate",
+                "%.3g s long); %.*s",
                 static_cast<int>(integrator.size()), integrator.data(), t_s, kMaxStepsPerSegment,
-                last_step_s);
+                last_step_s, static_cast<int>(kOutsideTheModel.size()), kOutsideTheModel.data());
+  return text;
+}
+
+std::string failed_step_message(std::string_view integrator, double t_s, std::string_view why) {
+  char text[400];
+  std::snprintf(
+      text, sizeof text, "the %.*s integrator could not take a step at t = %.6g s (%.*s); %.*s",
+      static_cast<int>(integrator.size()), integrator.data(), t_s, static_cast<int>(why.size()),
+      why.data(), static_cast<int>(kOutsideTheModel.size()), kOutsideTheModel.data());
   return text;
 }
 

@@ -230,8 +230,8 @@ class DormandPrince final : public Integrator {
       dt_ = dt;
       if (dt_ < 1e-12) break;
     }
-    throw SimulationError(
-        "the production integrator could not take a step at t = " + std::to_string(t_) + " s");
+    throw SimulationError(failed_step_message(
+        "production", t_, "every trial step failed, down to 1e-12 s or 10,000 trials"));
   }
 
   void interpolate(double t, std::span<double> y) override {

@@ -62,6 +62,8 @@ struct IntegratorMemory {
 inline constexpr long kMaxStepsPerSegment = 100000;
 // The message of that failure.
 std::string stalled_message(std::string_view integrator, double t_s, double last_step_s);
+// The message of a step that cannot be taken at all (`why`: what failed), with the same advice.
+std::string failed_step_message(std::string_view integrator, double t_s, std::string_view why);
 
 class Integrator {
  public:
