@@ -208,8 +208,16 @@ TEST(DeviceInput, BadSettingsAreRejectedWithAClearMessage) {
             std::string::npos);
   EXPECT_NE(message({{"iabp", {{"ratio", "1:4"}}, "--device iabp"}}).find("1:2"),
             std::string::npos);
-  EXPECT_NE(message({{"iabp", {{"speed", "3"}}, "--device iabp"}}).find("no setting"),
-            std::string::npos);
+  const std::string unknown = message({{"iabp", {{"speed", "3"}}, "--device iabp"}});
+  EXPECT_NE(unknown.find("no setting"), std::string::npos);
+  // The settings it has, each once (the word `ratio` is also the setting's name).
+  EXPECT_NE(unknown.find("(expected one of: volume_mL, ratio, trigger, inflation_offset_s, "
+                         "deflation_offset_s)"),
+            std::string::npos)
+      << unknown;
+  EXPECT_NE(
+      message({{"impella-cp", {{"speed", "3"}}, "--device impella-cp"}}).find(", level, rpm)"),
+      std::string::npos);
 }
 
 }  // namespace

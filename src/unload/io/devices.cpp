@@ -1,7 +1,9 @@
 #include "unload/io/devices.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 
 #include "unload/core/error.hpp"
@@ -77,11 +79,14 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
   const std::string_view canonical = devices::setting_for_word(type_of(device.kind()), name);
   const auto slot = physio::find_setting(device, canonical);
   if (!slot) {
-    std::string known;
-    for (const auto& s : device.setting_specs()) {
-      known += (known.empty() ? "" : ", ") + std::string(s.name);
+    // The settings, then the words that stand for them (`level` for a pump's speed); a word that
+    // is also a setting's name (the balloon pump's `ratio`) is listed once.
+    std::vector<std::string_view> names;
+    for (const auto& s : device.setting_specs()) names.push_back(s.name);
+    for (const auto& w : type_of(device.kind()).words) {
+      if (std::find(names.begin(), names.end(), w.word) == names.end()) names.push_back(w.word);
     }
-    for (const auto& w : type_of(device.kind()).words) known += ", " + std::string(w.word);
+    const std::string known = fmt::format("{}", fmt::join(names, ", "));
     throw InputError(fmt::format("{}: {} has no setting '{}' (expected one of: {})", origin,
                                  device.kind(), name, known));
   }
