@@ -507,6 +507,15 @@ double coronary_share(const sim::BeatMetrics& m) {
   return 100.0 * m.coronary_flow_mL_min / (m.co_L_min * 1000.0);
 }
 double coronary_diastolic(const sim::BeatMetrics& m) { return m.coronary_left_diastolic_pct; }
+// The left coronary's (LAD + LCx) diastolic-to-systolic ratio of mean inflow, from its diastolic
+// share of the beat's inflow and the end of ejection (the DSVR metrics' boundary).
+double left_dsvr(const sim::BeatMetrics& m) {
+  const double share = m.coronary_left_diastolic_pct / 100.0;
+  const double systole = m.ejection_end_s, diastole = m.duration_s - m.ejection_end_s;
+  if (systole <= 0 || diastole <= 0 || share >= 1.0) return 0.0;
+  return (share / diastole) / ((1.0 - share) / systole);
+}
+double rca_dsvr(const sim::BeatMetrics& m) { return m.dsvr[2]; }
 double lvedp_minus_pcwp(const sim::BeatMetrics& m) { return m.lvedp_mmHg - m.pcwp_mmHg; }
 
 // A preset's steady-state metric within a range.
@@ -589,6 +598,18 @@ std::vector<Case> make_cases() {
   cases.push_back(range("normal.coronary_diastolic", "left coronary inflow in diastole",
                         "Guyton & Hall; Ganong (most left coronary flow in diastole)", "70-80", "%",
                         70, 85, "normal", coronary_diastolic, "coronary_left_diastolic_pct"));
+  const std::string ideal =
+      "Seligman H et al., EuroIntervention 2022;17:e1305 (IDEAL study, 482 simultaneous pressure "
+      "and Doppler flow-velocity measurements in 301 patients: mean diastolic-to-systolic "
+      "velocity ratio at rest 1.85 +/- 0.70 in the left coronary artery, 1.53 +/- 0.34 in the "
+      "RCA, 1.55 +/- 0.35 in a dominant RCA)";
+  cases.push_back(range("seligman2022.dsvr_left",
+                        "left coronary (LAD + LCx) diastolic-to-systolic ratio of mean inflow",
+                        ideal, "1.85 +/- 0.70", "1", 1.15, 2.55, "normal", left_dsvr,
+                        "coronary_left_diastolic_pct, ejection_end_s"));
+  cases.push_back(range("seligman2022.dsvr_rca",
+                        "RCA diastolic-to-systolic ratio of mean inflow (dominant RCA)", ideal,
+                        "1.55 +/- 0.35", "1", 1.20, 1.90, "normal", rca_dsvr, "dsvr_rca"));
 
   // --- Acute-MI cardiogenic shock -------------------------------------------------------------
   const std::string shock =

@@ -79,9 +79,10 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
   const double sys_out = systemic_outflow(o);
   const double left_cor = left_coronary(o);
   p.int_sys_out += trap(p.prev_systemic_outflow_mL_s, sys_out);
-  std::array<double, physio::territory_count> distal_step{};
+  std::array<double, physio::territory_count> distal_step{}, cor_step{};
   for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
-    p.int_cor[k] += trap(p.prev_coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
+    cor_step[k] = trap(p.prev_coronary_inflow_mL_s[k], o.coronary_inflow_mL_s[k]);
+    p.int_cor[k] += cor_step[k];
     distal_step[k] = trap(p.prev_coronary_distal_mmHg[k], o.coronary_distal_mmHg[k]);
     p.int_cor_distal[k] += distal_step[k];
   }
@@ -154,6 +155,7 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
     p.int_aop_systolic = p.int_aop - (1.0 - w) * aop_step;
     for (std::size_t k = 0; k < p.int_cor.size(); ++k) {
       p.int_cor_distal_systolic[k] = p.int_cor_distal[k] - (1.0 - w) * distal_step[k];
+      p.int_cor_systolic[k] = p.int_cor[k] - (1.0 - w) * cor_step[k];
     }
     p.ejection_ended = true;
     p.t_end_ejection = p.prev_t_s + w * dt - p.m.start_s;
@@ -275,6 +277,15 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
     m.dpr[k] = p.ejection_ended && diastole_s > 0 && int_aop_diastolic > 0.0
                    ? (p.int_cor_distal[k] - p.int_cor_distal_systolic[k]) / int_aop_diastolic
                    : m.pd_pa[k];
+    // DSVR: mean inflow in diastole over mean inflow in systole (R wave to end of ejection);
+    // 0 where it is no useful number: no ejection, or a mean systolic inflow under a tenth of the
+    // beat's (a balloon pump's deflation can stop it), where the ratio runs to hundreds and
+    // follows rounding.
+    const double systolic = p.int_cor_systolic[k];
+    const double systolic_mean = p.t_end_ejection > 0 ? systolic / p.t_end_ejection : 0.0;
+    m.dsvr[k] = p.ejection_ended && diastole_s > 0 && systolic_mean > 0.1 * p.int_cor[k] / T
+                    ? ((p.int_cor[k] - systolic) / diastole_s) / systolic_mean
+                    : 0.0;
   }
   m.blood_volume_mL = end.blood_volume_mL;
   m.infused_mL = end.infused_mL;
@@ -337,6 +348,15 @@ namespace {
       "numerically equivalent to the iFR: Van't Veer et al., JACC 2017;70:3088); the whole " \
       "beat's Pd/Pa when the ventricle does not eject",                                      \
       dpr)
+#define UNLOAD_DSVR(key, k, label)                                                            \
+  UNLOAD_PER_TERRITORY(                                                                       \
+      key, k, kCoronary, "diastolic/systolic flow ratio (DSVR), " label, "1", 2,              \
+      "mean inflow of the " label                                                             \
+      " territory from the end of ejection to the next R wave over its mean inflow from the " \
+      "R wave to the end of ejection: the diastolic-to-systolic velocity ratio of a Doppler " \
+      "wire (Seligman et al., EuroIntervention 2022;17:e1305); 0 when the ventricle did not " \
+      "eject or its mean systolic inflow was under a tenth of the beat's",                    \
+      dsvr)
 #define UNLOAD_REGIONAL(key, k, label)                                                         \
   UNLOAD_PER_TERRITORY(                                                                        \
       key, k, kLeftVentricle, "regional ejection, " label " wall", "mL", 1,                    \
@@ -422,6 +442,9 @@ constexpr MetricField kFields[] = {
     UNLOAD_DPR("dpr_lad", 0, "LAD"),
     UNLOAD_DPR("dpr_lcx", 1, "LCx"),
     UNLOAD_DPR("dpr_rca", 2, "RCA"),
+    UNLOAD_DSVR("dsvr_lad", 0, "LAD"),
+    UNLOAD_DSVR("dsvr_lcx", 1, "LCx"),
+    UNLOAD_DSVR("dsvr_rca", 2, "RCA"),
     UNLOAD_METRIC(cpp_mmHg, kCoronary, "perfusion pressure (mean Ao dia - LVEDP)", "mmHg", 1,
                   "coronary perfusion pressure: mean aortic pressure in diastole (end of ejection "
                   "to the next R wave) minus LV end-diastolic pressure"),
@@ -447,6 +470,7 @@ constexpr MetricField kFields[] = {
 #undef UNLOAD_DISTAL
 #undef UNLOAD_PD_PA
 #undef UNLOAD_DPR
+#undef UNLOAD_DSVR
 #undef UNLOAD_REGIONAL
 }  // namespace
 
@@ -461,9 +485,13 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
     for (const auto& b : beats) s += f.get(b);
     f.field(a) = s / n;
   }
-  double duration = 0;
-  for (const auto& b : beats) duration += b.duration_s;
+  double duration = 0, ejection_end = 0;
+  for (const auto& b : beats) {
+    duration += b.duration_s;
+    ejection_end += b.ejection_end_s;
+  }
   a.duration_s = duration / n;
+  a.ejection_end_s = ejection_end / n;
   // Device metrics: mean over the beats that have a value.
   for (std::size_t i = 0; i < BeatMetrics::max_device_metrics; ++i) {
     double s = 0;

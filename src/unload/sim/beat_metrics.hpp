@@ -47,6 +47,10 @@ struct BeatMetrics {
   // The same ratio over diastole only (end of ejection to the next R wave): the diastolic pressure
   // ratio (dPR), a resting index numerically equivalent to the iFR.
   std::array<double, physio::territory_count> dpr{};
+  // Diastolic-to-systolic velocity ratio (DSVR) of each territory's inflow: its mean from the end
+  // of ejection to the next R wave over its mean from the R wave to the end of ejection, what a
+  // Doppler wire's phasic velocity gives (0 when the ventricle did not eject).
+  std::array<double, physio::territory_count> dsvr{};
   double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
   double blood_volume_mL = 0;
@@ -113,6 +117,7 @@ struct BeatProgress {
   std::array<double, physio::territory_count> int_cor{};
   std::array<double, physio::territory_count> int_cor_distal{};
   std::array<double, physio::territory_count> int_cor_distal_systolic{};  // to end of ejection
+  std::array<double, physio::territory_count> int_cor_systolic{};         // to end of ejection
   double int_left_cor_dia = 0, int_left_cor = 0;
   double int_aop_systolic = 0;  // integral of aortic pressure up to the end of ejection
   double work = 0;

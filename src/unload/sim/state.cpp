@@ -171,6 +171,7 @@ void walk(W& w, BeatProgress& p) {
   w("int_cor", p.int_cor);
   w("int_cor_distal", p.int_cor_distal);
   w("int_cor_distal_systolic", p.int_cor_distal_systolic);
+  w("int_cor_systolic", p.int_cor_systolic);
   w("int_left_cor_dia", p.int_left_cor_dia);
   w("int_left_cor", p.int_left_cor);
   w("int_aop_systolic", p.int_aop_systolic);
