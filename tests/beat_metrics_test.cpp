@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -137,6 +138,43 @@ TEST(BeatMetrics, DoNotDependOnTheSampleSpacing) {
   EXPECT_NEAR(coarse.sw_mmHg_mL, fine.sw_mmHg_mL, 0.005 * fine.sw_mmHg_mL);
   EXPECT_NEAR(coarse.map_mmHg, fine.map_mmHg, 1e-9);
   EXPECT_NEAR(coarse.lvesv_mL, fine.lvesv_mL, 1e-9);
+}
+
+// The rectangular loop ejects from 0.1 to 0.4 s; each territory's inflow is set per sample.
+BeatMetrics measure_inflow(double dt, const std::array<double, 3>& systolic,
+                           const std::array<double, 3>& diastolic) {
+  const BeatAccumulator acc(2.0, lv_wall());
+  BeatProgress progress;
+  acc.begin(progress, 0, 0.0);
+  auto beat = rectangular_loop(dt);
+  for (auto& o : beat) o.coronary_inflow_mL_s = o.t_s <= 0.4 + 1e-12 ? systolic : diastolic;
+  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
+  return acc.finish(progress, beat.back());
+}
+
+// DSVR: mean inflow after the end of ejection over mean inflow up to it. LAD 1 then 3 mL/s gives
+// 3, RCA constant gives 1; the LCx, whose systolic inflow (0.05 mL/s) is under a tenth of its mean
+// over the beat, has no value rather than a ratio of 60.
+TEST(BeatMetrics, DsvrIsTheDiastolicOverTheSystolicMeanInflow) {
+  for (const double dt : {0.001, 0.005}) {
+    const BeatMetrics m = measure_inflow(dt, {1.0, 0.05, 2.0}, {3.0, 3.0, 2.0});
+    EXPECT_NEAR(m.ejection_end_s, 0.4, dt);  // 1% of the peak flow, between samples
+    // The step at 0.4 s is smeared over one sample by the trapezoid rule.
+    EXPECT_NEAR(m.dsvr[0], 3.0, 3.0 * 4.0 * dt) << dt;
+    EXPECT_NEAR(m.dsvr[2], 1.0, 1e-9) << dt;
+    EXPECT_TRUE(std::isnan(m.dsvr[1])) << m.dsvr[1];
+  }
+}
+
+TEST(BeatMetrics, AveragesSkipBeatsWithoutAValue) {
+  BeatMetrics a, b;
+  a.dsvr = {2.0, std::nan(""), 1.5};
+  b.dsvr = {2.5, std::nan(""), std::nan("")};  // e.g. a balloon-augmented beat
+  const std::vector<BeatMetrics> beats = {a, b};
+  const BeatMetrics mean = average(beats);
+  EXPECT_DOUBLE_EQ(mean.dsvr[0], 2.25);
+  EXPECT_TRUE(std::isnan(mean.dsvr[1]));
+  EXPECT_DOUBLE_EQ(mean.dsvr[2], 1.5);
 }
 
 TEST(BeatMetrics, AveragesSkipBeatsWithoutADeviceValue) {

@@ -35,11 +35,12 @@ TEST(NormalPreset, TheLadPerfusesTheLargestTerritory) {
   EXPECT_GT(m.coronary_territory_mL_min[0], m.coronary_territory_mL_min[2]);
 }
 
-// The RCA's bed is mostly RV wall, squeezed mostly by RV pressure: its systolic inflow is a larger
-// part of its flow than the left coronary's (IDEAL study: mean diastolic-to-systolic velocity ratio
-// 1.53 in the RCA against 1.85 in the left coronary; Seligman et al., EuroIntervention 2022), and a
-// higher RV afterload squeezes it more in systole (dogs: pulmonary artery constriction moved the
-// RCA's autoregulation as extravascular compression does; Pflugers Arch 1990;416:442).
+// The RCA is squeezed mostly by RV pressure (its RV share outweighs its LV share): its systolic
+// inflow is a larger part of its flow than the left coronary's (IDEAL study: mean diastolic-to-
+// systolic velocity ratio 1.53 in the RCA against 1.85 in the left coronary; Seligman et al.,
+// EuroIntervention 2022), and a higher RV afterload squeezes it more in systole (dogs: pulmonary
+// artery constriction moved the RCA's autoregulation as extravascular compression does; Pflugers
+// Arch 1990;416:442).
 TEST(Coronary, TheRcaFlowsMoreInSystoleAndFollowsRvPressure) {
   const auto m = steady("normal");
   EXPECT_LT(m.dsvr[2], m.dsvr[0]);

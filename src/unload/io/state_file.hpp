@@ -17,6 +17,7 @@ namespace unload::io {
 // 5: the baroreflex reads the root pressure through a high cut (one more circulation state).
 // 6: beats carry the mean pressure distal to each territory's stenosis (Pd/Pa, FFR, dPR).
 // 7: a fourth drug, adenosine (one more effect-site state, one more infusion rate).
+// 8: beats carry each territory's diastolic-to-systolic inflow ratio (DSVR).
 inline constexpr int kStateFileVersion = 8;
 
 struct StateFile {

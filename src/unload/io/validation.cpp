@@ -604,9 +604,10 @@ std::vector<Case> make_cases() {
       "velocity ratio at rest 1.85 +/- 0.70 in the left coronary artery, 1.53 +/- 0.34 in the "
       "RCA, 1.55 +/- 0.35 in a dominant RCA)";
   cases.push_back(range("seligman2022.dsvr_left",
-                        "left coronary (LAD + LCx) diastolic-to-systolic ratio of mean inflow",
+                        "left coronary (LAD and LCx flows together) diastolic-to-systolic ratio "
+                        "of mean inflow (per vessel: dsvr_lad, dsvr_lcx in beats.csv)",
                         ideal, "1.85 +/- 0.70", "1", 1.15, 2.55, "normal", left_dsvr,
-                        "coronary_left_diastolic_pct, ejection_end_s"));
+                        "left DSVR (from coronary_left_diastolic_pct and the end of ejection)"));
   cases.push_back(range("seligman2022.dsvr_rca",
                         "RCA diastolic-to-systolic ratio of mean inflow (dominant RCA)", ideal,
                         "1.55 +/- 0.35", "1", 1.20, 1.90, "normal", rca_dsvr, "dsvr_rca"));

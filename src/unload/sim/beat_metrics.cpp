@@ -278,14 +278,15 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
                    ? (p.int_cor_distal[k] - p.int_cor_distal_systolic[k]) / int_aop_diastolic
                    : m.pd_pa[k];
     // DSVR: mean inflow in diastole over mean inflow in systole (R wave to end of ejection);
-    // 0 where it is no useful number: no ejection, or a mean systolic inflow under a tenth of the
-    // beat's (a balloon pump's deflation can stop it), where the ratio runs to hundreds and
-    // follows rounding.
+    // no value (NaN) where it is no useful number: no ejection, no net inflow, or a mean systolic
+    // inflow under a tenth of the beat's (a balloon pump's deflation can stop it), where the
+    // ratio runs to hundreds and follows rounding.
     const double systolic = p.int_cor_systolic[k];
     const double systolic_mean = p.t_end_ejection > 0 ? systolic / p.t_end_ejection : 0.0;
-    m.dsvr[k] = p.ejection_ended && diastole_s > 0 && systolic_mean > 0.1 * p.int_cor[k] / T
+    m.dsvr[k] = p.ejection_ended && diastole_s > 0 && p.int_cor[k] > 0.0 &&
+                        systolic_mean > 0.1 * p.int_cor[k] / T
                     ? ((p.int_cor[k] - systolic) / diastole_s) / systolic_mean
-                    : 0.0;
+                    : std::nan("");
   }
   m.blood_volume_mL = end.blood_volume_mL;
   m.infused_mL = end.infused_mL;
@@ -354,8 +355,9 @@ namespace {
       "mean inflow of the " label                                                             \
       " territory from the end of ejection to the next R wave over its mean inflow from the " \
       "R wave to the end of ejection: the diastolic-to-systolic velocity ratio of a Doppler " \
-      "wire (Seligman et al., EuroIntervention 2022;17:e1305); 0 when the ventricle did not " \
-      "eject or its mean systolic inflow was under a tenth of the beat's",                    \
+      "wire (Seligman et al., EuroIntervention 2022;17:e1305); no value (empty, null) when "  \
+      "the ventricle did not eject or the mean systolic inflow was under a tenth of the "     \
+      "beat's",                                                                               \
       dsvr)
 #define UNLOAD_REGIONAL(key, k, label)                                                         \
   UNLOAD_PER_TERRITORY(                                                                        \
@@ -480,10 +482,18 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
   BeatMetrics a{};
   if (beats.empty()) return a;
   const double n = static_cast<double>(beats.size());
+  // A metric that has no value in some beats (NaN: a DSVR without ejection) is the mean of the
+  // beats that have one, NaN when none has.
   for (const auto& f : metric_fields()) {
     double s = 0;
-    for (const auto& b : beats) s += f.get(b);
-    f.field(a) = s / n;
+    int count = 0;
+    for (const auto& b : beats) {
+      const double v = f.get(b);
+      if (std::isnan(v)) continue;
+      s += v;
+      ++count;
+    }
+    f.field(a) = count > 0 ? s / count : std::nan("");
   }
   double duration = 0, ejection_end = 0;
   for (const auto& b : beats) {

@@ -49,7 +49,8 @@ struct BeatMetrics {
   std::array<double, physio::territory_count> dpr{};
   // Diastolic-to-systolic velocity ratio (DSVR) of each territory's inflow: its mean from the end
   // of ejection to the next R wave over its mean from the R wave to the end of ejection, what a
-  // Doppler wire's phasic velocity gives (0 when the ventricle did not eject).
+  // Doppler wire's phasic velocity gives (NaN, no value, when the ventricle did not eject or its
+  // systolic inflow was under a tenth of the beat's).
   std::array<double, physio::territory_count> dsvr{};
   double coronary_left_diastolic_pct = 0;  // left coronary inflow after the end of ejection
   double cpp_mmHg = 0;
