@@ -166,6 +166,22 @@ TEST(BeatMetrics, DsvrIsTheDiastolicOverTheSystolicMeanInflow) {
   }
 }
 
+// The rectangular loop's valve is open from 0.1 to 0.4 s: an ejection time of 300 ms, to the
+// sampling's resolution (flow steps from 0 to 333 mL/s and back between samples).
+TEST(BeatMetrics, EjectionTimeRunsFromTheValvesOpeningToItsClosure) {
+  for (const double dt : {0.001, 0.005}) {
+    EXPECT_NEAR(measure(dt).lvet_ms, 300.0, 1000.0 * dt) << dt;
+  }
+  // A beat whose valve never opens has no ejection time.
+  const BeatAccumulator acc(2.0, lv_wall());
+  BeatProgress progress;
+  acc.begin(progress, 0, 0.0);
+  auto beat = rectangular_loop(0.001);
+  for (auto& o : beat) o.aortic_valve_mL_s = 0.0;
+  for (std::size_t i = 0; i + 1 < beat.size(); ++i) acc.add(progress, beat[i]);
+  EXPECT_TRUE(std::isnan(acc.finish(progress, beat.back()).lvet_ms));
+}
+
 TEST(BeatMetrics, AveragesSkipBeatsWithoutAValue) {
   BeatMetrics a, b;
   a.dsvr = {2.0, std::nan(""), 1.5};

@@ -143,6 +143,19 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
   p.pa_max = std::max(p.pa_max, o.pulmonary_arteries_mmHg);
   p.pa_min = std::min(p.pa_min, o.pulmonary_arteries_mmHg);
   p.lv_max = std::max(p.lv_max, o.left_ventricle_mmHg);
+  // Start of ejection: aortic flow first rises through kEjectionFlow_mL_s (interpolated).
+  if (p.t_start_ejection < 0 && o.aortic_valve_mL_s > kEjectionFlow_mL_s &&
+      p.prev_aortic_valve_mL_s <= kEjectionFlow_mL_s) {
+    const double w = (kEjectionFlow_mL_s - p.prev_aortic_valve_mL_s) /
+                     (o.aortic_valve_mL_s - p.prev_aortic_valve_mL_s);
+    p.t_start_ejection = p.prev_t_s + w * dt - p.m.start_s;
+  }
+  // The valve's closure: the flow's first fall through zero after the start of ejection.
+  if (p.t_start_ejection >= 0 && p.t_valve_closure < 0 && p.prev_aortic_valve_mL_s > 0.0 &&
+      o.aortic_valve_mL_s <= 0.0) {
+    const double w = p.prev_aortic_valve_mL_s / (p.prev_aortic_valve_mL_s - o.aortic_valve_mL_s);
+    p.t_valve_closure = p.prev_t_s + w * dt - p.m.start_s;
+  }
   // End of ejection: aortic flow falls below 1% of its systolic peak.
   p.q_av_peak = std::max(p.q_av_peak, o.aortic_valve_mL_s);
   const double threshold = 0.01 * p.q_av_peak;
@@ -292,6 +305,9 @@ BeatMetrics BeatAccumulator::finish(BeatProgress& p, const physio::Observables& 
   m.infused_mL = end.infused_mL;
   m.bled_mL = end.bled_mL;
   m.ejection_end_s = p.ejection_ended ? p.t_end_ejection : 0.0;
+  m.lvet_ms = p.t_start_ejection >= 0.0 && p.t_valve_closure > p.t_start_ejection
+                  ? 1000.0 * (p.t_valve_closure - p.t_start_ejection)
+                  : std::nan("");
   for (std::size_t i = 0; i < device_metrics_.size(); ++i) {
     const auto& dm = device_metrics_[i];
     double v = p.device_acc[i];
@@ -410,6 +426,10 @@ constexpr MetricField kFields[] = {
     UNLOAD_METRIC(tau_ms, kLeftVentricle, "relaxation time constant (tau)", "ms", 1,
                   "time constant of the beat's ventricular relaxation: of the activation's "
                   "exponential fall, which isovolumic LV pressure follows; ischaemia lengthens it"),
+    UNLOAD_METRIC(lvet_ms, kLeftVentricle, "ejection time (LVET)", "ms", 0,
+                  "from aortic valve flow's rise through 20 mL/s to its first fall through 0, "
+                  "the valve's closure (the carotid upstroke to the dicrotic notch); no value "
+                  "when the ventricle did not eject"),
     UNLOAD_METRIC(pcwp_mmHg, kRight, "wedge pressure (PCWP)", "mmHg", 1,
                   "mean left atrial pressure over the beat"),
     UNLOAD_METRIC(rap_mmHg, kRight, "right atrial pressure (RAP)", "mmHg", 1,

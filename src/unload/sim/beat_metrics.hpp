@@ -35,7 +35,8 @@ struct BeatMetrics {
   double co_L_min = 0, co_native_L_min = 0, ci_L_min_m2 = 0;
   double sv_mL = 0, sv_total_mL = 0, lvedv_mL = 0, lvesv_mL = 0, ef_pct = 0;
   double lvedp_mmHg = 0, lvesp_mmHg = 0, lv_peak_mmHg = 0, dpdt_max_mmHg_s = 0;
-  double tau_ms = 0;  // time constant of the beat's ventricular relaxation
+  double tau_ms = 0;   // time constant of the beat's ventricular relaxation
+  double lvet_ms = 0;  // LV ejection time (NaN: no ejection seen)
   double pcwp_mmHg = 0, rap_mmHg = 0;
   double pap_sys_mmHg = 0, pap_dia_mmHg = 0, pap_mean_mmHg = 0;
   double svr_wood = 0, sw_mmHg_mL = 0, pva_mmHg_mL = 0, cpo_W = 0;
@@ -137,6 +138,9 @@ struct BeatProgress {
   // Run integrals of the cumulative readings (kept across beats).
   std::array<double, BeatMetrics::max_device_metrics> device_run{};
   double t_end_ejection = 0;
+  // After the R wave: aortic flow's first rise through 20 mL/s, and its first fall through 0 after
+  // that (the valve's closure, the dicrotic notch); -1 until seen.
+  double t_start_ejection = -1, t_valve_closure = -1;
   double e_max = 0, p_es = 0, v_es = 0;  // point of maximal elastance
   // The LV free wall's passive share and its bulge's volume at that point (Observables).
   double passive_share_es = 0, passive_bulge_es = 0;

@@ -197,6 +197,8 @@ void walk(W& w, BeatProgress& p) {
   w("device_acc", p.device_acc);
   w("device_run", p.device_run);
   w("t_end_ejection", p.t_end_ejection);
+  w("t_start_ejection", p.t_start_ejection);
+  w("t_valve_closure", p.t_valve_closure);
   w("e_max", p.e_max);
   w("p_es", p.p_es);
   w("v_es", p.v_es);
