@@ -18,7 +18,7 @@ namespace unload::io {
 // 6: beats carry the mean pressure distal to each territory's stenosis (Pd/Pa, FFR, dPR).
 // 7: a fourth drug, adenosine (one more effect-site state, one more infusion rate).
 // 8: beats carry each territory's diastolic-to-systolic inflow ratio (DSVR).
-// 9: beats carry the LV ejection time (the start of ejection is kept during the beat).
+// 9: beats carry the LV ejection time (the valve's opening and closure are kept during the beat).
 inline constexpr int kStateFileVersion = 9;
 
 struct StateFile {

@@ -512,7 +512,7 @@ double coronary_diastolic(const sim::BeatMetrics& m) { return m.coronary_left_di
 double left_dsvr(const sim::BeatMetrics& m) {
   const double share = m.coronary_left_diastolic_pct / 100.0;
   const double systole = m.ejection_end_s, diastole = m.duration_s - m.ejection_end_s;
-  if (systole <= 0 || diastole <= 0 || share >= 1.0) return 0.0;
+  if (systole <= 0 || diastole <= 0 || share >= 1.0) return kNaN;  // no value, as dsvr_*
   return (share / diastole) / ((1.0 - share) / systole);
 }
 double rca_dsvr(const sim::BeatMetrics& m) { return m.dsvr[2]; }

@@ -26,6 +26,11 @@ void BeatAccumulator::begin(BeatProgress& p, int beat, double start_s) const {
 namespace {
 // Aortic valve flow above which the ventricle is taken to be ejecting (leaks stay far below).
 constexpr double kEjectionFlow_mL_s = 20.0;
+// Where between two samples a signal going from `before` to `after` crosses `level`: the fraction
+// of the interval, by linear interpolation.
+double crossing_fraction(double before, double after, double level) {
+  return (before - level) / (before - after);
+}
 // Flow that leaves the aortic root and descending aorta into the body, the coronaries and the
 // bronchial arteries (systemic output).
 double systemic_outflow(const physio::Observables& o) {
@@ -143,26 +148,23 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
   p.pa_max = std::max(p.pa_max, o.pulmonary_arteries_mmHg);
   p.pa_min = std::min(p.pa_min, o.pulmonary_arteries_mmHg);
   p.lv_max = std::max(p.lv_max, o.left_ventricle_mmHg);
-  // Start of ejection: aortic flow first rises through kEjectionFlow_mL_s (interpolated).
-  if (p.t_start_ejection < 0 && o.aortic_valve_mL_s > kEjectionFlow_mL_s &&
-      p.prev_aortic_valve_mL_s <= kEjectionFlow_mL_s) {
-    const double w = (kEjectionFlow_mL_s - p.prev_aortic_valve_mL_s) /
-                     (o.aortic_valve_mL_s - p.prev_aortic_valve_mL_s);
-    p.t_start_ejection = p.prev_t_s + w * dt - p.m.start_s;
+  // Time since the R wave at the fraction w of the interval from the last sample to this one.
+  const auto beat_time = [&p, dt](double w) { return p.prev_t_s + w * dt - p.m.start_s; };
+  const double q_before = p.prev_aortic_valve_mL_s, q = o.aortic_valve_mL_s;
+  // Start of ejection: aortic flow first rises through kEjectionFlow_mL_s.
+  if (p.t_start_ejection < 0 && q > kEjectionFlow_mL_s && q_before <= kEjectionFlow_mL_s) {
+    p.t_start_ejection = beat_time(crossing_fraction(q_before, q, kEjectionFlow_mL_s));
   }
   // The valve's closure: the flow's first fall through zero after the start of ejection.
-  if (p.t_start_ejection >= 0 && p.t_valve_closure < 0 && p.prev_aortic_valve_mL_s > 0.0 &&
-      o.aortic_valve_mL_s <= 0.0) {
-    const double w = p.prev_aortic_valve_mL_s / (p.prev_aortic_valve_mL_s - o.aortic_valve_mL_s);
-    p.t_valve_closure = p.prev_t_s + w * dt - p.m.start_s;
+  if (p.t_start_ejection >= 0 && p.t_valve_closure < 0 && q_before > 0.0 && q <= 0.0) {
+    p.t_valve_closure = beat_time(crossing_fraction(q_before, q, 0.0));
   }
   // End of ejection: aortic flow falls below 1% of its systolic peak.
   p.q_av_peak = std::max(p.q_av_peak, o.aortic_valve_mL_s);
   const double threshold = 0.01 * p.q_av_peak;
-  if (!p.ejection_ended && p.q_av_peak > kEjectionFlow_mL_s &&
-      p.prev_aortic_valve_mL_s > threshold && o.aortic_valve_mL_s <= threshold) {
-    const double w =
-        (p.prev_aortic_valve_mL_s - threshold) / (p.prev_aortic_valve_mL_s - o.aortic_valve_mL_s);
+  if (!p.ejection_ended && p.q_av_peak > kEjectionFlow_mL_s && q_before > threshold &&
+      q <= threshold) {
+    const double w = crossing_fraction(q_before, q, threshold);
     // Left coronary inflow up to the end of ejection: what follows is diastolic.
     p.int_left_cor_dia = p.int_left_cor - (1.0 - w) * left_cor_step;
     p.int_aop_systolic = p.int_aop - (1.0 - w) * aop_step;
@@ -171,7 +173,7 @@ void BeatAccumulator::add(BeatProgress& p, const physio::Observables& o) const {
       p.int_cor_systolic[k] = p.int_cor[k] - (1.0 - w) * cor_step[k];
     }
     p.ejection_ended = true;
-    p.t_end_ejection = p.prev_t_s + w * dt - p.m.start_s;
+    p.t_end_ejection = beat_time(w);
   }
   // End-systole: maximal elastance P / (V - V0).
   if (const double v = o.left_ventricle_mL - v0_; v > 1.0 && o.left_ventricle_mmHg / v > p.e_max) {
@@ -502,18 +504,21 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
   BeatMetrics a{};
   if (beats.empty()) return a;
   const double n = static_cast<double>(beats.size());
-  // A metric that has no value in some beats (NaN: a DSVR without ejection) is the mean of the
-  // beats that have one, NaN when none has.
-  for (const auto& f : metric_fields()) {
+  // A value some beats do not have (NaN: a DSVR without ejection, a balloon pump's reading in a
+  // beat it did not augment) is the mean of the beats that have one, NaN when none has.
+  const auto mean_of_values = [beats](auto value_of) {
     double s = 0;
     int count = 0;
     for (const auto& b : beats) {
-      const double v = f.get(b);
+      const double v = value_of(b);
       if (std::isnan(v)) continue;
       s += v;
       ++count;
     }
-    f.field(a) = count > 0 ? s / count : std::nan("");
+    return count > 0 ? s / count : std::nan("");
+  };
+  for (const auto& f : metric_fields()) {
+    f.field(a) = mean_of_values([&f](const BeatMetrics& b) { return f.get(b); });
   }
   double duration = 0, ejection_end = 0;
   for (const auto& b : beats) {
@@ -522,17 +527,8 @@ BeatMetrics average(std::span<const BeatMetrics> beats) {
   }
   a.duration_s = duration / n;
   a.ejection_end_s = ejection_end / n;
-  // Device metrics: mean over the beats that have a value.
   for (std::size_t i = 0; i < BeatMetrics::max_device_metrics; ++i) {
-    double s = 0;
-    int count = 0;
-    for (const auto& b : beats) {
-      if (!std::isnan(b.device[i])) {
-        s += b.device[i];
-        ++count;
-      }
-    }
-    a.device[i] = count > 0 ? s / count : std::nan("");
+    a.device[i] = mean_of_values([i](const BeatMetrics& b) { return b.device[i]; });
   }
   a.beat = beats.back().beat;
   a.start_s = beats.front().start_s;
