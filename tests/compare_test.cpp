@@ -98,6 +98,10 @@ TEST(Strategy, BadOnesNameTheStrategyAndWhatWasExpected) {
       {"impella-cp:P8+impella-2.5:P8", "strategy 'impella-cp:P8+impella-2.5:P8'"},
       {"va-ecmo:11", "va-ecmo:11"},
       {"iabp:1:4", "iabp:1:4"},
+      // A target flow of 0 would run the circuit in speed mode at its default speed (about 3.5
+      // L/min in `hrpci`): more support than va-ecmo:0.5, not none.
+      {"va-ecmo:0", "va-ecmo flow '0': expected more than 0 up to 10 L/min"},
+      {"va-ecmo:-1", "va-ecmo:-1"},
   };
   for (const auto& [text, expected] : bad) {
     try {
@@ -106,7 +110,11 @@ TEST(Strategy, BadOnesNameTheStrategyAndWhatWasExpected) {
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos)
           << text << ": " << e.what();
-      EXPECT_NE(std::string(e.what()).find("--strategies"), std::string::npos) << e.what();
+      const std::string what = e.what();
+      EXPECT_NE(what.find("--strategies"), std::string::npos) << what;
+      // ... once: a device's error does not repeat the strategy as its own origin.
+      EXPECT_EQ(what.find("--strategies", what.find("--strategies") + 1), std::string::npos)
+          << what;
     }
   }
 }

@@ -218,6 +218,13 @@ TEST(DeviceInput, BadSettingsAreRejectedWithAClearMessage) {
   EXPECT_NE(
       message({{"impella-cp", {{"speed", "3"}}, "--device impella-cp"}}).find(", level, rpm)"),
       std::string::npos);
+  // VA-ECMO's `flow` is a target flow: 0 is refused (its setting's 0 means speed mode at the
+  // default speed, which `--flow 0` does not say), while the setting itself still takes 0.
+  EXPECT_NE(message({{"va-ecmo", {{"flow", "0"}}, "--device va-ecmo"}})
+                .find("--device va-ecmo: va-ecmo flow '0': expected more than 0 up to 10 L/min"),
+            std::string::npos);
+  EXPECT_EQ(message({{"va-ecmo", {{"flow", "0.5"}}, "--device va-ecmo"}}), "");
+  EXPECT_EQ(message({{"va-ecmo", {{"target_flow_L_min", "0"}}, "--device va-ecmo"}}), "");
 }
 
 }  // namespace

@@ -12,15 +12,16 @@ namespace unload::devices {
 
 namespace {
 constexpr SettingWord kPumpWords[] = {
-    {"level", "speed_rpm", "performance level P0..P8 (P9 on the CP and 5.5), BOOST, or rpm"},
-    {"rpm", "speed_rpm", "rotor speed in rpm"},
+    {"level", "speed_rpm", "performance level P0..P8 (P9 on the CP and 5.5), BOOST, or rpm", false},
+    {"rpm", "speed_rpm", "rotor speed in rpm", false},
 };
 constexpr SettingWord kBalloonWords[] = {
-    {"ratio", "ratio", "assist ratio 1:1, 1:2 or 1:3"},
+    {"ratio", "ratio", "assist ratio 1:1, 1:2 or 1:3", false},
 };
 constexpr SettingWord kEcmoWords[] = {
-    {"rpm", "speed_rpm", "pump speed in rpm (speed mode)"},
-    {"flow", "target_flow_L_min", "target flow in L/min (flow mode: the console adjusts speed)"},
+    {"rpm", "speed_rpm", "pump speed in rpm (speed mode)", false},
+    {"flow", "target_flow_L_min",
+     "target flow in L/min, above 0 (flow mode: the console adjusts speed)", true},
 };
 constexpr std::string_view kOnePump =
     "two micro-axial pumps cannot both lie across the aortic valve";

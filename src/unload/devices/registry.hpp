@@ -31,6 +31,9 @@ struct SettingWord {
   std::string_view word;     // "level"
   std::string_view setting;  // the setting it names, "speed_rpm"
   std::string_view help;     // what it accepts, for --help and `unload list`
+  // The word names a quantity that must be above 0 (VA-ECMO's `flow`: a target flow, while the
+  // setting's 0 means speed mode, which the word does not say).
+  bool above_zero;
 };
 
 struct DeviceType {

@@ -100,6 +100,17 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
     throw InputError(fmt::format("{}: {} {} '{}': expected {} to {} {}", origin, device.kind(),
                                  name, text, spec.min, spec.max, spec.unit));
   }
+  // A word that names a positive quantity (VA-ECMO's target flow): its setting's 0 means
+  // something else (speed mode at the default speed), which `va-ecmo:0` or `--flow 0` must not
+  // silently give.
+  for (const auto& w : type_of(device.kind()).words) {
+    if (w.word == name && w.above_zero && !(*value > 0.0)) {
+      throw InputError(fmt::format(
+          "{}: {} {} '{}': expected more than 0 up to {} {} (0 is not a target; the setting {} = 0 "
+          "switches to speed mode)",
+          origin, device.kind(), name, text, spec.max, spec.unit, spec.name));
+    }
+  }
   return {*slot, *value};
 }
 

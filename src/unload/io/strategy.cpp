@@ -70,7 +70,16 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
   try {
     s.setup = setup_devices(s.devices);
   } catch (const InputError& e) {
-    throw fail(e.what());
+    // The devices' errors begin with the request's origin, which fail() already says.
+    std::string_view what = e.what();
+    for (const auto& request : s.devices) {
+      const std::string prefix = request.origin + ": ";
+      if (what.substr(0, prefix.size()) == prefix) {
+        what.remove_prefix(prefix.size());
+        break;
+      }
+    }
+    throw fail(std::string(what));
   }
   return s;
 }
