@@ -85,7 +85,8 @@ TEST_F(UnloadCommand, HelpOfTheCommandAndEachSubcommandExitsZero) {
 TEST_F(UnloadCommand, ParseErrorsExitTwo) {
   for (const char* args :
        {"", "frobnicate", "steady", "steady --patient normal --bogus",
-        "steady --patient normal --integrator euler", "run", "bench --seconds -1"}) {
+        "steady --patient normal --integrator euler", "run", "bench --seconds -1",
+        "compare " UNLOAD_SOURCE_DIR "/scenarios/hrpci_lm_pci.toml --variants 2 --seed -1"}) {
     const Outcome o = unload(args);
     EXPECT_EQ(o.exit_code, 2) << "unload " << args;
     EXPECT_THAT(o.err, StartsWith("unload: error: ")) << "unload " << args;

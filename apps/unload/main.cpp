@@ -210,6 +210,12 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
       ->check(CLI::Range(0, 100000))
       ->type_name("N");
   c->add_option("--seed", o.seed, "Seed of the variants (the same seed gives the same variants)")
+      // Not left to the conversion, which takes -1 as 18446744073709551615.
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            return text.find('-') == std::string::npos ? "" : "expected a whole number, 0 or more";
+          },
+          ""))
       ->capture_default_str();
   c->add_option("--variant-file", o.variant_file,
                 "The variants' parameter spreads (default: data/variants.toml, the format there)")
