@@ -228,6 +228,22 @@ TEST(Console, PositionAlarmsWithinTenSeconds) {
   }
 }
 
+// At P-0 the motor is stopped: its current has no pulse, so the signals read as a pump lying in
+// the aorta (the estimator says so), but the console shows its position as unknown and raises no
+// position alarm; once the motor turns again, the position is judged again.
+TEST(Console, AStoppedMotorShowsNoPosition) {
+  ConsoleRun run("kind = \"impella-cp\"\nlevel = \"P0\"\n",
+                 "[[events]]\ntime = 60\ndevice = \"impella-cp\"\nlevel = \"P8\"\n", 130, "hfref");
+  run.session->advance_to(55);
+  EXPECT_EQ(run.console().display().set_speed_rpm, 0.0);
+  EXPECT_EQ(run.console().display().estimates.placement, control::Placement::unknown);
+  for (const char* alarm : {"position_wrong", "position_unknown", "position_in_ventricle"}) {
+    EXPECT_TRUE(std::isnan(run.recorder.raised(alarm))) << alarm;
+  }
+  run.session->advance_to(130);
+  EXPECT_EQ(run.console().display().estimates.placement, control::Placement::correct);
+}
+
 TEST(Console, BlockedPurgeLineIsAlarmedWithinThirtySeconds) {
   ConsoleRun run("kind = \"impella-cp\"\nlevel = \"P8\"\n",
                  "[[events]]\ntime = 10\ndevice = \"impella-cp\"\npurge_occlusion = 1\n", 50);

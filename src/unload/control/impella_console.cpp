@@ -527,6 +527,10 @@ ConsoleDisplay ImpellaConsole::display() const {
   d.restarting = restart_phase_ != 0;
   d.weaning = weaning_;
   d.estimates = estimator_.estimates();
+  // A stopped motor (P-0, or a restart under way) has no current pulse, and with it the signals
+  // read as a pump lying in the aorta wherever it lies: the console cannot tell its position
+  // (its position alarms are off then, update_alarms).
+  if (!(sent_rpm_ > 0 && restart_phase_ == 0)) d.estimates.placement = Placement::unknown;
   return d;
 }
 

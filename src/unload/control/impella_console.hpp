@@ -68,7 +68,8 @@ struct ConsoleDisplay {
   double set_speed_rpm = 0;  // what it commands
   bool restarting = false;
   bool weaning = false;
-  PumpEstimates estimates;  // displayed flow, LVEDP, MAP, CPO, placement
+  PumpEstimates estimates;  // displayed flow, LVEDP, MAP, CPO, placement (unknown while the
+                            // motor is stopped)
 };
 
 class ImpellaConsole final : public Controller {
