@@ -860,7 +860,9 @@ std::vector<Case> make_cases() {
         "mL/mmHg of central compliance: aortic root 0.15, descending aorta 0.85) before the "
         "valve opens. Kolyva's patients started lower (control 50.9 mmHg against `hfref`'s "
         "69.6), and a balloon deflating into a stiffer or smaller aorta, or not fully deflated "
-        "when the valve opens, would dip less; which of these holds was not established. The "
+        "when the valve opens, would dip less; which of these holds was not established (a slower "
+        "deflation, time constant 40 or 60 ms instead of the assumed 20, gives -15.6 or -12.9 "
+        "mmHg; no source for the helium shuttle's speed was found). The "
         "deep dip also lowers the ischaemic ventricle's work under the balloon at 1:1 in "
         "`unload compare` (docs/compare.md)"};
     cases.push_back(std::move(fall));
