@@ -281,13 +281,13 @@ nlohmann::json ffr_json(const std::vector<sim::FfrReading>& readings) {
       pd_pa[std::string(physio::territory_labels[k])] =
           std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
     }
-    out.push_back({{"drug", "adenosine"},
-                   {"start_s", r.start_s},
-                   {"end_s", r.end_s},
-                   {"dose_mcg_kg_min", r.dose_mcg_kg_min},
-                   {"from_s", r.from_s},
-                   {"beats", r.beats},
-                   {"pd_pa", std::move(pd_pa)}});
+    // In ffr_keys() order, with its names (`unload list` documents these keys from there).
+    const std::array<nlohmann::json, kFfrKeys.size()> values{
+        "adenosine", r.start_s, r.end_s, r.dose_mcg_kg_min, r.from_s, r.beats, std::move(pd_pa)};
+    nlohmann::json reading = nlohmann::json::object();
+    for (std::size_t i = 0; i < kFfrKeys.size(); ++i)
+      reading[std::string(kFfrKeys[i].key)] = values[i];
+    out.push_back(std::move(reading));
   }
   return out;
 }
