@@ -40,6 +40,7 @@ namespace unload::io {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 using testing::error_of;
@@ -522,6 +523,18 @@ TEST(DrugScenario, MalformedDrugEventsAreOneClearErrorEach) {
                 "time, drug and dose)"));
   EXPECT_THAT(error_of(scenario("normal", 100, head + "dose = 0.1\n")),
               HasSubstr("bad.toml:6: key 'events[0].dose': belongs to a drug event"));
+  // Two rates of one drug at one instant: only the later would act; refused, naming the first.
+  // Two drugs at one instant are fine.
+  EXPECT_THAT(error_of(scenario("normal", 100,
+                                head + "drug = \"adenosine\"\ndose = 140\n" + head +
+                                    "drug = \"adenosine\"\ndose = 0\n")),
+              AllOf(HasSubstr("bad.toml:10: key 'events[1].drug': the adenosine rate is "
+                              "already set at 10 s ("),
+                    HasSubstr("bad.toml:4): two values at one instant")));
+  EXPECT_NO_THROW(io::load_scenario(
+      write("two.toml", scenario("normal", 100,
+                                 head + "drug = \"adenosine\"\ndose = 140\n" + head +
+                                     "drug = \"norepinephrine\"\ndose = 0.1\n"))));
   // The range comes from the data: an override of the maximum moves it.
   EXPECT_THAT(error_of(scenario("normal", 100, head + "drug = \"norepinephrine\"\ndose = 0.6\n",
                                 "[overrides]\n\"drugs.norepinephrine.maximum_dose\" = 0.5\n")),

@@ -390,6 +390,14 @@ TEST(FaultScenario, BadFaultsAreOneClearErrorEach) {
                                 "volume_mL = 100\n")),
               HasSubstr("key 'events[0].volume_mL': belongs to a fault event (fault = "
                         "\"hypovolaemia\")"));
+  // A fault and a setting event that set one setting at one instant: only the later would act.
+  EXPECT_THAT(error_of(scenario("\n[[events]]\ntime = 10\ndevice = \"impella-cp\"\n"
+                                "position = \"correct\"\n" +
+                                raise(10, "migration_ventricle"))),
+              HasSubstr("key 'events[1].fault': impella-cp's position is already set at 10 s ("));
+  EXPECT_THAT(error_of(scenario("\n[[events]]\ntime = 10\ndevice = \"impella-cp\"\n"
+                                "level = \"P3\"\nrpm = 30000\n")),
+              HasSubstr("key 'events[0].rpm': impella-cp's speed_rpm is already set at 10 s ("));
   // No pump attached; a device that is not a pump.
   const std::string no_pump = "[scenario]\npatient = \"hrpci\"\nduration = 100\n";
   EXPECT_THAT(error_of(no_pump + raise(10, "purge_bag_empty")),

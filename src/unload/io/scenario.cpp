@@ -154,7 +154,8 @@ constexpr ScenarioKey kKeys[] = {
     {"events", "*", "number or string", "the setting's unit",
      "the settings to change (as in [[devices]]), applied in the order written; a setting an "
      "operator enters on a console (level, purge flow) goes through the device's console, a "
-     "physical change (position, purge_occlusion, motor_failure) acts at once"},
+     "physical change (position, purge_occlusion, motor_failure) acts at once; one value per "
+     "setting (and per drug's rate) at one instant, whether from settings or faults"},
 };
 
 // Everything a scenario error needs to say where it is.
@@ -693,6 +694,28 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
   s.coronary.push_back(std::move(a));
 }
 
+// Two events that set one quantity (a drug's rate, a device's setting) at the same instant would
+// leave only the later one in force, silently: refused, naming the first.
+void refuse_second_value(const Scenario& s, const sim::Event& e, const Where& at,
+                         std::string_view what) {
+  const auto same_target = [&](const sim::Event& o) {
+    if (e.kind == sim::EventKind::drug_dose) {
+      return o.kind == e.kind && o.device == e.device;
+    }
+    const auto is_setting = [](sim::EventKind k) {
+      return k == sim::EventKind::device_setting || k == sim::EventKind::operator_setting;
+    };
+    return is_setting(o.kind) && o.device == e.device && o.setting == e.setting;
+  };
+  for (const auto& other : s.events) {
+    if (other.event.time_s == e.time_s && same_target(other.event)) {
+      fail(at, fmt::format("{} is already set at {:g} s ({}): two values at one instant (expected "
+                           "one event, or events at different times)",
+                           what, e.time_s, other.origin));
+    }
+  }
+}
+
 // A drug event (the table has `drug`): one drug_dose event.
 void read_drug_event(const fs::path& file, const toml::table& table, const std::string& prefix,
                      double t, Scenario& s) {
@@ -731,6 +754,7 @@ void read_drug_event(const fs::path& file, const toml::table& table, const std::
   e.kind = sim::EventKind::drug_dose;
   e.device = static_cast<std::uint32_t>(index);
   e.value = a.dose;
+  refuse_second_value(s, e, at_name, fmt::format("the {} rate", a.drug));
   // An infusion running from t = 0 was running before: the steady start has it at equilibrium.
   if (t == 0.0) s.standing.drug_dose[index] = a.dose;
   s.events.push_back({e, location(file, table.source())});
@@ -1166,6 +1190,8 @@ void read_fault_event(const fs::path& file, const toml::table& table, const std:
     e.device = static_cast<std::uint32_t>(device);
     e.setting = static_cast<std::uint32_t>(k);
     e.value = value;
+    refuse_second_value(s, e, at_name,
+                        fmt::format("{}'s {}", a.device, block.setting_specs()[k].name));
     s.events.push_back({e, origin, true});
     now.value[k] = value;
   };
@@ -1373,6 +1399,7 @@ void read_events(const fs::path& file, const toml::array& array, Scenario& s) {
       e.device = static_cast<std::uint32_t>(index);
       e.setting = static_cast<std::uint32_t>(slot);
       e.value = value;
+      refuse_second_value(s, e, at, fmt::format("{}'s {}", kind, spec.name));
       s.events.push_back({e, location(file, node->source())});
       faults.settings[index].value[slot] = value;
       ++settings;
