@@ -357,7 +357,7 @@ void ImpellaConsole::update_weaning(double t_s) {
 
 void ImpellaConsole::update_alarms(double t_s) {
   const PumpEstimates& e = estimator_.estimates();
-  const bool running = sent_rpm_ > 0 && restart_phase_ == 0;
+  const bool running = motor_running();
   board_.update(idx(AlarmId::pump_stopped),
                 restart_phase_ != 0 || (stopped_since_s_ >= 0 && sent_rpm_ > 0), t_s);
   // Placement is judged once the console has watched the pump for its start-up time (the
@@ -530,7 +530,7 @@ ConsoleDisplay ImpellaConsole::display() const {
   // A stopped motor (P-0, or a restart under way) has no current pulse, and with it the signals
   // read as a pump lying in the aorta wherever it lies: the console cannot tell its position
   // (its position alarms are off then, update_alarms).
-  if (!(sent_rpm_ > 0 && restart_phase_ == 0)) d.estimates.placement = Placement::unknown;
+  if (!motor_running()) d.estimates.placement = Placement::unknown;
   return d;
 }
 

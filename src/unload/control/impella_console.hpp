@@ -99,6 +99,8 @@ class ImpellaConsole final : public Controller {
   void message(double t_s, MessageKind kind, std::string_view name, std::string text);
   void observe(const SignalFrame& f, bool rules);
   bool suction_now() const;
+  // The console commands a speed and is not restarting the pump: the motor turns.
+  bool motor_running() const { return sent_rpm_ > 0 && restart_phase_ == 0; }
   double level_speed(int level) const;
   int level_of_speed(double rpm) const;  // -1: no level runs at this speed
   bool is_boost(double rpm) const;

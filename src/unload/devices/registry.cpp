@@ -63,11 +63,16 @@ void require_parameters(std::span<const DeviceParameterSpec> specs, const Device
   }
 }
 
-std::string_view setting_for_word(const DeviceType& type, std::string_view word) {
+const SettingWord* find_word(const DeviceType& type, std::string_view name) {
   for (const auto& w : type.words) {
-    if (w.word == word) return w.setting;
+    if (w.word == name) return &w;
   }
-  return word;
+  return nullptr;
+}
+
+std::string_view setting_for_word(const DeviceType& type, std::string_view word) {
+  const SettingWord* w = find_word(type, word);
+  return w ? w->setting : word;
 }
 
 const DeviceType* find_device_type(std::string_view kind) {

@@ -58,6 +58,8 @@ std::uint64_t parameters_fingerprint(const DeviceParameters& p);
 void require_parameters(std::span<const DeviceParameterSpec> specs, const DeviceParameters& p,
                         std::string_view device);
 const DeviceType* find_device_type(std::string_view kind);
+// The word of this device type spelled `name` ("level"), or nullptr when it is no word of the type.
+const SettingWord* find_word(const DeviceType& type, std::string_view name);
 // The setting a short word or a full setting name stands for on this device type ("level" ->
 // "speed_rpm"); the name itself when it is no word of the type.
 std::string_view setting_for_word(const DeviceType& type, std::string_view word);

@@ -103,13 +103,12 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
   // A word that names a positive quantity (VA-ECMO's target flow): its setting's 0 means
   // something else (speed mode at the default speed), which `va-ecmo:0` or `--flow 0` must not
   // silently give.
-  for (const auto& w : type_of(device.kind()).words) {
-    if (w.word == name && w.above_zero && !(*value > 0.0)) {
-      throw InputError(fmt::format(
-          "{}: {} {} '{}': expected more than 0 up to {} {} (0 is not a target; the setting {} = 0 "
-          "switches to speed mode)",
-          origin, device.kind(), name, text, spec.max, spec.unit, spec.name));
-    }
+  const devices::SettingWord* word = devices::find_word(type_of(device.kind()), name);
+  if (word && word->above_zero && !(*value > 0.0)) {
+    throw InputError(fmt::format(
+        "{}: {} {} '{}': expected more than 0 up to {} {} (0 is not a target; the setting {} = 0 "
+        "switches to speed mode)",
+        origin, device.kind(), name, text, spec.max, spec.unit, spec.name));
   }
   return {*slot, *value};
 }

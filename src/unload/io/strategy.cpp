@@ -36,8 +36,10 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
   text = trim(text);
   Strategy s;
   s.text = std::string(text);
+  // Where every error of this strategy starts, the devices' own included (their origin).
+  const std::string where = fmt::format("{}: strategy '{}'", origin, text);
   const auto fail = [&](const std::string& what) {
-    return InputError(fmt::format("{}: strategy '{}': {}", origin, text, what));
+    return InputError(fmt::format("{}: {}", where, what));
   };
   if (text.empty()) throw fail("empty (expected none, KIND or KIND:VALUE, joined with +)");
   if (text == "none") return s;
@@ -52,7 +54,7 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
     if (!devices::find_device_type(kind)) {
       throw fail(fmt::format("unknown device '{}' (expected one of: {})", kind, known_kinds()));
     }
-    DeviceRequest request{kind, {}, fmt::format("{} {}", origin, text)};
+    DeviceRequest request{kind, {}, where};
     if (colon != std::string_view::npos) {
       const std::string value(trim(part.substr(colon + 1)));
       const std::string_view setting = strategy_setting(kind);
@@ -67,20 +69,7 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
     if (plus == std::string_view::npos) break;
     rest = rest.substr(plus + 1);
   }
-  try {
-    s.setup = setup_devices(s.devices);
-  } catch (const InputError& e) {
-    // The devices' errors begin with the request's origin, which fail() already says.
-    std::string_view what = e.what();
-    for (const auto& request : s.devices) {
-      const std::string prefix = request.origin + ": ";
-      if (what.substr(0, prefix.size()) == prefix) {
-        what.remove_prefix(prefix.size());
-        break;
-      }
-    }
-    throw fail(std::string(what));
-  }
+  s.setup = setup_devices(s.devices);  // its errors start with `where`
   return s;
 }
 
