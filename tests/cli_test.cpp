@@ -289,6 +289,20 @@ TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {
   EXPECT_TRUE(fs::exists(work() / "out" / "small" / "summary.json"));
 }
 
+// The output line names the directory as the user can use it: relative under the working
+// directory, absolute elsewhere (not "../other/result").
+TEST_F(UnloadCommand, RunNamesItsOutputDirectoryAsAUsablePath) {
+  write("small.toml", kSmallScenario);
+  const Outcome inside = unload("run small.toml --out result/");
+  ASSERT_EQ(inside.exit_code, 0) << inside.err;
+  EXPECT_THAT(inside.out, HasSubstr("output             result/ ("));
+  const fs::path elsewhere = dir_ / "elsewhere";
+  const Outcome outside = unload("run small.toml --out " + elsewhere.string());
+  ASSERT_EQ(outside.exit_code, 0) << outside.err;
+  EXPECT_THAT(outside.out, HasSubstr("output             " + elsewhere.string() + "/ ("));
+  EXPECT_THAT(outside.out, ::testing::Not(HasSubstr("../")));
+}
+
 TEST_F(UnloadCommand, BadScenarioExitsTwoAndCreatesNoOutputDirectory) {
   write("bad.toml", "[scenario]\npatient = \"normal\"\nduration = -5\n");
   const Outcome o = unload("run bad.toml");

@@ -124,4 +124,15 @@ int report(const ReportOptions& options);
 inline const std::vector<std::string> kListTopics = {"all",     "patients", "devices",  "metrics",
                                                      "columns", "scenario", "procedure"};
 
+// A path for the user to read: relative to the working directory when it lies under it, otherwise
+// absolute ("out/run", "/tmp/run"; never "../../tmp/run").
+inline std::string shown_path(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::path relative = std::filesystem::proximate(path, ec);
+  if (ec || relative.empty() || *relative.begin() == "..") {
+    return std::filesystem::absolute(path, ec).lexically_normal().string();
+  }
+  return relative.string();
+}
+
 }  // namespace unload::cli

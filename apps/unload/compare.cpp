@@ -159,8 +159,7 @@ int compare(const CompareOptions& options) {
     print_table(result);
     if (out) {
       fmt::print("output: {}/ (compare.csv, compare.json, one directory per strategy{})\n",
-                 std::filesystem::proximate(out->target()).string(),
-                 options.report ? ", report.html" : "");
+                 shown_path(out->target()), options.report ? ", report.html" : "");
       if (options.report) {
         fmt::print("report: open {} in a browser (one file, no network needed)\n",
                    std::filesystem::absolute(out->target() / "report.html").string());

@@ -87,7 +87,7 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
     }
   }
   fmt::print("  output             {}/ (waveforms.csv, beats.csv, alarms.csv, summary.json{})\n",
-             std::filesystem::proximate(out).string(), report ? ", report.html" : "");
+             shown_path(out), report ? ", report.html" : "");
 }
 
 // Prints the notes not printed yet (`printed` of them were).
