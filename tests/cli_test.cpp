@@ -753,6 +753,19 @@ TEST_F(UnloadCommand, TwoDevicesOfOneFamilyAreRefusedWithTheReason) {
   EXPECT_EQ(count_lines(o.err), 1u) << o.err;
 }
 
+// A console input in the scenario cannot reach a pump run bare: the error names the event's line.
+TEST_F(UnloadCommand, AConsoleInputForABarePumpNamesItsLine) {
+  write("pump.toml",
+        "[scenario]\npatient = \"hrpci\"\nduration = 2\n[[devices]]\nkind = \"impella-cp\"\n"
+        "level = \"P8\"\n\n[[events]]\ntime = 1\nconsole = \"acknowledge\"\n");
+  const Outcome o = unload("run pump.toml --no-console --out bare");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("pump.toml:10: "));
+  EXPECT_THAT(o.err, HasSubstr("no console attached"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_FALSE(fs::exists(work() / "bare"));
+}
+
 TEST_F(UnloadCommand, EventsOutOfTimeOrderAreAnError) {
   write("order.toml", R"(
 [scenario]

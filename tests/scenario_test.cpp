@@ -188,6 +188,19 @@ TEST_F(ScenarioFile, OutputRateOutOfRange) {
                   "scenario.output_rate");
 }
 
+// A device's bad kind or setting names its own line and key, not the [[devices]] header's.
+TEST_F(ScenarioFile, DeviceErrorsNameTheLineAndKeyOfTheBadValue) {
+  const std::string head = "[scenario]\npatient = \"normal\"\nduration = 5\n\n[[devices]]\n";
+  expect_error_at(head + "kind = \"impella-cp\"\n# purge\n\npurge_flow_mL_h = 500\n", 9,
+                  "key 'devices[0].purge_flow_mL_h': impella-cp purge_flow_mL_h '500'");
+  expect_error_at(head + "kind = \"impella-cp\"\nlevel = \"P12\"\n", 7, "key 'devices[0].level'");
+  expect_error_at(head + "kind = \"impella-cp\"\nangle = 3\n", 7,
+                  "key 'devices[0].angle': impella-cp has no setting 'angle'");
+  expect_error_at(head + "\nkind = \"impella-9000\"\n", 7, "key 'devices[0].kind'");
+  expect_error_at(head + "kind = \"iabp\"\n[[devices]]\nkind = \"va-ecmo\"\nratio = \"1:4\"\n", 9,
+                  "key 'devices[1].ratio'");
+}
+
 TEST_F(ScenarioFile, MissingDurationPointsAtTheScenarioTable) {
   expect_error_at("# comment\n[scenario]\npatient = \"normal\"\n", 2, "scenario.duration");
 }

@@ -128,12 +128,17 @@ DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
     try {
       block = load_device(r.kind);
     } catch (const InputError& e) {
-      throw InputError(fmt::format("{}: {}", r.origin, e.what()));
+      throw InputError(
+          fmt::format("{}: {}", r.kind_origin.empty() ? r.origin : r.kind_origin, e.what()));
     }
     physio::DeviceSettings settings = block->default_settings();
     bool speed_given = false;
-    for (const auto& [name, text] : r.settings) {
-      const auto [slot, value] = resolve_setting(*block, name, text, r.origin);
+    for (std::size_t i = 0; i < r.settings.size(); ++i) {
+      const auto& [name, text] = r.settings[i];
+      const std::string& origin = i < r.setting_origins.size() && !r.setting_origins[i].empty()
+                                      ? r.setting_origins[i]
+                                      : r.origin;
+      const auto [slot, value] = resolve_setting(*block, name, text, origin);
       settings.value[slot] = value;
       speed_given = speed_given || block->setting_specs()[slot].command == CommandKind::speed_rpm;
     }

@@ -29,9 +29,18 @@ std::vector<std::pair<std::string, std::string>> device_sources(std::string_view
 // A device a user asked for, with its settings as written ("level" = "P8"), and where the
 // request came from for error messages ("--device impella-cp", "scenario.toml:12").
 struct DeviceRequest {
+  DeviceRequest() = default;
+  DeviceRequest(std::string kind_, std::vector<std::pair<std::string, std::string>> settings_,
+                std::string origin_)
+      : kind(std::move(kind_)), settings(std::move(settings_)), origin(std::move(origin_)) {}
+
   std::string kind;
   std::vector<std::pair<std::string, std::string>> settings;
   std::string origin;
+  // Where the kind and each setting were written, when that is more precise than `origin` (a
+  // scenario file's line and key: "scenario.toml:9: key 'devices[0].level'"); empty: `origin`.
+  std::string kind_origin;
+  std::vector<std::string> setting_origins;  // empty, or one per setting
 };
 
 // Devices built from requests, with their starting settings.

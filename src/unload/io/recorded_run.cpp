@@ -4,6 +4,7 @@
 #include <chrono>
 #include <tuple>
 
+#include "unload/core/error.hpp"
 #include "unload/io/report.hpp"
 
 namespace unload::io {
@@ -14,7 +15,16 @@ RecordedRun::RecordedRun(const Scenario& scenario, const PrepareOptions& prepare
   session_ = std::make_unique<sim::Session>(prepared_.model, prepared_.start, prepared_.bindings);
   session_->set_stop_flag(prepare.stop);
   std::vector<sim::Event> events;
-  for (const auto& e : scenario.events) events.push_back(e.event);
+  for (const auto& e : scenario.events) {
+    // The session's own checks (a console input for a pump run bare) name the scenario's line.
+    try {
+      session_->check_event(e.event);
+    } catch (const InputError& error) {
+      throw InputError(e.origin.empty() ? std::string(error.what())
+                                        : e.origin + ": " + error.what());
+    }
+    events.push_back(e.event);
+  }
   session_->schedule(events);
 
   if (OutputDirectory* out = recording_.out) {

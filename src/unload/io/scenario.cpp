@@ -509,10 +509,12 @@ void read_devices(const fs::path& file, const toml::array& array, Scenario& s) {
     const toml::node* kind = table.get("kind");
     if (!kind) fail(where(file, table, prefix + ".kind"), "missing (expected a device kind)");
     r.kind = text(where(file, *kind, prefix + ".kind"), *kind);
+    r.kind_origin = fmt::format("{}: key '{}.kind'", location(file, kind->source()), prefix);
     for (const auto& [k, node] : as_written(table)) {
       if (k == "kind") continue;
-      r.settings.emplace_back(
-          std::string(k), setting_text(where(file, *node, prefix + "." + std::string(k)), *node));
+      const std::string key = prefix + "." + std::string(k);
+      r.settings.emplace_back(std::string(k), setting_text(where(file, *node, key), *node));
+      r.setting_origins.push_back(fmt::format("{}: key '{}'", location(file, node->source()), key));
     }
     requests.push_back(std::move(r));
   }

@@ -84,6 +84,8 @@ class Session final : private OdeSystem {
   // Adds events to the timeline (each at its own time, which must not be before time()); checked
   // against the model (device, setting, value range): InputError otherwise.
   void schedule(std::span<const Event> events);
+  // The check schedule() makes of one event, for a caller that names where the event came from.
+  void check_event(const Event& e) const;
   // Applies one event now (its time is ignored).
   void apply(Event event);
 
@@ -144,7 +146,6 @@ class Session final : private OdeSystem {
   void snapshot();
   bool set_setting(std::uint32_t device, std::size_t slot, double value);
   void save_consoles(std::vector<double>& out) const;
-  void check_event(const Event& e) const;
 
   std::shared_ptr<const Model> model_;
   std::vector<ConsoleBinding> consoles_;
