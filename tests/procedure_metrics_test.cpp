@@ -65,7 +65,8 @@ Event lasting(double t, std::uint32_t territory, double value) {
 
 TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
   ProcedureRecorder r;
-  beats(r, 0, 40, 70, 0.7);  // the first 40 s: not the baseline window
+  // The first 40 s (a device's start-up): neither the baseline nor the procedure's extremes.
+  beats(r, 0, 40, 50, 0.3, 40, 5);
   beats(r, 40, 100, 90, 1.0);
   r.on_event(inflow(100, 0, 0.0));
   beats(r, 100, 160, 60, 0.5, 30, 10);
@@ -76,12 +77,16 @@ TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
   EXPECT_EQ(m.baseline_beats, 30);
   EXPECT_DOUBLE_EQ(m.map_baseline_mmHg, 90);
   EXPECT_DOUBLE_EQ(m.cpo_baseline_W, 1.0);
+  // The monitor's MAP (mean of the last 6 beats) reaches 60 with the sixth beat at 60 mmHg.
   EXPECT_DOUBLE_EQ(m.map_min_mmHg, 60);
-  EXPECT_DOUBLE_EQ(m.map_min_time_s, 100);
+  EXPECT_DOUBLE_EQ(m.map_min_time_s, 105);
   EXPECT_DOUBLE_EQ(m.lvedp_max_mmHg, 30);
+  EXPECT_DOUBLE_EQ(m.lvedp_max_time_s, 100);
   EXPECT_DOUBLE_EQ(m.ef_min_pct, 10);
   EXPECT_DOUBLE_EQ(m.cpo_max_fall_W, 0.5);
-  EXPECT_NEAR(m.minutes_map_below_65, 1.0, 1e-12);  // the 60 beats at 60 mmHg
+  // The monitor's MAP is under 65 from the sixth beat at 60 (five give (5 x 60 + 90) / 6 = 65)
+  // to the first beat at 80 ((5 x 60 + 80) / 6 = 63.3): 56 beats.
+  EXPECT_NEAR(m.minutes_map_below_65, 56.0 / 60.0, 1e-12);
   EXPECT_EQ(m.inflations, 1);
   EXPECT_DOUBLE_EQ(m.ischaemia_s, 60);
   EXPECT_EQ(m.ischaemic_beats, 60);
@@ -93,6 +98,30 @@ TEST(ProcedureMetrics, BaselineIsTheThirtySecondsBeforeTheFirstInflation) {
   // CPO (0.8 + 5 x 0.99) / 6 = 0.958; at 173 s the CPO's mean is 0.927).
   EXPECT_DOUBLE_EQ(m.last_deflation_s, 160);
   EXPECT_DOUBLE_EQ(m.recovery_s, 14);
+}
+
+// Without an inflation the procedure is the whole run, start-up included.
+TEST(ProcedureMetrics, WithoutAnInflationTheExtremesAreTheWholeRuns) {
+  ProcedureRecorder r;
+  beats(r, 0, 10, 50, 0.3, 40, 5);
+  beats(r, 10, 60, 90, 1.0);
+  const ProcedureMetrics m = r.result(60);
+  EXPECT_DOUBLE_EQ(m.map_min_mmHg, 50);
+  EXPECT_DOUBLE_EQ(m.map_min_time_s, 0);
+  EXPECT_DOUBLE_EQ(m.cpo_min_W, 0.3);
+  EXPECT_DOUBLE_EQ(m.lvedp_max_mmHg, 40);
+  EXPECT_DOUBLE_EQ(m.ef_min_pct, 5);
+}
+
+// A balloon pump at 1:2 alternates an assisted beat and an unassisted one: the lowest MAP and CPO
+// are those a monitor shows, whole cycles' means, not the unassisted beat's.
+TEST(ProcedureMetrics, AlternatingBeatsAreReadAsTheirCyclesMean) {
+  ProcedureRecorder r;
+  for (int t = 0; t < 60; ++t) beats(r, t, t + 1, t % 2 == 0 ? 100 : 60, t % 2 == 0 ? 1.4 : 0.6);
+  const ProcedureMetrics m = r.result(60);
+  EXPECT_DOUBLE_EQ(m.map_min_mmHg, 80);
+  EXPECT_DOUBLE_EQ(m.cpo_min_W, 1.0);
+  EXPECT_EQ(m.minutes_map_below_65, 0.0);  // every unassisted beat is under 65 mmHg
 }
 
 TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {

@@ -88,9 +88,12 @@ void print_table(const io::CompareResult& r) {
                         : fmt::format("COLLAPSE from {} s", cell(w.run.collapse_time_s, 0)));
   }
   fmt::print(
-      "\nMAP0, CPO0: before the first inflation. <65: minutes with beat MAP under 65 mmHg. "
+      "\nMAP0, CPO0: before the first inflation. MAPmin, CPOmin, <65 (minutes under 65 mmHg): MAP "
+      "and CPO as a monitor shows them (means of the last 6 beats); LVEDP: the highest beat's, EF: "
+      "the lowest beat's; all from 30 s before the first inflation (a device's start-up before it "
+      "is left out). "
       "PVAisch: mean pressure-volume area during ischaemia. recov: s from the last deflation "
-      "until MAP and CPO (means of the last 6 beats) stay within 5% of baseline for 10 s. HI: "
+      "until MAP and CPO (means of the last 6 beats) stay above 95% of baseline for 10 s. HI: "
       "haemolysis index. alarm: console alarms raised, "
       "critical/serious. completed: no collapse (MAP under 40 mmHg for more than 60 s).\n");
   // Every run counts, the what-if runs for the report included (each the scenario's length).

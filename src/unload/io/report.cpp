@@ -1350,9 +1350,10 @@ std::string comparison_plots(const Comparison& c) {
     const char* threshold_label;
   };
   const std::array<Key, 4> keys = {
-      Key{"map_min_mmHg", "Lowest MAP", "lowest beat MAP (mmHg)", 65, "65 mmHg"},
+      Key{"map_min_mmHg", "Lowest MAP", "lowest MAP, mean of 6 beats (mmHg)", 65, "65 mmHg"},
       Key{"lvedp_max_mmHg", "Highest LVEDP", "highest beat LVEDP (mmHg)", kNaN, ""},
-      Key{"cpo_min_W", "Lowest cardiac power output", "lowest beat CPO (W)", 0.6, "0.6 W"},
+      Key{"cpo_min_W", "Lowest cardiac power output", "lowest CPO, mean of 6 beats (W)", 0.6,
+          "0.6 W"},
       Key{"pva_mean_ischaemia_mmHg_mL", "Pressure-volume area during ischaemia",
           "mean PVA of the ischaemic beats (mmHg mL)", kNaN, ""}};
   for (const auto& k : keys) {

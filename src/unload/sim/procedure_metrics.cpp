@@ -24,18 +24,28 @@ constexpr ProcedureField kFields[] = {
     UNLOAD_PROCEDURE("lvedp_baseline_mmHg", "mmHg", "LV end-diastolic pressure at baseline",
                      lvedp_baseline_mmHg),
     UNLOAD_PROCEDURE("ef_baseline_pct", "%", "ejection fraction at baseline", ef_baseline_pct),
-    UNLOAD_PROCEDURE("map_min_mmHg", "mmHg", "lowest beat MAP of the run", map_min_mmHg),
-    UNLOAD_PROCEDURE("map_min_time_s", "s", "start of the beat with the lowest MAP",
+    UNLOAD_PROCEDURE("map_min_mmHg", "mmHg",
+                     "lowest MAP of the procedure as a monitor shows it (mean of the last 6 "
+                     "beats), from the baseline's start (the whole run without an inflation)",
+                     map_min_mmHg),
+    UNLOAD_PROCEDURE("map_min_time_s", "s", "start of the last beat of the lowest MAP's mean",
                      map_min_time_s),
-    UNLOAD_PROCEDURE("minutes_map_below_65", "min", "time spent in beats with MAP under 65 mmHg",
+    UNLOAD_PROCEDURE("minutes_map_below_65", "min",
+                     "time in beats whose monitor MAP (mean of the last 6 beats) is under 65 mmHg, "
+                     "from the baseline's start",
                      minutes_map_below_65),
-    UNLOAD_PROCEDURE("cpo_min_W", "W", "lowest beat cardiac power output", cpo_min_W),
+    UNLOAD_PROCEDURE("cpo_min_W", "W",
+                     "lowest cardiac power output of the procedure (mean of the last 6 beats), "
+                     "from the baseline's start",
+                     cpo_min_W),
     UNLOAD_PROCEDURE("cpo_max_fall_W", "W", "baseline CPO minus the lowest CPO", cpo_max_fall_W),
-    UNLOAD_PROCEDURE("lvedp_max_mmHg", "mmHg", "highest beat LV end-diastolic pressure",
+    UNLOAD_PROCEDURE("lvedp_max_mmHg", "mmHg",
+                     "highest beat LV end-diastolic pressure, from the baseline's start",
                      lvedp_max_mmHg),
     UNLOAD_PROCEDURE("lvedp_max_time_s", "s", "start of the beat with the highest LVEDP",
                      lvedp_max_time_s),
-    UNLOAD_PROCEDURE("ef_min_pct", "%", "ejection fraction of the worst beat", ef_min_pct),
+    UNLOAD_PROCEDURE("ef_min_pct", "%",
+                     "ejection fraction of the worst beat, from the baseline's start", ef_min_pct),
     UNLOAD_PROCEDURE("ef_min_time_s", "s", "start of the beat with the lowest EF", ef_min_time_s),
     UNLOAD_PROCEDURE("inflations", "1",
                      "ischaemic episodes: times some territory's inflow fell below its artery's "
@@ -77,11 +87,38 @@ bool ProcedureRecorder::ischaemic() const {
   return false;
 }
 
+void ProcedureRecorder::RecentMeans::add(const BeatMetrics& b) {
+  beats[next] = {b.duration_s, b.map_mmHg, b.cpo_W};
+  next = (next + 1) % kRecoveryBeats;
+  count = std::min(count + 1, kRecoveryBeats);
+  span_s = map_sum = cpo_sum = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    span_s += beats[i].duration_s;
+    map_sum += beats[i].duration_s * beats[i].map;
+    cpo_sum += beats[i].duration_s * beats[i].cpo;
+  }
+}
+
+void ProcedureRecorder::Extremes::add(const WindowBeat& b) {
+  if (std::isnan(map_min) || b.monitor_map < map_min)
+    map_min = b.monitor_map, map_min_s = b.start_s;
+  if (std::isnan(lvedp_max) || b.lvedp > lvedp_max) lvedp_max = b.lvedp, lvedp_max_s = b.start_s;
+  if (std::isnan(ef_min) || b.ef < ef_min) ef_min = b.ef, ef_min_s = b.start_s;
+  cpo_min = nan_min(cpo_min, b.monitor_cpo);
+  if (b.monitor_map < kMapThreshold_mmHg) minutes_below_65 += (b.end_s - b.start_s) / 60.0;
+}
+
 void ProcedureRecorder::close_baseline(double inflation_s) {
   baseline_closed_ = true;
   Mean map, cpo, lvedp, ef;
-  for (std::size_t i = 0; i < ring_count_; ++i) {
-    const BaselineBeat& b = ring_[i];
+  // The procedure's extremes start with its baseline: the beats of the ring from the window's
+  // start, in time order (the ring holds them oldest first from ring_next_ once it is full).
+  extremes_ = Extremes{};
+  const double from_s = std::max(0.0, inflation_s - kBaselineWindow_s);
+  const std::size_t oldest = ring_count_ < kRing ? 0 : ring_next_;
+  for (std::size_t j = 0; j < ring_count_; ++j) {
+    const WindowBeat& b = ring_[(oldest + j) % kRing];
+    if (b.start_s >= from_s) extremes_.add(b);
     if (b.start_s >= inflation_s - kBaselineWindow_s && b.end_s <= inflation_s) {
       map.add(b.map), cpo.add(b.cpo), lvedp.add(b.lvedp), ef.add(b.ef);
     }
@@ -97,8 +134,13 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   const double end_s = b.start_s + b.duration_s;
   last_beat_end_s_ = end_s;
   ++m_.beats;
+  // The monitor's MAP and CPO: duration-weighted means of the last kMonitorBeats beats (whole
+  // cycles of a balloon pump at 1:2 and 1:3, whose beats alternate).
+  monitor_.add(b);
+  const WindowBeat beat{b.start_s,    end_s,    b.map_mmHg,     b.cpo_W,
+                        b.lvedp_mmHg, b.ef_pct, monitor_.map(), monitor_.cpo()};
   if (!baseline_closed_) {
-    ring_[ring_next_] = {b.start_s, end_s, b.map_mmHg, b.cpo_W, b.lvedp_mmHg, b.ef_pct};
+    ring_[ring_next_] = beat;
     ring_next_ = (ring_next_ + 1) % kRing;
     ring_count_ = std::min(ring_count_ + 1, kRing);
     if (end_s <= kBaselineWindow_s) {
@@ -106,17 +148,7 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
       first_lvedp_.add(b.lvedp_mmHg), first_ef_.add(b.ef_pct);
     }
   }
-  if (std::isnan(m_.map_min_mmHg) || b.map_mmHg < m_.map_min_mmHg) {
-    m_.map_min_mmHg = b.map_mmHg, m_.map_min_time_s = b.start_s;
-  }
-  if (std::isnan(m_.lvedp_max_mmHg) || b.lvedp_mmHg > m_.lvedp_max_mmHg) {
-    m_.lvedp_max_mmHg = b.lvedp_mmHg, m_.lvedp_max_time_s = b.start_s;
-  }
-  if (std::isnan(m_.ef_min_pct) || b.ef_pct < m_.ef_min_pct) {
-    m_.ef_min_pct = b.ef_pct, m_.ef_min_time_s = b.start_s;
-  }
-  m_.cpo_min_W = nan_min(m_.cpo_min_W, b.cpo_W);
-  if (b.map_mmHg < kMapThreshold_mmHg) m_.minutes_map_below_65 += b.duration_s / 60.0;
+  extremes_.add(beat);
 
   const bool was_reduced =
       std::any_of(reduced_this_beat_.begin(), reduced_this_beat_.end(), [](bool r) { return r; });
@@ -142,17 +174,11 @@ void ProcedureRecorder::on_beat(const BeatMetrics& b) {
       b.start_s >= m_.last_deflation_s && std::isnan(m_.recovery_s)) {
     // Back means no more than 5% below baseline: above it (more support after the PCI, a drug)
     // is recovered too. Judged on the mean of the last kRecoveryBeats beats since the deflation.
-    recent_[recent_next_] = {b.duration_s, b.map_mmHg, b.cpo_W};
-    recent_next_ = (recent_next_ + 1) % kRecoveryBeats;
-    recent_count_ = std::min(recent_count_ + 1, kRecoveryBeats);
-    double span = 0, map = 0, cpo = 0;
-    for (std::size_t i = 0; i < recent_count_; ++i) {
-      span += recent_[i].duration_s;
-      map += recent_[i].duration_s * recent_[i].map;
-      cpo += recent_[i].duration_s * recent_[i].cpo;
-    }
-    const bool in_band = span > 0 && map >= (1.0 - kRecoveryBand) * m_.map_baseline_mmHg * span &&
-                         cpo >= (1.0 - kRecoveryBand) * m_.cpo_baseline_W * span;
+    recent_.add(b);
+    const bool in_band =
+        recent_.span_s > 0 &&
+        recent_.map_sum >= (1.0 - kRecoveryBand) * m_.map_baseline_mmHg * recent_.span_s &&
+        recent_.cpo_sum >= (1.0 - kRecoveryBand) * m_.cpo_baseline_W * recent_.span_s;
     if (!in_band) {
       in_band_since_s_ = ProcedureMetrics::nan;
     } else {
@@ -206,7 +232,7 @@ void ProcedureRecorder::on_event(const Event& e) {
     }
     m_.recovery_s = ProcedureMetrics::nan;
     in_band_since_s_ = ProcedureMetrics::nan;
-    recent_count_ = recent_next_ = 0;
+    recent_ = RecentMeans{};
   } else if (was && !is) {
     m_.ischaemia_s += e.time_s - ischaemia_since_s_;
     ischaemia_since_s_ = ProcedureMetrics::nan;
@@ -261,6 +287,11 @@ ProcedureMetrics ProcedureRecorder::result(double end_s) const {
     m.ef_baseline_pct = first_ef_.value();
   }
   if (!std::isnan(ischaemia_since_s_)) m.ischaemia_s += std::max(end_s - ischaemia_since_s_, 0.0);
+  m.map_min_mmHg = extremes_.map_min, m.map_min_time_s = extremes_.map_min_s;
+  m.minutes_map_below_65 = extremes_.minutes_below_65;
+  m.cpo_min_W = extremes_.cpo_min;
+  m.lvedp_max_mmHg = extremes_.lvedp_max, m.lvedp_max_time_s = extremes_.lvedp_max_s;
+  m.ef_min_pct = extremes_.ef_min, m.ef_min_time_s = extremes_.ef_min_s;
   m.cpo_max_fall_W = m.cpo_baseline_W - m.cpo_min_W;
   m.pva_mean_ischaemia_mmHg_mL = pva_.value();
   m.coronary_flow_nonoccluded_mL_min = nonoccluded_.value();

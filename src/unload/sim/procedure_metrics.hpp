@@ -12,9 +12,17 @@
 //   baseline       mean of the beats that start at or after max(0, t_inflation - 30 s) and end by
 //                  t_inflation, the first inflation; with no inflation, the beats of the first
 //                  30 s of the run. MAP, CPO, LVEDP, EF baselines are these means.
-//   map_min        lowest beat MAP over the run (and its beat's start time); likewise cpo_min,
-//                  ef_min (lowest EF), lvedp_max (highest LVEDP).
-//   minutes_map_below_65   sum of the durations of the beats whose MAP is under 65 mmHg, in min.
+//   the procedure  the beats that start at or after the baseline window's start (max(0,
+//                  t_inflation - 30 s)); with no inflation, every beat of the run. A device
+//                  started at t = 0 settles before it: its start-up is not the procedure's.
+//   monitor MAP, CPO   duration-weighted mean of the last kRecoveryBeats beats' MAP or CPO (as
+//                  a clinical monitor averages over seconds; whole cycles of a balloon pump at
+//                  1:2 and 1:3, whose assisted and unassisted beats alternate).
+//   map_min        lowest monitor MAP over the procedure (and the start of the last beat of
+//                  that mean); likewise cpo_min (monitor CPO), ef_min (lowest beat EF),
+//                  lvedp_max (highest beat LVEDP).
+//   minutes_map_below_65   sum of the durations of the procedure's beats whose monitor MAP is
+//                  under 65 mmHg, in min.
 //   cpo_max_fall   cpo_baseline - cpo_min.
 //   pva_mean_ischaemia     mean pressure-volume area of the ischaemic beats.
 //   coronary_flow_nonoccluded   mean, over the ischaemic beats, of the summed flow of the
@@ -40,7 +48,7 @@
 namespace unload::sim {
 
 inline constexpr double kBaselineWindow_s = 30.0;
-inline constexpr double kRecoveryBand = 0.05;       // within 5% of baseline
+inline constexpr double kRecoveryBand = 0.05;       // no more than 5% below baseline
 inline constexpr double kRecoverySustain_s = 10.0;  // ... for at least this long
 // MAP and CPO are judged on their mean over the last beats (weighted by duration), this many:
 // whole cycles of a balloon pump at 1:1, 1:2 and 1:3, whose unassisted beats alone would never be
@@ -130,11 +138,13 @@ class ProcedureRecorder final : public SimulationObserver {
   // Beats that may still make the baseline: the last kBaselineWindow_s before the first inflation
   // (a ring of their start, end, MAP, CPO, LVEDP, EF), and, before any inflation, the first
   // kBaselineWindow_s of the run.
-  struct BaselineBeat {
-    double start_s, end_s, map, cpo, lvedp, ef;
+  // A beat as the baseline and the extremes read it: its own MAP, CPO, LVEDP and EF, and the
+  // monitor's MAP and CPO at its end (RecentMeans over every beat so far).
+  struct WindowBeat {
+    double start_s, end_s, map, cpo, lvedp, ef, monitor_map, monitor_cpo;
   };
   static constexpr std::size_t kRing = 1024;  // > 30 s at the fastest heart rate
-  std::array<BaselineBeat, kRing> ring_{};
+  std::array<WindowBeat, kRing> ring_{};
   std::size_t ring_count_ = 0, ring_next_ = 0;
   bool baseline_closed_ = false;
   Mean first_map_, first_cpo_, first_lvedp_, first_ef_;  // beats ending by kBaselineWindow_s
@@ -145,11 +155,31 @@ class ProcedureRecorder final : public SimulationObserver {
   // Recovery after the last deflation: start of the current run of in-band beats (NaN: none), and
   // the last kRecoveryBeats beats since the deflation (a ring of their duration, MAP and CPO).
   double in_band_since_s_ = ProcedureMetrics::nan;
-  struct RecentBeat {
-    double duration_s, map, cpo;
+  // Duration-weighted sums of MAP and CPO over the last kRecoveryBeats beats added.
+  struct RecentMeans {
+    struct Beat {
+      double duration_s, map, cpo;
+    };
+    std::array<Beat, kRecoveryBeats> beats{};
+    std::size_t count = 0, next = 0;
+    double span_s = 0, map_sum = 0, cpo_sum = 0;
+    void add(const BeatMetrics& b);
+    double map() const { return span_s > 0 ? map_sum / span_s : ProcedureMetrics::nan; }
+    double cpo() const { return span_s > 0 ? cpo_sum / span_s : ProcedureMetrics::nan; }
   };
-  std::array<RecentBeat, kRecoveryBeats> recent_{};
-  std::size_t recent_count_ = 0, recent_next_ = 0;
+  RecentMeans recent_;   // since the last deflation (recovery)
+  RecentMeans monitor_;  // over every beat: the monitor's MAP and CPO
+  // The extremes from the baseline window's start (before the first inflation: from the run's
+  // start; the first inflation restarts them from the window's beats in the ring).
+  struct Extremes {
+    double map_min = ProcedureMetrics::nan, map_min_s = ProcedureMetrics::nan;
+    double cpo_min = ProcedureMetrics::nan;
+    double lvedp_max = ProcedureMetrics::nan, lvedp_max_s = ProcedureMetrics::nan;
+    double ef_min = ProcedureMetrics::nan, ef_min_s = ProcedureMetrics::nan;
+    double minutes_below_65 = 0;
+    void add(const WindowBeat& b);
+  };
+  Extremes extremes_;
   double last_beat_end_s_ = 0;
   // Adenosine infusions: the closed readings; the running one (its sums of Pd/Pa), the start of
   // its infusion, and whether the infusion has given a reading yet.
