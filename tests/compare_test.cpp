@@ -415,6 +415,13 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
   EXPECT_TRUE(fs::exists(out / "what-if-pump-stop" / "summary.json"));
   EXPECT_TRUE(fs::exists(out / "what-if-vf" / "summary.json"));
   EXPECT_NE(o.out.find("5 runs on"), std::string::npos) << "3 strategies and 2 what-if runs";
+  // VF 10 s into the inflation (20 s), the shock at 50 s: after the scenario's 40 s, so the VF run
+  // goes on to a minute after the shock, and says so.
+  const auto vf = nlohmann::json::parse(read_text(out / "what-if-vf" / "summary.json"));
+  EXPECT_EQ(vf.at("duration_s"), 110.0);
+  EXPECT_EQ(vf.at("rhythm").at("at_end"), "sinus");
+  EXPECT_NE(o.out.find("one shock at 50 s (the run lengthened to 110 s"), std::string::npos)
+      << o.out;
   EXPECT_NE(o.out.find("impella-cp:P8"), std::string::npos);
   EXPECT_NE(o.out.find("education and research"), std::string::npos);
   for (const char* f :

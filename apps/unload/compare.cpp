@@ -96,13 +96,17 @@ void print_table(const io::CompareResult& r) {
       "until MAP and CPO (means of the last 6 beats) stay above 95% of baseline for 10 s. HI: "
       "haemolysis index. alarm: console alarms raised, "
       "critical/serious. completed: no collapse (MAP under 40 mmHg for more than 60 s).\n");
-  // Every run counts, the what-if runs for the report included (each the scenario's length).
+  // Every run counts, the what-if runs for the report included (a VF run may be longer).
   const std::size_t runs = r.strategies.size() * (r.variants + 1) + r.what_if.size();
+  double simulated_s = 0;
+  for (const auto& s : r.strategies) {
+    simulated_s += s.preset.simulated_s;
+    for (const auto& v : s.variants) simulated_s += v.simulated_s;
+  }
+  for (const auto& w : r.what_if) simulated_s += w.run.simulated_s;
   fmt::print("{} runs on {} thread{} in {:.2f} s ({:.0f} x real time per core).\n", runs, r.threads,
              r.threads == 1 ? "" : "s", r.wall_s,
-             r.wall_s > 0
-                 ? r.scenario->duration_s * static_cast<double>(runs) / (r.wall_s * r.threads)
-                 : 0.0);
+             r.wall_s > 0 ? simulated_s / (r.wall_s * r.threads) : 0.0);
   for (const auto& n : r.notes) fmt::print("note: {}\n", n);
 }
 

@@ -27,6 +27,7 @@ using json = nlohmann::json;
 
 constexpr double kChunk_s = 10.0;          // a run advances in chunks (progress, stop)
 constexpr double kSampleInterval_s = 0.1;  // samples for the collapse test when nothing is written
+constexpr double kWhatIfAfter_s = 60.0;    // a what-if VF run goes on this long after the shock
 constexpr std::string_view kNote =
     "Results of a simulation, for education and research; not clinical advice.";
 
@@ -263,10 +264,20 @@ void add_what_if(const Scenario& scenario, const CompareOptions& options, const 
       longest > 0
           ? fmt::format("at {:g} s, as the longest inflation ({:g} s) begins", at_s, longest)
           : fmt::format("at {:g} s", at_s);
+  // VF 10 s after `at_s` and one shock 30 s later; the run goes on at least kWhatIfAfter_s after
+  // the shock (a scenario too short for that is lengthened, and says so), so that it shows what
+  // the shock gives back.
+  const double vf_s = at_s + 10, shock_s = at_s + 40;
+  const double vf_end_s = std::max(scenario.duration_s, shock_s + kWhatIfAfter_s);
+  const std::string lengthened =
+      vf_end_s > scenario.duration_s
+          ? fmt::format(" (the run lengthened to {:g} s, {:g} s after the shock)", vf_end_s,
+                        kWhatIfAfter_s)
+          : std::string();
   const std::string vf_when =
-      longest > 0 ? fmt::format("at {:g} s, 10 s into the longest inflation; one shock at {:g} s",
-                                at_s + 10, at_s + 40)
-                  : fmt::format("at {:g} s; one shock at {:g} s", at_s + 10, at_s + 40);
+      longest > 0 ? fmt::format("at {:g} s, 10 s into the longest inflation; one shock at {:g} s{}",
+                                vf_s, shock_s, lengthened)
+                  : fmt::format("at {:g} s; one shock at {:g} s{}", vf_s, shock_s, lengthened);
   const Strategy* pump = nullptr;
   std::uint32_t pump_device = 0;
   for (const auto& s : options.strategies) {
@@ -278,8 +289,9 @@ void add_what_if(const Scenario& scenario, const CompareOptions& options, const 
   }
   result.what_if.reserve(2);
   const auto add = [&](const Strategy& strategy, std::string title, std::string output,
-                       std::string event, std::vector<sim::Event> events) {
+                       std::string event, std::vector<sim::Event> events, double duration_s) {
     Scenario sc = strategy_scenario(scenario, strategy, nullptr);
+    sc.duration_s = duration_s;
     for (const auto& e : events) sc.events.push_back({e, "what-if", false});
     std::stable_sort(sc.events.begin(), sc.events.end(),
                      [](const auto& a, const auto& b) { return a.event.time_s < b.event.time_s; });
@@ -298,15 +310,17 @@ void add_what_if(const Scenario& scenario, const CompareOptions& options, const 
           "what-if-pump-stop",
           fmt::format("the {} motor fails {} and is not restarted", block.kind(), when),
           {{at_s, sim::EventKind::device_setting, pump_device, static_cast<std::uint32_t>(*slot),
-            1.0}});
+            1.0}},
+          scenario.duration_s);
     }
   }
   const Strategy& vf_strategy = pump ? *pump : options.strategies.front();
   add(vf_strategy,
       fmt::format("Ventricular fibrillation during the procedure ({})", vf_strategy.text),
       "what-if-vf", fmt::format("ventricular fibrillation begins {}", vf_when),
-      {{at_s + 10, sim::EventKind::rhythm, static_cast<std::uint32_t>(physio::Rhythm::vf), 0, 0.0},
-       {at_s + 40, sim::EventKind::defibrillation, 0, 0, 0.0}});
+      {{vf_s, sim::EventKind::rhythm, static_cast<std::uint32_t>(physio::Rhythm::vf), 0, 0.0},
+       {shock_s, sim::EventKind::defibrillation, 0, 0, 0.0}},
+      vf_end_s);
 }
 
 }  // namespace
@@ -411,7 +425,8 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
   }
   if (options.what_if)
     add_what_if(scenario, options, steady.empty() ? nullptr : &steady[0], scenarios, jobs, result);
-  total_s = scenario.duration_s * static_cast<double>(jobs.size());
+  total_s = 0;
+  for (const auto& job : jobs) total_s += job.scenario->duration_s;
   // The dearest runs first (those that write their outputs, then by devices: consoles, device
   // count), so that the last job on a thread is a cheap one: with 7 runs on 2 threads the threads
   // then end close together. The order changes no number (results are stored by job).
