@@ -287,6 +287,11 @@ TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {
   write("small.toml", kSmallScenario);
   ASSERT_EQ(unload("run small.toml").exit_code, 0);
   EXPECT_TRUE(fs::exists(work() / "out" / "small" / "summary.json"));
+  // Made again from that summary.json, by default beside it: out/small-rerun.
+  const Outcome again = unload("run out/small/summary.json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read_text(work() / "out" / "small" / "beats.csv"),
+            read_text(work() / "out" / "small-rerun" / "beats.csv"));
 }
 
 // The output line names the directory as the user can use it: relative under the working

@@ -160,7 +160,9 @@ CLI::App* add_run(CLI::App& app, cli::RunOptions& o) {
   c->add_option("scenario", o.scenario,
                 "Scenario file (.toml), e.g. scenarios/default.toml, or a summary.json")
       ->required();
-  c->add_option("--out", o.out, "Output directory (default: out/<scenario name>)");
+  c->add_option("--out", o.out,
+                "Output directory (default: out/<scenario name>; made again from the "
+                "summary.json in that directory: out/<scenario name>-rerun)");
   c->add_flag("--force", o.force, "Replace the output directory of a previous run");
   c->add_option(
        "--audit", o.audit,

@@ -97,6 +97,19 @@ void print_notes(const io::OutputDirectory& out, std::size_t& printed) {
   }
 }
 
+// out/<scenario name>, or, for a run made again from the summary.json in that very directory,
+// out/<name>-rerun beside it (the original is an input of the run and is not replaced).
+std::filesystem::path default_output(const io::Scenario& scenario) {
+  namespace fs = std::filesystem;
+  const fs::path plain = fs::path("out") / scenario.name;
+  std::error_code ec;
+  const fs::path holder = fs::weakly_canonical(scenario.file, ec).parent_path();
+  if (!ec && holder == fs::weakly_canonical(plain, ec) && !ec) {
+    return fs::path("out") / (scenario.name + "-rerun");
+  }
+  return plain;
+}
+
 }  // namespace
 
 int run(const RunOptions& options) {
@@ -105,8 +118,7 @@ int run(const RunOptions& options) {
   std::vector<std::filesystem::path> inputs = {scenario.file};
   if (scenario.start == io::StartKind::state_file) inputs.push_back(scenario.start_state);
   // Declared first so that it outlives the run: on failure the writers close, then it cleans up.
-  io::OutputDirectory out(options.out.value_or(std::filesystem::path("out") / scenario.name),
-                          options.force, inputs);
+  io::OutputDirectory out(options.out.value_or(default_output(scenario)), options.force, inputs);
   std::size_t notes = 0;
   print_notes(out, notes);
   io::PrepareOptions prepare;
