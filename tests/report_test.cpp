@@ -226,6 +226,17 @@ TEST_F(Report, ReportOfARunDirectoryGoesToOutOrBesideTheRun) {
   o = unload("report out --out elsewhere.html");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(read_text(work() / "elsewhere.html"), read_text(work() / "out" / "report.html"));
+  // A place the report cannot go: bad input (exit 2), one line naming it, nothing left behind.
+  for (const std::string& bad : {std::string("nodir/x.html"), std::string("out")}) {
+    o = unload("report out --out " + bad);
+    EXPECT_EQ(o.exit_code, 2) << bad << ": " << o.err;
+    EXPECT_NE(o.err.find(bad + ": "), std::string::npos) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  }
+  EXPECT_FALSE(fs::exists(work() / "nodir"));
+  for (const auto& e : fs::directory_iterator(work())) {
+    EXPECT_EQ(e.path().string().find(".partial-"), std::string::npos) << e.path();
+  }
 }
 
 TEST_F(Report, ComparisonHasTheTableBandsEveryStrategyAndTheBenefits) {
