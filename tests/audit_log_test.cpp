@@ -190,6 +190,20 @@ TEST_F(Audit, VerifyExitsZeroIntactOneBrokenTwoNotAnAuditLog) {
   Outcome o = unload("audit verify five.sqlite");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("intact, 5 records"));
+  EXPECT_THAT(o.out, Not(HasSubstr("not run_ended")));
+  // A chain cannot show records cut off at its end: verify says when the last run's end is not
+  // there (the run_ended record deleted: the rest still chains).
+  fs::copy_file(db, dir_ / "cut.sqlite");
+  execute(dir_ / "cut.sqlite", "DELETE FROM audit_record WHERE sequence = 5");
+  o = unload("audit verify cut.sqlite");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("intact, 4 records"));
+  EXPECT_THAT(o.out, HasSubstr("the last record is operator_action (sequence 4), not run_ended"));
+  write("empty.sqlite", "");
+  o = unload("audit verify empty.sqlite");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("no record to verify"));
+  EXPECT_THAT(o.out, Not(HasSubstr("intact")));
   execute(db, "UPDATE audit_record SET kind = 'setting' WHERE sequence = 4");
   o = unload("audit verify five.sqlite");
   EXPECT_EQ(o.exit_code, 1);
@@ -244,7 +258,9 @@ TEST_F(Audit, ARunWritesItsAuditLogInItsOutputAndAppendsOnRerun) {
   o = unload("run short.toml --out result --force --audit result/audit.sqlite");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(inode(db), first_inode);
-  EXPECT_EQ(unload("audit verify result/audit.sqlite").exit_code, 0);
+  const Outcome verified = unload("audit verify result/audit.sqlite");
+  EXPECT_EQ(verified.exit_code, 0);
+  EXPECT_THAT(verified.out, Not(HasSubstr("not run_ended")));  // every run ended
   EXPECT_EQ(unload("audit result/audit.sqlite").exit_code, 0);
   // A run leaves nothing beside its output, and nothing of SQLite's beside the log.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);

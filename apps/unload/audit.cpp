@@ -91,9 +91,29 @@ int audit(const AuditOptions& options) {
                options.database.string(), *v.first_bad, v.problem);
     return 1;
   }
+  if (records.empty()) {
+    fmt::print(
+        "audit log {}: no record to verify (an empty database: nothing was committed, e.g. a run "
+        "stopped before its first record)\n",
+        options.database.string());
+    return 0;
+  }
   fmt::print("audit log {}: intact, {} record{}, sequence 1 to {}; last hash {}\n",
              options.database.string(), v.records, v.records == 1 ? "" : "s", v.records,
              v.last_hash);
+  // A hash chain shows a changed or removed record, not records cut off at the end: say whether
+  // the last run's end is there (a run still going, or killed, has none either).
+  std::size_t started = 0, ended = 0;
+  for (const auto& r : records) {
+    started += r.kind == "run_started";
+    ended += r.kind == "run_ended";
+  }
+  if (records.back().kind != "run_ended") {
+    fmt::print(
+        "note: the last record is {} (sequence {}), not run_ended: the last run is still going, "
+        "was killed, or the log was cut after it ({} run{} started, {} ended)\n",
+        records.back().kind, records.back().sequence, started, started == 1 ? "" : "s", ended);
+  }
   return 0;
 }
 
