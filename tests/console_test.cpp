@@ -156,6 +156,12 @@ TEST(Console, StartsInAutoAndRampsOverThirtySeconds) {
   ConsoleRun run("kind = \"impella-cp\"\n", "", 40);
   const auto& pump = run.console().config().pump;
   EXPECT_EQ(run.console().mode_text(), "AUTO P-9");
+  // The pump starts at the ramp's first speed (P-2), not at its default level until the
+  // console's first command.
+  const auto slot = physio::find_setting(*run.prepared.model->devices()[0].block, "speed_rpm");
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(run.prepared.device_settings[0].value[*slot], pump.level_rpm[2]);
+  EXPECT_EQ(run.console().starting_rpm(), pump.level_rpm[2]);
   const double start = run.speed_at(0.5);
   const double mid = run.speed_at(15.0);
   const double end = run.speed_at(31.0);

@@ -55,10 +55,12 @@ ImpellaConsole::ImpellaConsole(ConsoleConfig config, double initial_rpm, bool op
       if (level < 0) manual_rpm_ = initial_rpm;
     }
   } else {
-    // AUTO at start: the ramp begins at the lowest clinical level (the console's first command).
+    // AUTO at start: the ramp begins at the lowest clinical level, the speed the pump starts at
+    // (starting_rpm(): the run sets the pump to it before t = 0, so no other speed runs first).
     mode_ = static_cast<int>(ConsoleMode::automatic);
     level_ = config_.auto_highest_level;
     ramp_from_rpm_ = level_speed(config_.lowest_clinical_level);
+    sent_rpm_ = wanted_rpm(0.0);
   }
   check_confirmed_s_.assign(config_.checks.size(), 0.0);
 }

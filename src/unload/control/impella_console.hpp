@@ -78,6 +78,10 @@ class ImpellaConsole final : public Controller {
   // whether the operator chose it (P-level mode) or not (AUTO, ramping from it).
   ImpellaConsole(ConsoleConfig config, double initial_rpm, bool operator_level);
 
+  // The speed the console runs the pump at from its start: `initial_rpm` in P-level mode, the
+  // ramp's first speed in AUTO. The run sets the pump to it before t = 0.
+  double starting_rpm() const { return sent_rpm_; }
+
   void tick(double t_s, std::span<const SignalFrame> frames,
             std::vector<Command>& commands) override;
   void operator_input(double t_s, const Command& input) override;

@@ -78,6 +78,12 @@ void attach_consoles(PreparedRun& run) {
                                              : devices[k].block->default_settings();
     run.consoles.push_back(make_pump_console(*devices[k].block, start, given));
     run.bindings.push_back({static_cast<std::uint32_t>(k), run.consoles.back().get()});
+    // The pump starts at the speed its console runs it at (AUTO: the ramp's first speed), not
+    // at its default level for the instant before the console's first command.
+    if (k < run.device_settings.size()) {
+      const auto speed = physio::find_setting(*devices[k].block, "speed_rpm");
+      if (speed) run.device_settings[k].value[*speed] = run.consoles.back()->starting_rpm();
+    }
   }
 }
 
@@ -89,8 +95,8 @@ PreparedRun prepare_from_rest(const physio::PatientParameters& patient, const De
   run.device_settings = devices.settings;
   run.speed_given = devices.speed_given;
   run.report.kind = StartKind::rest;
+  if (options.consoles) attach_consoles(run);  // first: it sets the pumps' starting speeds
   run.start = sim::rest_state(*run.model, run.device_settings);
-  if (options.consoles) attach_consoles(run);
   return run;
 }
 
@@ -151,6 +157,9 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
   run.device_settings = scenario.devices.settings;
   run.speed_given = scenario.devices.speed_given;
   run.report.kind = scenario.start;
+  // The scenario may run its pumps bare (consoles = false), whatever the front end asks. First:
+  // the consoles set their pumps' starting speeds.
+  if (options.consoles && scenario.consoles) attach_consoles(run);
   switch (scenario.start) {
     case StartKind::rest:
       run.start = sim::rest_state(*run.model, run.device_settings);
@@ -195,8 +204,6 @@ PreparedRun prepare_run(const Scenario& scenario, const PrepareOptions& options)
       break;
     }
   }
-  // The scenario may run its pumps bare (consoles = false), whatever the front end asks.
-  if (options.consoles && scenario.consoles) attach_consoles(run);
   return run;
 }
 
