@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using unload::testing::Outcome;
@@ -359,6 +360,21 @@ TEST_F(UnloadCommand, BenchRepeatsAndReportsTheMedian) {
 }
 
 // --- support devices ---
+
+// A VA-ECMO target the circuit cannot deliver (the pump at its highest speed, the drainage
+// sucking) is said, not silently run short; a reachable one gives no note.
+TEST_F(UnloadCommand, SteadySaysWhenVaEcmoFallsShortOfItsTargetFlow) {
+  Outcome o = unload("steady --patient hrpci --device va-ecmo --flow 7 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto json = nlohmann::json::parse(o.out);
+  ASSERT_EQ(json["notes"].size(), 1u) << o.out;
+  EXPECT_THAT(json["notes"][0].get<std::string>(),
+              HasSubstr("did not reach its target flow of 7 L/min"));
+  EXPECT_LT(json["ecmo_flow_L_min"].get<double>(), 0.9 * 7);
+  o = unload("steady --patient hrpci --device va-ecmo --flow 3");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, Not(HasSubstr("did not reach")));
+}
 
 TEST_F(UnloadCommand, SteadyWithAMicroAxialPumpReportsItsMetrics) {
   const Outcome o = unload("steady --patient hfref --device impella-cp --level P8 --json");

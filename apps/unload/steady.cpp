@@ -129,6 +129,7 @@ void print_json(const SteadyOptions& options, const io::PreparedRun& run,
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
   if (options.save_state) out["state_file"] = options.save_state->string();
+  out["notes"] = io::device_shortfall_notes(model, run.device_settings, result.average);
   // What the pump's console shows (the one micro-axial pump: its estimates from its own signals).
   if (!run.consoles.empty()) {
     const nlohmann::json c = io::console_display_json(*run.consoles.front());
@@ -172,6 +173,9 @@ void print_table(const SteadyOptions& options, const io::PreparedRun& run,
     fmt::print("  LVEDP estimate     {}\n", show("lvedp_estimate_mmHg", "{:.1f} mmHg"));
     fmt::print("  CPO estimate       {}\n", show("cpo_estimate_W", "{:.2f} W"));
     fmt::print("  placement          {}\n", c["placement"].get<std::string>());
+  }
+  for (const auto& note : io::device_shortfall_notes(model, run.device_settings, result.average)) {
+    fmt::print("\nNote: {}.\n", note);
   }
   if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());
 }

@@ -94,6 +94,11 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     sum_ += o.aortic_root_mmHg, ++n_;
   }
   void on_beat(const sim::BeatMetrics& beat) override {
+    // The device readings' means over the run's beats (device_shortfall_notes).
+    for (std::size_t i = 0; i < sums_.device.size(); ++i) {
+      if (std::isfinite(beat.device[i])) sums_.device[i] += beat.device[i];
+    }
+    ++beats_;
     if (haemolysis_.empty()) return;
     double sum = 0;
     for (auto i : haemolysis_) {
@@ -102,6 +107,14 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     haemolysis_index_mL = sum;
   }
   void finish() { close_window(); }
+  // Each device reading's mean over the run's beats.
+  sim::BeatMetrics device_means() const {
+    sim::BeatMetrics m;
+    for (std::size_t i = 0; i < m.device.size(); ++i) {
+      m.device[i] = beats_ > 0 ? sums_.device[i] / beats_ : StrategyRun::nan;
+    }
+    return m;
+  }
 
   double haemolysis_index_mL = StrategyRun::nan;
   double collapse_time_s = StrategyRun::nan;
@@ -122,6 +135,8 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     }
   }
   std::vector<std::size_t> haemolysis_;
+  sim::BeatMetrics sums_{};
+  long beats_ = 0;
   long window_ = -1;
   double sum_ = 0;
   long n_ = 0;
@@ -202,6 +217,8 @@ void run_job(const Job& job, const CompareOptions& options, const std::atomic<bo
   r.haemolysis_index_mL = outcome.haemolysis_index_mL;
   r.alarms = run.alarms_raised();
   r.collapse_time_s = outcome.collapse_time_s;
+  r.notes = device_shortfall_notes(*run.prepared().model, run.prepared().device_settings,
+                                   outcome.device_means());
   if (!std::isnan(r.collapse_time_s)) r.completed = false;
   r.simulated_s = session.time();
   r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -463,6 +480,11 @@ CompareResult run_compare(const Scenario& scenario, const CompareOptions& option
     sr.share_map_min_above_65 = map_ok / n;
     sr.share_cpo_min_above_0_6 = cpo_ok / n;
     sr.share_completed = completed / n;
+  }
+  // What a strategy's device did not do (its preset run: a VA-ECMO's flow short of its target).
+  for (const auto& s : result.strategies) {
+    for (const auto& n : s.preset.notes)
+      result.notes.push_back(fmt::format("{}: {}", s.strategy, n));
   }
   result.cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   result.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();

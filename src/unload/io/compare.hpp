@@ -68,6 +68,7 @@ struct StrategyRun {
   double collapse_time_s = nan;
   std::string error;  // the SimulationError that stopped it, if any
   double simulated_s = 0, wall_s = 0;
+  std::vector<std::string> notes;  // a device that did not do what it was set to (devices.hpp)
 };
 
 // One key number of a run: its key (compare.json, compare.csv), unit and meaning.

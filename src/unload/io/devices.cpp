@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "unload/core/error.hpp"
@@ -152,6 +153,38 @@ DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
 std::vector<std::pair<std::string, std::string>> device_sources(std::string_view kind) {
   const auto loaded = read(type_of(kind));
   return {loaded.sources.begin(), loaded.sources.end()};
+}
+
+std::vector<std::string> device_shortfall_notes(const sim::Model& model,
+                                                const std::vector<physio::DeviceSettings>& settings,
+                                                const sim::BeatMetrics& means) {
+  std::vector<std::string> notes;
+  const auto devices = model.devices();
+  const auto metrics = model.device_metrics();
+  const auto metric = [&](std::string_view kind, std::string_view key) {
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      if (metrics[i].device == kind && metrics[i].key.ends_with(key)) return means.device[i];
+    }
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+  for (std::size_t k = 0; k < devices.size() && k < settings.size(); ++k) {
+    const auto& block = *devices[k].block;
+    if (block.kind() != "va-ecmo") continue;
+    const auto target_slot = physio::find_setting(block, "target_flow_L_min");
+    const auto speed_slot = physio::find_setting(block, "speed_rpm");
+    if (!target_slot || !speed_slot) continue;
+    const double target = settings[k].value[*target_slot];
+    const double flow = metric(block.kind(), "ecmo_flow_L_min");
+    if (!(target > 0) || !(flow < 0.9 * target)) continue;
+    const double speed = metric(block.kind(), "ecmo_speed_rpm");
+    const double highest = block.setting_specs()[*speed_slot].max;
+    notes.push_back(fmt::format(
+        "VA-ECMO did not reach its target flow of {:g} L/min: {:.2f} L/min at {:.0f} rpm (its "
+        "highest speed {:.0f} rpm), drainage pressure {:.0f} mmHg: the venous return limits the "
+        "flow at this volume",
+        target, flow, speed, highest, metric(block.kind(), "ecmo_drainage_pressure_mmHg")));
+  }
+  return notes;
 }
 
 }  // namespace unload::io

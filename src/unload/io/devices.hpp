@@ -10,6 +10,8 @@
 
 #include "unload/devices/registry.hpp"
 #include "unload/physio/device.hpp"
+#include "unload/sim/beat_metrics.hpp"
+#include "unload/sim/model.hpp"
 
 namespace unload::io {
 
@@ -62,5 +64,13 @@ DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests);
 std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device,
                                                std::string_view name, std::string_view text,
                                                std::string_view origin);
+
+// Notes on what a device was set to do and did not (one sentence each, for a run's notes): a
+// VA-ECMO whose mean flow over `means` (device readings averaged over beats, keyed as
+// model.device_metrics()) stayed more than 10% under its target flow names the flow reached, the
+// pump's speed and its highest speed, and the drainage pressure (the venous return limits it).
+std::vector<std::string> device_shortfall_notes(const sim::Model& model,
+                                                const std::vector<physio::DeviceSettings>& settings,
+                                                const sim::BeatMetrics& means);
 
 }  // namespace unload::io
