@@ -102,6 +102,13 @@ TEST(Strategy, BadOnesNameTheStrategyAndWhatWasExpected) {
       // L/min in `hrpci`): more support than va-ecmo:0.5, not none.
       {"va-ecmo:0", "va-ecmo flow '0': expected more than 0 up to 10 L/min"},
       {"va-ecmo:-1", "va-ecmo:-1"},
+      {"none:3", "'none' takes no value"},
+      // The same devices and settings written another way: one run twice (and on a
+      // case-insensitive file system, one directory).
+      {"impella-cp:P8,impella-cp:p8", "'impella-cp:p8' is 'impella-cp:P8' again"},
+      {"iabp:1,iabp:1:1", "'iabp:1:1' is 'iabp:1' again"},
+      {"va-ecmo:3.5,va-ecmo:3.50", "is 'va-ecmo:3.5' again"},
+      {"iabp+va-ecmo:3.5,va-ecmo:3.5+iabp", "'va-ecmo:3.5+iabp' is 'iabp+va-ecmo:3.5' again"},
   };
   for (const auto& [text, expected] : bad) {
     try {

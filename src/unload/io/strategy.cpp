@@ -51,6 +51,7 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
     if (part == "none") throw fail("'none' cannot be combined with a device");
     const auto colon = part.find(':');
     const std::string kind(trim(part.substr(0, colon)));
+    if (kind == "none") throw fail("'none' takes no value (expected none alone)");
     if (!devices::find_device_type(kind)) {
       throw fail(fmt::format("unknown device '{}' (expected one of: {})", kind, known_kinds()));
     }
@@ -73,6 +74,25 @@ Strategy parse_strategy(std::string_view text, std::string_view origin) {
   return s;
 }
 
+namespace {
+// Whether two strategies attach the same devices with the same settings, in whatever order and
+// however written (impella-cp:P8 and impella-cp:p8; iabp:1 and iabp:1:1; A+B and B+A).
+bool same_devices(const Strategy& a, const Strategy& b) {
+  const auto& x = a.setup;
+  const auto& y = b.setup;
+  if (x.blocks.size() != y.blocks.size()) return false;
+  for (std::size_t i = 0; i < x.blocks.size(); ++i) {
+    bool found = false;
+    for (std::size_t j = 0; j < y.blocks.size() && !found; ++j) {
+      found = x.blocks[i]->kind() == y.blocks[j]->kind() &&
+              x.settings[i].value == y.settings[j].value && x.speed_given[i] == y.speed_given[j];
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::vector<Strategy> parse_strategies(std::string_view list, std::string_view origin) {
   std::vector<Strategy> out;
   std::string_view rest = list;
@@ -82,6 +102,12 @@ std::vector<Strategy> parse_strategies(std::string_view list, std::string_view o
     for (const auto& earlier : out) {
       if (earlier.text == s.text) {
         throw InputError(fmt::format("{}: strategy '{}' is given twice", origin, s.text));
+      }
+      if (same_devices(earlier, s)) {
+        throw InputError(
+            fmt::format("{}: strategy '{}' is '{}' again (the same devices and "
+                        "settings, written another way)",
+                        origin, s.text, earlier.text));
       }
     }
     out.push_back(std::move(s));
