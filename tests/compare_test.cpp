@@ -96,12 +96,12 @@ TEST(Strategy, BadOnesNameTheStrategyAndWhatWasExpected) {
       {"none,none", "given twice"},
       {"none,,iabp", "empty"},
       {"impella-cp:P8+impella-2.5:P8", "strategy 'impella-cp:P8+impella-2.5:P8'"},
-      {"va-ecmo:11", "va-ecmo:11"},
       {"iabp:1:4", "iabp:1:4"},
       // A target flow of 0 would run the circuit in speed mode at its default speed (about 3.5
       // L/min in `hrpci`): more support than va-ecmo:0.5, not none.
       {"va-ecmo:0", "va-ecmo flow '0': expected more than 0 up to 10 L/min"},
-      {"va-ecmo:-1", "va-ecmo:-1"},
+      {"va-ecmo:-1", "va-ecmo flow '-1': expected more than 0 up to 10 L/min"},
+      {"va-ecmo:11", "va-ecmo flow '11': expected more than 0 up to 10 L/min"},
       {"none:3", "'none' takes no value"},
       // The same devices and settings written another way: one run twice (and on a
       // case-insensitive file system, one directory).

@@ -93,23 +93,23 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
   }
   std::string error;
   const auto value = device.parse_setting(canonical, text, error);
-  if (!value) {
-    throw InputError(fmt::format("{}: {} {} '{}': {}", origin, device.kind(), name, text, error));
-  }
   const auto& spec = device.setting_specs()[*slot];
-  if (!(*value >= spec.min && *value <= spec.max)) {
-    throw InputError(fmt::format("{}: {} {} '{}': expected {} to {} {}", origin, device.kind(),
-                                 name, text, spec.min, spec.max, spec.unit));
-  }
   // A word that names a positive quantity (VA-ECMO's target flow): its setting's 0 means
   // something else (speed mode at the default speed), which `va-ecmo:0` or `--flow 0` must not
-  // silently give.
+  // silently give; every bad value of it gets the word's own range.
   const devices::SettingWord* word = devices::find_word(type_of(device.kind()), name);
-  if (word && word->above_zero && !(*value > 0.0)) {
+  if (word && word->above_zero && !(value && *value > 0.0 && *value <= spec.max)) {
     throw InputError(fmt::format(
         "{}: {} {} '{}': expected more than 0 up to {} {} (0 is not a target; the setting {} = 0 "
         "switches to speed mode)",
         origin, device.kind(), name, text, spec.max, spec.unit, spec.name));
+  }
+  if (!value) {
+    throw InputError(fmt::format("{}: {} {} '{}': {}", origin, device.kind(), name, text, error));
+  }
+  if (!(*value >= spec.min && *value <= spec.max)) {
+    throw InputError(fmt::format("{}: {} {} '{}': expected {} to {} {}", origin, device.kind(),
+                                 name, text, spec.min, spec.max, spec.unit));
   }
   return {*slot, *value};
 }
