@@ -692,7 +692,7 @@ TEST_F(UnloadCommand, ASavedStenosisMustBeWrittenBeforeABalloonInItsArtery) {
   write("open.toml", head + balloon);
   const Outcome refused = unload("run open.toml --out open");
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_THAT(refused.err, HasSubstr("open.toml: the balloon in the lad (open.toml:5) would "
+  EXPECT_THAT(refused.err, HasSubstr("open.toml: the balloon in the LAD (open.toml:5) would "
                                      "deflate to an open artery"));
   EXPECT_THAT(refused.err, HasSubstr("stenosis = \"LAD\", residual = 0.75"));
   EXPECT_EQ(count_lines(refused.err), 1u) << refused.err;

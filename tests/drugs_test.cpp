@@ -574,7 +574,7 @@ TEST(DrugScenario, MalformedNoReflowEventsAreOneClearErrorEach) {
                                 head + "no_reflow = \"LM\"\nresidual = 0.5\nduration = 60\n"
                                        "[[events]]\ntime = 30\n"
                                        "no_reflow = \"LAD\"\nresidual = 0.3\nduration = 60\n")),
-              HasSubstr("key 'events[1].no_reflow': overlaps the no-reflow of lad"));
+              HasSubstr("key 'events[1].no_reflow': overlaps the no-reflow of LAD"));
   EXPECT_NO_THROW(load_scenario(write(
       "ok.toml", scenario("normal", 200,
                           head + "no_reflow = \"LM\"\nresidual = 0.5\nduration = 60\n"

@@ -337,7 +337,7 @@ TEST(IschaemiaScenario, OverlappingInflationsInOneTerritoryAreAnError) {
   // LM takes the LAD: an LAD inflation during it overlaps.
   const std::string m = error_of(scenario(200, balloon(30, "LM", 60) + balloon(60, "LAD", 30)));
   EXPECT_THAT(m, HasSubstr("bad.toml:11: key 'events[1].balloon'"));
-  EXPECT_THAT(m, HasSubstr("overlaps the inflation of lad from 30 to 90 s"));
+  EXPECT_THAT(m, HasSubstr("overlaps the inflation of LAD from 30 to 90 s"));
   // The RCA during an LM inflation does not overlap it.
   EXPECT_NO_THROW(load_scenario(
       write("ok.toml", scenario(200, balloon(30, "LM", 60) + balloon(60, "RCA", 30)))));
@@ -408,7 +408,7 @@ TEST(IschaemiaScenario, AStenosisNeedsItsResidualAndNoInflationThere) {
   const std::string during = error_of(scenario(
       100, balloon(30, "LM", 20) + "[[events]]\ntime = 40\nstenosis = \"LCx\"\nresidual = 0.5\n"));
   EXPECT_THAT(during, HasSubstr("key 'events[1].stenosis'"));
-  EXPECT_THAT(during, HasSubstr("a balloon is inflated in the lcx from 30 to 50 s"));
+  EXPECT_THAT(during, HasSubstr("a balloon is inflated in the LCx from 30 to 50 s"));
 }
 
 // What a pressure wire reads in a run: a stenosis lowers the territory's Pd/Pa (and its diastolic

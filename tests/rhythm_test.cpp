@@ -528,7 +528,7 @@ TEST(RhythmScenario, MalformedRhythmEventsAreOneClearErrorEach) {
   EXPECT_THAT(error_of(bad("rhythm = \"paced\"\nrate = 20\n")),
               HasSubstr("bad.toml:7: key 'events[0].rate': expected a paced rate of 30 to 180"));
   EXPECT_THAT(error_of(bad("rhythm = \"af\"\nrate = 120\n")),
-              HasSubstr("bad.toml:7: key 'events[0].rate': a af rhythm takes no rate"));
+              HasSubstr("bad.toml:7: key 'events[0].rate': an af rhythm takes no rate"));
   EXPECT_THAT(error_of(bad("rate = 120\n")),
               HasSubstr("bad.toml:6: key 'events[0].rate': belongs to a rhythm event"));
   EXPECT_THAT(error_of(bad("rhythm = \"vf\"\nduration = 5\n")),

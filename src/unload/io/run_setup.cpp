@@ -141,7 +141,7 @@ void refuse_unknown_lesions(const Scenario& scenario, const physio::PlantInputs&
           "{}: the balloon in the {} ({}) would deflate to an open artery, but start_state {} has "
           "a stenosis there leaving {:g} of its inflow conductance: write it as an event at time "
           "0 (stenosis = \"{}\", residual = {:g})",
-          scenario.file.string(), physio::territory_names[k], se.origin,
+          scenario.file.string(), physio::territory_labels[k], se.origin,
           scenario.start_state.string(), f,
           left_main ? std::string_view("LM") : physio::territory_labels[k], f));
     }

@@ -633,7 +633,7 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
         if (inflation.inflated_at(t)) {
           fail(at_name, fmt::format("a balloon is inflated in the {} from {:g} to {:g} s ({}): "
                                     "place the stenosis before the inflation or after it",
-                                    physio::territory_names[k], inflation.start_s, inflation.end_s,
+                                    physio::territory_labels[k], inflation.start_s, inflation.end_s,
                                     inflation.origin));
         }
       }
@@ -681,7 +681,7 @@ void read_coronary_event(const fs::path& file, const toml::table& table, const s
         fail(at_name, fmt::format("overlaps the {} of {} from {:g} to {:g} s ({}): one {} per "
                                   "territory at a time",
                                   a.no_reflow ? "no-reflow" : "inflation",
-                                  physio::territory_names[k], other.start_s, other.end_s,
+                                  physio::territory_labels[k], other.start_s, other.end_s,
                                   other.origin, a.no_reflow ? "no-reflow" : "balloon"));
       }
     }
@@ -1001,7 +1001,9 @@ void read_rhythm_event(const fs::path& file, const toml::table& table, const std
         fmt::format("a {} rate of {:g} to {:g} /min", physio::rhythm_name(*r), lo, hi));
   } else if (rate) {
     fail(where(file, *rate, prefix + ".rate"),
-         fmt::format("a {} rhythm takes no rate (only vt and paced do)", physio::rhythm_name(*r)));
+         fmt::format("{} {} rhythm takes no rate (only vt and paced do)",
+                     physio::rhythm_name(*r).starts_with('a') ? "an" : "a",
+                     physio::rhythm_name(*r)));
   }
   current = *r;
   s.events.push_back({e, location(file, rhythm->source())});

@@ -653,7 +653,9 @@ void Session::check_event(const Event& e) const {
                          std::to_string(e.value));
       }
       if (!physio::takes_rate(r) && e.value != 0.0) {
-        throw InputError("a " + std::string(physio::rhythm_name(r)) + " rhythm takes no rate");
+        const std::string_view name = physio::rhythm_name(r);
+        throw InputError(std::string(name.starts_with('a') ? "an " : "a ") + std::string(name) +
+                         " rhythm takes no rate");
       }
       return;
     }
