@@ -203,6 +203,17 @@ TEST_F(UnloadCommand, SteadyOptionsReachTheSimulation) {
   EXPECT_EQ(json["integrator"], "reference");
 }
 
+// A data directory that is not one is named as the cause, not an empty list of presets.
+TEST_F(UnloadCommand, AWrongDataDirectoryIsNamed) {
+  ::setenv("UNLOAD_DATA_DIR", (dir_ / "nowhere").c_str(), 1);
+  const Outcome o = unload("steady --patient normal");
+  ::unsetenv("UNLOAD_DATA_DIR");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("UNLOAD_DATA_DIR=" + (dir_ / "nowhere").string() +
+                               ": not unload's data directory"));
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+}
+
 TEST_F(UnloadCommand, UnknownPresetExitsTwoWithOneLineNamingIt) {
   const Outcome o = unload("steady --patient nobody");
   EXPECT_EQ(o.exit_code, 2);

@@ -33,11 +33,27 @@ fs::path installed_data_directory() {
 }  // namespace
 
 fs::path data_directory() {
-  if (const char* env = std::getenv("UNLOAD_DATA_DIR"); env && *env) return fs::path(env);
-  static const fs::path installed = installed_data_directory();
   std::error_code ec;
+  if (const char* env = std::getenv("UNLOAD_DATA_DIR"); env && *env) {
+    const fs::path named(env);
+    if (!fs::is_directory(named / "patients", ec)) {
+      throw InputError(fmt::format(
+          "UNLOAD_DATA_DIR={}: not unload's data directory (expected a directory with patients/ "
+          "and devices/; unset it to use the installed data)",
+          env));
+    }
+    return named;
+  }
+  static const fs::path installed = installed_data_directory();
   if (!installed.empty() && fs::is_directory(installed, ec)) return installed;
-  return fs::path(UNLOAD_DEFAULT_DATA_DIR);
+  const fs::path built(UNLOAD_DEFAULT_DATA_DIR);
+  if (!fs::is_directory(built / "patients", ec)) {
+    throw InputError(fmt::format(
+        "no data directory: neither {} (installed) nor {} (the source tree this program was built "
+        "from) holds patients/; set UNLOAD_DATA_DIR to unload's data directory",
+        installed.empty() ? std::string("<unknown>") : installed.string(), built.string()));
+  }
+  return built;
 }
 
 std::vector<std::string> preset_names() {
