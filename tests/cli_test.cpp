@@ -927,6 +927,10 @@ TEST_F(UnloadCommand, ConsoleReplayRefusesBadFilesWithLineAndColumn) {
     EXPECT_THAT(o.err, HasSubstr(c.expected)) << c.name;
     EXPECT_EQ(count_lines(o.err), 1u) << o.err;
   }
+  fs::create_directory(work() / "recordings");
+  const Outcome dir = unload("console replay recordings --device impella-cp");
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_THAT(dir.err, HasSubstr("recordings: cannot read the signal file: it is a directory"));
   write("bare.csv", head + "0,90,600,43100,600,10\n");
   const Outcome o = unload("console replay bare.csv");
   EXPECT_EQ(o.exit_code, 2);

@@ -65,15 +65,19 @@ std::string shown(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, max)) + "...";
 }
 
-std::string read_input_file(const fs::path& file, std::string_view what, std::uintmax_t max_bytes) {
+void check_input_file(const fs::path& file, std::string_view what) {
   if (file.empty()) cannot_read(file, what, "no file named");
-  // Look before opening: opening a FIFO for reading would wait for a writer, and opening a device
-  // may do something. Then check the file actually opened (it may have been replaced).
   struct stat before {};
   if (::stat(file.c_str(), &before) != 0) cannot_read(file, what, reason(errno));
   if (!S_ISREG(before.st_mode)) {
     cannot_read(file, what, fmt::format("it is {}, not a regular file", kind_of(before.st_mode)));
   }
+}
+
+std::string read_input_file(const fs::path& file, std::string_view what, std::uintmax_t max_bytes) {
+  // Look before opening: opening a FIFO for reading would wait for a writer, and opening a device
+  // may do something. Then check the file actually opened (it may have been replaced).
+  check_input_file(file, what);
   Descriptor d{::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
   if (d.fd < 0) cannot_read(file, what, reason(errno));
   struct stat opened {};

@@ -32,6 +32,11 @@ inline constexpr int kMaxTomlNesting = 32;
 // JSON objects and arrays inside one another; summary.json and state files nest 4 deep.
 inline constexpr int kMaxJsonDepth = 32;
 
+// Throws InputError "FILE: cannot read the WHAT: it is a directory, not a regular file" (or no
+// such file, permission denied) unless `file` is a regular file: before opening one that is read
+// as a stream (a FIFO would block, a directory reads as empty).
+void check_input_file(const std::filesystem::path& file, std::string_view what);
+
 // The whole text of `file`, which must be a regular file of at most max_bytes. `what` names it in
 // errors ("scenario file", "patient preset", "state file").
 std::string read_input_file(const std::filesystem::path& file, std::string_view what,

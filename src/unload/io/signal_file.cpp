@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "unload/core/error.hpp"
+#include "unload/io/input_file.hpp"
 
 namespace unload::io {
 
@@ -38,6 +39,7 @@ std::string_view trim(std::string_view s) {
 
 SignalRecording read_signal_file(const std::filesystem::path& file,
                                  const std::string& device_kind) {
+  detail::check_input_file(file, "signal file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open the signal file", file.string()));
   std::string line;
