@@ -91,6 +91,21 @@ TEST_F(Inputs, AnOverrideBeyondTwoToThe53IsRefusedNotStoredAsZero) {
   EXPECT_THAT(m, HasSubstr("mL, got 9007199254740993"));
 }
 
+// A key given twice in a summary.json would run with its last value, silently.
+TEST_F(Inputs, AJsonKeyGivenTwiceIsRefused) {
+  const std::string m = scenario_error(
+      R"({"rerun": {"scenario": {"patient": "normal", "duration": 60, "duration": 5}}})",
+      "summary.json");
+  EXPECT_THAT(m, HasSubstr("key 'rerun.scenario.duration': given twice in one object"));
+}
+
+// A start_state that cannot be read is the scenario's key's error, with its line.
+TEST_F(Inputs, AMissingStartStateNamesTheScenarioLineAndKey) {
+  const std::string m = scenario_error(std::string(kHead) + "start_state = \"nope.json\"\n");
+  EXPECT_THAT(m, HasSubstr((dir_ / "s.toml").string() + ":4: key 'scenario.start_state': "));
+  EXPECT_THAT(m, HasSubstr("nope.json: cannot read the state file: no such file"));
+}
+
 TEST_F(Inputs, ErrorsShowTheNumberAsWrittenNeverGarbage) {
   const std::string m =
       scenario_error("[scenario]\npatient = \"normal\"\nduration = 9223372036854775807\n");

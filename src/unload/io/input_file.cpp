@@ -266,6 +266,10 @@ class LimitedBuilder {
   bool binary(json::binary_t& /*v*/) { return fail("binary values are not JSON"); }
   bool key(json::string_t& k) {
     key_ = std::move(k);
+    // A key given twice would be read as its last value, silently: refused, as TOML refuses it.
+    if (!stack_.empty() && stack_.back()->is_object() && stack_.back()->contains(key_)) {
+      return fail("given twice in one object");
+    }
     return true;
   }
   bool start_object(std::size_t /*size*/) { return open(json::object()); }

@@ -318,6 +318,12 @@ void read_scenario_table(const fs::path& file, const toml::table& table, Scenari
       const std::string v = text(at, node);
       if (v.empty()) fail(at, "expected the path of a state file");
       s.start_state = relative_to(file, v);
+      // Named where it is written: a missing or unreadable state file is this key's error.
+      try {
+        detail::check_input_file(s.start_state, "state file");
+      } catch (const InputError& e) {
+        fail(at, e.what());
+      }
     } else if (k == "consoles") {
       if (!node.is_boolean())
         fail(at, fmt::format("expected true or false, got {}", describe(node)));
