@@ -339,6 +339,15 @@ TEST_F(Report, AMalformedCsvNamesTheFileAndLine) {
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_THAT(o.err, HasSubstr("waveforms.csv: missing"));
   EXPECT_FALSE(fs::exists(work() / "out2" / "report.html"));
+  // beats.csv without a column the report plots: refused, not a plot silently left out.
+  ASSERT_EQ(unload("run pump.toml --out out3").exit_code, 0);
+  std::string renamed = read_text(work() / "out3" / "beats.csv");
+  renamed.replace(renamed.find(",map_mmHg,"), 10, ",mean_mmHg,");
+  std::ofstream(work() / "out3" / "beats.csv") << renamed;
+  o = unload("report out3");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("beats.csv:1: expected a column 'map_mmHg'"));
+  EXPECT_FALSE(fs::exists(work() / "out3" / "report.html"));
 }
 
 // A summary.json whose FFR readings are not what the run writes: one error with the key.

@@ -458,8 +458,9 @@ void read_beats(Run& run) {
   CsvInput csv(run.dir / "beats.csv");
   const std::size_t start = csv.require("start_s", "the time each beat starts");
   std::vector<std::pair<std::string, std::size_t>> columns;
+  // Every run's beats.csv has these: one missing is a malformed directory, not a plot left out.
   for (const auto& name : kBeatColumns) {
-    if (auto i = csv.find(name)) columns.emplace_back(name, *i);
+    columns.emplace_back(name, csv.require(name, "a beat metric the report plots"));
   }
   // Device metrics: a pump's flow per beat (KIND.pump_flow_L_min or pump_flow_L_min).
   for (std::size_t i = 0; i < csv.header().size(); ++i) {
