@@ -445,6 +445,11 @@ TEST(CompareCommand, OutWritesTheTablesAndEachStrategysRunAndForceReplacesThem) 
           .rfind("strategy,map_baseline_mmHg,lvedp_baseline_mmHg,ef_baseline_pct,map_min_mmHg", 0),
       0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  EXPECT_TRUE(csv.substr(0, csv.find('\n')).ends_with(",alarms_advisory,simulated_s,error"));
+  for (const auto& w : j.at("what_if")) {
+    EXPECT_TRUE(w.at("alarms_critical").is_number_integer()) << w.dump();
+    EXPECT_TRUE(w.at("simulated_s").is_number()) << w.dump();
+  }
   // Again: refused without --force, replaced with it.
   o = run_unload(args + three);
   EXPECT_EQ(o.exit_code, 2) << o.err;

@@ -514,17 +514,22 @@ json compare_json(const CompareResult& r) {
     metrics.push_back({{"key", m.key}, {"unit", m.unit}, {"description", m.description}});
   }
   doc["metrics"] = metrics;
+  // One run's numbers, for a strategy and a what-if run alike (the alarm counts as integers).
+  const auto run_fields = [](json& e, const StrategyRun& run) {
+    for (const auto& m : kMetrics) e[std::string(m.key)] = number(m.get(run));
+    e["alarms_critical"] = run.alarms[2];
+    e["alarms_serious"] = run.alarms[1];
+    e["alarms_advisory"] = run.alarms[0];
+    e["completed"] = run.completed;
+    e["collapse_time_s"] = number(run.collapse_time_s);
+    e["error"] = run.error.empty() ? json(nullptr) : json(run.error);
+    e["simulated_s"] = run.simulated_s;
+    e["notes"] = run.notes;
+  };
   json list = json::array();
   for (const auto& s : r.strategies) {
     json e = {{"strategy", s.strategy}, {"output", s.strategy}};
-    for (const auto& m : kMetrics) e[std::string(m.key)] = number(m.get(s.preset));
-    e["alarms_critical"] = s.preset.alarms[2];
-    e["alarms_serious"] = s.preset.alarms[1];
-    e["alarms_advisory"] = s.preset.alarms[0];
-    e["completed"] = s.preset.completed;
-    e["collapse_time_s"] = number(s.preset.collapse_time_s);
-    e["error"] = s.preset.error.empty() ? json(nullptr) : json(s.preset.error);
-    e["simulated_s"] = s.preset.simulated_s;
+    run_fields(e, s.preset);
     if (!s.variants.empty()) {
       json stats = {{"count", s.variants.size()}};
       json ms = json::object();
@@ -546,11 +551,7 @@ json compare_json(const CompareResult& r) {
   for (const auto& w : r.what_if) {
     json e = {
         {"title", w.title}, {"strategy", w.strategy}, {"output", w.output}, {"event", w.event}};
-    for (const auto& m : kMetrics) e[std::string(m.key)] = number(m.get(w.run));
-    e["completed"] = w.run.completed;
-    e["collapse_time_s"] = number(w.run.collapse_time_s);
-    e["error"] = w.run.error.empty() ? json(nullptr) : json(w.run.error);
-    e["alarms_advisory"] = w.run.alarms[0];
+    run_fields(e, w.run);
     what_if.push_back(e);
   }
   doc["what_if"] = what_if;
@@ -578,6 +579,8 @@ void write_compare_csv(const std::filesystem::path& file, const CompareResult& r
     }
     header += ",share_map_min_above_65,share_cpo_min_above_0_6,share_completed";
   }
+  // Last, so that the columns before keep their places.
+  header += ",alarms_advisory,simulated_s,error";
   out << header << '\n';
   for (const auto& s : r.strategies) {
     // A strategy's text holds no comma or quote (parse_strategies splits at commas).
@@ -595,6 +598,14 @@ void write_compare_csv(const std::filesystem::path& file, const CompareResult& r
       row += fmt::format(",{},{},{}", s.share_map_min_above_65, s.share_cpo_min_above_0_6,
                          s.share_completed);
     }
+    // The error, quoted as CSV quotes a field (it may hold commas and quotes).
+    std::string error;
+    if (!s.preset.error.empty()) {
+      error = "\"";
+      for (char c : s.preset.error) error += c == '"' ? std::string("\"\"") : std::string(1, c);
+      error += '"';
+    }
+    row += fmt::format(",{},{},{}", s.preset.alarms[0], s.preset.simulated_s, error);
     out << row << '\n';
   }
   out.close();
