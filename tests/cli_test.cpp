@@ -87,7 +87,13 @@ TEST_F(UnloadCommand, ParseErrorsExitTwo) {
   for (const char* args :
        {"", "frobnicate", "steady", "steady --patient normal --bogus",
         "steady --patient normal --integrator euler", "run", "bench --seconds -1",
-        "compare " UNLOAD_SOURCE_DIR "/scenarios/hrpci_lm_pci.toml --variants 2 --seed -1"}) {
+        "compare " UNLOAD_SOURCE_DIR "/scenarios/hrpci_lm_pci.toml --variants 2 --seed -1",
+        // Beyond 2^64 - 1 the conversion clamps (two seeds, one set of variants); beyond 2^53
+        // compare.json's seed would not read back exactly as a double.
+        "compare " UNLOAD_SOURCE_DIR
+        "/scenarios/hrpci_lm_pci.toml --variants 2 --seed 18446744073709551616",
+        "compare " UNLOAD_SOURCE_DIR
+        "/scenarios/hrpci_lm_pci.toml --variants 2 --seed 9007199254740993"}) {
     const Outcome o = unload(args);
     EXPECT_EQ(o.exit_code, 2) << "unload " << args;
     EXPECT_THAT(o.err, StartsWith("unload: error: ")) << "unload " << args;

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -212,10 +213,18 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
       ->check(CLI::Range(0, 100000))
       ->type_name("N");
   c->add_option("--seed", o.seed, "Seed of the variants (the same seed gives the same variants)")
-      // Not left to the conversion, which takes -1 as 18446744073709551615.
+      // Not left to the conversion, which takes -1 as 18446744073709551615 and clamps numbers
+      // beyond 2^64 - 1 to it (two seeds, one set of variants). At most 2^53, so that the seed
+      // compare.json records reads back exactly wherever JSON numbers are doubles.
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
-            return text.find('-') == std::string::npos ? "" : "expected a whole number, 0 or more";
+            std::uint64_t v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (text.empty() || ec != std::errc() || ptr != end || v > (std::uint64_t{1} << 53)) {
+              return "expected a whole number from 0 to 9007199254740992 (2^53)";
+            }
+            return "";
           },
           ""))
       ->capture_default_str();
