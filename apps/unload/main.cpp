@@ -207,11 +207,12 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
                 "Comma-separated strategies: none, KIND, KIND:VALUE (a pump's level, the "
                 "balloon pump's ratio, VA-ECMO's flow in L/min), A+B for two devices")
       ->capture_default_str();
-  c->add_option("--variants", o.variants,
-                "Also run each strategy on N plausible variants of the patient "
-                "(data/variants.toml) and report medians, 10th-90th percentiles and shares")
-      ->check(CLI::Range(0, 100000))
-      ->type_name("N");
+  auto* variants =
+      c->add_option("--variants", o.variants,
+                    "Also run each strategy on N plausible variants of the patient "
+                    "(data/variants.toml) and report medians, 10th-90th percentiles and shares")
+          ->check(CLI::Range(0, 100000))
+          ->type_name("N");
   c->add_option("--seed", o.seed, "Seed of the variants (the same seed gives the same variants)")
       // Not left to the conversion, which takes -1 as 18446744073709551615 and clamps numbers
       // beyond 2^64 - 1 to it (two seeds, one set of variants). At most 2^53, so that the seed
@@ -230,13 +231,16 @@ CLI::App* add_compare(CLI::App& app, cli::CompareOptions& o) {
       ->capture_default_str();
   c->add_option("--variant-file", o.variant_file,
                 "The variants' parameter spreads (default: data/variants.toml, the format there)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->needs(variants);
   c->add_option("--threads", o.threads, "Threads (default: the machine's cores); same results")
       ->check(CLI::Range(1u, 256u));
   c->add_flag("--json", o.json, "Print one JSON document (compare.json) instead of the table");
-  c->add_option("--out", o.out, "Write compare.csv, compare.json and DIR/<strategy>/ run outputs")
-      ->type_name("DIR");
-  c->add_flag("--force", o.force, "Replace the output directory of a previous comparison");
+  auto* out = c->add_option("--out", o.out,
+                            "Write compare.csv, compare.json and DIR/<strategy>/ run outputs")
+                  ->type_name("DIR");
+  c->add_flag("--force", o.force, "Replace the output directory of a previous comparison")
+      ->needs(out);
   c->add_flag("--report", o.report,
               "Also write report.html into the output directory (as `unload report`; needs --out)");
   c->add_flag(
@@ -278,8 +282,9 @@ CLI::App* add_list(CLI::App& app, cli::ListOptions& o) {
   c->add_option("what", o.what, "What to list")
       ->check(CLI::IsMember(cli::kListTopics))
       ->capture_default_str();
-  c->add_flag("--json", o.json, "Print one JSON document (for scripts)");
-  c->add_flag("--markdown", o.markdown, "Print Markdown (docs/outputs.md is made with it)");
+  auto* json = c->add_flag("--json", o.json, "Print one JSON document (for scripts)");
+  c->add_flag("--markdown", o.markdown, "Print Markdown (docs/outputs.md is made with it)")
+      ->excludes(json);
   return c;
 }
 
