@@ -393,6 +393,18 @@ TEST_F(UnloadCommand, SteadySaysWhenVaEcmoFallsShortOfItsTargetFlow) {
   EXPECT_THAT(o.out, Not(HasSubstr("did not reach")));
 }
 
+// BOOST ends after 5 minutes; a steady state found later is at P-8, and steady says so.
+TEST_F(UnloadCommand, SteadySaysWhenTheConsoleEndedTheLevelAskedFor) {
+  const Outcome o = unload("steady --patient normal --device impella-5.5 --level BOOST --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  ASSERT_GT(json["beats_to_steady"].get<int>(), 300) << "found within BOOST's 5 minutes";
+  ASSERT_EQ(json["notes"].size(), 1u) << o.out;
+  EXPECT_THAT(json["notes"][0].get<std::string>(),
+              HasSubstr("the console ended the level asked for (33000 rpm)"));
+  EXPECT_THAT(json["notes"][0].get<std::string>(), HasSubstr("these numbers are at P-8"));
+}
+
 TEST_F(UnloadCommand, SteadyWithAMicroAxialPumpReportsItsMetrics) {
   const Outcome o = unload("steady --patient hfref --device impella-cp --level P8 --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;

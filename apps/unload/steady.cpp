@@ -99,6 +99,28 @@ sim::StandingInputs standing_from_options(const SteadyOptions& options,
   return standing;
 }
 
+// What the user should know about the numbers: a device short of its target (devices.hpp), and a
+// level the operator chose that the console ended while the steady state was sought (BOOST lasts
+// at most 5 minutes), so that the numbers are at another level.
+std::vector<std::string> steady_notes(const io::PreparedRun& run,
+                                      const sim::SteadyStateResult& result) {
+  std::vector<std::string> notes =
+      io::device_shortfall_notes(*run.model, run.device_settings, result.average);
+  for (std::size_t c = 0; c < run.consoles.size(); ++c) {
+    const auto& console = *run.consoles[c];
+    const std::size_t k = run.bindings[c].device;
+    const bool given = k < run.speed_given.size() && run.speed_given[k];
+    const double now = console.display().set_speed_rpm;
+    if (given && now != console.starting_rpm()) {
+      notes.push_back(fmt::format(
+          "the console ended the level asked for ({:.0f} rpm) while the steady state was sought "
+          "(BOOST lasts at most 5 minutes): these numbers are at {}, {:.0f} rpm",
+          console.starting_rpm(), console.mode_text(), now));
+    }
+  }
+  return notes;
+}
+
 void print_json(const SteadyOptions& options, const io::PreparedRun& run,
                 const sim::SteadyStateResult& result, const sim::StandingInputs& standing) {
   const sim::Model& model = *run.model;
@@ -129,7 +151,7 @@ void print_json(const SteadyOptions& options, const io::PreparedRun& run,
   for (const auto& d : model.devices()) devices.push_back(d.block->kind());
   out["devices"] = devices;
   if (options.save_state) out["state_file"] = options.save_state->string();
-  out["notes"] = io::device_shortfall_notes(model, run.device_settings, result.average);
+  out["notes"] = steady_notes(run, result);
   // What the pump's console shows (the one micro-axial pump: its estimates from its own signals).
   if (!run.consoles.empty()) {
     const nlohmann::json c = io::console_display_json(*run.consoles.front());
@@ -174,7 +196,7 @@ void print_table(const SteadyOptions& options, const io::PreparedRun& run,
     fmt::print("  CPO estimate       {}\n", show("cpo_estimate_W", "{:.2f} W"));
     fmt::print("  placement          {}\n", c["placement"].get<std::string>());
   }
-  for (const auto& note : io::device_shortfall_notes(model, run.device_settings, result.average)) {
+  for (const auto& note : steady_notes(run, result)) {
     fmt::print("\nNote: {}.\n", note);
   }
   if (options.save_state) fmt::print("\nState saved to {}\n", options.save_state->string());

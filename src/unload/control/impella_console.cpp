@@ -62,6 +62,7 @@ ImpellaConsole::ImpellaConsole(ConsoleConfig config, double initial_rpm, bool op
     ramp_from_rpm_ = level_speed(config_.lowest_clinical_level);
     sent_rpm_ = wanted_rpm(0.0);
   }
+  start_rpm_ = sent_rpm_;
   check_confirmed_s_.assign(config_.checks.size(), 0.0);
 }
 

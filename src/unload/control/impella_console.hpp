@@ -80,7 +80,7 @@ class ImpellaConsole final : public Controller {
 
   // The speed the console runs the pump at from its start: `initial_rpm` in P-level mode, the
   // ramp's first speed in AUTO. The run sets the pump to it before t = 0.
-  double starting_rpm() const { return sent_rpm_; }
+  double starting_rpm() const { return start_rpm_; }
 
   void tick(double t_s, std::span<const SignalFrame> frames,
             std::vector<Command>& commands) override;
@@ -137,6 +137,7 @@ class ImpellaConsole final : public Controller {
   double auto_step_at_s_ = 0;  // next time AUTO may change its reduction
   double suction_clear_since_s_ = -1;
   bool auto_ended_ = false;
+  double start_rpm_ = 0;   // the speed it ran the pump at from its start (constant)
   double sent_rpm_ = 0;    // last speed commanded (or the initial one)
   int restart_phase_ = 0;  // 0 running, 1 trying P-8, 2 trying P-2, 3 waiting
   double restart_phase_since_s_ = 0;
