@@ -12,12 +12,13 @@ namespace unload::cli {
 
 namespace {
 
-void append_row(std::string& out, std::string_view label, double value, int decimals,
-                std::string_view unit) {
+// `width`: the label column's, so that every value of the table lines up.
+void append_row(std::string& out, std::size_t width, std::string_view label, double value,
+                int decimals, std::string_view unit) {
   if (std::isnan(value)) {
-    fmt::format_to(std::back_inserter(out), "  {:<40}{:>10}", label, "-");
+    fmt::format_to(std::back_inserter(out), "  {:<{}}{:>10}", label, width, "-");
   } else {
-    fmt::format_to(std::back_inserter(out), "  {:<40}{:>10.{}f}", label, value, decimals);
+    fmt::format_to(std::back_inserter(out), "  {:<{}}{:>10.{}f}", label, width, value, decimals);
   }
   // A ratio (unit "1") shows no unit.
   if (!unit.empty() && unit != "1") fmt::format_to(std::back_inserter(out), "  {}", unit);
@@ -37,6 +38,10 @@ int decimals_for(double v) {
 
 std::string metrics_table(const sim::BeatMetrics& metrics, const sim::Model& model) {
   std::string out;
+  const auto devices = model.device_metrics();
+  std::size_t width = 40;
+  for (const auto& f : sim::metric_fields()) width = std::max(width, f.label.size() + 2);
+  for (const auto& d : devices) width = std::max(width, d.label.size() + 2);
   // Groups in the order they first appear in the registry.
   std::vector<std::string_view> groups;
   for (const auto& f : sim::metric_fields()) {
@@ -45,10 +50,9 @@ std::string metrics_table(const sim::BeatMetrics& metrics, const sim::Model& mod
   for (const auto group : groups) {
     fmt::format_to(std::back_inserter(out), "\n{}\n", group);
     for (const auto& f : sim::metric_fields()) {
-      if (f.group == group) append_row(out, f.label, f.get(metrics), f.decimals, f.unit);
+      if (f.group == group) append_row(out, width, f.label, f.get(metrics), f.decimals, f.unit);
     }
   }
-  const auto devices = model.device_metrics();
   if (!devices.empty()) {
     std::string kinds;
     for (const auto& d : model.devices()) {
@@ -57,7 +61,7 @@ std::string metrics_table(const sim::BeatMetrics& metrics, const sim::Model& mod
     fmt::format_to(std::back_inserter(out), "\nDevices ({})\n", kinds);
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const double v = metrics.device[i];
-      append_row(out, devices[i].label, v, decimals_for(v), devices[i].unit);
+      append_row(out, width, devices[i].label, v, decimals_for(v), devices[i].unit);
     }
   }
   return out;
