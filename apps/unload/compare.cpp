@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -33,10 +34,13 @@ void print_table(const io::CompareResult& r) {
       "Strategies for patient '{}', scenario '{}' ({:g} s); simulated, for education and "
       "research, not clinical advice.\n",
       sc.patient_reference, sc.name, sc.duration_s);
-  fmt::print("{:<28} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
-             "strategy", "MAP0", "MAPmin", "<65", "CPO0", "CPOmin", "LVEDP", "PVAisch", "EF",
+  // The strategy column: as wide as the longest strategy, at least 28.
+  std::size_t w = 28;
+  for (const auto& s : r.strategies) w = std::max(w, s.strategy.size());
+  fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
+             "strategy", w, "MAP0", "MAPmin", "<65", "CPO0", "CPOmin", "LVEDP", "PVAisch", "EF",
              "recov", "HI", "alarm", "completed");
-  fmt::print("{:<28} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}\n", "",
+  fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}\n", "", w,
              "mmHg", "mmHg", "min", "W", "W", "mmHg", "mmHg*mL", "%", "s", "mL", "C/S");
   for (const auto& s : r.strategies) {
     const auto& p = s.preset.procedure;
@@ -45,8 +49,8 @@ void print_table(const io::CompareResult& r) {
       completed += fmt::format(" (collapse from {:.0f} s)", s.preset.collapse_time_s);
     }
     if (!s.preset.error.empty()) completed += " (the simulation failed: see --json)";
-    fmt::print("{:<28} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
-               s.strategy, cell(p.map_baseline_mmHg, 1), cell(p.map_min_mmHg, 1),
+    fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
+               s.strategy, w, cell(p.map_baseline_mmHg, 1), cell(p.map_min_mmHg, 1),
                cell(p.minutes_map_below_65, 1), cell(p.cpo_baseline_W, 2), cell(p.cpo_min_W, 2),
                cell(p.lvedp_max_mmHg, 1), cell(p.pva_mean_ischaemia_mmHg_mL, 0),
                cell(p.ef_min_pct, 1), cell(p.recovery_s, 0), cell(s.preset.haemolysis_index_mL, 2),
@@ -57,7 +61,7 @@ void print_table(const io::CompareResult& r) {
         "\nOver {} plausible variants of the patient (seed {}): median [10th-90th percentile], "
         "and the share of variants that stayed above the thresholds\n",
         r.variants, r.seed);
-    fmt::print("{:<28} {:>20} {:>20} {:>20} {:>9} {:>9} {:>9}\n", "strategy", "MAPmin mmHg",
+    fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>9} {:>9} {:>9}\n", "strategy", w, "MAPmin mmHg",
                "LVEDPmax mmHg", "CPOmin W", "MAP>=65", "CPO>=0.6", "completed");
     const auto index = [](std::string_view key) {
       const auto m = io::compare_metrics();
@@ -70,7 +74,7 @@ void print_table(const io::CompareResult& r) {
       return fmt::format("{} [{}-{}]", cell(b.median, d), cell(b.p10, d), cell(b.p90, d));
     };
     for (const auto& s : r.strategies) {
-      fmt::print("{:<28} {:>20} {:>20} {:>20} {:>8.0f}% {:>8.0f}% {:>8.0f}%\n", s.strategy,
+      fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>8.0f}% {:>8.0f}% {:>8.0f}%\n", s.strategy, w,
                  band(s.bands[index("map_min_mmHg")], 1), band(s.bands[index("lvedp_max_mmHg")], 1),
                  band(s.bands[index("cpo_min_W")], 2), 100 * s.share_map_min_above_65,
                  100 * s.share_cpo_min_above_0_6, 100 * s.share_completed);
