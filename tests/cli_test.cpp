@@ -393,6 +393,18 @@ TEST_F(UnloadCommand, SteadySaysWhenVaEcmoFallsShortOfItsTargetFlow) {
   EXPECT_THAT(o.out, Not(HasSubstr("did not reach")));
 }
 
+// The open-loop shock patient settles at a MAP no patient survives: a steady state, and a note.
+TEST_F(UnloadCommand, SteadySaysWhenItsSteadyStateIsNotViable) {
+  const Outcome o = unload("steady --patient shock --no-baroreflex --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto json = nlohmann::json::parse(o.out);
+  ASSERT_LT(json["map_mmHg"].get<double>(), 40.0);
+  ASSERT_EQ(json["notes"].size(), 1u) << o.out;
+  EXPECT_THAT(json["notes"][0].get<std::string>(), HasSubstr("could not sustain the patient"));
+  const Outcome viable = unload("steady --patient shock --json");
+  EXPECT_TRUE(nlohmann::json::parse(viable.out)["notes"].empty()) << viable.out;
+}
+
 // BOOST ends after 5 minutes; a steady state found later is at P-8, and steady says so.
 TEST_F(UnloadCommand, SteadySaysWhenTheConsoleEndedTheLevelAskedFor) {
   const Outcome o = unload("steady --patient normal --device impella-5.5 --level BOOST --json");

@@ -11,6 +11,7 @@
 #include "stop_signals.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/audit_log.hpp"
+#include "unload/io/compare.hpp"
 #include "unload/io/presets.hpp"
 #include "unload/io/run_setup.hpp"
 #include "unload/io/scenario.hpp"
@@ -106,6 +107,13 @@ std::vector<std::string> steady_notes(const io::PreparedRun& run,
                                       const sim::SteadyStateResult& result) {
   std::vector<std::string> notes =
       io::device_shortfall_notes(*run.model, run.device_settings, result.average);
+  // A steady state is not a viable one: below compare's collapse pressure, say so.
+  if (result.average.map_mmHg < io::kCollapseMap_mmHg) {
+    notes.push_back(fmt::format(
+        "MAP {:.1f} mmHg, cardiac index {:.2f} L/min/m2: a circulation that could not sustain the "
+        "patient (compare calls MAP under {:g} mmHg for more than a minute a collapse)",
+        result.average.map_mmHg, result.average.ci_L_min_m2, io::kCollapseMap_mmHg));
+  }
   for (std::size_t c = 0; c < run.consoles.size(); ++c) {
     const auto& console = *run.consoles[c];
     const std::size_t k = run.bindings[c].device;
