@@ -191,6 +191,13 @@ TEST_F(Audit, VerifyExitsZeroIntactOneBrokenTwoNotAnAuditLog) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("intact, 5 records"));
   EXPECT_THAT(o.out, Not(HasSubstr("not run_ended")));
+  // The log may be named before `verify` too (the usage line's order).
+  o = unload("audit five.sqlite verify");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("intact, 5 records"));
+  o = unload("audit verify");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("name the audit log"));
   // A chain cannot show records cut off at its end: verify says when the last run's end is not
   // there (the run_ended record deleted: the rest still chains).
   fs::copy_file(db, dir_ / "cut.sqlite");

@@ -312,7 +312,8 @@ CLI::App* add_audit(CLI::App& app, cli::AuditOptions& o) {
       "verify",
       "Check the hash chain: exit 0 intact, 1 broken (says the first bad sequence number), 2 "
       "not an audit log");
-  verify->add_option("database", o.database, "Audit log (SQLite)")->required()->type_name("DB");
+  verify->add_option("database", o.database, "Audit log (SQLite); or named before verify")
+      ->type_name("DB");
   verify->final_callback([&o] { o.verify = true; });
   return c;
 }
