@@ -659,6 +659,20 @@ position = "ventricle"
             read_text(work() / "first" / "waveforms.csv"));
 }
 
+// A pump whose console started in AUTO is made again in AUTO (its speed in summary.json would be
+// read as the operator's level): the same waveforms, byte for byte.
+TEST_F(UnloadCommand, ARunWithAPumpInAutoIsMadeAgainInAuto) {
+  write("auto.toml",
+        "[scenario]\npatient = \"hrpci\"\nduration = 3\n[[devices]]\nkind = \"impella-cp\"\n");
+  ASSERT_EQ(unload("run auto.toml --out first").exit_code, 0);
+  const auto summary = nlohmann::json::parse(read_text(work() / "first" / "summary.json"));
+  EXPECT_FALSE(summary["rerun"]["devices"][0].contains("speed_rpm"));
+  const Outcome again = unload("run first/summary.json --out second");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read_text(work() / "first" / "waveforms.csv"),
+            read_text(work() / "second" / "waveforms.csv"));
+}
+
 // A summary.json written before a patient parameter existed lacks it: running it again would take
 // the preset's value of today, not the run's, so it is refused, naming the key.
 TEST_F(UnloadCommand, ASummaryThatLacksAPatientParameterIsRefusedNamingIt) {

@@ -513,9 +513,15 @@ nlohmann::json rerun_json(const RunSummary& s) {
   for (const auto& spec : physio::parameter_specs()) parameters[spec.key] = spec.field(copy);
   parameters["baroreflex.enabled"] = sc.patient.baroreflex.enabled;
   nlohmann::json devices = nlohmann::json::array();
-  for (const auto& d : device_settings_json(model, run.device_settings, run.bindings)) {
-    nlohmann::json table = d["settings"];
-    table["kind"] = d["kind"];
+  const nlohmann::json settings = device_settings_json(model, run.device_settings, run.bindings);
+  for (std::size_t k = 0; k < settings.size(); ++k) {
+    nlohmann::json table = settings[k]["settings"];
+    table["kind"] = settings[k]["kind"];
+    // A pump whose console started in AUTO: no speed, so that the run made again starts in AUTO
+    // too (a speed given is the operator's level).
+    const bool console = std::any_of(run.bindings.begin(), run.bindings.end(),
+                                     [k](const auto& b) { return b.device == k; });
+    if (console && !(k < run.speed_given.size() && run.speed_given[k])) table.erase("speed_rpm");
     devices.push_back(table);
   }
   nlohmann::json out = {{"scenario", scenario},
