@@ -107,7 +107,7 @@ TEST(ProcedureMetrics, WithoutAnInflationTheExtremesAreTheWholeRuns) {
   beats(r, 10, 60, 90, 1.0);
   const ProcedureMetrics m = r.result(60);
   EXPECT_DOUBLE_EQ(m.map_min_mmHg, 50);
-  EXPECT_DOUBLE_EQ(m.map_min_time_s, 0);
+  EXPECT_DOUBLE_EQ(m.map_min_time_s, 5);  // the sixth beat: the monitor's first mean
   EXPECT_DOUBLE_EQ(m.cpo_min_W, 0.3);
   EXPECT_DOUBLE_EQ(m.lvedp_max_mmHg, 40);
   EXPECT_DOUBLE_EQ(m.ef_min_pct, 5);
@@ -122,6 +122,22 @@ TEST(ProcedureMetrics, AlternatingBeatsAreReadAsTheirCyclesMean) {
   EXPECT_DOUBLE_EQ(m.map_min_mmHg, 80);
   EXPECT_DOUBLE_EQ(m.cpo_min_W, 1.0);
   EXPECT_EQ(m.minutes_map_below_65, 0.0);  // every unassisted beat is under 65 mmHg
+  // The other phase: the run's first beat unassisted. The monitor reads from its sixth beat, so
+  // the first beat is not read alone.
+  ProcedureRecorder other;
+  for (int t = 0; t < 60; ++t)
+    beats(other, t, t + 1, t % 2 == 1 ? 100 : 60, t % 2 == 1 ? 1.4 : 0.6);
+  const ProcedureMetrics o = other.result(60);
+  EXPECT_DOUBLE_EQ(o.map_min_mmHg, 80);
+  EXPECT_DOUBLE_EQ(o.cpo_min_W, 1.0);
+  EXPECT_EQ(o.minutes_map_below_65, 0.0);
+  // A run of fewer beats than the monitor's mean reads the mean of them all.
+  ProcedureRecorder shorter;
+  beats(shorter, 0, 3, 60, 0.6);
+  beats(shorter, 3, 4, 100, 1.4);
+  const ProcedureMetrics s = shorter.result(4);
+  EXPECT_DOUBLE_EQ(s.map_min_mmHg, 70);
+  EXPECT_DOUBLE_EQ(s.cpo_min_W, 0.8);
 }
 
 TEST(ProcedureMetrics, RecoveryMustLastTenSecondsAndIsNullWhenItDoesNotCome) {

@@ -100,10 +100,14 @@ void ProcedureRecorder::RecentMeans::add(const BeatMetrics& b) {
 }
 
 void ProcedureRecorder::Extremes::add(const WindowBeat& b) {
-  if (std::isnan(map_min) || b.monitor_map < map_min)
-    map_min = b.monitor_map, map_min_s = b.start_s;
   if (std::isnan(lvedp_max) || b.lvedp > lvedp_max) lvedp_max = b.lvedp, lvedp_max_s = b.start_s;
   if (std::isnan(ef_min) || b.ef < ef_min) ef_min = b.ef, ef_min_s = b.start_s;
+  // MAP and CPO once the monitor has its kRecoveryBeats beats (NaN before: a mean of fewer would
+  // read a balloon pump's unassisted first beat alone).
+  if (std::isnan(b.monitor_map)) return;
+  if (std::isnan(map_min) || b.monitor_map < map_min) {
+    map_min = b.monitor_map, map_min_s = b.start_s;
+  }
   cpo_min = nan_min(cpo_min, b.monitor_cpo);
   if (b.monitor_map < kMapThreshold_mmHg) minutes_below_65 += (b.end_s - b.start_s) / 60.0;
 }
@@ -133,12 +137,20 @@ void ProcedureRecorder::close_baseline(double inflation_s) {
 void ProcedureRecorder::on_beat(const BeatMetrics& b) {
   const double end_s = b.start_s + b.duration_s;
   last_beat_end_s_ = end_s;
+  last_beat_start_s_ = b.start_s;
   ++m_.beats;
-  // The monitor's MAP and CPO: duration-weighted means of the last kMonitorBeats beats (whole
+  // The monitor's MAP and CPO: duration-weighted means of the last kRecoveryBeats beats (whole
   // cycles of a balloon pump at 1:2 and 1:3, whose beats alternate).
   monitor_.add(b);
-  const WindowBeat beat{b.start_s,    end_s,    b.map_mmHg,     b.cpo_W,
-                        b.lvedp_mmHg, b.ef_pct, monitor_.map(), monitor_.cpo()};
+  const bool full = monitor_.count == kRecoveryBeats;
+  const WindowBeat beat{b.start_s,
+                        end_s,
+                        b.map_mmHg,
+                        b.cpo_W,
+                        b.lvedp_mmHg,
+                        b.ef_pct,
+                        full ? monitor_.map() : ProcedureMetrics::nan,
+                        full ? monitor_.cpo() : ProcedureMetrics::nan};
   if (!baseline_closed_) {
     ring_[ring_next_] = beat;
     ring_next_ = (ring_next_ + 1) % kRing;
@@ -290,6 +302,12 @@ ProcedureMetrics ProcedureRecorder::result(double end_s) const {
   m.map_min_mmHg = extremes_.map_min, m.map_min_time_s = extremes_.map_min_s;
   m.minutes_map_below_65 = extremes_.minutes_below_65;
   m.cpo_min_W = extremes_.cpo_min;
+  // A run of fewer beats than the monitor's mean: the mean of them all.
+  if (std::isnan(m.map_min_mmHg) && monitor_.count > 0) {
+    m.map_min_mmHg = monitor_.map(), m.map_min_time_s = last_beat_start_s_;
+    m.cpo_min_W = monitor_.cpo();
+    if (m.map_min_mmHg < kMapThreshold_mmHg) m.minutes_map_below_65 = monitor_.span_s / 60.0;
+  }
   m.lvedp_max_mmHg = extremes_.lvedp_max, m.lvedp_max_time_s = extremes_.lvedp_max_s;
   m.ef_min_pct = extremes_.ef_min, m.ef_min_time_s = extremes_.ef_min_s;
   m.cpo_max_fall_W = m.cpo_baseline_W - m.cpo_min_W;

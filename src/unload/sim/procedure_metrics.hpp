@@ -14,10 +14,13 @@
 //                  30 s of the run. MAP, CPO, LVEDP, EF baselines are these means.
 //   the procedure  the beats that start at or after the baseline window's start (max(0,
 //                  t_inflation - 30 s)); with no inflation, every beat of the run. A device
-//                  started at t = 0 settles before it: its start-up is not the procedure's.
+//                  started at t = 0 has 30 s less than the first inflation's time to settle
+//                  before it (the scenarios give it 90 s or more).
 //   monitor MAP, CPO   duration-weighted mean of the last kRecoveryBeats beats' MAP or CPO (as
 //                  a clinical monitor averages over seconds; whole cycles of a balloon pump at
-//                  1:2 and 1:3, whose assisted and unassisted beats alternate).
+//                  1:2 and 1:3, whose assisted and unassisted beats alternate), from the run's
+//                  kRecoveryBeats-th beat on (the window's first means hold beats before it); a
+//                  run of fewer beats reads the mean of them all.
 //   map_min        lowest monitor MAP over the procedure (and the start of the last beat of
 //                  that mean); likewise cpo_min (monitor CPO), ef_min (lowest beat EF),
 //                  lvedp_max (highest beat LVEDP).
@@ -135,11 +138,11 @@ class ProcedureRecorder final : public SimulationObserver {
   std::array<double, physio::territory_count> inflow_{1.0, 1.0, 1.0}, microvascular_{1.0, 1.0, 1.0};
   // Each artery's own inflow level: 1, or its stenosis (kCoronaryLasting events).
   std::array<double, physio::territory_count> lasting_{1.0, 1.0, 1.0};
-  // Beats that may still make the baseline: the last kBaselineWindow_s before the first inflation
-  // (a ring of their start, end, MAP, CPO, LVEDP, EF), and, before any inflation, the first
-  // kBaselineWindow_s of the run.
-  // A beat as the baseline and the extremes read it: its own MAP, CPO, LVEDP and EF, and the
-  // monitor's MAP and CPO at its end (RecentMeans over every beat so far).
+  // Beats that may still make the baseline and the procedure's extremes: the last
+  // kBaselineWindow_s before the first inflation (a ring), and, before any inflation, the first
+  // kBaselineWindow_s of the run. Each as the baseline and the extremes read it: its own MAP, CPO,
+  // LVEDP and EF, and the monitor's MAP and CPO at its end (RecentMeans over the last
+  // kRecoveryBeats beats; NaN until there are that many).
   struct WindowBeat {
     double start_s, end_s, map, cpo, lvedp, ef, monitor_map, monitor_cpo;
   };
@@ -180,7 +183,7 @@ class ProcedureRecorder final : public SimulationObserver {
     void add(const WindowBeat& b);
   };
   Extremes extremes_;
-  double last_beat_end_s_ = 0;
+  double last_beat_end_s_ = 0, last_beat_start_s_ = 0;
   // Adenosine infusions: the closed readings; the running one (its sums of Pd/Pa), the start of
   // its infusion, and whether the infusion has given a reading yet.
   std::vector<FfrReading> ffr_;
