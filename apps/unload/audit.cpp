@@ -93,8 +93,8 @@ int audit(const AuditOptions& options) {
   }
   if (records.empty()) {
     fmt::print(
-        "audit log {}: no record to verify (an empty database: nothing was committed, e.g. a run "
-        "stopped before its first record)\n",
+        "audit log {}: no record to verify (nothing was committed, as when a run stops before its "
+        "first record, or every record was removed, which a hash chain cannot show)\n",
         options.database.string());
     return 0;
   }

@@ -36,12 +36,10 @@ Run run_once(const physio::PatientParameters& patient, const BenchOptions& optio
   sim::SimulationOptions simulation_options;
   simulation_options.integrator = options.integrator;
   const io::DeviceSetup devices = io::setup_devices(options.devices);
-  io::PreparedRun prepared;
-  prepared.model = std::make_shared<const sim::Model>(patient, devices.blocks, simulation_options);
-  prepared.start = sim::rest_state(*prepared.model, devices.settings);
-  prepared.device_settings = devices.settings;
-  prepared.speed_given = devices.speed_given;
-  if (options.consoles) io::attach_consoles(prepared);
+  io::PrepareOptions prepare;
+  prepare.consoles = options.consoles;
+  const io::PreparedRun prepared =
+      io::prepare_from_rest(patient, devices, simulation_options, prepare);
   sim::Session session(prepared.model, prepared.start, prepared.bindings);
   session.set_stop_flag(stop_flag());
   Run r;

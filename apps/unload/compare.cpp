@@ -35,13 +35,13 @@ void print_table(const io::CompareResult& r) {
       "research, not clinical advice.\n",
       sc.patient_reference, sc.name, sc.duration_s);
   // The strategy column: as wide as the longest strategy, at least 28.
-  std::size_t w = 28;
-  for (const auto& s : r.strategies) w = std::max(w, s.strategy.size());
+  std::size_t width = 28;
+  for (const auto& s : r.strategies) width = std::max(width, s.strategy.size());
   fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
-             "strategy", w, "MAP0", "MAPmin", "<65", "CPO0", "CPOmin", "LVEDP", "PVAisch", "EF",
+             "strategy", width, "MAP0", "MAPmin", "<65", "CPO0", "CPOmin", "LVEDP", "PVAisch", "EF",
              "recov", "HI", "alarm", "completed");
-  fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}\n", "", w,
-             "mmHg", "mmHg", "min", "W", "W", "mmHg", "mmHg*mL", "%", "s", "mL", "C/S");
+  fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}\n", "",
+             width, "mmHg", "mmHg", "min", "W", "W", "mmHg", "mmHg*mL", "%", "s", "mL", "C/S");
   for (const auto& s : r.strategies) {
     const auto& p = s.preset.procedure;
     std::string completed = s.preset.completed ? "yes" : "NO";
@@ -50,7 +50,7 @@ void print_table(const io::CompareResult& r) {
     }
     if (!s.preset.error.empty()) completed += " (the simulation failed: see --json)";
     fmt::print("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>6} {:>6} {:>5}  {}\n",
-               s.strategy, w, cell(p.map_baseline_mmHg, 1), cell(p.map_min_mmHg, 1),
+               s.strategy, width, cell(p.map_baseline_mmHg, 1), cell(p.map_min_mmHg, 1),
                cell(p.minutes_map_below_65, 1), cell(p.cpo_baseline_W, 2), cell(p.cpo_min_W, 2),
                cell(p.lvedp_max_mmHg, 1), cell(p.pva_mean_ischaemia_mmHg_mL, 0),
                cell(p.ef_min_pct, 1), cell(p.recovery_s, 0), cell(s.preset.haemolysis_index_mL, 2),
@@ -61,7 +61,7 @@ void print_table(const io::CompareResult& r) {
         "\nOver {} plausible variants of the patient (seed {}): median [10th-90th percentile], "
         "and the share of variants that stayed above the thresholds\n",
         r.variants, r.seed);
-    fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>9} {:>9} {:>9}\n", "strategy", w, "MAPmin mmHg",
+    fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>9} {:>9} {:>9}\n", "strategy", width, "MAPmin mmHg",
                "LVEDPmax mmHg", "CPOmin W", "MAP>=65", "CPO>=0.6", "completed");
     const auto index = [](std::string_view key) {
       const auto m = io::compare_metrics();
@@ -74,7 +74,7 @@ void print_table(const io::CompareResult& r) {
       return fmt::format("{} [{}-{}]", cell(b.median, d), cell(b.p10, d), cell(b.p90, d));
     };
     for (const auto& s : r.strategies) {
-      fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>8.0f}% {:>8.0f}% {:>8.0f}%\n", s.strategy, w,
+      fmt::print("{:<{}} {:>20} {:>20} {:>20} {:>8.0f}% {:>8.0f}% {:>8.0f}%\n", s.strategy, width,
                  band(s.bands[index("map_min_mmHg")], 1), band(s.bands[index("lvedp_max_mmHg")], 1),
                  band(s.bands[index("cpo_min_W")], 2), 100 * s.share_map_min_above_65,
                  100 * s.share_cpo_min_above_0_6, 100 * s.share_completed);

@@ -3,16 +3,38 @@
 #include "unload/io/report.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "unload/core/error.hpp"
 #include "unload/io/writers.hpp"
 
 namespace unload::cli {
 
 int report(const ReportOptions& options) {
-  const std::filesystem::path out = options.out.value_or(io::default_report_path(options.run_dir));
+  namespace fs = std::filesystem;
+  const fs::path out = options.out.value_or(io::default_report_path(options.run_dir));
+  // A place the report may not go is the user's to change (exit 2): a directory, a directory
+  // that does not exist, one without permission to write. A write that fails later (a full
+  // disk) is not (exit 1, from write_report).
+  // The run directory's own error first (write_report names it).
+  std::error_code ec;
+  if (!fs::is_directory(options.run_dir, ec)) io::write_report(options.run_dir, out);
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  if (fs::is_directory(out, ec)) {
+    throw InputError(fmt::format("{}: is a directory; name the HTML file to write", out.string()));
+  }
+  if (!fs::is_directory(parent, ec)) {
+    throw InputError(
+        fmt::format("{}: cannot be written: no directory {}", out.string(), parent.string()));
+  }
+  if (::access(parent.c_str(), W_OK) != 0) {
+    throw InputError(fmt::format("{}: cannot be written: {}", out.string(), std::strerror(errno)));
+  }
   io::write_report(options.run_dir, out);
   fmt::print("Wrote {} ({} kB). {}\n", out.string(), (std::filesystem::file_size(out) + 512) / 1024,
              io::kSimulationNotice);

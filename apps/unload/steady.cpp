@@ -120,10 +120,12 @@ std::vector<std::string> steady_notes(const io::PreparedRun& run,
     const bool given = k < run.speed_given.size() && run.speed_given[k];
     const double now = console.display().set_speed_rpm;
     if (given && now != console.starting_rpm()) {
+      const bool boost = console.starting_rpm() == console.config().pump.boost_rpm;
       notes.push_back(fmt::format(
-          "the console ended the level asked for ({:.0f} rpm) while the steady state was sought "
-          "(BOOST lasts at most 5 minutes): these numbers are at {}, {:.0f} rpm",
-          console.starting_rpm(), console.mode_text(), now));
+          "the console ended the level asked for ({:.0f} rpm) while the steady state was sought{}: "
+          "these numbers are at {}, {:.0f} rpm",
+          console.starting_rpm(), boost ? " (BOOST lasts at most 5 minutes)" : "",
+          console.mode_text(), now));
     }
   }
   return notes;

@@ -96,9 +96,8 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   void on_beat(const sim::BeatMetrics& beat) override {
     // The device readings' means over the run's beats (device_shortfall_notes).
     for (std::size_t i = 0; i < sums_.device.size(); ++i) {
-      if (std::isfinite(beat.device[i])) sums_.device[i] += beat.device[i];
+      if (std::isfinite(beat.device[i])) sums_.device[i] += beat.device[i], ++counts_[i];
     }
-    ++beats_;
     if (haemolysis_.empty()) return;
     double sum = 0;
     for (auto i : haemolysis_) {
@@ -111,7 +110,7 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   sim::BeatMetrics device_means() const {
     sim::BeatMetrics m;
     for (std::size_t i = 0; i < m.device.size(); ++i) {
-      m.device[i] = beats_ > 0 ? sums_.device[i] / beats_ : StrategyRun::nan;
+      m.device[i] = counts_[i] > 0 ? sums_.device[i] / counts_[i] : StrategyRun::nan;
     }
     return m;
   }
@@ -136,7 +135,7 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   }
   std::vector<std::size_t> haemolysis_;
   sim::BeatMetrics sums_{};
-  long beats_ = 0;
+  std::array<long, sim::BeatMetrics::max_device_metrics> counts_{};  // finite readings summed
   long window_ = -1;
   double sum_ = 0;
   long n_ = 0;

@@ -100,9 +100,12 @@ std::pair<std::size_t, double> resolve_setting(const physio::DeviceBlock& device
   const devices::SettingWord* word = devices::find_word(type_of(device.kind()), name);
   if (word && word->above_zero && !(value && *value > 0.0 && *value <= spec.max)) {
     throw InputError(fmt::format(
-        "{}: {} {} '{}': expected more than 0 up to {} {} (0 is not a target; the setting {} = 0 "
-        "switches to speed mode)",
-        origin, device.kind(), name, text, spec.max, spec.unit, spec.name));
+        "{}: {} {} '{}': expected more than 0 up to {} {}{}", origin, device.kind(), name, text,
+        spec.max, spec.unit,
+        value && *value == 0.0
+            ? fmt::format(" (0 is not a target; the setting {} = 0 switches to speed mode)",
+                          spec.name)
+            : std::string()));
   }
   if (!value) {
     throw InputError(fmt::format("{}: {} {} '{}': {}", origin, device.kind(), name, text, error));

@@ -45,7 +45,7 @@ fs::path data_directory() {
     return named;
   }
   static const fs::path installed = installed_data_directory();
-  if (!installed.empty() && fs::is_directory(installed, ec)) return installed;
+  if (!installed.empty() && fs::is_directory(installed / "patients", ec)) return installed;
   const fs::path built(UNLOAD_DEFAULT_DATA_DIR);
   if (!fs::is_directory(built / "patients", ec)) {
     throw InputError(fmt::format(

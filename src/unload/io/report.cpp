@@ -1837,13 +1837,6 @@ std::string report_html(const fs::path& run_dir) {
 
 void write_report(const fs::path& run_dir, const fs::path& html_out) {
   const std::string html = report_html(run_dir);
-  // A place the report may not go is the user's to change (exit 2): a directory, a missing
-  // directory, no permission. A write that fails later (a full disk) is not.
-  std::error_code dir_ec;
-  if (fs::is_directory(html_out, dir_ec)) {
-    throw InputError(
-        fmt::format("{}: is a directory; name the HTML file to write", html_out.string()));
-  }
   const fs::path tmp = fs::path(html_out.string() + fmt::format(".partial-{}", ::getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -1866,7 +1859,7 @@ void write_report(const fs::path& run_dir, const fs::path& html_out) {
   if (ec) {
     std::error_code ignored;
     fs::remove(tmp, ignored);
-    throw InputError(fmt::format("{}: cannot be written: {}", html_out.string(), ec.message()));
+    throw std::runtime_error(fmt::format("cannot write {}: {}", html_out.string(), ec.message()));
   }
 }
 

@@ -1007,9 +1007,8 @@ void read_rhythm_event(const fs::path& file, const toml::table& table, const std
         fmt::format("a {} rate of {:g} to {:g} /min", physio::rhythm_name(*r), lo, hi));
   } else if (rate) {
     fail(where(file, *rate, prefix + ".rate"),
-         fmt::format("{} {} rhythm takes no rate (only vt and paced do)",
-                     physio::rhythm_name(*r).starts_with('a') ? "an" : "a",
-                     physio::rhythm_name(*r)));
+         fmt::format("{} rhythm takes no rate (only vt and paced do)",
+                     physio::rhythm_with_article(*r)));
   }
   current = *r;
   s.events.push_back({e, location(file, rhythm->source())});

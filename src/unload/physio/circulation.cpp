@@ -223,6 +223,11 @@ double ecg_lead_mV(const EcgLead& g, const CardiacCycle& c, double t,
 
 }  // namespace
 
+std::string rhythm_with_article(Rhythm r) {
+  const std::string_view name = rhythm_name(r);
+  return std::string(name.starts_with('a') ? "an " : "a ") + std::string(name);
+}
+
 std::string_view rhythm_name(Rhythm r) {
   switch (r) {
     case Rhythm::sinus:

@@ -115,7 +115,8 @@ struct ContractionTiming {
 // beat clock (RhythmParameters::arrest_beat_period_s) so that beats and their metrics go on.
 enum class Rhythm : std::uint8_t { sinus, af, vt, vf, asystole, paced };
 inline constexpr int kRhythmCount = 6;
-std::string_view rhythm_name(Rhythm r);  // "sinus", "af", "vt", "vf", "asystole", "paced"
+std::string_view rhythm_name(Rhythm r);     // "sinus", "af", "vt", "vf", "asystole", "paced"
+std::string rhythm_with_article(Rhythm r);  // "a sinus", "an af", "an asystole" (for messages)
 std::optional<Rhythm> rhythm_from_name(std::string_view name);
 // Rhythms whose rate is given (vt, paced), and the range of that rate (1/min).
 inline constexpr bool takes_rate(Rhythm r) { return r == Rhythm::vt || r == Rhythm::paced; }

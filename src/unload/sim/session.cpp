@@ -653,9 +653,7 @@ void Session::check_event(const Event& e) const {
                          std::to_string(e.value));
       }
       if (!physio::takes_rate(r) && e.value != 0.0) {
-        const std::string_view name = physio::rhythm_name(r);
-        throw InputError(std::string(name.starts_with('a') ? "an " : "a ") + std::string(name) +
-                         " rhythm takes no rate");
+        throw InputError(physio::rhythm_with_article(r) + " rhythm takes no rate");
       }
       return;
     }
