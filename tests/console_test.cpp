@@ -161,6 +161,8 @@ TEST(Console, StartsInAutoAndRampsOverThirtySeconds) {
   const auto slot = physio::find_setting(*run.prepared.model->devices()[0].block, "speed_rpm");
   ASSERT_TRUE(slot);
   EXPECT_EQ(run.prepared.device_settings[0].value[*slot], pump.level_rpm[2]);
+  EXPECT_EQ(run.prepared.start.restart.inputs.device_settings.at(0).value[*slot],
+            pump.level_rpm[2]);  // the start state itself
   EXPECT_EQ(run.console().starting_rpm(), pump.level_rpm[2]);
   const double start = run.speed_at(0.5);
   const double mid = run.speed_at(15.0);
