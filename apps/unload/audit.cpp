@@ -17,26 +17,17 @@
 #include "commands.hpp"
 #include "unload/core/error.hpp"
 #include "unload/io/audit_log.hpp"
+#include "unload/io/writers.hpp"
 
 namespace unload::cli {
 
 namespace {
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
-
 void print_csv(const std::vector<io::AuditRecord>& records) {
   fmt::print("sequence,simulated_s,wall_utc,kind,detail,previous_hash,hash\n");
   for (const auto& r : records) {
     fmt::print("{},{},{},{},{},{},{}\n", r.sequence, r.simulated_s, r.wall_utc, r.kind,
-               csv_field(r.detail), r.previous_hash, r.hash);
+               io::csv_field(r.detail), r.previous_hash, r.hash);
   }
 }
 

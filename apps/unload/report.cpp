@@ -18,12 +18,12 @@ namespace unload::cli {
 int report(const ReportOptions& options) {
   namespace fs = std::filesystem;
   const fs::path out = options.out.value_or(io::default_report_path(options.run_dir));
+  // The run directory's errors first (report_html names the file and what was expected).
+  const std::string html = io::report_html(options.run_dir);
   // A place the report may not go is the user's to change (exit 2): a directory, a directory
   // that does not exist, one without permission to write. A write that fails later (a full
-  // disk) is not (exit 1, from write_report).
-  // The run directory's own error first (write_report names it).
+  // disk) is not (exit 1, from write_report_html).
   std::error_code ec;
-  if (!fs::is_directory(options.run_dir, ec)) io::write_report(options.run_dir, out);
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   if (fs::is_directory(out, ec)) {
     throw InputError(fmt::format("{}: is a directory; name the HTML file to write", out.string()));
@@ -35,7 +35,7 @@ int report(const ReportOptions& options) {
   if (::access(parent.c_str(), W_OK) != 0) {
     throw InputError(fmt::format("{}: cannot be written: {}", out.string(), std::strerror(errno)));
   }
-  io::write_report(options.run_dir, out);
+  io::write_report_html(html, out);
   fmt::print("Wrote {} ({} kB). {}\n", out.string(), (std::filesystem::file_size(out) + 512) / 1024,
              io::kSimulationNotice);
   return 0;

@@ -95,8 +95,8 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   }
   void on_beat(const sim::BeatMetrics& beat) override {
     // The device readings' means over the run's beats (device_shortfall_notes).
-    for (std::size_t i = 0; i < sums_.device.size(); ++i) {
-      if (std::isfinite(beat.device[i])) sums_.device[i] += beat.device[i], ++counts_[i];
+    for (std::size_t i = 0; i < sums_.size(); ++i) {
+      if (std::isfinite(beat.device[i])) sums_[i] += beat.device[i], ++counts_[i];
     }
     if (haemolysis_.empty()) return;
     double sum = 0;
@@ -110,7 +110,7 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   sim::BeatMetrics device_means() const {
     sim::BeatMetrics m;
     for (std::size_t i = 0; i < m.device.size(); ++i) {
-      m.device[i] = counts_[i] > 0 ? sums_.device[i] / counts_[i] : StrategyRun::nan;
+      m.device[i] = counts_[i] > 0 ? sums_[i] / counts_[i] : StrategyRun::nan;
     }
     return m;
   }
@@ -134,8 +134,9 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     }
   }
   std::vector<std::size_t> haemolysis_;
-  sim::BeatMetrics sums_{};
-  std::array<long, sim::BeatMetrics::max_device_metrics> counts_{};  // finite readings summed
+  // Each device reading's sum over the beats where it is finite, and how many those are.
+  std::array<double, sim::BeatMetrics::max_device_metrics> sums_{};
+  std::array<long, sim::BeatMetrics::max_device_metrics> counts_{};
   long window_ = -1;
   double sum_ = 0;
   long n_ = 0;
@@ -597,14 +598,8 @@ void write_compare_csv(const std::filesystem::path& file, const CompareResult& r
       row += fmt::format(",{},{},{}", s.share_map_min_above_65, s.share_cpo_min_above_0_6,
                          s.share_completed);
     }
-    // The error, quoted as CSV quotes a field (it may hold commas and quotes).
-    std::string error;
-    if (!s.preset.error.empty()) {
-      error = "\"";
-      for (char c : s.preset.error) error += c == '"' ? std::string("\"\"") : std::string(1, c);
-      error += '"';
-    }
-    row += fmt::format(",{},{},{}", s.preset.alarms[0], s.preset.simulated_s, error);
+    row += fmt::format(",{},{},{}", s.preset.alarms[0], s.preset.simulated_s,
+                       csv_field(s.preset.error));
     out << row << '\n';
   }
   out.close();

@@ -1836,7 +1836,10 @@ std::string report_html(const fs::path& run_dir) {
 }
 
 void write_report(const fs::path& run_dir, const fs::path& html_out) {
-  const std::string html = report_html(run_dir);
+  write_report_html(report_html(run_dir), html_out);
+}
+
+void write_report_html(const std::string& html, const fs::path& html_out) {
   const fs::path tmp = fs::path(html_out.string() + fmt::format(".partial-{}", ::getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -37,5 +37,7 @@ std::string report_html(const std::filesystem::path& run_dir);
 // that html_out is either the whole report or untouched. std::runtime_error when it cannot be
 // written.
 void write_report(const std::filesystem::path& run_dir, const std::filesystem::path& html_out);
+// The same for HTML already made (the report command checks where it goes in between).
+void write_report_html(const std::string& html, const std::filesystem::path& html_out);
 
 }  // namespace unload::io

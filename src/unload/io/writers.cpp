@@ -155,17 +155,10 @@ void AlarmCsvWriter::on_console_message(const control::ConsoleMessage& m) {
   csv_->cell(m.name);
   csv_->cell(control::priority_name(m.priority));
   csv_->cell(control::message_kind_name(m.kind));
-  // Quoted (RFC 4180) when the text holds a comma or a quote.
-  if (m.text.find_first_of(",\"\n") == std::string_view::npos) {
-    csv_->cell(m.text);
-  } else {
-    std::string quoted = "\"";
-    for (char c : m.text) {
-      if (c == '"') quoted += '"';
-      quoted += c == '\n' ? ' ' : c;
-    }
-    csv_->cell(quoted + "\"");
-  }
+  // One line per row: a line break in the text becomes a space.
+  std::string text(m.text);
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  csv_->cell(csv_field(text));
   csv_->end_row();
 }
 
@@ -598,6 +591,16 @@ void write_summary_json(const fs::path& file, const RunSummary& s) {
     throw std::runtime_error(
         fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
   }
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
 }
 
 }  // namespace unload::io

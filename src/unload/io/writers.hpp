@@ -186,4 +186,8 @@ void check_recordable(const Scenario& scenario);
 // exception after a run.
 std::string json_text(const nlohmann::json& j, int indent = -1);
 
+// A CSV field as RFC 4180 writes it: as is, or in double quotes (a quote doubled) when it holds a
+// comma, a quote or a line break.
+std::string csv_field(std::string_view text);
+
 }  // namespace unload::io
