@@ -137,12 +137,22 @@ DeviceSetup setup_devices(const std::vector<DeviceRequest>& requests) {
     }
     physio::DeviceSettings settings = block->default_settings();
     bool speed_given = false;
+    // Which request set each slot: a setting given twice (`--level P8 --level P4`, or `level` and
+    // `speed_rpm` in one [[devices]] table) is refused rather than letting the last one win.
+    std::vector<std::size_t> set_by(block->setting_specs().size(), r.settings.size());
     for (std::size_t i = 0; i < r.settings.size(); ++i) {
       const auto& [name, text] = r.settings[i];
       const std::string& origin = i < r.setting_origins.size() && !r.setting_origins[i].empty()
                                       ? r.setting_origins[i]
                                       : r.origin;
       const auto [slot, value] = resolve_setting(*block, name, text, origin);
+      if (set_by[slot] < r.settings.size()) {
+        const auto& [first_name, first_text] = r.settings[set_by[slot]];
+        throw InputError(fmt::format(
+            "{}: {} {} sets {}'s {} again ({} {} set it before): give each setting once", origin,
+            name, text, r.kind, block->setting_specs()[slot].name, first_name, first_text));
+      }
+      set_by[slot] = i;
       settings.value[slot] = value;
       speed_given = speed_given || block->setting_specs()[slot].command == CommandKind::speed_rpm;
     }
