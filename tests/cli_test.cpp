@@ -301,6 +301,36 @@ TEST_F(UnloadCommand, RunWritesWaveformsBeatsAndSummary) {
   EXPECT_TRUE(fs::is_regular_file(work() / "result" / "audit.sqlite"));
 }
 
+// A run that kills the simulated patient says so: `run` prints when the circulation collapsed and
+// summary.json has it (the test compare uses, sim::ProcedureMetrics::collapse_time_s); a run that
+// does not collapse has null.
+TEST_F(UnloadCommand, RunSaysWhenTheSimulatedCirculationCollapsed) {
+  write("bleed.toml", R"([scenario]
+patient = "hrpci"
+duration = 100
+output_rate = 20
+
+[[events]]
+time = 10
+bleeding_mL_min = 6000
+duration = 60
+)");
+  const Outcome o = unload("run bleed.toml --out bled");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("the simulated circulation collapsed at "));
+  const auto summary = nlohmann::json::parse(read_text(work() / "bled" / "summary.json"));
+  const double at = summary["procedure"]["collapse_time_s"].get<double>();
+  EXPECT_GT(at, 10.0);
+  EXPECT_LT(at, 40.0);
+
+  write("small.toml", kSmallScenario);
+  const Outcome fine = unload("run small.toml --out fine");
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_THAT(fine.out, Not(HasSubstr("collapsed")));
+  const auto calm = nlohmann::json::parse(read_text(work() / "fine" / "summary.json"));
+  EXPECT_TRUE(calm["procedure"]["collapse_time_s"].is_null());
+}
+
 TEST_F(UnloadCommand, RunWritesToOutScenarioNameByDefault) {
   write("small.toml", kSmallScenario);
   ASSERT_EQ(unload("run small.toml").exit_code, 0);
@@ -445,6 +475,8 @@ TEST_F(UnloadCommand, BadDeviceSettingsAreOneClearErrorAndExitTwo) {
            {"--device impella-2.5 --level P9", "P9"},
            {"--device iabp --ratio 2:1", "1:2"},
            {"--level P8", "name the device first"},
+           {"--device impella-cp --level P8 --level P4", "give each setting once"},
+           {"--device impella-cp --level P8 --rpm 30000", "(level P8 set it before)"},
            {"--device va-ecmo --rpm fast", "fast"}}) {
     const Outcome o = unload("steady --patient normal " + args);
     EXPECT_EQ(o.exit_code, 2) << args;

@@ -355,5 +355,43 @@ TEST(ProcedureMetrics, ASavedStatesStenosisAndAdenosineAreKnownFromTheStart) {
   EXPECT_EQ(r.ffr_readings(200).size(), 1u);
 }
 
+// The collapse test reads the samples in 5-s windows from t = 0: the first window whose mean aortic
+// pressure is under 40 mmHg starts a run of low windows, and more than 60 s of them is a collapse.
+// A window at or above 40 ends the run; the window still open at the end counts.
+void samples(ProcedureRecorder& r, double from, double to, double aortic_mmHg) {
+  for (double t = from; t < to - 1e-9; t += 0.1) {
+    physio::Observables o;
+    o.t_s = t;
+    o.aortic_root_mmHg = aortic_mmHg;
+    r.on_sample(o);
+  }
+}
+
+TEST(ProcedureMetrics, CollapseIsMeanAorticPressureUnderFortyForOverSixtySeconds) {
+  {
+    ProcedureRecorder r;
+    samples(r, 0, 20, 80);
+    samples(r, 20, 80, 30);  // 60 s low: not more than 60
+    samples(r, 80, 90, 80);
+    EXPECT_TRUE(std::isnan(r.result(90).collapse_time_s));
+  }
+  {
+    ProcedureRecorder r;
+    samples(r, 0, 20, 80);
+    samples(r, 20, 85, 30);  // 65 s low, the last window still open when the run ends
+    EXPECT_DOUBLE_EQ(r.result(85).collapse_time_s, 20.0);
+  }
+  {
+    // A recovery in between starts the count again.
+    ProcedureRecorder r;
+    samples(r, 0, 50, 30);
+    samples(r, 50, 55, 60);
+    samples(r, 55, 100, 30);
+    EXPECT_TRUE(std::isnan(r.result(100).collapse_time_s));
+    samples(r, 100, 125, 30);
+    EXPECT_DOUBLE_EQ(r.result(125).collapse_time_s, 55.0);
+  }
+}
+
 }  // namespace
 }  // namespace unload::sim

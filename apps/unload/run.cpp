@@ -57,6 +57,12 @@ void print_summary(const io::RunSummary& s, const std::filesystem::path& out, bo
           p.recovery_s);
     }
   }
+  if (!std::isnan(p.collapse_time_s)) {
+    fmt::print(
+        "  collapse           the simulated circulation collapsed at {:.0f} s (mean aortic "
+        "pressure under {:g} mmHg for over {:g} s)\n",
+        p.collapse_time_s, sim::kCollapseMap_mmHg, sim::kCollapseDuration_s);
+  }
   for (const auto& r : s.ffr) {
     if (r.beats == 0) {
       fmt::print(

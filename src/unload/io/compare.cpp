@@ -75,7 +75,8 @@ const CompareMetric kMetrics[] = {
      [](const StrategyRun& r) { return static_cast<double>(r.alarms[1]); }},
 };
 
-// The collapse test (compare.hpp) on the run's samples, and the haemolysis index from its beats.
+// The haemolysis index and the device readings' means from the run's beats (the collapse test is
+// the procedure's: sim::ProcedureMetrics::collapse_time_s).
 class OutcomeRecorder final : public sim::SimulationObserver {
  public:
   // Before the run starts: which of `model`'s device metrics are haemolysis.
@@ -87,11 +88,6 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     // No device: no device haemolysis. Devices none of which models it: unknown.
     haemolysis_index_mL = model.devices().empty() ? 0.0 : StrategyRun::nan;
     if (!haemolysis_.empty()) haemolysis_index_mL = 0.0;
-  }
-  void on_sample(const physio::Observables& o) override {
-    const long window = static_cast<long>(std::floor(o.t_s / kCollapseWindow_s));
-    if (window != window_) close_window(), window_ = window;
-    sum_ += o.aortic_root_mmHg, ++n_;
   }
   void on_beat(const sim::BeatMetrics& beat) override {
     // The device readings' means over the run's beats (device_shortfall_notes).
@@ -105,7 +101,6 @@ class OutcomeRecorder final : public sim::SimulationObserver {
     }
     haemolysis_index_mL = sum;
   }
-  void finish() { close_window(); }
   // Each device reading's mean over the run's beats.
   sim::BeatMetrics device_means() const {
     sim::BeatMetrics m;
@@ -116,31 +111,12 @@ class OutcomeRecorder final : public sim::SimulationObserver {
   }
 
   double haemolysis_index_mL = StrategyRun::nan;
-  double collapse_time_s = StrategyRun::nan;
 
  private:
-  void close_window() {
-    if (n_ == 0) return;
-    const double mean = sum_ / n_;
-    sum_ = 0, n_ = 0;
-    const double start = window_ * kCollapseWindow_s, end = start + kCollapseWindow_s;
-    if (mean >= kCollapseMap_mmHg) {
-      low_since_ = StrategyRun::nan;
-      return;
-    }
-    if (std::isnan(low_since_)) low_since_ = start;
-    if (std::isnan(collapse_time_s) && end - low_since_ > kCollapseDuration_s) {
-      collapse_time_s = low_since_;
-    }
-  }
   std::vector<std::size_t> haemolysis_;
   // Each device reading's sum over the beats where it is finite, and how many those are.
   std::array<double, sim::BeatMetrics::max_device_metrics> sums_{};
   std::array<long, sim::BeatMetrics::max_device_metrics> counts_{};
-  long window_ = -1;
-  double sum_ = 0;
-  long n_ = 0;
-  double low_since_ = StrategyRun::nan;
 };
 
 bool addressed_to_devices(sim::EventKind kind) {
@@ -211,12 +187,11 @@ void run_job(const Job& job, const CompareOptions& options, const std::atomic<bo
     r.completed = false;
   }
   done_ms += static_cast<long long>(std::llround((sc.duration_s - reported) * 1000.0));
-  outcome.finish();
   const sim::Session& session = run.session();
   r.procedure = run.procedure().result(session.time());
   r.haemolysis_index_mL = outcome.haemolysis_index_mL;
   r.alarms = run.alarms_raised();
-  r.collapse_time_s = outcome.collapse_time_s;
+  r.collapse_time_s = r.procedure.collapse_time_s;
   r.notes = device_shortfall_notes(*run.prepared().model, run.prepared().device_settings,
                                    outcome.device_means());
   if (!std::isnan(r.collapse_time_s)) r.completed = false;

@@ -53,9 +53,9 @@
 
 namespace unload::io {
 
-inline constexpr double kCollapseMap_mmHg = 40.0;
-inline constexpr double kCollapseDuration_s = 60.0;
-inline constexpr double kCollapseWindow_s = 5.0;
+using sim::kCollapseDuration_s;
+using sim::kCollapseMap_mmHg;
+using sim::kCollapseWindow_s;
 inline constexpr double kCpoThreshold_W = 0.6;
 
 // One strategy on one patient variant.

@@ -70,6 +70,10 @@ constexpr ProcedureField kFields[] = {
                      "mean of the last 6 beats since the deflation, stay above 95% of baseline "
                      "for 10 s (null: not by the end of the run)",
                      recovery_s),
+    UNLOAD_PROCEDURE("collapse_time_s", "s",
+                     "when the simulated circulation collapsed: start of mean aortic root "
+                     "pressure under 40 mmHg (5-s windows) for more than 60 s (null: it did not)",
+                     collapse_time_s),
 };
 
 #undef UNLOAD_PROCEDURE
@@ -132,6 +136,30 @@ void ProcedureRecorder::close_baseline(double inflation_s) {
   m_.cpo_baseline_W = cpo.value();
   m_.lvedp_baseline_mmHg = lvedp.value();
   m_.ef_baseline_pct = ef.value();
+}
+
+void ProcedureRecorder::CollapseTest::add(double t_s, double aortic_root_mmHg) {
+  const long w = static_cast<long>(std::floor(t_s / kCollapseWindow_s));
+  if (w != window) close(), window = w;
+  sum += aortic_root_mmHg, ++n;
+}
+
+void ProcedureRecorder::CollapseTest::close() {
+  if (n == 0) return;
+  const double mean = sum / static_cast<double>(n);
+  sum = 0, n = 0;
+  const double start = static_cast<double>(window) * kCollapseWindow_s;
+  const double end = start + kCollapseWindow_s;
+  if (mean >= kCollapseMap_mmHg) {
+    low_since_s = ProcedureMetrics::nan;
+    return;
+  }
+  if (std::isnan(low_since_s)) low_since_s = start;
+  if (std::isnan(collapse_s) && end - low_since_s > kCollapseDuration_s) collapse_s = low_since_s;
+}
+
+void ProcedureRecorder::on_sample(const physio::Observables& o) {
+  collapse_.add(o.t_s, o.aortic_root_mmHg);
 }
 
 void ProcedureRecorder::on_beat(const BeatMetrics& b) {
@@ -313,6 +341,9 @@ ProcedureMetrics ProcedureRecorder::result(double end_s) const {
   m.cpo_max_fall_W = m.cpo_baseline_W - m.cpo_min_W;
   m.pva_mean_ischaemia_mmHg_mL = pva_.value();
   m.coronary_flow_nonoccluded_mL_min = nonoccluded_.value();
+  CollapseTest collapse = collapse_;  // the window still open counts as far as it goes
+  collapse.close();
+  m.collapse_time_s = collapse.collapse_s;
   return m;
 }
 

@@ -34,6 +34,12 @@
 //   recovery_s     from the last deflation to the start of the first beat from which MAP and CPO
 //                  stay above 95% of baseline (within 5% of it, or higher: more support after the
 //                  PCI is recovered too) for at least 10 s; NaN when they do not by the run's end.
+//   collapse_time_s   when the simulated circulation collapsed: the start of the first run of
+//                  whole kCollapseWindow_s windows (in absolute time, from 0) whose mean aortic
+//                  root pressure over the run's samples is under kCollapseMap_mmHg, once that run
+//                  lasts more than kCollapseDuration_s (the window still open at the run's end
+//                  counts as far as it goes); NaN: no collapse. Read from the samples, not the
+//                  beats: an arrested heart makes no beat.
 #pragma once
 
 #include <array>
@@ -58,6 +64,10 @@ inline constexpr double kRecoverySustain_s = 10.0;  // ... for at least this lon
 // back within the band (a clinical monitor's MAP is likewise a mean over several seconds).
 inline constexpr std::size_t kRecoveryBeats = 6;
 inline constexpr double kMapThreshold_mmHg = 65.0;
+// Collapse: mean aortic root pressure under 40 mmHg for more than 60 s, judged on 5-s windows.
+inline constexpr double kCollapseMap_mmHg = 40.0;
+inline constexpr double kCollapseDuration_s = 60.0;
+inline constexpr double kCollapseWindow_s = 5.0;
 
 struct ProcedureMetrics {
   static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
@@ -77,6 +87,7 @@ struct ProcedureMetrics {
   double coronary_flow_nonoccluded_mL_min = nan;
   double first_inflation_s = nan, last_deflation_s = nan;
   double recovery_s = nan;
+  double collapse_time_s = nan;
 };
 
 // The fractional flow reserve read during an intravenous adenosine infusion: each territory's
@@ -109,6 +120,7 @@ std::span<const ProcedureField> procedure_fields();
 
 class ProcedureRecorder final : public SimulationObserver {
  public:
+  void on_sample(const physio::Observables& sample) override;
   void on_beat(const BeatMetrics& beat) override;
   void on_event(const Event& event) override;
   // What the run starts with, from a saved state: each artery's inflow as its lasting level (a
@@ -183,6 +195,17 @@ class ProcedureRecorder final : public SimulationObserver {
     void add(const WindowBeat& b);
   };
   Extremes extremes_;
+  // The collapse test on the samples: the window now open (its index, sum and count of aortic
+  // root pressures), the start of the run of low windows (NaN: none) and the collapse's time.
+  struct CollapseTest {
+    long window = -1;
+    double sum = 0;
+    long n = 0;
+    double low_since_s = ProcedureMetrics::nan, collapse_s = ProcedureMetrics::nan;
+    void add(double t_s, double aortic_root_mmHg);
+    void close();
+  };
+  CollapseTest collapse_;
   double last_beat_end_s_ = 0, last_beat_start_s_ = 0;
   // Adenosine infusions: the closed readings; the running one (its sums of Pd/Pa), the start of
   // its infusion, and whether the infusion has given a reading yet.
