@@ -17,7 +17,10 @@
 //               time is taken as R_n - RR_n + notch_n + inflation_offset (the current beat's period
 //               and notch stand in for the previous beat's: they only matter if that beat
 //               inflated within w/2 of its end).
-//     Beat n is augmented when n mod ratio = 0 (1:1, 1:2, 1:3).
+//     Beat n is augmented when n mod ratio = 0 (1:1, 1:2, 1:3) and began with an R wave: in VF
+//     and asystole (beats on a nominal clock, DeviceContext::r_wave false) neither trigger finds
+//     one, so c_n = 0 and the balloon stays deflated until the heart beats again (a console's
+//     internal trigger for CPR is not modelled).
 //   Trigger (the notch estimate, time after the R wave):
 //     ECG:      notch_n = k * sqrt(RR_n / 1 s), a Bazett-type square-root law for electromechanical
 //               systole (R wave to aortic-valve closure), k = timing.ejection_end_coefficient.
@@ -286,7 +289,9 @@ class BalloonPump final : public physio::DeviceBlock {
     cmd.augmented = augmented(beat);
     cmd.previous_augmented = augmented(beat - 1);
     cmd.inflate_after_r_s = inflate_after_r_s;
-    if (augmented(beat)) {
+    // No R wave (VF, asystole): no trigger, so no inflation; the balloon stays deflated until
+    // beats come back (an inflation already running ends at its deflation as timed).
+    if (augmented(beat) && c.r_wave) {
       cmd.this_beat = window(c.beat_start_s + inflate_after_r_s,
                              c.beat_start_s + period_s + deflation_offset_s);
     }

@@ -717,6 +717,7 @@ void Circulation::sense(double t, std::span<const double> y, std::span<double> s
   dc.period_s = c.period_s;
   dc.beat_index = c.beat_index;
   dc.previous_ejection_end_s = in.previous_ejection_end_s;
+  dc.r_wave = !arrested(c.rhythm);
   SiteFlows flows;
   for (std::size_t k = 0; k < devices_.size(); ++k) {
     const auto& d = devices_[k];
@@ -983,6 +984,7 @@ void Circulation::evaluate_impl(double t, std::span<const double> y, std::span<d
     dc.period_s = c.period_s;
     dc.beat_index = c.beat_index;
     dc.previous_ejection_end_s = in.previous_ejection_end_s;
+    dc.r_wave = !arrested(c.rhythm);
     for (std::size_t k = 0; k < devices_.size(); ++k) {
       const auto& d = devices_[k];
       const std::size_t n = d.state_size;

@@ -48,6 +48,9 @@ struct DeviceContext {
   double period_s = 1;
   double beat_index = 0;
   double previous_ejection_end_s = 0;
+  // Whether this beat began with an R wave: false in VF and asystole, whose beats are a nominal
+  // clock (a balloon pump's ECG or pressure trigger finds nothing to time from).
+  bool r_wave = true;
 };
 
 // Net flows a device adds to each site (mL/s, positive into the site). Flows come in pairs.
